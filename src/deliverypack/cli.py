@@ -1,0 +1,230 @@
+"""The command line: a thin layer over the library.
+
+Each command calls one library function. A DeliverypackError becomes `Error: ...` and
+exit 1 (2 for a usage error); a traceback is shown only with --debug.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+from rich.table import Table
+
+from .errors import DeliverypackError, UsageError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
+                  help="deliverypack: returns, ledger and papers for a delivery unit.")
+console = Console()
+err = Console(stderr=True)
+STATE = {"debug": False}
+
+WorkspaceOpt = Annotated[Path, typer.Option("-w", "--workspace", help="Workspace folder.")]
+RoundOpt = Annotated[str | None, typer.Option("--round", "-r", help="Round id, YYYY-MM.")]
+
+
+@app.callback()
+def _main(debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False):
+    STATE["debug"] = debug
+
+
+def _ws(path: Path):
+    from .workspace import Workspace
+
+    return Workspace.open(path)
+
+
+def _fail(exc: Exception) -> None:
+    if STATE["debug"]:
+        raise exc
+    err.print(f"[bold red]Error:[/] {exc}", highlight=False)
+    raise typer.Exit(2 if isinstance(exc, UsageError) else 1)
+
+
+def _where(label: str, path: Path) -> None:
+    console.print(f"  {label:<22} {path}", highlight=False)
+
+
+@app.command()
+def init(directory: Path, sample: Annotated[bool, typer.Option(
+        "--sample", help="Fill the register with the sample programme.")] = False):
+    """Create a workspace (settings, register.xlsx and folders)."""
+    from .workspace import init_workspace
+
+    try:
+        ws = init_workspace(directory, sample=sample)
+    except DeliverypackError as exc:
+        _fail(exc)
+    console.print(f"Workspace created at {ws.root}", highlight=False)
+    _where("register", ws.register_path)
+
+
+@app.command()
+def templates(round: RoundOpt = None, workspace: WorkspaceOpt = Path(".")):
+    """Write a pre-filled return for every department to outbox/ROUND/."""
+    from .templates.issue import issue_returns
+
+    try:
+        ws = _ws(workspace)
+        rid = ws.round_or_latest(round) if round else _required_round(round)
+        paths = issue_returns(ws, rid)
+    except DeliverypackError as exc:
+        _fail(exc)
+    console.print(f"{len(paths)} return template(s) for round {rid}:")
+    for p in paths:
+        _where(p.stem, p)
+
+
+def _required_round(round_id: str | None) -> str:
+    if not round_id:
+        raise UsageError("say which round: --round YYYY-MM")
+    return round_id
+
+
+@app.command()
+def assessment(round: RoundOpt = None, workspace: WorkspaceOpt = Path(".")):
+    """Write the unit's assessment workbook for a six-monthly round."""
+    from .templates.issue import issue_assessment
+
+    try:
+        ws = _ws(workspace)
+        rid = ws.round_or_latest(_required_round(round))
+        path = issue_assessment(ws, rid)
+    except DeliverypackError as exc:
+        _fail(exc)
+    _where("assessment workbook", path)
+
+
+def _expand(paths: list[Path]) -> list[Path]:
+    out = []
+    for p in paths:
+        if p.is_dir():
+            out += sorted(x for x in p.iterdir() if x.suffix.lower() in (".xlsx", ".xlsm"))
+        else:
+            out.append(p)
+    return out
+
+
+def _print_reports(reports, as_json: bool) -> None:
+    if as_json:
+        sys.stdout.write(json.dumps([r.to_json() for r in reports], indent=2) + "\n")
+        return
+    for r in reports:
+        colour = "green" if r.valid else "red"
+        note = " (already received: no change)" if r.duplicate else ""
+        if r.superseded:
+            note = " (supersedes the earlier return)"
+        console.print(f"[{colour}]{r.status.upper()}[/] {r.file} {r.department} {r.round}"
+                      f"{note}", highlight=False)
+        if r.issues:
+            t = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
+            for h in ("severity", "code", "sheet", "cell", "problem"):
+                t.add_column(h, overflow="fold")
+            for i in r.issues:
+                t.add_row(i.severity, i.code, i.sheet, i.cell, i.message)
+            console.print(t)
+        if r.feedback:
+            _where("feedback workbook", r.feedback)
+
+
+@app.command()
+def validate(paths: list[Path], workspace: WorkspaceOpt = Path("."),
+             as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False):
+    """Check returns without keeping them."""
+    from .returns.ingest import validate_file
+
+    try:
+        ws = _ws(workspace)
+        reports = [validate_file(ws, p)[0] for p in _expand(paths)]
+    except DeliverypackError as exc:
+        _fail(exc)
+    _print_reports(reports, as_json)
+    raise typer.Exit(int(not all(r.valid for r in reports)))
+
+
+@app.command()
+def ingest(paths: list[Path], workspace: WorkspaceOpt = Path("."),
+           as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,
+           received: Annotated[str | None, typer.Option(
+               help="When the files were received (YYYY-MM-DD), if not now.")] = None):
+    """Check returns and keep the accepted ones in the ledger."""
+    from .returns.ingest import ingest_file
+
+    try:
+        ws = _ws(workspace)
+        when = dt.datetime.fromisoformat(received) if received else None
+    except ValueError:
+        _fail(UsageError(f"--received: expected a date YYYY-MM-DD, found {received!r}"))
+    except DeliverypackError as exc:
+        _fail(exc)
+    files = _expand(paths)
+    reports = []
+    try:
+        with Progress("[progress.description]{task.description}", BarColumn(),
+                      MofNCompleteColumn(), TimeRemainingColumn(), console=err,
+                      disable=as_json or len(files) < 5) as bar:
+            task = bar.add_task("ingesting", total=len(files))
+            for p in files:
+                reports.append(ingest_file(ws, p, received=when))
+                bar.advance(task)
+    except KeyboardInterrupt:
+        err.print(f"Interrupted: {len(reports)} file(s) recorded; the ledger is consistent.")
+        raise typer.Exit(130) from None
+    except DeliverypackError as exc:
+        _fail(exc)
+    _print_reports(reports, as_json)
+    raise typer.Exit(int(not all(r.valid for r in reports)))
+
+
+@app.command()
+def status(round: RoundOpt = None, workspace: WorkspaceOpt = Path("."),
+           as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False):
+    """Who has returned, who is late, who was rejected and why."""
+    from .consolidation.views import returns_status
+
+    try:
+        ws = _ws(workspace)
+        rounds = [ws.round_or_latest(round)] if round else sorted(r.id for r in
+                                                                  ws.register.rounds)
+        table = {r: returns_status(ws.register, ws.ledger, r) for r in rounds}
+    except DeliverypackError as exc:
+        _fail(exc)
+    if as_json:
+        sys.stdout.write(json.dumps({r: [s.__dict__ for s in v] for r, v in table.items()},
+                                    indent=2) + "\n")
+        return
+    for r, rows in table.items():
+        t = Table(title=f"Round {r}", title_justify="left")
+        for h in ("department", "status", "late", "attempts", "file", "first problem"):
+            t.add_column(h, overflow="fold")
+        for s in rows:
+            colour = {"accepted": "green", "rejected": "red"}.get(s.status, "yellow")
+            t.add_row(s.department, f"[{colour}]{s.status}[/]", "late" if s.late else "",
+                      str(s.attempts), s.file, s.problems[0] if s.problems else "")
+        console.print(t)
+
+
+@app.command()
+def demo(directory: Annotated[Path, typer.Argument(help="Folder for the demo workspace.")]
+         = Path("demo-workspace")):
+    """Run the whole flow on the sample programme and print where every output is."""
+    from .demo import run_demo
+
+    try:
+        run_demo(directory, console)
+    except DeliverypackError as exc:
+        _fail(exc)
+
+
+def main() -> None:
+    try:
+        app()
+    except DeliverypackError as exc:  # anything a command did not catch itself
+        err.print(f"Error: {exc}", highlight=False)
+        sys.exit(1)

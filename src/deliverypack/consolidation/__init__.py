@@ -1,0 +1,1 @@
+"""Consolidation: data RAG, forecasts and the views every output is drawn from."""

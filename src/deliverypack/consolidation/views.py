@@ -1,0 +1,193 @@
+"""Plain view models drawn from the ledger: the same numbers for master, deck and reports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..domain import FRAMEWORK, Measure, Priority, Register
+from ..ledger import Ledger
+from ..periods import period_label
+from .rag import Forecast, data_rag, forecast, format_value, gap_words
+
+
+@dataclass
+class Source:
+    """Where a number came from: the return file, sheet and cell, and its round."""
+
+    department: str
+    file: str
+    sheet: str
+    cell: str
+    round: str
+
+    def text(self) -> str:
+        return f"{self.department} return {self.file}, sheet '{self.sheet}', cell {self.cell} " \
+               f"(round {self.round})"
+
+
+@dataclass
+class MeasureSeries:
+    measure: Measure
+    planned: dict[str, float]
+    actual: dict[str, float]
+    sources: dict[str, Source]
+    projection: Forecast
+    round: str
+
+    @property
+    def latest_period(self) -> str | None:
+        return max(self.actual) if self.actual else None
+
+    @property
+    def latest_actual(self) -> float | None:
+        p = self.latest_period
+        return self.actual[p] if p else None
+
+    @property
+    def latest_planned(self) -> float | None:
+        p = self.latest_period
+        return self.planned.get(p) if p else None
+
+    @property
+    def rag(self) -> str | None:
+        return data_rag(self.measure, self.latest_planned, self.latest_actual)
+
+    @property
+    def periods(self) -> list[str]:
+        return sorted(set(self.planned) | set(self.actual) | set(self.projection.values))
+
+    def headline(self) -> str:
+        """'Actual 94.1% in Nov 2003 against a trajectory of 95.0%: off track by 0.9 points;
+        on current trend the 98% target is met in Jun 2004'."""
+        m, p = self.measure, self.latest_period
+        if p is None:
+            return f"No actual yet for {m.name.lower()}."
+        a, pl = self.latest_actual, self.latest_planned
+        text = f"Actual {format_value(m, a)} in {period_label(p)}"
+        if pl is not None and a is not None:
+            text += f" against a trajectory of {format_value(m, pl)}: {gap_words(m, pl, a)}"
+        return text + f"; {self.projection.sentence(m)}."
+
+
+def measure_series(reg: Register, led: Ledger, measure: Measure, round_id: str,
+                   actual_rows: dict | None = None) -> MeasureSeries:
+    rows = actual_rows if actual_rows is not None else led.latest_values(
+        "actual", round_upto=round_id)
+    actual: dict[str, float] = {}
+    sources: dict[str, Source] = {}
+    for (mid, org, period), r in rows.items():
+        if mid != measure.id or org or r["value"] is None or period > round_id:
+            continue
+        actual[period] = r["value"]
+        sources[period] = Source(r["department"], r["file_name"], r["sheet"], r["cell"],
+                                 r["round"])
+    return MeasureSeries(measure=measure, planned=reg.trajectory(measure.id), actual=actual,
+                         sources=sources, projection=forecast(measure, actual), round=round_id)
+
+
+@dataclass
+class PrioritySummary:
+    priority: Priority
+    department: str
+    unit_now: dict[str, str] = field(default_factory=dict)
+    unit_last: dict[str, str] = field(default_factory=dict)
+    self_now: dict[str, str] = field(default_factory=dict)
+    series: list[MeasureSeries] = field(default_factory=list)
+
+    @property
+    def likelihood(self) -> str | None:
+        return self.unit_now.get("likelihood") or self.self_now.get("likelihood")
+
+    @property
+    def likelihood_last(self) -> str | None:
+        return self.unit_last.get("likelihood")
+
+    @property
+    def movement(self) -> str:
+        return movement(self.likelihood_last, self.likelihood)
+
+    @property
+    def data_rag(self) -> str | None:
+        """The worst data RAG across the priority's measures."""
+        rags = [s.rag for s in self.series if s.rag]
+        order = ["G", "AG", "AR", "R"]
+        return max(rags, key=order.index) if rags else None
+
+
+ORDER = {"R": 0, "AR": 1, "AG": 2, "G": 3}
+
+
+def movement(last: str | None, now: str | None) -> str:
+    """↑ improved, ↓ worse, → unchanged, 'new' with nothing to compare."""
+    if not last or not now or last not in ORDER or now not in ORDER:
+        return "new" if now else ""
+    d = ORDER[now] - ORDER[last]
+    return "↑" if d > 0 else "↓" if d < 0 else "→"
+
+
+def priority_summaries(reg: Register, led: Ledger, round_id: str) -> list[PrioritySummary]:
+    prev = reg.previous_round(round_id)
+    unit_now = led.ratings(round_id, "unit")
+    unit_last = led.ratings(prev.id, "unit") if prev else {}
+    self_now = led.ratings(round_id, "self")
+    actual_rows = led.latest_values("actual", round_upto=round_id)
+    out = []
+    for pr in reg.priorities:
+        s = PrioritySummary(priority=pr, department=pr.department_id)
+        for dim, _ in FRAMEWORK:
+            if (pr.id, dim) in unit_now:
+                s.unit_now[dim] = unit_now[(pr.id, dim)]["value"]
+            if (pr.id, dim) in unit_last:
+                s.unit_last[dim] = unit_last[(pr.id, dim)]["value"]
+            if (pr.id, dim) in self_now:
+                s.self_now[dim] = self_now[(pr.id, dim)]["value"]
+        s.series = [measure_series(reg, led, m, round_id, actual_rows)
+                    for m in reg.measures_of(pr.id)]
+        out.append(s)
+    return out
+
+
+def evidence_text(series: list[MeasureSeries]) -> str:
+    """One line per measure for the unit's assessment workbook."""
+    return " ".join(
+        f"{s.measure.id}: {s.headline()} Data RAG {s.rag or '–'}." for s in series)
+
+
+@dataclass
+class ReturnStatus:
+    """One department's position in a round: for the chasing list."""
+
+    department: str
+    name: str
+    round: str
+    status: str  # accepted, rejected, not returned
+    late: bool = False
+    attempts: int = 0
+    file: str = ""
+    sha256: str = ""
+    received_at: str = ""
+    problems: list[str] = field(default_factory=list)
+
+
+def returns_status(reg: Register, led: Ledger, round_id: str) -> list[ReturnStatus]:
+    subs = [s for s in led.submissions(round_id) if s["kind"] == "return"]
+    out = []
+    for d in reg.departments:
+        if not reg.priorities_of(d.id):
+            continue
+        mine = [s for s in subs if s["department"] == d.id]
+        st = ReturnStatus(department=d.id, name=d.name, round=round_id,
+                          status="not returned", attempts=len(mine))
+        current = [s for s in mine if s["status"] == "accepted" and s["superseded_by"] is None]
+        latest = current[-1] if current else (mine[-1] if mine else None)
+        if latest is not None:
+            st.status = latest["status"]
+            st.late = bool(latest["late"]) or any(s["late"] for s in mine)
+            st.file, st.sha256 = latest["file_name"], latest["sha256"]
+            st.received_at = latest["received_at"]
+            if latest["status"] == "rejected":
+                st.problems = [f"Sheet '{i['sheet']}', cell {i['cell']}: {i['message']}"
+                               if i["cell"] else i["message"]
+                               for i in led.issues_of(latest["id"]) if i["severity"] == "error"]
+        out.append(st)
+    return out

@@ -1,0 +1,257 @@
+"""The ledger: submissions, values with provenance, ratings, actions and meetings.
+
+SQLite in WAL mode with foreign keys. Each file is recorded in one transaction, so a crash
+leaves the ledger as it was before that file. A resubmission supersedes the earlier one
+(both kept; the latest counts); the same bytes twice change nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..templates.layout import WorkbookSpec
+from .schema import MIGRATIONS, SCHEMA_VERSION
+
+
+def now_iso() -> str:
+    return dt.datetime.now().replace(microsecond=0).isoformat()
+
+
+@dataclass
+class Recorded:
+    submission_id: int
+    duplicate: bool = False
+    superseded: int | None = None
+
+
+class Ledger:
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+        self.db.row_factory = sqlite3.Row
+        self.db.execute("PRAGMA foreign_keys = ON")
+        self.db.execute("PRAGMA journal_mode = WAL")
+        self.db.execute("PRAGMA synchronous = NORMAL")
+        self._migrate()
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    def _migrate(self) -> None:
+        has_meta = self.db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'").fetchone()
+        current = 0
+        if has_meta:
+            row = self.db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+            current = int(row[0]) if row else 0
+        if current > SCHEMA_VERSION:
+            from ..errors import WorkspaceError
+            raise WorkspaceError(f"{self.path} was written by a newer deliverypack "
+                                 f"(schema {current}); upgrade deliverypack to read it")
+        for version in range(current + 1, SCHEMA_VERSION + 1):
+            # one script per version, applied whole or not at all
+            self.db.executescript(
+                f"BEGIN IMMEDIATE;\n{MIGRATIONS[version]};\n"
+                f"INSERT OR REPLACE INTO meta VALUES ('schema_version', '{version}');\nCOMMIT;")
+
+    def query(self, sql: str, *args: Any) -> list[sqlite3.Row]:
+        return self.db.execute(sql, args).fetchall()
+
+    # ------------------------------------------------------------------ templates
+    def record_template(self, spec: WorkbookSpec, file: str) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO templates VALUES (?,?,?,?,?,?,?,?)",
+                       (spec.template_id, spec.version, spec.kind, spec.department, spec.round,
+                        now_iso(), file, spec.model_dump_json()))
+
+    def template(self, template_id: str) -> WorkbookSpec | None:
+        row = self.db.execute("SELECT spec FROM templates WHERE template_id=? "
+                              "ORDER BY issued_at DESC LIMIT 1", (template_id,)).fetchone()
+        return WorkbookSpec.model_validate_json(row[0]) if row else None
+
+    # ------------------------------------------------------------------ submissions
+    def find_duplicate(self, sha256: str) -> sqlite3.Row | None:
+        return self.db.execute("SELECT * FROM submissions WHERE sha256=? ORDER BY id DESC "
+                               "LIMIT 1", (sha256,)).fetchone()
+
+    def record_submission(self, sub: dict[str, Any], issues: list[dict[str, Any]],
+                          content: Content | None) -> Recorded:
+        """Record one file and everything read from it, in one transaction."""
+        dup = self.find_duplicate(sub["sha256"])
+        if dup is not None:
+            return Recorded(dup["id"], duplicate=True)
+        with self.transaction() as db:
+            cur = db.execute(
+                "INSERT INTO submissions (kind, template_id, department, round, file_name, "
+                "sha256, size, archive_path, received_at, status, late, contact, "
+                "signed_off_by, signed_off_on, n_errors, n_warnings) "
+                "VALUES (:kind,:template_id,:department,:round,:file_name,:sha256,:size,"
+                ":archive_path,:received_at,:status,:late,:contact,:signed_off_by,"
+                ":signed_off_on,:n_errors,:n_warnings)", sub)
+            sid = int(cur.lastrowid)
+            db.executemany(
+                "INSERT INTO issues VALUES (?,?,?,?,?,?,?,?)",
+                [(sid, i["code"], i["severity"], i["sheet"], i["cell"], i["found"],
+                  i["expected"], i["message"]) for i in issues])
+            superseded = None
+            if sub["status"] == "accepted":
+                prev = db.execute(
+                    "SELECT id FROM submissions WHERE kind=? AND department=? AND round=? "
+                    "AND status='accepted' AND superseded_by IS NULL AND id<>?",
+                    (sub["kind"], sub["department"], sub["round"], sid)).fetchall()
+                for p in prev:
+                    db.execute("UPDATE submissions SET superseded_by=? WHERE id=?", (sid, p[0]))
+                    superseded = p[0]
+                if content is not None:
+                    self._store_content(db, sid, sub, content)
+        return Recorded(sid, superseded=superseded)
+
+    def _store_content(self, db: sqlite3.Connection, sid: int, sub: dict[str, Any],
+                       c: Content) -> None:
+        db.executemany("INSERT INTO measure_values VALUES (?,?,?,?,?,?,?,?)",
+                       [(sid, *v) for v in c.values])
+        db.executemany("INSERT INTO ratings VALUES (?,?,?,?,?,?,?,?)",
+                       [(sid, p, sub["round"], src, d, v, sh, ce)
+                        for (p, src, d, v, sh, ce) in c.ratings])
+        db.executemany("INSERT INTO texts VALUES (?,?,?,?,?,?,?,?,?,?)",
+                       [(sid, sub["round"], dept or sub["department"], p, k, n, t,
+                         json.dumps(x or {}), sh, ce)
+                        for (dept, p, k, n, t, x, sh, ce) in c.texts])
+        db.executemany("INSERT INTO milestone_updates VALUES (?,?,?,?,?,?,?)",
+                       [(sid, *m) for m in c.milestones])
+        stamp = sub["received_at"]
+        for action_id, status, note, sheet, cell in c.action_updates:
+            db.execute("INSERT INTO action_updates (action_id, submission_id, status, note, at,"
+                       " sheet, cell) VALUES (?,?,?,?,?,?,?)",
+                       (action_id, sid, status, note, stamp, sheet, cell))
+            db.execute("UPDATE actions SET status=?, updated_at=? WHERE id=?",
+                       (status, stamp, action_id))
+
+    def submissions(self, round_id: str | None = None) -> list[sqlite3.Row]:
+        if round_id:
+            return self.query("SELECT * FROM submissions WHERE round=? ORDER BY id", round_id)
+        return self.query("SELECT * FROM submissions ORDER BY id")
+
+    def current_ids(self, kind: str = "return", round_id: str | None = None) -> list[int]:
+        sql = ("SELECT id FROM submissions WHERE kind=? AND status='accepted' "
+               "AND superseded_by IS NULL")
+        args: list[Any] = [kind]
+        if round_id:
+            sql += " AND round=?"
+            args.append(round_id)
+        return [r[0] for r in self.query(sql, *args)]
+
+    def issues_of(self, submission_id: int) -> list[sqlite3.Row]:
+        return self.query("SELECT * FROM issues WHERE submission_id=?", submission_id)
+
+    # ------------------------------------------------------------------ reading back
+    _CURRENT = ("s.status='accepted' AND s.superseded_by IS NULL")
+
+    def values(self, *, field: str | None = None, org: bool = False,
+               round_upto: str | None = None) -> list[sqlite3.Row]:
+        """Current values with provenance (latest accepted submission per department and
+        round); for a period reported in several rounds, the latest round counts."""
+        sql = (f"SELECT v.*, s.round, s.file_name, s.department FROM measure_values v "
+               f"JOIN submissions s ON s.id=v.submission_id WHERE {self._CURRENT} "
+               f"AND v.org_id {'<>' if org else '='} ''")
+        args: list[Any] = []
+        if field:
+            sql += " AND v.field=?"
+            args.append(field)
+        if round_upto:
+            sql += " AND s.round<=?"
+            args.append(round_upto)
+        sql += " ORDER BY s.round, s.id"
+        return self.query(sql, *args)
+
+    def latest_values(self, field: str, *, org: bool = False,
+                      round_upto: str | None = None) -> dict[tuple, sqlite3.Row]:
+        out: dict[tuple, sqlite3.Row] = {}
+        for r in self.values(field=field, org=org, round_upto=round_upto):
+            out[(r["measure_id"], r["org_id"], r["period"])] = r
+        return out
+
+    def ratings(self, round_id: str, source: str) -> dict[tuple[str, str], sqlite3.Row]:
+        rows = self.query(
+            f"SELECT r.*, s.file_name FROM ratings r JOIN submissions s ON s.id=r.submission_id"
+            f" WHERE {self._CURRENT} AND r.round=? AND r.source=?", round_id, source)
+        return {(r["priority_id"], r["dimension"]): r for r in rows}
+
+    def texts(self, round_id: str, kind: str | None = None) -> list[sqlite3.Row]:
+        sql = (f"SELECT t.*, s.file_name FROM texts t JOIN submissions s "
+               f"ON s.id=t.submission_id WHERE {self._CURRENT} AND t.round=?")
+        args: list[Any] = [round_id]
+        if kind:
+            sql += " AND t.kind=?"
+            args.append(kind)
+        return self.query(sql + " ORDER BY t.priority_id, t.seq", *args)
+
+    def milestone_updates(self, round_upto: str) -> dict[str, sqlite3.Row]:
+        rows = self.query(
+            f"SELECT m.*, s.round, s.file_name FROM milestone_updates m JOIN submissions s "
+            f"ON s.id=m.submission_id WHERE {self._CURRENT} AND s.round<=? ORDER BY s.round",
+            round_upto)
+        return {r["milestone_id"]: r for r in rows}
+
+    # ------------------------------------------------------------------ actions
+    def upsert_action(self, a: dict[str, Any]) -> None:
+        """Add an action if new; an existing action keeps its status and history."""
+        stamp = now_iso()
+        self.db.execute(
+            "INSERT INTO actions (id, description, owner, department, priority_id, due, status,"
+            " origin, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?) "
+            "ON CONFLICT(id) DO NOTHING",
+            (a["id"], a["description"], a["owner"], a.get("department", ""),
+             a.get("priority_id", ""), str(a["due"]), a.get("status", "open"), a["origin"],
+             stamp, stamp))
+
+    def actions(self, *, department: str | None = None, open_only: bool = False,
+                origin_prefix: str | None = None) -> list[sqlite3.Row]:
+        sql, args = "SELECT * FROM actions WHERE 1=1", []
+        if department:
+            sql += " AND department=?"
+            args.append(department)
+        if open_only:
+            sql += " AND status IN ('open', 'in progress')"
+        if origin_prefix:
+            sql += " AND origin LIKE ?"
+            args.append(origin_prefix + "%")
+        return self.query(sql + " ORDER BY id", *args)
+
+    def action_updates(self, action_id: str) -> list[sqlite3.Row]:
+        return self.query("SELECT * FROM action_updates WHERE action_id=? ORDER BY id",
+                          action_id)
+
+
+@dataclass
+class Content:
+    """What an accepted file adds to the ledger, each value with its sheet and cell."""
+
+    values: list[tuple]  # (measure, org, period, field, value, sheet, cell)
+    ratings: list[tuple]  # (priority, source, dimension, value, sheet, cell)
+    texts: list[tuple]  # (department, priority, kind, seq, text, extra, sheet, cell)
+    milestones: list[tuple]  # (milestone, status, forecast, comment, sheet, cell)
+    action_updates: list[tuple]  # (action, status, note, sheet, cell)

@@ -1,0 +1,1 @@
+"""Outputs: everything the unit hands to people, written atomically from the ledger."""

@@ -1,0 +1,318 @@
+"""register.xlsx: the unit's programme as a workbook, read and validated like any return.
+
+One declaration (SHEETS) drives the writer and the reader. Columns are found by header, so
+the unit may reorder them; every problem is reported by sheet and cell.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+from pydantic import ValidationError
+
+from .domain import (
+    ACTION_STATUS,
+    Department,
+    Measure,
+    Member,
+    Milestone,
+    Organisation,
+    Priority,
+    Register,
+    Round,
+    TaskForce,
+    TrajectoryPoint,
+)
+from .outputs.files import atomic_write, write_text_cell
+from .periods import parse_period
+from .returns.read import BookValues, address
+from .validation.cells import At, is_blank, read_code, read_date, read_number, read_text
+from .validation.issues import Issue
+
+
+@dataclass(frozen=True)
+class Col:
+    header: str
+    attr: str
+    type: str = "text"  # text, number, int, date, period, code, list, bool
+    required: bool = False
+    allowed: tuple[str, ...] = ()
+    note: str = ""
+    width: int = 16
+
+
+@dataclass(frozen=True)
+class Sheet:
+    name: str
+    attr: str
+    model: type
+    columns: tuple[Col, ...]
+    about: str
+
+
+SHEETS: tuple[Sheet, ...] = (
+    Sheet("Departments", "departments", Department, (
+        Col("id", "id", required=True, width=10), Col("name", "name", required=True, width=40),
+        Col("contact", "contact", width=30)), "Departments that send returns."),
+    Sheet("Priorities", "priorities", Priority, (
+        Col("id", "id", required=True, width=8), Col("department", "department_id", required=True),
+        Col("title", "title", required=True, width=60), Col("short title", "short_title", width=28),
+        Col("lead (SRO)", "lead", width=24), Col("target statement", "target_statement", width=60)),
+        "Delivery priorities, each owned by a department."),
+    Sheet("Measures", "measures", Measure, (
+        Col("id", "id", required=True, width=8), Col("priority", "priority_id", required=True),
+        Col("name", "name", required=True, width=40),
+        Col("unit", "unit", "code", True, ("count", "percent", "points", "rate", "gbp")),
+        Col("direction", "direction", "code", True, ("up", "down"),
+            note="up: higher is better; down: lower is better"),
+        Col("frequency", "frequency", "code", True, ("monthly", "quarterly")),
+        Col("baseline", "baseline", "number"), Col("baseline period", "baseline_period", "period"),
+        Col("target", "target", "number", True), Col("target period", "target_period", "period",
+                                                      True),
+        Col("tolerance AG", "tolerance_ag", "number",
+            note="shortfall against trajectory still rated AG (measure units)"),
+        Col("tolerance AR", "tolerance_ar", "number",
+            note="shortfall still rated AR; beyond it the data RAG is R"),
+        Col("plausible min", "plausible_min", "number"),
+        Col("plausible max", "plausible_max", "number"),
+        Col("breakdown", "breakdown", note="organisation kind reported on, e.g. trust"),
+        Col("returned by", "returned_by", "code", False, ("department", "organisation")),
+        Col("numerator", "numerator_label", width=22),
+        Col("denominator", "denominator_label", width=22),
+        Col("source", "source", width=30)),
+        "Measures: unit, direction of good, target, tolerances (data RAG), breakdown."),
+    Sheet("Trajectories", "trajectories", TrajectoryPoint, (
+        Col("measure", "measure_id", required=True), Col("period", "period", "period", True),
+        Col("planned", "planned", "number", True)),
+        "The planned value of each measure, period by period (YYYY-MM)."),
+    Sheet("Milestones", "milestones", Milestone, (
+        Col("id", "id", required=True), Col("priority", "priority_id", required=True),
+        Col("title", "title", required=True, width=60), Col("due", "due", "date", True)),
+        "Dated steps in each priority's implementation timetable."),
+    Sheet("Organisations", "organisations", Organisation, (
+        Col("id", "id", required=True), Col("name", "name", required=True, width=44),
+        Col("kind", "kind", required=True), Col("department", "department_id", required=True)),
+        "Frontline organisations (trusts, schools, local authorities) for league tables."),
+    Sheet("TaskForces", "taskforces", TaskForce, (
+        Col("id", "id", required=True), Col("name", "name", required=True, width=24),
+        Col("chair", "chair", required=True, width=40),
+        Col("terms of reference", "terms_of_reference", width=60),
+        Col("cycle weeks", "cycle_weeks", "int"),
+        Col("priorities", "priorities", "list", note="priority ids, comma separated"),
+        Col("protective marking", "protective_marking", width=22)),
+        "Implementation task forces."),
+    Sheet("Members", "members", Member, (
+        Col("task force", "taskforce_id", required=True), Col("name", "name", required=True,
+                                                              width=34),
+        Col("role", "role", required=True, width=50), Col("organisation", "organisation"),
+        Col("kind", "kind", "code", True, ("minister", "official", "secretariat"))),
+        "Members of each task force: ministers, officials and secretariat."),
+    Sheet("Rounds", "rounds", Round, (
+        Col("id", "id", "period", True), Col("label", "label", required=True),
+        Col("due", "due", "date", True), Col("six monthly", "six_monthly", "bool")),
+        "Reporting rounds (YYYY-MM) and when returns are due."),
+    Sheet("Actions", "actions", dict, (
+        Col("id", "id", required=True), Col("description", "description", required=True,
+                                            width=60),
+        Col("owner", "owner", required=True), Col("department", "department"),
+        Col("priority", "priority_id"), Col("due", "due", "date", True),
+        Col("status", "status", "code", False, tuple(ACTION_STATUS)),
+        Col("origin", "origin", width=24)),
+        "Actions agreed outside task force minutes (e.g. at a stocktake)."),
+)
+
+INSTRUCTIONS = [
+    "The register: the unit's programme",
+    "Each sheet is a table with its headers in row 1. Add rows; do not rename headers.",
+    "Periods and rounds are written YYYY-MM (e.g. 2003-12). Dates as dates.",
+    "Ids are short codes of letters, digits and underscores (e.g. HO2, AE1).",
+    "deliverypack checks this workbook like any return: problems are reported by sheet and cell.",
+]
+
+
+def write_register(path: Path, reg: Register | None = None,
+                   actions: list[dict[str, Any]] | None = None) -> Path:
+    """Write the register (empty with headers and instructions when reg is None)."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Instructions"
+    ws.column_dimensions["A"].width = 28
+    ws.column_dimensions["B"].width = 90
+    ws["A1"] = INSTRUCTIONS[0]
+    ws["A1"].font = Font(bold=True, size=14, color="1F3864")
+    for i, line in enumerate(INSTRUCTIONS[1:], start=2):
+        ws.cell(row=i, column=1, value=line)
+    r = len(INSTRUCTIONS) + 2
+    for sh in SHEETS:
+        ws.cell(row=r, column=1, value=sh.name).font = Font(bold=True)
+        ws.cell(row=r, column=2, value=sh.about)
+        r += 1
+    for sh in SHEETS:
+        s = wb.create_sheet(sh.name)
+        for j, col in enumerate(sh.columns, start=1):
+            c = s.cell(row=1, column=j, value=col.header)
+            c.font = Font(bold=True, color="FFFFFF")
+            c.fill = PatternFill("solid", fgColor="1F3864")
+            c.alignment = Alignment(wrap_text=True)
+            s.column_dimensions[get_column_letter(j)].width = col.width
+            if col.allowed:
+                dv = DataValidation(type="list", formula1='"' + ",".join(col.allowed) + '"',
+                                    allow_blank=not col.required)
+                dv.add(f"{get_column_letter(j)}2:{get_column_letter(j)}5000")
+                s.add_data_validation(dv)
+            if col.note:
+                dv = DataValidation(allow_blank=True, showInputMessage=True,
+                                    promptTitle=col.header[:32], prompt=col.note[:255])
+                dv.add(f"{get_column_letter(j)}2:{get_column_letter(j)}5000")
+                s.add_data_validation(dv)
+        s.freeze_panes = "A2"
+        items: list[Any] = (actions or []) if sh.attr == "actions" else (
+            getattr(reg, sh.attr) if reg else [])
+        for i, item in enumerate(items, start=2):
+            data = item if isinstance(item, dict) else item.model_dump()
+            for j, col in enumerate(sh.columns, start=1):
+                v = data.get(col.attr)
+                if col.type == "list":
+                    v = ", ".join(v or [])
+                elif col.type == "bool":
+                    v = "yes" if v else "no"
+                cell = s.cell(row=i, column=j)
+                if isinstance(v, str):
+                    write_text_cell(cell, v)
+                else:
+                    cell.value = v
+                if col.type == "date":
+                    cell.number_format = "dd/mm/yyyy"
+        s.auto_filter.ref = f"A1:{get_column_letter(len(sh.columns))}{max(2, len(items) + 1)}"
+    return atomic_write(path, wb.save)
+
+
+def read_register(path: Path, programme: str = "") -> tuple[Register, list[dict], list[Issue]]:
+    """Read and check the register: (register, actions, issues)."""
+    book = BookValues.from_path(Path(path))
+    issues: list[Issue] = []
+    data: dict[str, list[Any]] = {}
+    file = Path(path).name
+    for sh in SHEETS:
+        if sh.name not in book.sheet_names:
+            issues.append(At(sh.name, "", file).issue("missing-sheet", expected=repr(sh.name)))
+            data[sh.attr] = []
+            continue
+        data[sh.attr] = list(_read_sheet(book, sh, file, issues))
+    actions = data.pop("actions")
+    reg = Register(programme=programme or "Delivery programme", **data)
+    issues.extend(_check_references(reg, actions, file))
+    return reg, actions, issues
+
+
+def _read_sheet(book: BookValues, sh: Sheet, file: str, issues: list[Issue]) -> Iterator[Any]:
+    grid = book.grid(sh.name)
+    if not grid:
+        return
+    headers = {str(h).strip().lower(): j for j, h in enumerate(grid[0]) if not is_blank(h)}
+    cols = []
+    for col in sh.columns:
+        if col.header.lower() in headers:
+            cols.append((col, headers[col.header.lower()]))
+        elif col.required:
+            issues.append(At(sh.name, "1", file).issue("missing-name",
+                                                       expected=f"a column headed {col.header!r}"))
+    seen_ids: dict[str, str] = {}
+    for i, raw_row in enumerate(grid[1:], start=2):
+        if all(is_blank(v) for v in raw_row):
+            continue
+        item: dict[str, Any] = {}
+        n_before = len(issues)
+        for col, j in cols:
+            raw = raw_row[j] if j < len(raw_row) else None
+            at = At(sh.name, address(i, j + 1), file)
+            item[col.attr] = _read_value(col, raw, at, issues)
+        if any(x.severity == "error" for x in issues[n_before:]):
+            continue
+        key = item.get("id")
+        if key is not None and sh.attr != "trajectories":
+            if key in seen_ids:
+                issues.append(At(sh.name, address(i, 1), file).issue("duplicate-key", found=key))
+                continue
+            seen_ids[key] = address(i, 1)
+        clean = {k: v for k, v in item.items() if v is not None}
+        if sh.model is dict:
+            yield clean
+            continue
+        try:
+            yield sh.model(**clean)
+        except ValidationError as exc:
+            for err in exc.errors():
+                issues.append(At(sh.name, address(i, 1), file).issue(
+                    "not-allowed", found=str(err.get("input")), expected=err["msg"]))
+
+
+def _read_value(col: Col, raw: Any, at: At, issues: list[Issue]) -> Any:
+    if col.type == "number":
+        return read_number(raw, at, issues, required=col.required)
+    if col.type == "int":
+        v = read_number(raw, at, issues, required=col.required)
+        return int(v) if v is not None else None
+    if col.type == "date":
+        return read_date(raw, at, issues, required=col.required)
+    if col.type == "code":
+        return read_code(raw, list(col.allowed), at, issues, required=col.required)
+    if col.type == "bool":
+        v = read_code(raw, ["yes", "no"], at, issues)
+        return None if v is None else v == "yes"
+    if col.type == "period":
+        if is_blank(raw):
+            if col.required:
+                issues.append(at.issue("required-missing", expected="a period (YYYY-MM)"))
+            return None
+        try:
+            return parse_period(raw if isinstance(raw, dt.date) else str(raw).strip())
+        except ValueError:
+            issues.append(at.issue("not-a-date", found=raw))
+            return None
+    text = read_text(raw, at, issues, required=col.required, what=col.header)
+    if col.type == "list":
+        return [t.strip() for t in (text or "").split(",") if t.strip()]
+    return text.strip() if isinstance(text, str) else text
+
+
+def _check_references(reg: Register, actions: list[dict], file: str) -> Iterator[Issue]:
+    """Every reference resolves: a priority's department, a measure's priority, and so on."""
+    def refs(sheet: str, items: list, attr: str, known: set[str], what: str):
+        for i, it in enumerate(items, start=2):
+            v = it[attr] if isinstance(it, dict) else getattr(it, attr)
+            if v and v not in known:
+                yield At(sheet, f"row {i}", file).issue("unknown-reference", found=v,
+                                                        expected=f"a {what} id")
+    depts = {d.id for d in reg.departments}
+    prios = {p.id for p in reg.priorities}
+    meas = {m.id for m in reg.measures}
+    tfs = {t.id for t in reg.taskforces}
+    yield from refs("Priorities", reg.priorities, "department_id", depts, "department")
+    yield from refs("Measures", reg.measures, "priority_id", prios, "priority")
+    yield from refs("Trajectories", reg.trajectories, "measure_id", meas, "measure")
+    yield from refs("Milestones", reg.milestones, "priority_id", prios, "priority")
+    yield from refs("Organisations", reg.organisations, "department_id", depts, "department")
+    yield from refs("Members", reg.members, "taskforce_id", tfs, "task force")
+    yield from refs("Actions", actions, "department", depts, "department")
+    for t in reg.taskforces:
+        for p in t.priorities:
+            if p not in prios:
+                yield At("TaskForces", "", file).issue("unknown-reference", found=p,
+                                                       expected="a priority id")
+    import re
+    for sheet, items in (("Priorities", reg.priorities), ("Measures", reg.measures)):
+        for i, it in enumerate(items, start=2):
+            if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,15}", it.id):
+                yield At(sheet, address(i, 1), file).issue(
+                    "not-allowed", found=it.id,
+                    expected="a short id of letters, digits and underscores, starting with a "
+                             "letter")

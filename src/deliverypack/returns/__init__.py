@@ -1,0 +1,1 @@
+"""Returns: refuse hostile files, keep the bytes, read values with their cell addresses."""

@@ -1,0 +1,223 @@
+"""validate and ingest: intake -> read -> check -> (keep bytes, record in the ledger).
+
+`validate` checks without keeping anything; `ingest` also archives the bytes under their
+SHA-256, records the submission and its values in one transaction, and writes a feedback
+workbook for a rejected return.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from ..domain import FRAMEWORK
+from ..ledger.store import Content, Recorded
+from ..validation.cells import At
+from ..validation.checks import BookRead, check_book, template_id_of
+from ..validation.feedback import write_feedback
+from ..validation.report import FileReport
+from ..workspace import Workspace
+from .intake import inspect
+from .read import BookValues
+
+
+def validate_file(ws: Workspace, path: Path) -> tuple[FileReport, BookRead | None]:
+    """Every problem in one file; and, if it can be read, what it says."""
+    path = Path(path)
+    report = FileReport(file=path.name, path=path)
+    intake = inspect(path)
+    report.sha256 = intake.sha256
+    report.issues.extend(intake.issues)
+    if intake.refused:
+        return report, None
+    at = At(sheet="", cell="", file=path.name)
+    try:
+        book = BookValues.from_path(path)
+        tid = template_id_of(book)
+    except Exception as exc:  # a damaged workbook: say so, never a traceback
+        report.issues.append(at.issue("not-a-workbook",
+                                      found=f"a workbook that cannot be read ({exc})"))
+        return report, None
+    spec = ws.ledger.template(tid) if tid else None
+    if spec is None:
+        report.issues.append(at.issue(
+            "unknown-template", found=tid or "no template id on a Cover sheet",
+            expected="a workbook issued by this workspace (deliverypack templates)"))
+        return report, None
+    report.template_id, report.kind = spec.template_id, spec.kind
+    report.department, report.round = spec.department, spec.round
+    try:
+        issues, read = check_book(book, spec, ws.register, path.name,
+                                  extra=EXTRA_CHECKS.get(spec.kind))
+    except Exception as exc:
+        report.issues.append(at.issue("not-a-workbook",
+                                      found=f"a workbook that cannot be read ({exc})"))
+        return report, None
+    report.issues.extend(issues)
+    return report, read
+
+
+def ingest_file(ws: Workspace, path: Path, *, received: dt.datetime | None = None
+                ) -> FileReport:
+    """Validate one file and keep it: archived bytes, a ledger record, feedback if rejected."""
+    path = Path(path)
+    report, read = validate_file(ws, path)
+    if not report.sha256:
+        return report  # nothing readable to keep
+    led = ws.ledger
+    dup = led.find_duplicate(report.sha256)
+    if dup is not None:
+        report.duplicate, report.submission_id, report.kept = True, dup["id"], True
+        return report
+    archive = ws.archive / f"{report.sha256}{path.suffix.lower() or '.bin'}"
+    if not archive.exists():
+        archive.parent.mkdir(parents=True, exist_ok=True)
+        tmp = archive.with_suffix(".partial")
+        shutil.copyfile(path, tmp)
+        tmp.replace(archive)
+    received = received or dt.datetime.now().replace(microsecond=0)
+    content = None
+    cover: dict[str, Any] = read.cover() if read else {}
+    if report.valid and read is not None:
+        content = content_of(read)
+    late = 0
+    if report.round:
+        try:
+            late = int(received.date() > ws.register.round(report.round).due)
+        except StopIteration:
+            late = 0
+    signed = cover.get("Sign-off date")
+    sub = {
+        "kind": report.kind or "unknown", "template_id": report.template_id or None,
+        "department": report.department or None, "round": report.round or None,
+        "file_name": path.name, "sha256": report.sha256, "size": path.stat().st_size,
+        "archive_path": str(archive.relative_to(ws.root)),
+        "received_at": received.isoformat(), "status": report.status, "late": late,
+        "contact": " ".join(str(cover.get(k) or "") for k in
+                            ("Contact name", "Contact email")).strip() or None,
+        "signed_off_by": cover.get("Signed off by (SRO or delegate)"),
+        "signed_off_on": signed.isoformat() if isinstance(signed, dt.date) else None,
+        "n_errors": len(report.errors), "n_warnings": len(report.warnings),
+    }
+    rec: Recorded = led.record_submission(
+        sub, [i.model_dump() for i in report.issues], content)
+    if report.valid and read is not None:
+        for hook in AFTER_INGEST.get(report.kind, []):
+            hook(ws, read, rec.submission_id)
+    report.kept, report.submission_id, report.superseded = True, rec.submission_id, rec.superseded
+    if not report.valid and report.round and report.kind:
+        report.feedback = write_feedback(
+            path, report.issues, ws.feedback(report.round) / f"{path.stem}.feedback.xlsx")
+    return report
+
+
+def ingest_files(ws: Workspace, paths: Iterable[Path], *, received: dt.datetime | None = None,
+                 progress: Callable[[FileReport], None] | None = None) -> list[FileReport]:
+    reports = []
+    for p in paths:
+        r = ingest_file(ws, p, received=received)
+        reports.append(r)
+        if progress:
+            progress(r)
+    return reports
+
+
+# ----------------------------------------------------------------------------- content
+def _iso(v: Any) -> Any:
+    return v.isoformat() if isinstance(v, dt.date) else v
+
+
+def content_of(read: BookRead) -> Content:
+    """What an accepted workbook adds to the ledger, each value with its sheet and cell."""
+    c = Content(values=[], ratings=[], texts=[], milestones=[], action_updates=[])
+    dims = {label: dim for dim, label in FRAMEWORK}
+    dept = read.spec.department
+    for b in read.blocks:
+        kind, meta = b.spec.kind, b.spec.meta
+        pid = meta.get("priority", "")
+        for n, row in enumerate(b.rows, start=1):
+            if kind == "traj":
+                for f in ("actual", "forecast"):
+                    v = row.get(f)
+                    if v is not None and row.is_input(f):
+                        at = row.at(f)
+                        c.values.append((meta["measure"], "", row.key[0], f, v, at.sheet,
+                                         at.cell))
+                if row.get("comment") and row.is_input("comment"):
+                    at = row.at("comment")
+                    c.texts.append((dept, pid, "comment", n, row.get("comment"),
+                                    {"period": row.key[0], "measure": meta["measure"]},
+                                    at.sheet, at.cell))
+            elif kind == "orgs":
+                org, period = row.key
+                num, den, val = row.get("numerator"), row.get("denominator"), row.get("value")
+                for f, v in (("numerator", num), ("denominator", den)):
+                    if v is not None:
+                        at = row.at(f)
+                        c.values.append((meta["measure"], org, period, f, v, at.sheet, at.cell))
+                if num is not None and den:
+                    val = round(100.0 * num / den, 6)
+                if val is not None:
+                    at = row.at("numerator" if num is not None else "value")
+                    c.values.append((meta["measure"], org, period, "actual", val, at.sheet,
+                                     at.cell))
+            elif kind == "assess":
+                code, v = row.get("code"), row.get("now")
+                if v is None:
+                    continue
+                at = row.at("now")
+                if code == "narrative":
+                    c.texts.append((dept, pid, "narrative", 1, v, {}, at.sheet, at.cell))
+                else:
+                    c.ratings.append((pid, "self", dims.get(row.key[0], code), v, at.sheet,
+                                      at.cell))
+            elif kind == "miles":
+                at = row.at("status")
+                c.milestones.append((row.key[0], row.get("status"), _iso(row.get("forecast")),
+                                     row.get("comment"), at.sheet, at.cell))
+            elif kind in ("issues", "risks", "asks"):
+                text_col = {"issues": "text", "risks": "risk", "asks": "ask"}[kind]
+                text = row.get(text_col)
+                if not text:
+                    continue
+                sub = kind[:-1]
+                if kind == "issues":
+                    sub = "decision" if row.get("type") == "Decision sought" else "issue"
+                extra = {k: _iso(row.get(k)) for k in row.cells if k != text_col}
+                at = row.at(text_col)
+                c.texts.append((dept, pid, sub, n, text, extra, at.sheet, at.cell))
+            elif kind == "actions":
+                if row.get("status"):
+                    at = row.at("status")
+                    c.action_updates.append((row.key[0], row.get("status"), row.get("update"),
+                                             at.sheet, at.cell))
+            elif kind == "unit_assess":
+                for dim, _ in FRAMEWORK:
+                    v = row.get(f"unit_{dim}")
+                    if v is not None:
+                        at = row.at(f"unit_{dim}")
+                        c.ratings.append((row.key[0], "unit", dim, v, at.sheet, at.cell))
+                if row.get("narrative"):
+                    at = row.at("narrative")
+                    c.texts.append((row.get("department"), row.key[0], "unit_narrative", 1,
+                                    row.get("narrative"), {}, at.sheet, at.cell))
+            elif kind == "dept_narrative":
+                if row.get("narrative"):
+                    at = row.at("narrative")
+                    c.texts.append((row.key[0], "", "dept_narrative", 1, row.get("narrative"),
+                                    {}, at.sheet, at.cell))
+            elif kind == "challenges":
+                if row.get("challenge"):
+                    at = row.at("challenge")
+                    c.texts.append((row.get("department") or "", "", "challenge",
+                                    row.get("number") or n, row.get("challenge"),
+                                    {"progress": row.get("progress")}, at.sheet, at.cell))
+    return c
+
+
+# Kind-specific checks and follow-ups (task force meeting records add theirs).
+EXTRA_CHECKS: dict[str, list] = {}
+AFTER_INGEST: dict[str, list[Callable[[Workspace, BookRead, int], None]]] = {}

@@ -1,0 +1,121 @@
+"""The sample programme's rounds, run end to end: shared by `demo` and by the script that
+makes sample_returns/ (which fills the templates instead of reading filled files)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+from ..returns.ingest import ingest_file
+from ..templates.issue import issue_assessment, issue_returns
+from ..validation.report import FileReport
+from ..workspace import Workspace
+
+REPO = Path(__file__).resolve().parents[3]
+SAMPLE_RETURNS = REPO / "sample_returns"
+
+# Who sent what late, who sent a broken return first, who did not return at all.
+LATE_DAYS = {("DfES", "2003-07"): 5, ("DWP", "2003-12"): 3}
+NOT_RETURNED = {("BIS", "2003-12")}
+BROKEN_FIRST = {("DH", "2003-12")}
+
+
+def received_at(ws: Workspace, dept: str, round_id: str) -> dt.datetime:
+    due = ws.register.round(round_id).due
+    day = due + dt.timedelta(days=LATE_DAYS.get((dept, round_id), -2))
+    return dt.datetime.combine(day, dt.time(10, 30))
+
+
+Source = Callable[[Workspace, str, list[Path]], list[Path]]
+
+
+def run_round(ws: Workspace, round_id: str, returns: Source, assessments: Source
+              ) -> list[FileReport]:
+    """templates -> returns in -> ingest -> unit assessment -> ingest, for one round."""
+    reports = []
+    templates = issue_returns(ws, round_id)
+    for path in returns(ws, round_id, templates):
+        dept = path.name.split("-")[0]
+        reports.append(ingest_file(ws, path, received=received_at(ws, dept, round_id)))
+    assessment = issue_assessment(ws, round_id)
+    for path in assessments(ws, round_id, [assessment]):
+        reports.append(ingest_file(ws, path, received=received_at(ws, "UNIT", round_id)))
+    return reports
+
+
+def from_samples(kind: str, folder: Path = SAMPLE_RETURNS) -> Source:
+    """Files as they were sent: sample_returns/ROUND/, returns or the unit's assessment."""
+    def source(ws: Workspace, round_id: str, templates: list[Path]) -> list[Path]:
+        files = sorted(f for f in (folder / round_id).glob("*.xlsx")
+                       if f.name.startswith("assessment") == (kind == "assessment"))
+        first = [f for f in files if "attempt1" in f.name]
+        return first + [f for f in files if f not in first]
+    return source
+
+
+def make_samples(out: Path, workdir: Path) -> None:
+    """Fill every round's templates with the filler and keep them as sample returns."""
+    from openpyxl import load_workbook  # noqa: F401  (the filler uses it)
+
+    from ..workspace import init_workspace
+    from .filler import fill_workbook, unit_ratings_for
+
+    if workdir.exists():
+        shutil.rmtree(workdir)
+    ws = init_workspace(workdir, sample=True)
+    reg = ws.register
+
+    def returns(ws: Workspace, round_id: str, templates: list[Path]) -> list[Path]:
+        folder = out / round_id
+        folder.mkdir(parents=True, exist_ok=True)
+        paths = []
+        for t in templates:
+            dept = t.name.split("-")[0]
+            if (dept, round_id) in NOT_RETURNED:
+                continue
+            spec = ws.ledger.template(_tid(t))
+            if (dept, round_id) in BROKEN_FIRST:
+                bad = folder / f"{dept}-{round_id}-attempt1.xlsx"
+                traj = next(b for _, b in spec.blocks() if b.kind == "traj")
+                i = next(k for k, r in enumerate(traj.rows) if "actual" in r.get("_input", []))
+                assess = next(b for _, b in spec.blocks() if b.kind == "assess")
+                fill_workbook(t, spec, reg, bad, overrides={
+                    (traj.name, i, "actual"): "n/a", (traj.name, i + 1, "actual"): "94,5",
+                    (assess.name, 4, "now"): "Red", (assess.name, 5, "now"): None})
+                paths.append(bad)
+            target = folder / t.name
+            fill_workbook(t, spec, reg, target)
+            paths.append(target)
+        return paths
+
+    def assessments(ws: Workspace, round_id: str, templates: list[Path]) -> list[Path]:
+        t = templates[0]
+        spec = ws.ledger.template(_tid(t))
+        selfr = {k: r["value"] for k, r in ws.ledger.ratings(round_id, "self").items()}
+        target = out / round_id / t.name
+        fill_workbook(t, spec, reg, target, unit_ratings=unit_ratings_for(reg, round_id, selfr))
+        return [target]
+
+    for r in sorted(x.id for x in reg.rounds):
+        for rep in run_round(ws, r, returns, assessments):
+            print(f"{rep.status:9} {rep.file} ({len(rep.errors)} errors, "
+                  f"{len(rep.warnings)} warnings)")
+
+
+def _tid(path: Path) -> str:
+    from ..returns.read import BookValues
+    from ..validation.checks import template_id_of
+
+    return template_id_of(BookValues.from_path(path)) or ""
+
+
+if __name__ == "__main__":
+    import sys
+    import tempfile
+
+    target = Path(sys.argv[1]) if len(sys.argv) > 1 else SAMPLE_RETURNS
+    if target.exists():
+        shutil.rmtree(target)
+    make_samples(target, Path(tempfile.mkdtemp()) / "ws")

@@ -1,0 +1,1 @@
+"""Return templates: the one cell map (layout) and the workbook writer (build)."""

@@ -1,0 +1,54 @@
+"""Issue a round's workbooks: pre-fill from the register and the ledger, record the spec."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..consolidation.views import evidence_text, priority_summaries
+from ..domain import FRAMEWORK
+from ..workspace import Workspace
+from .build import build_workbook
+from .layout import assessment_spec, return_spec
+
+
+def issue_returns(ws: Workspace, round_id: str) -> list[Path]:
+    """One return per department with priorities, written to outbox/ROUND/."""
+    reg, led = ws.register, ws.ledger
+    window_start = reg.round_window(round_id)[0]
+    prev_actuals = {(m, p): r["value"] for (m, org, p), r in
+                    led.latest_values("actual", round_upto=round_id).items()
+                    if p < window_start and r["value"] is not None}
+    prev = reg.previous_round(round_id)
+    prev_ratings = {k: r["value"] for k, r in led.ratings(prev.id, "self").items()} \
+        if prev else {}
+    paths = []
+    for dept in reg.departments:
+        if not reg.priorities_of(dept.id):
+            continue
+        actions = [dict(a) for a in led.actions(department=dept.id, open_only=True)]
+        spec = return_spec(reg, dept.id, round_id, prev_actuals=prev_actuals,
+                           prev_ratings=prev_ratings, open_actions=actions)
+        path = ws.outbox(round_id) / f"{dept.id}-{round_id}.xlsx"
+        build_workbook(spec, path)
+        led.record_template(spec, path.name)
+        paths.append(path)
+    return paths
+
+
+def issue_assessment(ws: Workspace, round_id: str) -> Path:
+    """The unit's assessment workbook for a six-monthly round."""
+    reg, led = ws.register, ws.ledger
+    prev = reg.previous_round(round_id)
+    self_ratings = {k: r["value"] for k, r in led.ratings(round_id, "self").items()}
+    prev_unit = {k: r["value"] for k, r in led.ratings(prev.id, "unit").items()} if prev else {}
+    evidence = {s.priority.id: evidence_text(s.series) if s.series else "No measure."
+                for s in priority_summaries(reg, led, round_id)}
+    spec = assessment_spec(reg, round_id, self_ratings=self_ratings, evidence=evidence,
+                           prev_unit=prev_unit)
+    path = ws.outbox(round_id) / f"assessment-{round_id}.xlsx"
+    build_workbook(spec, path)
+    led.record_template(spec, path.name)
+    return path
+
+
+__all__ = ["issue_returns", "issue_assessment", "FRAMEWORK"]

@@ -1,0 +1,439 @@
+"""The one cell map: what each generated workbook holds, declared once.
+
+A WorkbookSpec lists sheets; a sheet lists blocks; a block is a table read and written
+through an Excel defined name over its data rows, so reading never depends on fixed cell
+addresses (rows inserted inside a table are tolerated). The writer (`build`) draws the spec;
+the reader (`validation.checks`) reads a return back through the same spec, which is kept in
+the ledger when the template is issued, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from ..domain import (
+    ACTION_STATUS,
+    FRAMEWORK,
+    ISSUE_KINDS,
+    MILESTONE_STATUS,
+    RISK_LEVELS,
+    Measure,
+    Register,
+    allowed_for,
+)
+from ..periods import period_label
+
+TEMPLATE_VERSION = "1.0"
+
+ColumnType = Literal["text", "number", "percent", "int", "date", "period", "code", "rating"]
+Role = Literal["key", "locked", "input"]
+
+
+class ColumnSpec(BaseModel):
+    key: str
+    header: str
+    type: ColumnType = "text"
+    role: Role = "input"
+    allowed: list[str] = Field(default_factory=list)
+    required: bool = False
+    width: int = 14
+    prompt: str = ""
+    minimum: float | None = None
+    maximum: float | None = None
+    plausible: tuple[float | None, float | None] = (None, None)
+
+
+class BlockSpec(BaseModel):
+    """A table. `rows` hold key and locked values; per-row overrides sit under '_' keys:
+    `_input` (columns typed in on this row), `_type`, `_allowed`, `_required`."""
+
+    name: str  # the Excel defined name over the data rows
+    kind: str  # what the rows mean: cover, assess, traj, orgs, miles, actions, risks, ...
+    title: str
+    note: str = ""
+    columns: list[ColumnSpec]
+    rows: list[dict[str, Any]] = Field(default_factory=list)
+    free_rows: int = 0  # blank input rows, for lists the department writes (risks, asks)
+    meta: dict[str, str] = Field(default_factory=dict)
+
+    def column(self, key: str) -> ColumnSpec:
+        return next(c for c in self.columns if c.key == key)
+
+    @property
+    def key_columns(self) -> list[ColumnSpec]:
+        return [c for c in self.columns if c.role == "key"]
+
+
+class SheetSpec(BaseModel):
+    name: str
+    heading: str
+    subheading: str = ""
+    blocks: list[BlockSpec]
+
+
+class WorkbookSpec(BaseModel):
+    template_id: str
+    version: str = TEMPLATE_VERSION
+    kind: Literal["return", "assessment", "meeting"]
+    department: str = ""
+    round: str = ""
+    title: str
+    instructions: list[str]
+    sheets: list[SheetSpec]
+
+    def blocks(self):
+        for sheet in self.sheets:
+            for block in sheet.blocks:
+                yield sheet, block
+
+
+def sheet_title(text: str) -> str:
+    """A legal, readable Excel sheet name (31 characters, none of []:*?/\\)."""
+    clean = re.sub(r"[\[\]:*?/\\]", " ", text).strip()
+    return clean if len(clean) <= 31 else clean[:30].rstrip() + "…"
+
+
+def template_id(kind: str, who: str, round_id: str) -> str:
+    return f"DP-{kind.upper()}-{who}-{round_id}"
+
+
+def fingerprint(spec: WorkbookSpec) -> WorkbookSpec:
+    """Stamp the template id with a hash of what the template holds.
+
+    A template re-issued with other content (say, a later actual pre-filled) gets a new id,
+    so a return filled in the earlier one is still read through the spec it was sent with.
+    """
+    import hashlib
+
+    base = template_id(spec.kind, spec.department, spec.round)
+    body = spec.model_copy(update={"template_id": base}).model_dump_json()
+    tid = f"{base}-{hashlib.sha256(body.encode()).hexdigest()[:6].upper()}"
+    out = spec.model_copy(update={"template_id": tid}, deep=True)
+    for _, block in out.blocks():
+        if block.kind == "cover":
+            for row in block.rows:
+                if row["field"] == "Template id":
+                    row["value"] = tid
+    return out
+
+
+# ----------------------------------------------------------------------------- cover
+def cover_block(kind: str, tid: str, who: str, who_name: str, round_id: str,
+                extra: list[dict[str, Any]] | None = None) -> BlockSpec:
+    """The cover: template id and version locked, contact and sign-off to fill."""
+    rows = [
+        {"field": "Template id", "value": tid},
+        {"field": "Template version", "value": TEMPLATE_VERSION},
+        {"field": "Kind", "value": kind},
+        {"field": "Department", "value": who},
+        {"field": "Department name", "value": who_name},
+        {"field": "Round", "value": round_id},
+    ]
+    rows += extra or []
+    rows += [
+        {"field": "Contact name", "value": None, "_input": ["value"], "_required": ["value"]},
+        {"field": "Contact email", "value": None, "_input": ["value"], "_required": ["value"]},
+        {"field": "Contact telephone", "value": None, "_input": ["value"]},
+        {"field": "Signed off by (SRO or delegate)", "value": None, "_input": ["value"],
+         "_required": ["value"]},
+        {"field": "Sign-off date", "value": None, "_input": ["value"], "_type": {"value": "date"},
+         "_required": ["value"]},
+    ]
+    return BlockSpec(
+        name="dp_cover", kind="cover", title="About this return",
+        columns=[ColumnSpec(key="field", header="Field", role="key", width=34),
+                 ColumnSpec(key="value", header="Value", role="locked", width=48,
+                            prompt="Type here.")],
+        rows=rows)
+
+
+# ----------------------------------------------------------------------------- return
+def _measure_type(m: Measure) -> ColumnType:
+    return "percent" if m.unit == "percent" else "number"
+
+
+def _measure_columns_extra(m: Measure) -> dict[str, Any]:
+    # counts cannot be negative, unless the register says the measure can (a net change)
+    negative_ok = m.plausible_min is not None and m.plausible_min < 0
+    lo = 0.0 if m.unit in ("count", "gbp", "rate") and not negative_ok else None
+    if m.unit == "points":
+        return {"minimum": -100.0, "maximum": 100.0, "plausible": (m.plausible_min,
+                                                                    m.plausible_max)}
+    return {"minimum": lo, "plausible": (m.plausible_min, m.plausible_max)}
+
+
+def return_spec(reg: Register, dept_id: str, round_id: str, *,
+                prev_actuals: dict[tuple[str, str], float] | None = None,
+                prev_ratings: dict[tuple[str, str], str] | None = None,
+                open_actions: list[dict[str, Any]] | None = None) -> WorkbookSpec:
+    """The department's return for a round, pre-filled from the register and the ledger."""
+    prev_actuals = prev_actuals or {}
+    prev_ratings = prev_ratings or {}
+    dept = reg.department(dept_id)
+    rnd = reg.round(round_id)
+    window = set(reg.round_window(round_id))
+    tid = template_id("return", dept_id, round_id)
+    sheets = [SheetSpec(name="Cover", heading=f"{dept.name}: delivery return, {rnd.label}",
+                        subheading=f"Due {rnd.due:%d %B %Y}. Fill the shaded cells only.",
+                        blocks=[cover_block("return", tid, dept_id, dept.name, round_id)])]
+    for pr in reg.priorities_of(dept_id):
+        blocks = [_assessment_block(pr.id, prev_ratings)]
+        for m in reg.measures_of(pr.id):
+            if m.returned_by == "department":
+                blocks.append(_trajectory_block(reg, m, round_id, window, prev_actuals))
+            if m.breakdown and m.returned_by == "department":
+                periods = [p for p in sorted(reg.trajectory(m.id)) if p in window]
+                blocks.append(_organisation_block(reg, m, periods))
+        if reg.milestones_of(pr.id):
+            blocks.append(_milestone_block(reg, pr.id))
+        blocks += _free_blocks(pr.id)
+        sheets.append(SheetSpec(
+            name=sheet_title(f"{pr.id} {pr.short}"), heading=pr.title,
+            subheading=f"Lead: {pr.lead}. Target: {pr.target_statement}", blocks=blocks))
+    sheets.append(SheetSpec(
+        name="Actions", heading="Actions allocated to your department",
+        subheading="Give each open action a status and a short update.",
+        blocks=[_actions_block(open_actions or [])]))
+    return fingerprint(WorkbookSpec(
+        template_id=tid, kind="return", department=dept_id, round=round_id,
+        title=f"{dept.name} return {rnd.label}", instructions=RETURN_INSTRUCTIONS,
+        sheets=sheets))
+
+
+def _assessment_block(pid: str, prev: dict[tuple[str, str], str]) -> BlockSpec:
+    rows: list[dict[str, Any]] = []
+    for dim, label in FRAMEWORK:
+        rows.append({"dimension": label, "code": dim, "last": prev.get((pid, dim)),
+                     "now": None, "_allowed": {"now": allowed_for(dim)}, "_required": ["now"]})
+    rows.append({"dimension": "Narrative (required when any rating is AR or R)",
+                 "code": "narrative", "last": None, "now": None, "_type": {"now": "text"}})
+    return BlockSpec(
+        name=f"dp_{pid}_assess", kind="assess", title="Self-assessment",
+        note="Rate each line; the unit's judgement is made separately and is final.",
+        columns=[ColumnSpec(key="dimension", header="Assessment of delivery", role="key",
+                            width=44),
+                 ColumnSpec(key="code", header="Code", role="locked", width=10),
+                 ColumnSpec(key="last", header="Last round", role="locked", width=12),
+                 ColumnSpec(key="now", header="This round", type="rating", role="input",
+                            width=14,
+                            prompt="G, AG, AR or R (challenge L/M/H/VH, stage 1-4).")],
+        rows=rows, meta={"priority": pid})
+
+
+def _trajectory_block(reg: Register, m: Measure, round_id: str, window: set[str],
+                      prev_actuals: dict[tuple[str, str], float]) -> BlockSpec:
+    typ = _measure_type(m)
+    rows = []
+    for period, planned in sorted(reg.trajectory(m.id).items()):
+        row: dict[str, Any] = {"period": period, "planned": planned,
+                               "actual": prev_actuals.get((m.id, period)),
+                               "forecast": None, "comment": None}
+        if period in window:
+            row["_input"] = ["actual", "comment"]
+        elif period > round_id:
+            row["_input"] = ["forecast", "comment"]
+        rows.append(row)
+    unit = f" ({m.unit_label})" if m.unit_label else ""
+    return BlockSpec(
+        name=f"dp_{m.priority_id}_{m.id}_traj", kind="traj",
+        title=f"Trajectory: {m.name}{unit}",
+        note=(f"Target {_fmt_target(m)} by {period_label(m.target_period)}. "
+              "Give actuals for this round's months and your forecast for later months."),
+        columns=[ColumnSpec(key="period", header="Month", type="period", role="key", width=12),
+                 ColumnSpec(key="planned", header="Planned (trajectory)", type=typ,
+                            role="locked", width=16),
+                 ColumnSpec(key="actual", header="Actual", type=typ, role="locked", width=14,
+                            prompt="The actual for this month.",
+                            **_measure_columns_extra(m)),
+                 ColumnSpec(key="forecast", header="Forecast", type=typ, role="locked",
+                            width=14, prompt="Your forecast for this month.",
+                            **_measure_columns_extra(m)),
+                 ColumnSpec(key="comment", header="Comment", role="locked", width=50)],
+        rows=rows, meta={"priority": m.priority_id, "measure": m.id})
+
+
+def _fmt_target(m: Measure) -> str:
+    return f"{m.target:g}%" if m.unit == "percent" else f"{m.target:,.10g}"
+
+
+def _organisation_block(reg: Register, m: Measure, periods: list[str]) -> BlockSpec:
+    cols = [ColumnSpec(key="org", header="Code", role="key", width=10),
+            ColumnSpec(key="name", header="Organisation", role="locked", width=40),
+            ColumnSpec(key="period", header="Month", type="period", role="key", width=12)]
+    if m.has_denominator:
+        cols += [ColumnSpec(key="numerator", header=m.numerator_label, type="number",
+                            role="input", required=True, minimum=0, width=18),
+                 ColumnSpec(key="denominator", header=m.denominator_label, type="number",
+                            role="input", required=True, minimum=0, width=18)]
+    else:
+        cols.append(ColumnSpec(key="value", header=m.name, type=_measure_type(m),
+                               role="input", required=True, width=16,
+                               **_measure_columns_extra(m)))
+    rows = [{"org": o.id, "name": o.name, "period": p}
+            for o in reg.organisations_for(m) for p in periods]
+    return BlockSpec(
+        name=f"dp_{m.priority_id}_{m.id}_orgs", kind="orgs",
+        title=f"By {m.breakdown}: {m.name}", note="One row per organisation and month.",
+        columns=cols, rows=rows, meta={"priority": m.priority_id, "measure": m.id})
+
+
+def _milestone_block(reg: Register, pid: str) -> BlockSpec:
+    rows = [{"id": ms.id, "title": ms.title, "due": ms.due} for ms in reg.milestones_of(pid)]
+    return BlockSpec(
+        name=f"dp_{pid}_miles", kind="miles", title="Milestones",
+        note="Status for every milestone; a forecast date unless it is complete.",
+        columns=[ColumnSpec(key="id", header="ID", role="key", width=10),
+                 ColumnSpec(key="title", header="Milestone", role="locked", width=44),
+                 ColumnSpec(key="due", header="Due", type="date", role="locked", width=12),
+                 ColumnSpec(key="status", header="Status", type="code", role="input",
+                            allowed=MILESTONE_STATUS, required=True, width=14,
+                            prompt="Not started, On track, At risk, Delayed or Complete."),
+                 ColumnSpec(key="forecast", header="Forecast date", type="date",
+                            role="input", width=14, prompt="When it will be (or was) done."),
+                 ColumnSpec(key="comment", header="Comment", role="input", width=40)],
+        rows=rows, meta={"priority": pid})
+
+
+def _free_blocks(pid: str) -> list[BlockSpec]:
+    return [
+        BlockSpec(name=f"dp_{pid}_issues", kind="issues", title="Issues and decisions sought",
+                  note="Top issues, and any decision you need at the stocktake.",
+                  columns=[ColumnSpec(key="type", header="Type", type="code", allowed=ISSUE_KINDS,
+                                      width=16, prompt="Issue or Decision sought."),
+                           ColumnSpec(key="text", header="Description", width=80)],
+                  free_rows=4, meta={"priority": pid}),
+        BlockSpec(name=f"dp_{pid}_risks", kind="risks", title="Risks",
+                  columns=[ColumnSpec(key="risk", header="Risk", width=50),
+                           ColumnSpec(key="likelihood", header="Likelihood", type="code",
+                                      allowed=RISK_LEVELS, width=12, prompt="H, M or L."),
+                           ColumnSpec(key="impact", header="Impact", type="code",
+                                      allowed=RISK_LEVELS, width=12, prompt="H, M or L."),
+                           ColumnSpec(key="mitigation", header="Mitigation", width=50)],
+                  free_rows=4, meta={"priority": pid}),
+        BlockSpec(name=f"dp_{pid}_asks", kind="asks", title="Asks of the centre",
+                  note="What the unit, the Cabinet Office or No 10 could do to help.",
+                  columns=[ColumnSpec(key="ask", header="Ask", width=80),
+                           ColumnSpec(key="of_whom", header="Of whom", width=20)],
+                  free_rows=3, meta={"priority": pid}),
+    ]
+
+
+def _actions_block(actions: list[dict[str, Any]]) -> BlockSpec:
+    rows = [{"id": a["id"], "description": a["description"], "owner": a["owner"],
+             "due": a["due"], "status": None, "update": None} for a in actions]
+    return BlockSpec(
+        name="dp_actions", kind="actions", title="Open actions",
+        note="Actions from stocktakes and task forces; update every one.",
+        columns=[ColumnSpec(key="id", header="Action", role="key", width=12),
+                 ColumnSpec(key="description", header="Description", role="locked", width=60),
+                 ColumnSpec(key="owner", header="Owner", role="locked", width=20),
+                 ColumnSpec(key="due", header="Due", type="date", role="locked", width=12),
+                 ColumnSpec(key="status", header="Status", type="code", allowed=ACTION_STATUS,
+                            role="input", required=True, width=14,
+                            prompt="open, in progress, done or dropped."),
+                 ColumnSpec(key="update", header="Update", role="input", width=50)],
+        rows=rows)
+
+
+RETURN_INSTRUCTIONS = [
+    "How to fill this return",
+    "1. Type only in the shaded cells. Everything else is locked and pre-filled by the unit.",
+    "2. Cover: give a contact and who signed the return off, with the date.",
+    "3. Each priority has its own sheet: rate the five lines of the self-assessment "
+    "(G, AG, AR, R; degree of challenge L, M, H, VH; stage 1 to 4).",
+    "   A rating of AR or R needs a narrative.",
+    "4. Trajectory tables: give the actual for each month of this round, and your forecast "
+    "for later months. Percentages may be typed as 98% or 98.",
+    "5. Milestones: a status for each, and a forecast date unless it is complete.",
+    "6. Issues, risks and asks of the centre: add as many as you need (insert rows if you "
+    "need more; rows may be inserted inside any table).",
+    "7. Actions: a status and an update for every open action.",
+    "8. Save as .xlsx (Excel or LibreOffice) and send it back unchanged in name and shape.",
+    "Problems are reported by sheet and cell; a rejected return comes back with each "
+    "problem highlighted.",
+]
+
+
+# ----------------------------------------------------------------------------- assessment
+def assessment_spec(reg: Register, round_id: str, *,
+                    self_ratings: dict[tuple[str, str], str],
+                    evidence: dict[str, str],
+                    prev_unit: dict[tuple[str, str], str]) -> WorkbookSpec:
+    """The unit's assessment workbook for a six-monthly round: its judgement is final."""
+    rnd = reg.round(round_id)
+    tid = template_id("assessment", "UNIT", round_id)
+    cols = [ColumnSpec(key="priority", header="Priority", role="key", width=8),
+            ColumnSpec(key="title", header="Title", role="locked", width=40),
+            ColumnSpec(key="department", header="Department", role="locked", width=10),
+            ColumnSpec(key="evidence", header="Data evidence", role="locked", width=40)]
+    for dim, label in FRAMEWORK:
+        cols.append(ColumnSpec(key=f"self_{dim}", header=f"Self: {label}", role="locked",
+                               width=10))
+    for dim, label in FRAMEWORK:
+        cols.append(ColumnSpec(key=f"last_{dim}", header=f"Last: {label}", role="locked",
+                               width=10))
+    for dim, label in FRAMEWORK:
+        cols.append(ColumnSpec(key=f"unit_{dim}", header=f"Unit: {label}", type="code",
+                               allowed=allowed_for(dim), role="input", required=True, width=12,
+                               prompt="The unit's judgement: " + ", ".join(allowed_for(dim))))
+    cols.append(ColumnSpec(key="narrative", header="Unit narrative", role="input", width=60))
+    rows = []
+    for pr in reg.priorities:
+        row: dict[str, Any] = {"priority": pr.id, "title": pr.title,
+                               "department": pr.department_id,
+                               "evidence": evidence.get(pr.id, "")}
+        for dim, _ in FRAMEWORK:
+            row[f"self_{dim}"] = self_ratings.get((pr.id, dim))
+            row[f"last_{dim}"] = prev_unit.get((pr.id, dim))
+        rows.append(row)
+    depts = [{"department": d.id, "name": d.name} for d in reg.departments]
+    return fingerprint(WorkbookSpec(
+        template_id=tid, kind="assessment", department="UNIT", round=round_id,
+        title=f"Unit assessment {rnd.label}", instructions=ASSESSMENT_INSTRUCTIONS,
+        sheets=[
+            SheetSpec(name="Cover", heading=f"Delivery assessment, {rnd.label}",
+                      subheading="The unit's judgement is final; the self-assessment is kept "
+                                 "beside it.",
+                      blocks=[cover_block("assessment", tid, "UNIT", "Delivery unit",
+                                          round_id)]),
+            SheetSpec(name="Assessment", heading="Assessment of delivery, by priority",
+                      blocks=[BlockSpec(name="dp_assessment", kind="unit_assess",
+                                        title="Ratings", columns=cols, rows=rows)]),
+            SheetSpec(name="Narrative", heading="Narrative by department",
+                      blocks=[BlockSpec(
+                          name="dp_narrative", kind="dept_narrative", title="Narrative",
+                          columns=[ColumnSpec(key="department", header="Department",
+                                              role="key", width=12),
+                                   ColumnSpec(key="name", header="Name", role="locked", width=30),
+                                   ColumnSpec(key="narrative", header="Narrative", role="input",
+                                              width=100)],
+                          rows=depts)]),
+            SheetSpec(name="Challenges", heading="Numbered challenges, with progress",
+                      blocks=[BlockSpec(
+                          name="dp_challenges", kind="challenges", title="Challenges",
+                          columns=[ColumnSpec(key="department", header="Department",
+                                              type="code",
+                                              allowed=[d.id for d in reg.departments], width=12),
+                                   ColumnSpec(key="number", header="No.", type="int", width=6),
+                                   ColumnSpec(key="challenge", header="Challenge", width=40),
+                                   ColumnSpec(key="progress", header="Progress", width=90)],
+                          free_rows=24)]),
+        ]))
+
+
+ASSESSMENT_INSTRUCTIONS = [
+    "The unit's assessment of delivery",
+    "1. For each priority, rate the five lines of the delivery assessment framework.",
+    "   The department's self-assessment, the last round's judgement and the data evidence "
+    "are shown for comparison.",
+    "2. Narrative: the unit's view by department, as it will appear in the delivery report.",
+    "3. Challenges: the numbered challenges for each department, with progress.",
+]
+
+
+def today() -> dt.date:
+    return dt.date.today()

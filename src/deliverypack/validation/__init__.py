@@ -1,0 +1,1 @@
+"""Validation: issues as data, checks as generators, a report per file."""

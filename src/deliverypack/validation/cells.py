@@ -1,0 +1,199 @@
+"""Reading one cell value as a returns officer meant it, or saying plainly why not.
+
+Pure functions over raw values (as calamine, openpyxl or xlwings give them), so the same
+rules serve a file on disk and a workbook open in Excel. Each appends Issues to `out` and
+returns the value read (None when there is nothing usable).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from .issues import Issue, issue
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True)
+class At:
+    """Where a value came from: the provenance every message and every ledger value carries."""
+
+    sheet: str
+    cell: str
+    file: str = ""
+
+    def issue(self, code: str, found: object = "", expected: object = "") -> Issue:
+        return issue(code, sheet=self.sheet, cell=self.cell, found=found,
+                     expected=expected, file=self.file)
+
+
+def is_blank(raw: object) -> bool:
+    return raw is None or (isinstance(raw, str) and raw.strip() == "")
+
+
+def fmt_number(x: float) -> str:
+    return f"{x:,.10g}" if abs(x) < 1e15 else str(x)
+
+
+def read_text(raw: object, at: At, out: list[Issue], *, required: bool = False,
+              what: str = "some text", max_len: int = 4000) -> str | None:
+    """Text exactly as typed (numbers and dates shown as text); formula-like text kept as text."""
+    if is_blank(raw):
+        if required:
+            out.append(at.issue("required-missing", expected=what))
+        return None
+    if isinstance(raw, float) and raw.is_integer():
+        text = str(int(raw))
+    elif isinstance(raw, dt.datetime):
+        text = raw.date().isoformat() if raw.time() == dt.time() else raw.isoformat()
+    else:
+        text = str(raw)
+    if len(text) > max_len:
+        out.append(at.issue("text-too-long", found=len(text), expected=max_len))
+    if text.startswith(FORMULA_STARTS) and not _NUMERIC.match(text.strip()):
+        out.append(at.issue("formula-text", found=text))
+    return text
+
+
+_NUMERIC = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
+
+
+def _number_from_text(text: str) -> tuple[float | None, bool]:
+    """(value, was_percent) for text such as ' 42 ', '12,345', '£1,200', '98%'."""
+    t = text.strip().replace("\u00a0", "").replace("£", "").replace(" ", "")
+    pct = t.endswith("%")
+    if pct:
+        t = t[:-1]
+    if _THOUSANDS.match(t):
+        t = t.replace(",", "")
+    if _NUMERIC.match(t):
+        return float(t), pct
+    return None, False
+
+
+def read_number(raw: object, at: At, out: list[Issue], *, required: bool = False,
+                percent: bool = False, minimum: float | None = None,
+                maximum: float | None = None, plausible: tuple[float | None, float | None]
+                = (None, None), what: str | None = None) -> float | None:
+    """A number; for a percentage measure, percentage points (98% and 0.98 both give 98)."""
+    what = what or ("a percentage between 0 and 100" if percent else "a number")
+    if is_blank(raw):
+        if required:
+            out.append(at.issue("required-missing", expected=what))
+        return None
+    if isinstance(raw, bool):
+        out.append(at.issue("not-a-number", found=str(raw).upper(), expected=what))
+        return None
+    if isinstance(raw, int | float):
+        value = float(raw)
+        if percent:
+            if abs(value) <= 1.5:
+                value = value * 100.0
+            elif value <= 100:
+                out.append(at.issue("percent-as-points", found=raw, expected=f"{raw:g}%"))
+    elif isinstance(raw, str):
+        parsed, had_pct = _number_from_text(raw)
+        if parsed is None:
+            out.append(at.issue("not-a-number", found=raw, expected=what))
+            return None
+        value = parsed
+        if percent and not had_pct and abs(value) <= 1.5 and "." in raw:
+            value *= 100.0
+        out.append(at.issue("number-as-text", found=raw,
+                            expected=f"{fmt_number(value)}{'%' if percent else ''}"))
+    else:
+        out.append(at.issue("not-a-number", found=str(raw), expected=what))
+        return None
+    value = round(value, 10)
+    lo = 0.0 if percent and minimum is None else minimum
+    hi = 100.0 if percent and maximum is None else maximum
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
+        out.append(at.issue("out-of-range", found=raw, expected=what))
+        return None
+    plo, phi = plausible
+    if (plo is not None and value < plo) or (phi is not None and value > phi):
+        rng = f"{fmt_number(plo) if plo is not None else '-'} and " \
+              f"{fmt_number(phi) if phi is not None else '-'}"
+        out.append(at.issue("implausible-value", found=raw, expected=rng))
+    return value
+
+
+_DMY = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})$")
+_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+_WORDY = ("%d %b %Y", "%d %B %Y", "%d-%b-%Y", "%d %b %y", "%b %Y", "%B %Y")
+
+
+def _date_from_text(text: str) -> dt.date | None:
+    t = text.strip()
+    try:
+        if m := _ISO.match(t):
+            return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        if m := _DMY.match(t):  # UK: day first, always
+            y = int(m.group(3))
+            y = y + 2000 if y < 100 else y
+            return dt.date(y, int(m.group(2)), int(m.group(1)))
+    except ValueError:
+        return None
+    for f in _WORDY:
+        try:
+            return dt.datetime.strptime(t, f).date()
+        except ValueError:
+            continue
+    return None
+
+
+def read_date(raw: object, at: At, out: list[Issue], *, required: bool = False,
+              what: str = "a date") -> dt.date | None:
+    """A date; text is read day first (03/04/2003 is 3 April), with a warning."""
+    if is_blank(raw):
+        if required:
+            out.append(at.issue("required-missing", expected=what))
+        return None
+    if isinstance(raw, dt.datetime):
+        return raw.date()
+    if isinstance(raw, dt.date):
+        return raw
+    if isinstance(raw, str):
+        d = _date_from_text(raw)
+        if d is None:
+            out.append(at.issue("not-a-date", found=raw))
+            return None
+        out.append(at.issue("date-as-text", found=raw, expected=d.strftime("%d %b %Y")))
+        return d
+    out.append(at.issue("not-a-date", found=raw))
+    return None
+
+
+_SYNONYMS = {
+    "GREEN": "G", "AMBER/GREEN": "AG", "AMBER GREEN": "AG", "AMBER-GREEN": "AG",
+    "AMBERGREEN": "AG", "A/G": "AG", "AMBER/RED": "AR", "AMBER RED": "AR", "AMBER-RED": "AR",
+    "AMBERRED": "AR", "A/R": "AR", "RED": "R", "LOW": "L", "MEDIUM": "M", "HIGH": "H",
+    "VERY HIGH": "VH", "YES": "yes", "NO": "no",
+}
+
+
+def read_code(raw: object, allowed: list[str], at: At, out: list[Issue], *,
+              required: bool = False, what: str | None = None) -> str | None:
+    """One of `allowed`; near misses ('g', 'G ', 'Green') are read with a warning."""
+    what = what or "one of " + ", ".join(allowed)
+    if is_blank(raw):
+        if required:
+            out.append(at.issue("required-missing", expected=what))
+        return None
+    if isinstance(raw, float) and raw.is_integer():
+        raw_s = str(int(raw))
+    else:
+        raw_s = str(raw)
+    if raw_s in allowed:
+        return raw_s
+    key = " ".join(raw_s.strip().split()).upper()
+    by_upper = {a.upper(): a for a in allowed}
+    value = by_upper.get(key) or by_upper.get(_SYNONYMS.get(key, "").upper())
+    if value is None:
+        out.append(at.issue("not-allowed", found=raw, expected=", ".join(allowed)))
+        return None
+    out.append(at.issue("value-normalised", found=raw, expected=value))
+    return value

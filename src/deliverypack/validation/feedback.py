@@ -1,0 +1,78 @@
+"""The feedback workbook: the department's own file, each problem highlighted at its cell.
+
+The original bytes are never re-saved; this is a new file beside them. Nothing the
+department typed is changed, so they can fix the marked cells and send it straight back.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from openpyxl import load_workbook
+from openpyxl.comments import Comment
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils.cell import coordinate_from_string
+
+from ..outputs.files import atomic_write, write_text_cell
+from .issues import Issue
+
+ERROR_FILL = PatternFill("solid", fgColor="F4B6B6")
+WARNING_FILL = PatternFill("solid", fgColor="FFE699")
+
+
+def write_feedback(source: Path, issues: list[Issue], target: Path) -> Path:
+    wb = load_workbook(source)
+    marked: dict[tuple[str, str], list[Issue]] = {}
+    for i in issues:
+        if i.sheet in wb.sheetnames and _is_cell(i.cell):
+            marked.setdefault((i.sheet, i.cell), []).append(i)
+    for (sheet, cell), found in marked.items():
+        c = wb[sheet][cell]
+        worst = "error" if any(i.severity == "error" for i in found) else "warning"
+        c.fill = ERROR_FILL if worst == "error" else WARNING_FILL
+        text = "\n".join(f"{i.severity.upper()}: {i.message}" for i in found)
+        c.comment = Comment(text, "deliverypack", width=320, height=120)
+    if "Problems" in wb.sheetnames:
+        del wb["Problems"]
+    ws = wb.create_sheet("Problems", 0)
+    ws["A1"] = f"Problems found in {source.name}"
+    ws["A1"].font = Font(bold=True, size=14, color="9C0006")
+    ws["A2"] = ("Fix each problem in the highlighted cells (red: must fix; yellow: please "
+                "check), then send the return again. This sheet may be left in.")
+    headers = ["No.", "Severity", "Sheet", "Cell", "Problem"]
+    for j, h in enumerate(headers, start=1):
+        ws.cell(row=4, column=j, value=h).font = Font(bold=True)
+    ordered = sorted(issues, key=lambda i: (i.severity != "error", i.sheet, _row_of(i.cell)))
+    for n, i in enumerate(ordered, start=1):
+        r = 4 + n
+        ws.cell(row=r, column=1, value=n)
+        ws.cell(row=r, column=2, value=i.severity)
+        write_text_cell(ws.cell(row=r, column=3), i.sheet)
+        link = ws.cell(row=r, column=4, value=i.cell)
+        if (i.sheet, i.cell) in marked:
+            link.hyperlink = f"#'{i.sheet}'!{i.cell}"
+            link.font = Font(color="0563C1", underline="single")
+        write_text_cell(ws.cell(row=r, column=5), i.message)
+        ws.cell(row=r, column=5).alignment = Alignment(wrap_text=True, vertical="top")
+        if i.severity == "error":
+            ws.cell(row=r, column=2).fill = ERROR_FILL
+    for col, w in zip("ABCDE", (6, 10, 28, 8, 100), strict=True):
+        ws.column_dimensions[col].width = w
+    ws.freeze_panes = "A5"
+    wb.active = 0
+    return atomic_write(target, wb.save)
+
+
+def _is_cell(ref: str) -> bool:
+    try:
+        coordinate_from_string(ref)
+        return True
+    except ValueError:
+        return False
+
+
+def _row_of(ref: str) -> int:
+    try:
+        return coordinate_from_string(ref)[1]
+    except ValueError:
+        return 0

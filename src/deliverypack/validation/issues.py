@@ -1,0 +1,207 @@
+"""Issues as data: one model, a catalogue of stable kebab-case codes, messages from templates.
+
+The README's table of codes is generated from CATALOGUE, and a test checks that every code
+is triggered by a real workbook, so the documentation cannot drift from the code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from pydantic import BaseModel
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True)
+class IssueType:
+    code: str
+    severity: Severity
+    title: str
+    template: str  # formatted with found= and expected=
+    description: str
+
+
+_TYPES = [
+    # file level: the file is refused before any cell is read
+    IssueType("file-unreadable", "error", "File cannot be read",
+              "the file could not be read: {found}", "The file is missing, empty or unreadable."),
+    IssueType("not-a-workbook", "error", "Not an Excel workbook",
+              "expected an Excel workbook (.xlsx), found {found}",
+              "The file is not an .xlsx workbook (for example a PDF, CSV or renamed file)."),
+    IssueType("legacy-xls", "error", "Old Excel format",
+              "expected an .xlsx workbook, found an old-style .xls file; save it as .xlsx",
+              "Excel 97-2003 files are not accepted; save as Excel Workbook (.xlsx)."),
+    IssueType("encrypted", "error", "Password protected",
+              "expected a workbook without a password to open, found an encrypted file",
+              "A workbook encrypted with a password cannot be read; remove the password."),
+    IssueType("file-too-large", "error", "File too large",
+              "expected at most {expected}, found {found}",
+              "The file or one of its parts is larger than any genuine return."),
+    IssueType("zip-bomb", "error", "Suspicious compression",
+              "expected ordinary compression, found {found}",
+              "A part of the file expands far more than a real workbook would (a zip bomb)."),
+    IssueType("unsafe-zip-entry", "error", "Unsafe part name",
+              "expected ordinary part names, found {found}",
+              "A part of the file has a name that points outside the workbook."),
+    IssueType("unsafe-xml", "error", "Unsafe XML",
+              "expected plain XML, found {found}",
+              "The file declares XML entities or a DTD (an XML entity attack); it is refused."),
+    IssueType("macros-present", "error", "Macros added",
+              "expected no macros (our templates have none), found {found}",
+              "A macro project was added to a deliverypack template; no macro is ever run."),
+    IssueType("macros-ignored", "warning", "Macros ignored",
+              "the workbook carries a macro project ({found}); it was not run and is ignored",
+              "Foreign templates may carry macros; they are never run."),
+    IssueType("external-links", "error", "External links",
+              "expected no links to other workbooks, found {found}",
+              "The workbook links to other files; paste values instead."),
+    # structure: is this one of our returns, unchanged where it is locked?
+    IssueType("unknown-template", "error", "Not a known template",
+              "expected {expected}, found {found}",
+              "The workbook is not a template issued by this workspace."),
+    IssueType("wrong-version", "error", "Old template version",
+              "expected template version {expected}, found {found}",
+              "The return was filled in an out-of-date template."),
+    IssueType("unknown-department", "error", "Unknown department",
+              "expected one of the register's departments, found {found}",
+              "The department on the cover is not in the register."),
+    IssueType("unknown-round", "error", "Unknown round",
+              "expected one of the register's rounds, found {found}",
+              "The round on the cover is not in the register."),
+    IssueType("missing-sheet", "error", "Sheet missing",
+              "expected a sheet named {expected}, found none",
+              "A sheet of the template was deleted or renamed."),
+    IssueType("missing-name", "error", "Table missing",
+              "expected the named range {expected}, found none",
+              "A named table of the template was deleted."),
+    IssueType("locked-cell-changed", "error", "Locked cell changed",
+              "this cell is locked; expected {expected}, found {found}",
+              "A pre-filled, locked cell was changed (only shaded cells may be typed in)."),
+    IssueType("unexpected-row", "error", "Row not in template",
+              "expected one of the template's rows, found {found}",
+              "A row key (period, milestone, organisation) is not one the template sent."),
+    IssueType("missing-row", "error", "Row deleted",
+              "expected a row for {expected}, found none",
+              "A row of a pre-filled table was deleted."),
+    # cells
+    IssueType("required-missing", "error", "Required cell empty",
+              "expected {expected}, found an empty cell",
+              "A cell that must be filled in is empty."),
+    IssueType("not-a-number", "error", "Not a number",
+              "expected {expected}, found {found}",
+              "A number was expected."),
+    IssueType("number-as-text", "warning", "Number typed as text",
+              "the number was typed as text ({found}) and read as {expected}",
+              "A number stored as text was read as the number it shows."),
+    IssueType("not-a-date", "error", "Not a date",
+              "expected a date (e.g. 31/12/2003), found {found}",
+              "A date was expected."),
+    IssueType("date-as-text", "warning", "Date typed as text",
+              "the date was typed as text ({found}) and read day first as {expected}",
+              "A date stored as text was read as a UK (day-first) date."),
+    IssueType("not-allowed", "error", "Value not allowed",
+              "expected one of {expected}, found {found}",
+              "The value is not one of the values in the cell's dropdown."),
+    IssueType("value-normalised", "warning", "Value read as a code",
+              "{found} was read as {expected}",
+              "A near-miss of an allowed value (case, spaces, full word) was read as the code."),
+    IssueType("out-of-range", "error", "Out of range",
+              "expected {expected}, found {found}",
+              "A number is outside the values the measure can take (e.g. a % above 100)."),
+    IssueType("percent-as-points", "warning", "Percentage read as points",
+              "{found} in a percentage cell was read as {expected}",
+              "A percentage entered as a plain number (98 rather than 98%) was read as points."),
+    IssueType("implausible-value", "warning", "Implausible value",
+              "expected a value between {expected}, found {found}; please check it",
+              "A value is far outside the measure's plausible range."),
+    IssueType("formula-text", "warning", "Text looks like a formula",
+              "the text {found} begins like a formula; it is kept as text and never calculated",
+              "Text beginning with =, +, -, @ is stored and written as text only."),
+    IssueType("text-too-long", "error", "Text too long",
+              "expected at most {expected} characters, found {found}",
+              "A text cell is longer than a paper can carry."),
+    # cross-field
+    IssueType("narrative-required", "error", "Narrative required",
+              "expected a narrative because {found}, found an empty cell",
+              "A rating of AR or R needs a narrative explaining it."),
+    IssueType("forecast-date-required", "error", "Forecast date required",
+              "expected a forecast date for a milestone with status {found}",
+              "A milestone not yet complete needs a forecast date."),
+    IssueType("forecast-date-inconsistent", "warning", "Forecast date and status disagree",
+              "status {found} but the forecast date is {expected}",
+              "A milestone's forecast date does not agree with its status."),
+    IssueType("due-before-meeting", "error", "Due date before the meeting",
+              "expected a due date after the meeting ({expected}), found {found}",
+              "A new action must be due after the meeting that allocated it."),
+    IssueType("unknown-reference", "error", "Unknown reference",
+              "expected one of {expected}, found {found}",
+              "A cell refers to a department, priority, measure or organisation not in the register."),
+    IssueType("duplicate-key", "error", "Duplicate",
+              "expected each value once, found {found} again",
+              "The same key appears twice in a table."),
+    # completeness
+    IssueType("actual-missing", "warning", "Actual missing",
+              "expected the actual for {expected}, a period that has passed; found an empty cell",
+              "An actual for a period that has passed was left empty."),
+]
+
+CATALOGUE: dict[str, IssueType] = {t.code: t for t in _TYPES}
+
+
+class Issue(BaseModel):
+    """One problem found in a file, located as precisely as the file allows."""
+
+    code: str
+    severity: Severity
+    file: str = ""
+    sheet: str = ""
+    cell: str = ""
+    found: str = ""
+    expected: str = ""
+    message: str
+
+    @property
+    def location(self) -> str:
+        if self.sheet and self.cell:
+            return f"Sheet '{self.sheet}', cell {self.cell}"
+        if self.sheet:
+            return f"Sheet '{self.sheet}'"
+        return ""
+
+    def text(self) -> str:
+        """The sentence a returns officer reads."""
+        return f"{self.location}: {self.message}" if self.location else self.message
+
+
+def show(value: object) -> str:
+    """A value as the user typed it, quoted, for messages."""
+    if value is None or value == "":
+        return "an empty cell"
+    if isinstance(value, str):
+        return repr(value) if len(value) <= 60 else repr(value[:57] + "...")
+    if isinstance(value, float):
+        return f"{value:,.10g}"
+    return str(value)
+
+
+def issue(code: str, *, sheet: str = "", cell: str = "", found: object = "",
+          expected: object = "", file: str = "") -> Issue:
+    """Make an Issue from the catalogue; the message comes from the code's template."""
+    t = CATALOGUE[code]
+    found_s = found if isinstance(found, str) and code not in _QUOTE_FOUND else show(found)
+    exp_s = str(expected)
+    return Issue(code=code, severity=t.severity, file=file, sheet=sheet, cell=cell,
+                 found=found_s, expected=exp_s,
+                 message=t.template.format(found=found_s, expected=exp_s))
+
+
+# Codes whose `found` is a cell value and so is shown quoted, as typed.
+_QUOTE_FOUND = {
+    "not-a-number", "number-as-text", "not-a-date", "date-as-text", "not-allowed",
+    "value-normalised", "out-of-range", "percent-as-points", "implausible-value",
+    "formula-text", "locked-cell-changed", "unexpected-row", "unknown-reference",
+    "duplicate-key", "unknown-department", "unknown-round", "unknown-template",
+    "wrong-version", "due-before-meeting",
+}

@@ -1,0 +1,158 @@
+"""A workspace: settings, the register, the ledger and the folders of one programme."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from .domain import Register
+from .errors import WorkspaceError
+from .ledger import Ledger
+from .validation.issues import Issue
+
+SETTINGS_FILE = "deliverypack.toml"
+
+DEFAULT_SETTINGS = """\
+# deliverypack workspace settings
+[programme]
+name = "{name}"
+unit = "Delivery Unit"
+protective_marking = "OFFICIAL-SENSITIVE"
+
+[returns]
+# A return received after its round's due date is marked late.
+jobs = 0   # 0: one worker per core
+"""
+
+
+@dataclass
+class Workspace:
+    root: Path
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def open(cls, root: Path | str) -> Workspace:
+        root = Path(root).resolve()
+        path = root / SETTINGS_FILE
+        if not path.exists():
+            raise WorkspaceError(
+                f"{root} is not a deliverypack workspace (no {SETTINGS_FILE}); "
+                f"create one with: deliverypack init {root}")
+        try:
+            settings = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise WorkspaceError(f"{path}: {exc}") from exc
+        return cls(root=root, settings=settings)
+
+    # folders
+    @property
+    def register_path(self) -> Path:
+        return self.root / "register.xlsx"
+
+    @property
+    def ledger_path(self) -> Path:
+        return self.root / "ledger.sqlite"
+
+    def outbox(self, round_id: str) -> Path:
+        return self.root / "outbox" / round_id
+
+    def inbox(self, round_id: str) -> Path:
+        return self.root / "inbox" / round_id
+
+    def feedback(self, round_id: str) -> Path:
+        return self.root / "feedback" / round_id
+
+    @property
+    def archive(self) -> Path:
+        return self.root / "archive"
+
+    @property
+    def outputs(self) -> Path:
+        return self.root / "outputs"
+
+    @property
+    def programme(self) -> str:
+        return self.settings.get("programme", {}).get("name", "Delivery programme")
+
+    @property
+    def unit_name(self) -> str:
+        return self.settings.get("programme", {}).get("unit", "Delivery Unit")
+
+    @property
+    def marking(self) -> str:
+        return self.settings.get("programme", {}).get("protective_marking", "OFFICIAL")
+
+    @cached_property
+    def _register(self) -> tuple[Register, list[dict], list[Issue]]:
+        from .register import read_register
+
+        if not self.register_path.exists():
+            raise WorkspaceError(f"no register at {self.register_path}")
+        return read_register(self.register_path, programme=self.programme)
+
+    @property
+    def register(self) -> Register:
+        """The register, refusing to go on if it has errors (each named by sheet and cell)."""
+        reg, _, issues = self._register
+        errors = [i for i in issues if i.severity == "error"]
+        if errors:
+            lines = "\n".join(f"  - {i.text()}" for i in errors[:20])
+            more = f"\n  ... and {len(errors) - 20} more" if len(errors) > 20 else ""
+            raise WorkspaceError(f"the register has {len(errors)} problem(s):\n{lines}{more}")
+        return reg
+
+    @property
+    def register_issues(self) -> list[Issue]:
+        return self._register[2]
+
+    @cached_property
+    def ledger(self) -> Ledger:
+        led = Ledger(self.ledger_path)
+        for a in self._register[1]:
+            led.upsert_action({**a, "origin": a.get("origin") or "Register"})
+        return led
+
+    def round_or_latest(self, round_id: str | None) -> str:
+        """The round asked for, or the latest round with an accepted return."""
+        reg = self.register
+        known = sorted(r.id for r in reg.rounds)
+        if round_id:
+            if round_id not in known:
+                from .errors import UsageError
+                raise UsageError(f"unknown round {round_id!r}; the register has: "
+                                 f"{', '.join(known) or 'no rounds'}")
+            return round_id
+        with_data = [r[0] for r in self.ledger.query(
+            "SELECT DISTINCT round FROM submissions WHERE status='accepted' ORDER BY round")]
+        if with_data:
+            return with_data[-1]
+        if not known:
+            from .errors import UsageError
+            raise UsageError("the register has no rounds")
+        return known[0]
+
+
+def init_workspace(root: Path, *, sample: bool = False) -> Workspace:
+    """Create a workspace: settings, a register (empty or the sample programme), folders."""
+    from .register import write_register
+
+    root = Path(root)
+    if (root / SETTINGS_FILE).exists():
+        raise WorkspaceError(f"{root} is already a workspace; nothing was changed")
+    root.mkdir(parents=True, exist_ok=True)
+    for sub in ("outbox", "inbox", "archive", "feedback", "outputs"):
+        (root / sub).mkdir(exist_ok=True)
+    if sample:
+        from .sample.programme import ACTIONS, sample_register
+
+        reg = sample_register()
+        write_register(root / "register.xlsx", reg, ACTIONS)
+        name = reg.programme
+    else:
+        write_register(root / "register.xlsx", None)
+        name = "Delivery programme"
+    (root / SETTINGS_FILE).write_text(DEFAULT_SETTINGS.format(name=name), encoding="utf-8")
+    return Workspace.open(root)
