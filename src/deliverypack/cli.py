@@ -228,3 +228,7 @@ def main() -> None:
     except DeliverypackError as exc:  # anything a command did not catch itself
         err.print(f"Error: {exc}", highlight=False)
         sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -89,7 +89,7 @@ class BookValues:
             if name.startswith("_xlnm") or dn.text is None:
                 continue
             rng = parse_ref(dn.text)
-            if rng is not None:
+            if rng is not None and rng.sheet in sheets:  # a name on a deleted sheet is #REF!
                 names[name] = rng
         wb = CalamineWorkbook.from_path(str(path))
 

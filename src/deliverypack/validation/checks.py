@@ -178,6 +178,8 @@ def check_structure(book: BookValues, spec: WorkbookSpec, reg: Register,
             yield At(sheet=sheet.name, cell="", file=file).issue("missing-sheet",
                                                                  expected=repr(sheet.name))
     for sheet, block in spec.blocks():
+        if sheet.name not in book.sheet_names:
+            continue  # reported once, as a missing sheet
         if (block.rows or block.free_rows) and block.name not in book.names:
             yield At(sheet=sheet.name, cell="", file=file).issue("missing-name",
                                                                  expected=block.name)
@@ -246,7 +248,7 @@ def read_block(book: BookValues, block: BlockSpec, sheet_name: str, file: str,
                 if not _same(want, got):
                     out.append(at.issue("locked-cell-changed", found=raw,
                                         expected=display(typ, row.get(col.key))))
-                cells[col.key] = CellRead(row.get(col.key), at)
+                cells[col.key] = CellRead(row.get(col.key), at, raw)
                 continue
             label = str(row.get("field") or "") if block.kind == "cover" else ""
             value = read_cell(typ, col, raw, at, out, required=cell_required(col, row),
@@ -328,6 +330,21 @@ CROSS: dict[str, Callable[..., Iterator[Issue]]] = {
 }
 
 
+def _version_check(read: BookRead, spec: WorkbookSpec, issues: list[Issue]
+                   ) -> Iterator[Issue]:
+    """A return filled in another version of the template says so plainly."""
+    cover = next(read.of_kind("cover"), None)
+    row = next((r for r in cover.rows if r.key[0] == "Template version"), None) if cover \
+        else None
+    raw = normalise("text", row.cells["value"].raw) if row else None
+    if row is None or raw in (None, spec.version):
+        yield from issues
+        return
+    at = row.at("value")
+    yield from (i for i in issues if (i.sheet, i.cell) != (at.sheet, at.cell))
+    yield at.issue("wrong-version", found=raw, expected=spec.version)
+
+
 def check_book(book: BookValues, spec: WorkbookSpec, reg: Register, file: str,
                extra: list[Callable[[BookRead], Iterator[Issue]]] | None = None
                ) -> tuple[list[Issue], BookRead]:
@@ -338,6 +355,7 @@ def check_book(book: BookValues, spec: WorkbookSpec, reg: Register, file: str,
         b = read_block(book, block, sheet.name, file, issues)
         if b is not None:
             read.blocks.append(b)
+    issues = list(_version_check(read, spec, issues))
     for b in read.blocks:
         if b.spec.kind in CROSS:
             issues.extend(CROSS[b.spec.kind](b, spec))

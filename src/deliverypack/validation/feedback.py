@@ -54,11 +54,16 @@ def write_feedback(source: Path, issues: list[Issue], target: Path) -> Path:
             link.font = Font(color="0563C1", underline="single")
         write_text_cell(ws.cell(row=r, column=5), i.message)
         ws.cell(row=r, column=5).alignment = Alignment(wrap_text=True, vertical="top")
+        ws.row_dimensions[r].height = 15 * (1 + len(i.message) // 95)  # wrapped lines
         if i.severity == "error":
             ws.cell(row=r, column=2).fill = ERROR_FILL
     for col, w in zip("ABCDE", (6, 10, 28, 8, 100), strict=True):
         ws.column_dimensions[col].width = w
     ws.freeze_panes = "A5"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = "4:4"
     wb.active = 0
     return atomic_write(target, wb.save)
 

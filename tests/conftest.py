@@ -1,0 +1,82 @@
+"""Shared fixtures: a sample workspace with a round's templates issued, and helpers to fill,
+break and re-open workbooks. Real data is read from ../shared (skipped where absent)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import uuid
+from pathlib import Path
+
+import pytest
+
+from deliverypack.returns.read import BookValues
+from deliverypack.sample.filler import fill_workbook
+from deliverypack.templates.issue import issue_returns
+from deliverypack.validation.checks import template_id_of
+from deliverypack.workspace import Workspace, init_workspace
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+REALDATA = SHARED / "data" / "realdata"
+FIXTURES = SHARED / "fixtures"
+
+
+@pytest.fixture(scope="session")
+def _base_ws(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("base") / "ws"
+    ws = init_workspace(root, sample=True)
+    issue_returns(ws, "2002-12")
+    ws.ledger.close()
+    return root
+
+
+@pytest.fixture
+def ws(_base_ws, tmp_path) -> Workspace:
+    """A fresh sample workspace with round 2002-12's templates issued."""
+    root = tmp_path / "ws"
+    shutil.copytree(_base_ws, root)
+    return Workspace.open(root)
+
+
+def spec_of(ws: Workspace, path: Path):
+    return ws.ledger.template(template_id_of(BookValues.from_path(path)))
+
+
+@pytest.fixture
+def filled(ws, tmp_path):
+    """fill(dept, overrides=None, name=None) -> a filled return for round 2002-12."""
+    def fill(dept: str = "DH", overrides=None, name: str | None = None, round_id="2002-12"):
+        template = ws.outbox(round_id) / f"{dept}-{round_id}.xlsx"
+        target = tmp_path / (name or f"{dept}-{round_id}.xlsx")
+        return fill_workbook(template, spec_of(ws, template), ws.register, target,
+                             overrides=overrides)
+    return fill
+
+
+def block(spec, kind: str, index: int = 0):
+    return [b for _, b in spec.blocks() if b.kind == kind][index]
+
+
+def soffice() -> str | None:
+    return shutil.which("soffice") or shutil.which("libreoffice")
+
+
+def soffice_convert(src: Path, fmt: str, outdir: Path) -> Path:
+    """Convert with LibreOffice in its own profile (a shared profile makes a second
+    process exit 0 and write nothing)."""
+    profile = outdir / f"lo-profile-{uuid.uuid4().hex}"
+    outdir.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        [soffice(), f"-env:UserInstallation=file://{profile}", "--headless", "--norestore",
+         "--convert-to", fmt, "--outdir", str(outdir), str(src)],
+        check=True, capture_output=True, timeout=180, env={**os.environ, "HOME": str(outdir)})
+    ext = fmt.split(":")[0]
+    out = outdir / f"{src.stem}.{ext}"
+    assert out.exists(), f"LibreOffice wrote nothing for {src}"
+    return out
+
+
+needs_soffice = pytest.mark.skipif(soffice() is None, reason="LibreOffice (soffice) not "
+                                   "installed; CI installs it")

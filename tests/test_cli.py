@@ -1,0 +1,75 @@
+"""The CLI contract: exit codes, JSON shape, plain errors and no tracebacks for bad input."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from conftest import block, spec_of
+from deliverypack.cli import app
+
+runner = CliRunner()
+
+
+def test_init_sample_and_templates(tmp_path):
+    ws = tmp_path / "ws"
+    r = runner.invoke(app, ["init", str(ws), "--sample"])
+    assert r.exit_code == 0 and (ws / "register.xlsx").exists()
+    r = runner.invoke(app, ["templates", "--round", "2002-12", "-w", str(ws)])
+    assert r.exit_code == 0, r.output
+    assert sorted(p.name for p in (ws / "outbox" / "2002-12").iterdir()) == [
+        "BIS-2002-12.xlsx", "DH-2002-12.xlsx", "DWP-2002-12.xlsx", "DfES-2002-12.xlsx",
+        "HO-2002-12.xlsx"]
+    r = runner.invoke(app, ["init", str(ws)])
+    assert r.exit_code == 1 and "already a workspace" in r.output
+
+
+def test_usage_errors_exit_2_without_traceback(ws):
+    r = runner.invoke(app, ["templates", "--round", "1999-01", "-w", str(ws.root)])
+    assert r.exit_code == 2 and "unknown round '1999-01'" in r.output
+    assert "Traceback" not in r.output
+    r = runner.invoke(app, ["status", "-w", str(ws.root / "nowhere")])
+    assert r.exit_code == 1 and "not a deliverypack workspace" in r.output
+
+
+def test_validate_and_ingest_json_and_exit_codes(ws, filled, tmp_path):
+    good = filled("HO")
+    spec = spec_of(ws, good)
+    traj = block(spec, "traj")
+    i = next(k for k, r in enumerate(traj.rows) if "actual" in r.get("_input", []))
+    bad = filled("DH", overrides={(block(spec_of(ws, ws.outbox("2002-12") / "DH-2002-12.xlsx"),
+                                         "traj").name, i, "actual"): "n/a"})
+    r = runner.invoke(app, ["validate", str(good), "-w", str(ws.root), "--json"])
+    assert r.exit_code == 0
+    out = json.loads(r.stdout)
+    assert out[0]["status"] == "accepted" and out[0]["department"] == "HO"
+    assert ws.ledger.query("SELECT count(*) FROM submissions")[0][0] == 0  # validate keeps nothing
+    r = runner.invoke(app, ["ingest", str(good), str(bad), "-w", str(ws.root), "--json"])
+    assert r.exit_code == 1
+    out = {o["department"]: o for o in json.loads(r.stdout)}
+    assert out["HO"]["status"] == "accepted"
+    issue = next(x for x in out["DH"]["issues"] if x["code"] == "not-a-number")
+    assert set(issue) >= {"code", "severity", "sheet", "cell", "message"}
+    assert issue["message"].startswith(f"Sheet '{issue['sheet']}', cell {issue['cell']}:")
+    hostile = tmp_path / "x.xlsx"
+    hostile.write_bytes(b"%PDF-1.4 not a workbook")
+    r = runner.invoke(app, ["ingest", str(hostile), "-w", str(ws.root)])
+    assert r.exit_code == 1 and "a PDF document" in r.output and "Traceback" not in r.output
+    r = runner.invoke(app, ["status", "--round", "2002-12", "-w", str(ws.root), "--json"])
+    st = {s["department"]: s for s in json.loads(r.stdout)["2002-12"]}
+    assert st["HO"]["status"] == "accepted" and st["DH"]["status"] == "rejected"
+    assert st["BIS"]["status"] == "not returned"
+
+
+def test_formula_looking_text_is_kept_as_text_in_the_ledger(ws, filled):
+    from deliverypack.returns.ingest import ingest_file
+    spec = spec_of(ws, ws.outbox("2002-12") / "HO-2002-12.xlsx")
+    risks = block(spec, "risks")
+    texts = ['=HYPERLINK("http://evil.example","click")', "+1+1", "-2+3", "@SUM(1)"]
+    path = filled("HO", overrides={(risks.name, i, "risk"): t for i, t in enumerate(texts)})
+    rep = ingest_file(ws, path)
+    assert rep.valid and rep.codes() == {"formula-text"}
+    stored = [r[0] for r in ws.ledger.query(
+        "SELECT text FROM texts WHERE kind='risk' AND priority_id='HO1' ORDER BY seq")]
+    assert stored == texts

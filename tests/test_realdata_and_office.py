@@ -1,0 +1,111 @@
+"""Real figures and real office software: NHS A&E by trust through a return; a return
+re-saved by LibreOffice; rows inserted inside a table."""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+from openpyxl import load_workbook
+
+from conftest import REALDATA, block, needs_soffice, soffice_convert, spec_of
+from deliverypack.returns.ingest import ingest_file
+from deliverypack.sample.filler import fill_workbook
+
+AE_COUNTS = REALDATA / "nhs_ae_counts_by_trust_monthly.csv"
+
+
+@pytest.mark.skipif(not AE_COUNTS.exists(), reason="../shared/data/realdata not present")
+def test_real_ae_attendances_by_trust_are_ingested_intact(ws, tmp_path):
+    """NHS England A&E counts (Jul-Dec 2016) typed into the sample's Jul-Dec 2002 months."""
+    series: dict[tuple[str, str, str], int] = {}
+    with AE_COUNTS.open() as fh:
+        for row in csv.DictReader(fh):
+            series[(row["series_id"], row["org"], row["period"])] = int(row["value"])
+    template = ws.outbox("2002-12") / "DH-2002-12.xlsx"
+    spec = spec_of(ws, template)
+    orgs = block(spec, "orgs")
+    real_month = {f"2002-{m:02d}": f"2016-{m:02d}" for m in range(7, 13)}
+    overrides, expected = {}, {}
+    for i, row in enumerate(orgs.rows):
+        month = real_month[row["period"]]
+        att = series[("ae_attendances", row["org"], month)]
+        breaches = series[("ae_4hr_breaches", row["org"], month)]
+        overrides[(orgs.name, i, "numerator")] = att - breaches
+        overrides[(orgs.name, i, "denominator")] = att
+        expected[(row["org"], row["period"])] = (att - breaches, att)
+    path = fill_workbook(template, spec, ws.register, tmp_path / "DH-2002-12.xlsx",
+                         overrides=overrides)
+    rep = ingest_file(ws, path)
+    assert rep.valid, rep.flatten(("code", "cell", "message"))
+    got = {}
+    for r in ws.ledger.query("SELECT org_id, period, field, value FROM measure_values "
+                             "WHERE org_id<>''"):
+        got.setdefault((r["org_id"], r["period"]), {})[r["field"]] = r["value"]
+    assert len(got) == len(expected) == 12 * 6
+    for key, (num, den) in expected.items():
+        assert got[key]["numerator"] == num and got[key]["denominator"] == den
+        assert got[key]["actual"] == pytest.approx(100 * num / den)
+
+
+def test_rows_inserted_inside_a_table_are_tolerated(ws, filled, tmp_path):
+    """As Excel does when a row is inserted: everything below moves, names grow."""
+    path = filled("HO")
+    spec = spec_of(ws, path)
+    traj = block(spec, "traj")
+    wb = load_workbook(path)
+    dn = wb.defined_names[traj.name]
+    sheet_name, ref = dn.attr_text.split("!")
+    sheet = wb[sheet_name.strip("'")]
+    first, last = (int(x.split("$")[-1]) for x in ref.split(":"))
+    at = first + 3
+    sheet.insert_rows(at)
+    for name, d in list(wb.defined_names.items()):
+        s, r = d.attr_text.split("!")
+        if s != sheet_name:
+            continue
+        a, b = (int(x.split("$")[-1]) for x in r.split(":"))
+        a2 = a + 1 if a >= at else a
+        b2 = b + 1 if b >= at else b
+        cols = [x.split("$")[1] for x in r.split(":")]
+        d.attr_text = f"{s}!${cols[0]}${a2}:${cols[1]}${b2}"
+    out = tmp_path / "inserted.xlsx"
+    wb.save(out)
+    rep = ingest_file(ws, out)
+    assert rep.valid, rep.flatten(("code", "sheet", "cell", "message"))
+
+
+@pytest.mark.soffice
+@needs_soffice
+def test_a_return_filled_and_saved_by_libreoffice_is_ingested(ws, filled, tmp_path):
+    path = filled("DH")
+    resaved = soffice_convert(path, "xlsx:Calc MS Excel 2007 XML", tmp_path / "lo")
+    assert resaved.read_bytes() != path.read_bytes()
+    rep = ingest_file(ws, resaved)
+    assert rep.valid, rep.flatten(("code", "sheet", "cell", "message"))
+    mine = {(r["measure_id"], r["org_id"], r["period"], r["field"]): r["value"]
+            for r in ws.ledger.query("SELECT * FROM measure_values")}
+    wb = load_workbook(path)
+    spec = spec_of(ws, path)
+    traj = block(spec, "traj")
+    row0 = int(wb.defined_names[traj.name].attr_text.split("$")[2].split(":")[0])
+    for i, r in enumerate(traj.rows):
+        if "actual" in r.get("_input", []):
+            typed = wb["DH1 A&E 4 hours"][f"C{row0 + i}"].value * 100
+            assert mine[("AE4", "", r["period"], "actual")] == pytest.approx(typed)
+
+
+@pytest.mark.soffice
+@needs_soffice
+def test_templates_and_feedback_open_in_libreoffice(ws, filled, tmp_path):
+    import subprocess
+    for path in (ws.outbox("2002-12") / "HO-2002-12.xlsx",):
+        pdf = soffice_convert(path, "pdf", tmp_path / "pdf")
+        info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout
+        assert int(info.split("Pages:")[1].split()[0]) >= 3
+    spec = spec_of(ws, ws.outbox("2002-12") / "BIS-2002-12.xlsx")
+    traj = block(spec, "traj")
+    i = next(k for k, r in enumerate(traj.rows) if "actual" in r.get("_input", []))
+    rep = ingest_file(ws, filled("BIS", overrides={(traj.name, i, "actual"): "lots"}))
+    pdf = soffice_convert(rep.feedback, "pdf", tmp_path / "fb")
+    assert pdf.stat().st_size > 1000

@@ -1,0 +1,262 @@
+"""Every issue code in the catalogue is triggered by a real, mutated workbook."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from conftest import block, spec_of
+from deliverypack.returns import intake
+from deliverypack.returns.ingest import validate_file
+from deliverypack.validation.issues import CATALOGUE
+
+TRIGGERED: dict[str, str] = {}
+
+
+def _rows(spec, kind, col="actual"):
+    b = block(spec, kind)
+    return b, [k for k, r in enumerate(b.rows) if col in r.get("_input", [])]
+
+
+def _rewrite(src: Path, dst: Path, change) -> Path:
+    """Copy a workbook's zip, letting `change(name, data)` alter or add parts."""
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            data = change(item.filename, zin.read(item.filename))
+            if data is not None:
+                zout.writestr(item.filename, data)
+        for name, data in change.extra if hasattr(change, "extra") else []:
+            zout.writestr(name, data)
+    return dst
+
+
+def check(ws, path, code, sheet=None, cell=None):
+    rep, _ = validate_file(ws, path)
+    hits = [i for i in rep.issues if i.code == code]
+    assert hits, f"{code} not raised; got {rep.flatten(('code', 'sheet', 'cell', 'message'))}"
+    if sheet:
+        assert hits[0].sheet == sheet
+    if cell:
+        assert hits[0].cell == cell
+    assert hits[0].message and hits[0].severity == CATALOGUE[code].severity
+    TRIGGERED[code] = hits[0].text()
+    return hits[0]
+
+
+# ----------------------------------------------------------------------------- file level
+def test_file_level_refusals(ws, filled, tmp_path, monkeypatch):
+    good = filled("BIS")
+    empty = tmp_path / "empty.xlsx"
+    empty.write_bytes(b"")
+    check(ws, empty, "file-unreadable")
+    csv = tmp_path / "renamed.xlsx"
+    csv.write_text("department,value\nHO,12\n")
+    assert "text file" in check(ws, csv, "not-a-workbook").message
+    xls = tmp_path / "old.xls"
+    xls.write_bytes(intake.OLE2 + b"\0" * 2048)
+    check(ws, xls, "legacy-xls")
+    enc = tmp_path / "secret.xlsx"
+    enc.write_bytes(intake.OLE2 + b"\0" * 512 + "EncryptionInfo".encode("utf-16-le"))
+    check(ws, enc, "encrypted")
+    monkeypatch.setattr(intake, "MAX_FILE_BYTES", 1000)
+    check(ws, good, "file-too-large")
+    monkeypatch.undo()
+    bomb = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("xl/workbook.xml", "<workbook/>")
+        z.writestr("xl/worksheets/sheet1.xml", b"\0" * (20 * 1024 * 1024))
+    check(ws, bomb, "zip-bomb")
+    slip = tmp_path / "slip.xlsx"
+    with zipfile.ZipFile(slip, "w") as z:
+        z.writestr("../../etc/evil", "x")
+    check(ws, slip, "unsafe-zip-entry")
+
+
+def test_xml_entity_attack_is_refused_before_parsing(ws, filled, tmp_path):
+    good = filled("BIS")
+    evil = (b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 '
+            b'"&lol;&lol;&lol;&lol;">]>')
+
+    def change(name, data):
+        return evil + data if name == "xl/workbook.xml" else data
+    check(ws, _rewrite(good, tmp_path / "xxe.xlsx", change), "unsafe-xml")
+
+
+def test_macros_and_external_links_added_to_our_template_are_refused(ws, filled, tmp_path):
+    good = filled("BIS")
+
+    def add(parts):
+        def change(name, data):
+            return data
+        change.extra = parts
+        return change
+    check(ws, _rewrite(good, tmp_path / "m.xlsx", add([("xl/vbaProject.bin", b"VBA")])),
+          "macros-present")
+    check(ws, _rewrite(good, tmp_path / "l.xlsx",
+                       add([("xl/externalLinks/externalLink1.xml", b"<externalLink/>")])),
+          "external-links")
+    rep = intake.inspect(_rewrite(good, tmp_path / "m2.xlsx", add([("xl/vbaProject.bin",
+                                                                     b"VBA")])),
+                         allow_macros=True)
+    assert [i.code for i in rep.issues] == ["macros-ignored"]
+    TRIGGERED["macros-ignored"] = rep.issues[0].text()
+
+
+# ----------------------------------------------------------------------------- structure
+def test_structure_codes(ws, filled, tmp_path):
+    good = filled("HO")
+    wb = load_workbook(good)
+    wb["Cover"][_cover_cell(wb, "Template id")] = "DP-RETURN-HO-1999-01-XXXXXX"
+    p = tmp_path / "unknown.xlsx"
+    wb.save(p)
+    check(ws, p, "unknown-template")
+
+    wb = load_workbook(good)
+    del wb["HO7 Removals"]
+    p = tmp_path / "nosheet.xlsx"
+    wb.save(p)
+    check(ws, p, "missing-sheet", sheet="HO7 Removals")
+    wb = load_workbook(good)
+    del wb.defined_names["dp_HO6_asks"]
+    p = tmp_path / "noname.xlsx"
+    wb.save(p)
+    check(ws, p, "missing-name")
+
+    spec = spec_of(ws, good)
+    traj = block(spec, "traj")
+    wb = load_workbook(good)
+    ref = wb.defined_names[traj.name].attr_text
+    sheet, cells = ref.split("!")
+    sheet = sheet.strip("'")
+    first_row = int(cells.split(":")[0].split("$")[2])
+    wb[sheet][f"B{first_row}"] = 1.0  # a planned value, locked
+    wb[sheet][f"A{first_row + 1}"] = None  # a period key wiped: row becomes unexpected
+    p = tmp_path / "locked.xlsx"
+    wb.save(p)
+    check(ws, p, "locked-cell-changed", sheet=sheet, cell=f"B{first_row}")
+    check(ws, p, "unexpected-row", sheet=sheet)
+    check(ws, p, "missing-row", sheet=sheet)
+
+    wb = load_workbook(good)
+    wb[sheet][f"A{first_row + 1}"] = wb[sheet][f"A{first_row}"].value
+    p = tmp_path / "dup.xlsx"
+    wb.save(p)
+    check(ws, p, "duplicate-key", sheet=sheet)
+
+    # a template whose round or department has since left the register, or an old version
+    led = ws.ledger
+    tid = spec.template_id
+    stale = spec.model_copy(update={"round": "1999-01", "department": "MOD"})
+    led.db.execute("UPDATE templates SET spec=? WHERE template_id=?",
+                   (stale.model_dump_json(), tid))
+    check(ws, good, "unknown-round")
+    check(ws, good, "unknown-department")
+    led.db.execute("UPDATE templates SET spec=? WHERE template_id=?",
+                   (spec.model_dump_json(), tid))
+    old = tmp_path / "old.xlsx"
+    wb = load_workbook(good)
+    version_cell = _cover_cell(wb, "Template version")
+    wb["Cover"][version_cell] = "0.9"
+    wb.save(old)
+    check(ws, old, "wrong-version", sheet="Cover", cell=version_cell)
+
+
+def _cover_cell(wb, label):
+    row = next(r for r in wb["Cover"].iter_rows() if r[0].value == label)
+    return row[1].coordinate
+
+
+# ----------------------------------------------------------------------------- cells
+def test_cell_codes(ws, filled):
+    spec = spec_of(ws, ws.outbox("2002-12") / "DH-2002-12.xlsx")
+    traj, inputs = _rows(spec, "traj")
+    assess = block(spec, "assess")
+    cover = block(spec, "cover")
+    miles = block(spec, "miles")
+    orgs = block(spec, "orgs")
+    risks = block(spec, "risks")
+    signoff = next(k for k, r in enumerate(cover.rows) if r["field"] == "Sign-off date")
+    contact = next(k for k, r in enumerate(cover.rows) if r["field"] == "Contact name")
+    p = filled("DH", overrides={
+        (traj.name, inputs[0], "actual"): "n/a",
+        (traj.name, inputs[1], "actual"): " 94.5% ",
+        (traj.name, inputs[2], "actual"): 180,
+        (traj.name, inputs[3], "actual"): 91,
+        (traj.name, inputs[4], "actual"): 10,
+        (traj.name, inputs[5], "actual"): None,
+        (assess.name, 0, "now"): "Very high",
+        (assess.name, 1, "now"): "Purple",
+        (cover.name, contact, "value"): None,
+        (cover.name, signoff, "value"): "31/12/2002",
+        (miles.name, 0, "forecast"): "soon",
+        (risks.name, 0, "risk"): "=HYPERLINK(\"http://x\",\"click\")",
+        (risks.name, 1, "risk"): "x" * 4100,
+        (orgs.name, 0, "numerator"): 9999999,
+    })
+    check(ws, p, "not-a-number", sheet="DH1 A&E 4 hours")
+    check(ws, p, "number-as-text")
+    check(ws, p, "out-of-range")
+    check(ws, p, "percent-as-points")
+    check(ws, p, "implausible-value")
+    check(ws, p, "value-normalised")
+    check(ws, p, "not-allowed")
+    check(ws, p, "required-missing", sheet="Cover")
+    check(ws, p, "date-as-text", sheet="Cover")
+    check(ws, p, "not-a-date")
+    check(ws, p, "formula-text")
+    check(ws, p, "text-too-long")
+    check(ws, p, "actual-missing")
+
+
+def test_cross_field_codes(ws, filled):
+    spec = spec_of(ws, ws.outbox("2002-12") / "HO-2002-12.xlsx")
+    assess = block(spec, "assess")
+    miles = block(spec, "miles")
+    due_row = 1
+    p = filled("HO", overrides={
+        (assess.name, 4, "now"): "R", (assess.name, 5, "now"): None,
+        (miles.name, 0, "status"): "Delayed", (miles.name, 0, "forecast"): None,
+        (miles.name, due_row, "status"): "On track",
+        (miles.name, due_row, "forecast"): "2009-01-01",
+    })
+    check(ws, p, "narrative-required", cell=f"D{_row_of(ws, p, assess.name, 5)}")
+    check(ws, p, "forecast-date-required")
+    check(ws, p, "forecast-date-inconsistent")
+
+
+def _row_of(ws, path, name, i):
+    wb = load_workbook(path)
+    return int(wb.defined_names[name].attr_text.split("$")[2].split(":")[0]) + i
+
+
+def test_codes_raised_by_the_register_and_meeting_records(ws, tmp_path):
+    from deliverypack.register import read_register
+    wb = load_workbook(ws.register_path)
+    wb["Priorities"]["B2"] = "MOD"
+    p = tmp_path / "register.xlsx"
+    wb.save(p)
+    issues = read_register(p)[2]
+    TRIGGERED["unknown-reference"] = next(i for i in issues
+                                          if i.code == "unknown-reference").text()
+
+
+def test_every_code_is_triggered_and_documented():
+    """Runs last in this module: the catalogue and the tests cannot drift apart."""
+    from deliverypack.docs import codes_table
+    not_here = {"due-before-meeting"}  # task force meeting records: tests/test_taskforce.py
+    missing = set(CATALOGUE) - set(TRIGGERED) - not_here
+    assert not missing, f"codes never triggered by a workbook: {sorted(missing)}"
+    table = codes_table()
+    for code in CATALOGUE:
+        assert f"`{code}`" in table
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    assert table in readme, "README's code table is stale: run `make docs`"
+
+
+@pytest.fixture(autouse=True)
+def _keep(request):
+    yield
