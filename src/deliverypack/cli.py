@@ -211,6 +211,21 @@ def status(round: RoundOpt = None, workspace: WorkspaceOpt = Path("."),
 
 
 @app.command()
+def master(round: RoundOpt = None, workspace: WorkspaceOpt = Path("."),
+           output: Annotated[Path | None, typer.Option("-o", "--output",
+                                                       help="Where to write it.")] = None):
+    """Write the master assessment workbook (outputs/master-ROUND.xlsx) from the ledger."""
+    from .outputs.master import build_master
+
+    try:
+        ws = _ws(workspace)
+        path = build_master(ws, ws.round_or_latest(round), output)
+    except DeliverypackError as exc:
+        _fail(exc)
+    _where("master workbook", path)
+
+
+@app.command()
 def demo(directory: Annotated[Path, typer.Argument(help="Folder for the demo workspace.")]
          = Path("demo-workspace")):
     """Run the whole flow on the sample programme and print where every output is."""

@@ -45,4 +45,6 @@ def run_demo(directory: Path, console: Console) -> dict[str, Path]:
 
 def _papers(ws, round_id: str) -> dict[str, Path]:
     """The outputs built from the ledger (each added as its issue lands)."""
-    return {}
+    from .outputs.master import build_master
+
+    return {"master workbook": build_master(ws, round_id)}

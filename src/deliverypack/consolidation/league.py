@@ -1,0 +1,81 @@
+"""League tables of organisations, with funnel-plot control limits for proportions.
+
+For a proportion with a denominator (patients seen within 4 hours out of attendances) an
+organisation is flagged only where its difference from the overall rate is beyond chance
+for its volume: the limits are p ± z·sqrt(p(1−p)/n) around the pooled proportion p, with
+z = 1.96 (about 95%) and z = 3.09 (99.8%), as Spiegelhalter advises for performance tables.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+Z95, Z998 = 1.959964, 3.090232
+
+
+@dataclass
+class LeagueRow:
+    rank: int
+    org: str
+    name: str
+    value: float  # percentage points, or the measure's units
+    previous: float | None
+    change: float | None
+    quartile: int  # 1 = best quarter
+    numerator: float | None = None
+    denominator: float | None = None
+    lower95: float | None = None
+    upper95: float | None = None
+    lower998: float | None = None
+    upper998: float | None = None
+    flag: str = ""  # "above 99.8% limit", ... "within limits"
+    rag: str = ""
+
+
+def league(rows: list[dict], *, direction: str = "up") -> list[LeagueRow]:
+    """rows: {org, name, value, previous?, numerator?, denominator?} for one period."""
+    good_up = direction == "up"
+    ordered = sorted(rows, key=lambda r: (-r["value"] if good_up else r["value"], r["org"]))
+    n = len(ordered)
+    with_den = [r for r in ordered if r.get("denominator")]
+    pooled = (sum(r["numerator"] for r in with_den) / sum(r["denominator"] for r in with_den)
+              if with_den else None)
+    out = []
+    for i, r in enumerate(ordered):
+        prev = r.get("previous")
+        row = LeagueRow(rank=i + 1, org=r["org"], name=r.get("name", r["org"]),
+                        value=r["value"], previous=prev,
+                        change=None if prev is None else round(r["value"] - prev, 6),
+                        quartile=min(4, 1 + (4 * i) // max(n, 1)),
+                        numerator=r.get("numerator"), denominator=r.get("denominator"))
+        if pooled is not None and r.get("denominator"):
+            se = math.sqrt(pooled * (1 - pooled) / r["denominator"])
+            row.lower95, row.upper95 = 100 * (pooled - Z95 * se), 100 * (pooled + Z95 * se)
+            row.lower998, row.upper998 = 100 * (pooled - Z998 * se), 100 * (pooled + Z998 * se)
+            v = r["value"]
+            better = (v > row.upper998) if good_up else (v < row.lower998)
+            worse = (v < row.lower998) if good_up else (v > row.upper998)
+            better95 = (v > row.upper95) if good_up else (v < row.lower95)
+            worse95 = (v < row.lower95) if good_up else (v > row.upper95)
+            if worse:
+                row.flag, row.rag = "worse than expected (beyond 99.8% limit)", "R"
+            elif worse95:
+                row.flag, row.rag = "possibly worse (beyond 95% limit)", "AR"
+            elif better:
+                row.flag, row.rag = "better than expected (beyond 99.8% limit)", "G"
+            elif better95:
+                row.flag, row.rag = "possibly better (beyond 95% limit)", "G"
+            else:
+                row.flag, row.rag = "within limits", "AG"
+        else:
+            row.rag = {1: "G", 2: "AG", 3: "AR", 4: "R"}[row.quartile]
+        out.append(row)
+    return out
+
+
+def pooled_rate(rows: list[dict]) -> float | None:
+    with_den = [r for r in rows if r.get("denominator")]
+    if not with_den:
+        return None
+    return 100 * sum(r["numerator"] for r in with_den) / sum(r["denominator"] for r in with_den)

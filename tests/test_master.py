@@ -1,0 +1,156 @@
+"""The master workbook, opened again with openpyxl and pandas: values, charts, order."""
+
+from __future__ import annotations
+
+import csv
+import math
+import shutil
+import zipfile
+
+import pandas as pd
+import pytest
+from conftest import REALDATA, needs_soffice, soffice_convert
+from openpyxl import load_workbook
+
+from deliverypack.consolidation.league import league
+from deliverypack.consolidation.rag import data_rag, forecast
+from deliverypack.domain import Measure
+from deliverypack.outputs.master import build_master
+from deliverypack.sample.programme import SEED_TABLE
+from deliverypack.sample.rounds import from_samples, run_round
+from deliverypack.workspace import init_workspace
+
+
+@pytest.fixture(scope="module")
+def demo_ws(tmp_path_factory):
+    ws = init_workspace(tmp_path_factory.mktemp("m") / "ws", sample=True)
+    for r in ("2002-12", "2003-07", "2003-12"):
+        run_round(ws, r, from_samples("return"), from_samples("assessment"))
+    return ws
+
+
+@pytest.fixture(scope="module")
+def master(demo_ws):
+    return build_master(demo_ws, "2003-12")
+
+
+def test_framework_table_reproduces_the_seed_for_the_home_office(master):
+    ws = load_workbook(master)["Assessment framework"]
+    rows = {ws.cell(row=r, column=1).value: r for r in range(6, ws.max_row + 1)}
+    assert ws.cell(row=4, column=3).value == "December 2002"
+    assert ws.cell(row=4, column=8).value == "July 2003"
+    assert ws.cell(row=4, column=13).value == "December 2003"
+    for k, rid in enumerate(("2002-12", "2003-07", "2003-12")):
+        for pid, ratings in SEED_TABLE[rid].items():
+            got = tuple(str(ws.cell(row=rows[pid], column=3 + 5 * k + j).value)
+                        for j in range(5))
+            assert got == ratings, (pid, rid)
+    # "Ensure effective asylum process", December 2003: H, AG, AG, 3, G, G filled green
+    g = ws.cell(row=rows["HO1"], column=17)
+    assert g.value == "G" and g.fill.fgColor.rgb.endswith("00B050")
+    assert ws.merged_cells.ranges  # merged group headers
+
+
+def test_summary_and_trajectory_values_come_from_the_ledger(master, demo_ws):
+    df = pd.read_excel(master, engine="openpyxl", sheet_name="Summary", header=2)
+    ae = df[df["Priority"] == "DH1"].iloc[0]
+    latest = demo_ws.ledger.latest_values("actual")[("AE4", "", "2003-12")]
+    assert ae["Latest actual"] == pytest.approx(latest["value"])
+    assert ae["Likelihood 2003-12"] in ("G", "AG", "AR", "R")
+    wb = load_workbook(master)
+    charts = wb["Trajectories"]._charts
+    assert len(charts) == len(demo_ws.register.measures)
+    with zipfile.ZipFile(master) as z:
+        chart1 = z.read("xl/charts/chart1.xml").decode()
+    assert chart1.count("<c:ser>") == 3
+    assert "Trajectories!$B$" in chart1 and "Trajectories!$C$" in chart1 \
+        and "Trajectories!$D$" in chart1
+    assert 'val="sysDash"' in chart1 or 'val="dash"' in chart1
+    assert "<c:baseTimeUnit val=\"months\"/>" in chart1
+
+
+def test_regenerating_gives_identical_values(master, demo_ws, tmp_path):
+    again = build_master(demo_ws, "2003-12", tmp_path / "again.xlsx")
+    a, b = load_workbook(master), load_workbook(again)
+    for name in a.sheetnames:
+        va = [[c.value for c in row] for row in a[name].iter_rows()]
+        vb = [[c.value for c in row] for row in b[name].iter_rows()]
+        assert va == vb, name
+
+
+def test_returns_log_and_data_quality(master):
+    df = pd.read_excel(master, engine="openpyxl", sheet_name="Returns log")
+    last = df[df["Round"] == "2003-12"].set_index("Department")
+    assert last.loc["BIS", "Status"] == "not returned"
+    assert last.loc["DWP", "Late"] == "late"
+    assert last.loc["DH", "Attempts"] == 2
+    dq = pd.read_excel(master, engine="openpyxl", sheet_name="Data quality")
+    assert "not-a-number" in set(dq["Code"])
+
+
+def test_formula_looking_text_is_written_as_a_string(demo_ws, tmp_path):
+    led = demo_ws.ledger
+    sid = led.current_ids("return", "2003-12")[0]
+    led.db.execute("INSERT INTO texts VALUES (?, '2003-12', 'HO', 'HO1', 'risk', 99, ?, '{}', "
+                   "'x', 'A1')", (sid, '=HYPERLINK("http://evil","x")'))
+    out = build_master(demo_ws, "2003-12", tmp_path / "m.xlsx")
+    with zipfile.ZipFile(out) as z:
+        assert not any(b"HYPERLINK" in z.read(n) for n in z.namelist()
+                       if n.startswith("xl/worksheets/"))
+    risks = load_workbook(out)["Risks"]
+    assert '=HYPERLINK("http://evil","x")' in [c.value for c in risks["C"]]
+
+
+@pytest.mark.parametrize("direction,planned,actual,rag", [
+    ("up", 95, 95, "G"), ("up", 95, 94, "AG"), ("up", 95, 93.99, "AR"), ("up", 95, 92, "AR"),
+    ("up", 95, 91.99, "R"), ("down", 100, 101, "AG"), ("down", 100, 103, "AR"),
+    ("down", 100, 103.01, "R"), ("down", 100, 99, "G")])
+def test_data_rag_at_the_tolerance_boundaries(direction, planned, actual, rag):
+    m = Measure(id="X", priority_id="P", name="x", unit="count", direction=direction,
+                target=1, target_period="2004-01", tolerance_ag=1, tolerance_ar=3)
+    assert data_rag(m, planned, actual) == rag
+
+
+def test_forecast_on_a_constructed_series():
+    m = Measure(id="X", priority_id="P", name="x", unit="percent", direction="up", target=98,
+                target_period="2004-12")
+    actual = {f"2003-{i:02d}": 90 + 0.5 * (i - 1) for i in range(1, 7)}  # +0.5 a month
+    f = forecast(m, actual)
+    assert f.values["2003-07"] == pytest.approx(93.0)
+    assert f.met_period == "2004-05"  # 92.5 + 0.5k >= 98 at k = 11 months after Jun 2003
+    flat = forecast(m, {f"2003-{i:02d}": 90 - 0.1 * i for i in range(1, 7)})
+    assert flat.met_period is None and "not met on current trend" in flat.sentence(m)
+
+
+AE = REALDATA / "nhs_ae_counts_by_trust_monthly.csv"
+
+
+@pytest.mark.skipif(not AE.exists(), reason="../shared/data/realdata not present")
+def test_league_table_and_funnel_limits_on_real_ae_data():
+    att, br = {}, {}
+    with AE.open() as fh:
+        for r in csv.DictReader(fh):
+            if r["period"] == "2019-03" and r["org"] != "ENGLAND":
+                (att if r["series_id"] == "ae_attendances" else br)[r["org"]] = int(r["value"])
+    rows = [{"org": o, "value": 100 * (att[o] - br[o]) / att[o], "numerator": att[o] - br[o],
+             "denominator": att[o]} for o in att if att[o] > 0]
+    table = league(rows, direction="up")
+    values = [r.value for r in table]
+    assert values == sorted(values, reverse=True)
+    # independent calculation of the pooled rate and one trust's 99.8% limits
+    p = sum(r["numerator"] for r in rows) / sum(r["denominator"] for r in rows)
+    big = max(rows, key=lambda r: r["denominator"])
+    row = next(r for r in table if r.org == big["org"])
+    se = math.sqrt(p * (1 - p) / big["denominator"])
+    assert row.lower998 == pytest.approx(100 * (p - 3.090232 * se))
+    assert row.upper95 == pytest.approx(100 * (p + 1.959964 * se))
+    worse = [r for r in table if r.value < r.lower998]
+    assert all(r.rag == "R" for r in worse) and worse
+    assert {r.quartile for r in table} == {1, 2, 3, 4}
+
+
+@pytest.mark.soffice
+@needs_soffice
+def test_master_converts_to_pdf(master, tmp_path):
+    pdf = soffice_convert(shutil.copy(master, tmp_path / "master.xlsx"), "pdf", tmp_path)
+    assert pdf.stat().st_size > 10_000
