@@ -302,7 +302,7 @@ def _trajectory_block(wb, ws, st, series: MeasureSeries, r: int) -> int:
                       "line": {"color": "#2E75B6", "dash_type": "round_dot", "width": 2.25},
                       "marker": {"type": "none"}})
     chart.set_title({"name": f"{m.name}", "name_font": {"size": 11}})
-    chart.set_x_axis({"date_axis": True, "num_format": "mmm yy", "base_unit": 1, "base_unit_type": "months",
+    chart.set_x_axis({"date_axis": True, "num_format": "mmm yy", 
                       "major_unit": 3, "major_unit_type": "months"})
     chart.set_y_axis({"num_format": "0\"%\"" if m.unit == "percent" else "#,##0",
                       "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
