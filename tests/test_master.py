@@ -9,9 +9,9 @@ import zipfile
 
 import pandas as pd
 import pytest
-from conftest import REALDATA, needs_soffice, soffice_convert
 from openpyxl import load_workbook
 
+from conftest import REALDATA, needs_soffice, soffice_convert
 from deliverypack.consolidation.league import league
 from deliverypack.consolidation.rag import data_rag, forecast
 from deliverypack.domain import Measure

@@ -226,6 +226,26 @@ def master(round: RoundOpt = None, workspace: WorkspaceOpt = Path("."),
 
 
 @app.command()
+def deck(round: RoundOpt = None, workspace: WorkspaceOpt = Path("."),
+         priority: Annotated[list[str] | None, typer.Option(
+             "--priority", "-p", help="Only these priorities (repeat).")] = None,
+         template: Annotated[Path | None, typer.Option(
+             help="A branded .pptx with layouts named Title Slide, Title and Content, "
+                  "Two Content, Title Only.")] = None,
+         output: Annotated[Path | None, typer.Option("-o", "--output")] = None):
+    """Write the stocktake deck (outputs/stocktake-ROUND.pptx) from the ledger."""
+    from .outputs.deck import build_deck
+
+    try:
+        ws = _ws(workspace)
+        path = build_deck(ws, ws.round_or_latest(round), priorities=priority,
+                          template=template, target=output)
+    except DeliverypackError as exc:
+        _fail(exc)
+    _where("stocktake deck", path)
+
+
+@app.command()
 def demo(directory: Annotated[Path, typer.Argument(help="Folder for the demo workspace.")]
          = Path("demo-workspace")):
     """Run the whole flow on the sample programme and print where every output is."""

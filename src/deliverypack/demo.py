@@ -45,6 +45,8 @@ def run_demo(directory: Path, console: Console) -> dict[str, Path]:
 
 def _papers(ws, round_id: str) -> dict[str, Path]:
     """The outputs built from the ledger (each added as its issue lands)."""
+    from .outputs.deck import build_deck
     from .outputs.master import build_master
 
-    return {"master workbook": build_master(ws, round_id)}
+    return {"master workbook": build_master(ws, round_id),
+            "stocktake deck": build_deck(ws, round_id)}
