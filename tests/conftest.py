@@ -80,3 +80,23 @@ def soffice_convert(src: Path, fmt: str, outdir: Path) -> Path:
 
 needs_soffice = pytest.mark.skipif(soffice() is None, reason="LibreOffice (soffice) not "
                                    "installed; CI installs it")
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory):
+    """The whole demo flow, once per session: (workspace, {label: output path})."""
+    from rich.console import Console
+
+    from deliverypack.demo import run_demo
+
+    root = tmp_path_factory.mktemp("demo") / "ws"
+    outputs = run_demo(root, Console(quiet=True))
+    return Workspace.open(root), outputs
+
+
+@pytest.fixture
+def demo_copy(demo, tmp_path) -> Workspace:
+    """A private copy of the demo workspace, for tests that change the ledger."""
+    root = tmp_path / "ws"
+    shutil.copytree(demo[0].root, root)
+    return Workspace.open(root)

@@ -12,16 +12,11 @@ from deliverypack.consolidation.views import priority_summaries
 from deliverypack.errors import UsageError
 from deliverypack.outputs.deck import build_deck, plan_deck
 from deliverypack.outputs.slide_template import TEMPLATE
-from deliverypack.sample.rounds import from_samples, run_round
-from deliverypack.workspace import init_workspace
 
 
 @pytest.fixture(scope="module")
-def demo_ws(tmp_path_factory):
-    ws = init_workspace(tmp_path_factory.mktemp("d") / "ws", sample=True)
-    for r in ("2002-12", "2003-07", "2003-12"):
-        run_round(ws, r, from_samples("return"), from_samples("assessment"))
-    return ws
+def demo_ws(demo):
+    return demo[0]
 
 
 @pytest.fixture(scope="module")

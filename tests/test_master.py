@@ -17,16 +17,11 @@ from deliverypack.consolidation.rag import data_rag, forecast
 from deliverypack.domain import Measure
 from deliverypack.outputs.master import build_master
 from deliverypack.sample.programme import SEED_TABLE
-from deliverypack.sample.rounds import from_samples, run_round
-from deliverypack.workspace import init_workspace
 
 
 @pytest.fixture(scope="module")
-def demo_ws(tmp_path_factory):
-    ws = init_workspace(tmp_path_factory.mktemp("m") / "ws", sample=True)
-    for r in ("2002-12", "2003-07", "2003-12"):
-        run_round(ws, r, from_samples("return"), from_samples("assessment"))
-    return ws
+def demo_ws(demo):
+    return demo[0]
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +84,8 @@ def test_returns_log_and_data_quality(master):
     assert "not-a-number" in set(dq["Code"])
 
 
-def test_formula_looking_text_is_written_as_a_string(demo_ws, tmp_path):
+def test_formula_looking_text_is_written_as_a_string(demo_copy, tmp_path):
+    demo_ws = demo_copy
     led = demo_ws.ledger
     sid = led.current_ids("return", "2003-12")[0]
     led.db.execute("INSERT INTO texts VALUES (?, '2003-12', 'HO', 'HO1', 'risk', 99, ?, '{}', "

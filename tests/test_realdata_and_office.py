@@ -60,7 +60,7 @@ def test_rows_inserted_inside_a_table_are_tolerated(ws, filled, tmp_path):
     first, last = (int(x.split("$")[-1]) for x in ref.split(":"))
     at = first + 3
     sheet.insert_rows(at)
-    for name, d in list(wb.defined_names.items()):
+    for _name, d in list(wb.defined_names.items()):
         s, r = d.attr_text.split("!")
         if s != sheet_name:
             continue

@@ -245,6 +245,87 @@ def deck(round: RoundOpt = None, workspace: WorkspaceOpt = Path("."),
     _where("stocktake deck", path)
 
 
+DateOpt = Annotated[str | None, typer.Option("--date", help="Meeting date, YYYY-MM-DD.")]
+
+
+def _date(text: str | None) -> dt.date | None:
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"--date: expected YYYY-MM-DD, found {text!r}") from None
+
+
+@app.command("meeting-record")
+def meeting_record(taskforce: str, workspace: WorkspaceOpt = Path("."), date: DateOpt = None,
+                   output: Annotated[Path | None, typer.Option("-o", "--output")] = None):
+    """Write a pre-filled meeting record workbook for a task force's secretariat."""
+    from .taskforce import issue_meeting_record
+
+    try:
+        path = issue_meeting_record(_ws(workspace), taskforce, _date(date), output)
+    except DeliverypackError as exc:
+        _fail(exc)
+    _where("meeting record", path)
+
+
+@app.command()
+def minutes(record: Path, workspace: WorkspaceOpt = Path("."),
+            output: Annotated[Path | None, typer.Option("-o", "--output")] = None,
+            template: Annotated[Path | None, typer.Option(help="Your own Word template.")]
+            = None):
+    """Check a filled meeting record, store the meeting and its actions, write the minutes."""
+    from .outputs.minutes import RecordRejected, write_minutes
+
+    try:
+        path, _ = write_minutes(_ws(workspace), record, target=output, word_template=template)
+    except RecordRejected as exc:
+        _print_reports([exc.report], False)
+        _fail(exc)
+    except DeliverypackError as exc:
+        _fail(exc)
+    _where("minutes", path)
+
+
+@app.command()
+def pack(taskforce: str, workspace: WorkspaceOpt = Path("."), date: DateOpt = None,
+         output: Annotated[Path | None, typer.Option("-o", "--output")] = None):
+    """Write the agenda pack for a task force's next meeting."""
+    from .outputs.agenda_pack import write_pack
+
+    try:
+        ws = _ws(workspace)
+        if taskforce not in {t.id for t in ws.register.taskforces}:
+            raise UsageError(f"unknown task force {taskforce!r}")
+        path = write_pack(ws, taskforce, _date(date), target=output)
+    except DeliverypackError as exc:
+        _fail(exc)
+    _where("agenda pack", path)
+
+
+@app.command()
+def report(round: RoundOpt = None, workspace: WorkspaceOpt = Path("."),
+           department: Annotated[list[str] | None, typer.Option(
+               "--department", "-d", help="Only these departments (repeat).")] = None,
+           output: Annotated[Path | None, typer.Option("-o", "--output")] = None):
+    """Write the six-monthly delivery report for each department (or those named)."""
+    from .outputs.delivery_report import write_report
+
+    try:
+        ws = _ws(workspace)
+        rid = ws.round_or_latest(round)
+        depts = department or [d.id for d in ws.register.departments
+                               if ws.register.priorities_of(d.id)]
+        if output and len(depts) > 1:
+            raise UsageError("-o needs a single --department")
+        paths = [write_report(ws, rid, d, target=output) for d in depts]
+    except DeliverypackError as exc:
+        _fail(exc)
+    for p in paths:
+        _where("delivery report", p)
+
+
 @app.command()
 def demo(directory: Annotated[Path, typer.Argument(help="Folder for the demo workspace.")]
          = Path("demo-workspace")):

@@ -8,7 +8,7 @@ from pathlib import Path
 from rich.console import Console
 
 from .consolidation.views import returns_status
-from .sample.rounds import from_samples, run_round
+from .sample.rounds import MEETING_BEFORE_ROUND, MEETINGS, from_samples, hold_meeting, run_round
 from .workspace import init_workspace
 
 
@@ -21,6 +21,10 @@ def run_demo(directory: Path, console: Console) -> dict[str, Path]:
 
     outputs: dict[str, Path] = {"register": ws.register_path, "ledger": ws.ledger_path}
     for rnd in sorted(r.id for r in ws.register.rounds):
+        if rnd == MEETING_BEFORE_ROUND:
+            outputs.update(hold_meeting(ws))
+            console.print(f"Task force EOL met on {MEETINGS[0]:%d %b %Y}: minutes written, "
+                          "actions allocated", highlight=False)
         reports = run_round(ws, rnd, from_samples("return"), from_samples("assessment"))
         ok = sum(r.valid for r in reports)
         console.print(f"Round {rnd}: templates in {ws.outbox(rnd)}; {ok} of {len(reports)} "
@@ -44,9 +48,13 @@ def run_demo(directory: Path, console: Console) -> dict[str, Path]:
 
 
 def _papers(ws, round_id: str) -> dict[str, Path]:
-    """The outputs built from the ledger (each added as its issue lands)."""
+    """The papers built from the ledger for the latest round."""
+    from .outputs.agenda_pack import write_pack
     from .outputs.deck import build_deck
+    from .outputs.delivery_report import write_report
     from .outputs.master import build_master
 
     return {"master workbook": build_master(ws, round_id),
-            "stocktake deck": build_deck(ws, round_id)}
+            "stocktake deck": build_deck(ws, round_id),
+            "delivery report (Home Office)": write_report(ws, round_id, "HO"),
+            "agenda pack (EOL, next meeting)": write_pack(ws, "EOL", MEETINGS[1])}

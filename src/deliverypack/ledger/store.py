@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,8 +98,10 @@ class Ledger:
                                "LIMIT 1", (sha256,)).fetchone()
 
     def record_submission(self, sub: dict[str, Any], issues: list[dict[str, Any]],
-                          content: Content | None) -> Recorded:
-        """Record one file and everything read from it, in one transaction."""
+                          content: Content | None,
+                          after: Callable[[int], None] | None = None) -> Recorded:
+        """Record one file and everything read from it, in one transaction; `after` adds
+        kind-specific records (a meeting) inside the same transaction."""
         dup = self.find_duplicate(sub["sha256"])
         if dup is not None:
             return Recorded(dup["id"], duplicate=True)
@@ -127,6 +129,8 @@ class Ledger:
                     superseded = p[0]
                 if content is not None:
                     self._store_content(db, sid, sub, content)
+                if after is not None:
+                    after(sid)
         return Recorded(sid, superseded=superseded)
 
     def _store_content(self, db: sqlite3.Connection, sid: int, sub: dict[str, Any],

@@ -235,7 +235,6 @@ def _framework(wb, st, ws_, round_id):
 def _trajectories(wb, st, summaries, round_id):
     ws = wb.add_worksheet("Trajectories")
     ws.write_string(0, 0, "Trajectories: planned, actual and forecast by measure", st.title)
-    headers = ["Period", "Planned", "Actual", "Forecast", "Variance", "Data RAG", "Source"]
     widths = [12, 12, 12, 12, 11, 9, 60]
     for j, w in enumerate(widths):
         ws.set_column(j, j, w)

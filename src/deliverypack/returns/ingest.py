@@ -102,15 +102,17 @@ def ingest_file(ws: Workspace, path: Path, *, received: dt.datetime | None = Non
         "signed_off_on": signed.isoformat() if isinstance(signed, dt.date) else None,
         "n_errors": len(report.errors), "n_warnings": len(report.warnings),
     }
-    rec: Recorded = led.record_submission(
-        sub, [i.model_dump() for i in report.issues], content)
-    if report.valid and read is not None:
+    def after(submission_id: int) -> None:
         for hook in AFTER_INGEST.get(report.kind, []):
-            hook(ws, read, rec.submission_id)
+            hook(ws, read, submission_id)
+    rec: Recorded = led.record_submission(
+        sub, [i.model_dump() for i in report.issues], content,
+        after if report.valid and read is not None else None)
     report.kept, report.submission_id, report.superseded = True, rec.submission_id, rec.superseded
-    if not report.valid and report.round and report.kind:
+    if not report.valid and report.kind:
         report.feedback = write_feedback(
-            path, report.issues, ws.feedback(report.round) / f"{path.stem}.feedback.xlsx")
+            path, report.issues,
+            ws.feedback(report.round or "meetings") / f"{path.stem}.feedback.xlsx")
     return report
 
 
@@ -221,3 +223,6 @@ def content_of(read: BookRead) -> Content:
 # Kind-specific checks and follow-ups (task force meeting records add theirs).
 EXTRA_CHECKS: dict[str, list] = {}
 AFTER_INGEST: dict[str, list[Callable[[Workspace, BookRead, int], None]]] = {}
+
+
+from .. import taskforce as _taskforce  # noqa: E402,F401  (registers the meeting record checks)

@@ -51,6 +51,35 @@ ASKS = [("Cabinet Office support to unblock cross-departmental data sharing", "C
         ("HM Treasury agreement to reprofile capital spend", "HM Treasury")]
 
 
+MEETING_DISCUSSION = {"EOL": [
+    ("1", "The task force noted progress on the actions from the last meeting; two remain "
+          "open and are on course."),
+    ("2", "The Implementation Unit presented the performance pack. Net new jobs are ahead of "
+          "trajectory; apprenticeship starts are below trajectory for a third quarter."),
+    ("2", "Members noted that the fall in apprenticeship starts is concentrated in small "
+          "employers, where the levy reforms have yet to take effect."),
+    ("3", "DWP described the employer engagement programme and its early results in the "
+          "North West, where vacancies filled through Jobcentre Plus rose by a fifth."),
+    ("4", "BIS set out options to raise starts among small employers, including a simplified "
+          "application and a temporary incentive payment."),
+    ("5", "No other business was raised."),
+]}
+MEETING_DECISIONS = [
+    ("4", "The task force agreed that BIS should bring forward a simplified application "
+          "route for small employers."),
+    ("2", "The task force agreed that the performance pack should include starts by employer "
+          "size from the next meeting."),
+]
+MEETING_ACTIONS = [
+    ("Publish the simplified apprenticeship application route for small employers",
+     "Minister of State for Business, Innovation and Skills", "BIS", 42, "BIS1"),
+    ("Report employer engagement results by region to the next meeting",
+     "Minister of State for Employment", "DWP", 35, "DWP1"),
+    ("Add apprenticeship starts by employer size to the performance pack",
+     "Director, Implementation Unit", "CO", 30, "BIS1"),
+]
+
+
 def _story(mid: str, period: str) -> float:
     pts = STORIES.get(mid, [("2000-01", 0.0)])
     if period <= pts[0][0]:
@@ -127,12 +156,12 @@ def _per_row(fn):
 def _block_values(block: BlockSpec, reg: Register, round_id: str, rng: random.Random,
                   spec: WorkbookSpec, unit_ratings: dict | None):
     kind, meta = block.kind, block.meta
-    end = period_end(round_id)
+    end = period_end(round_id) if round_id else _meeting_date(spec)
     if kind == "cover":
         people = {"HO": "Asha Patel", "DH": "Tom Reid", "DfES": "Grace Okafor",
                   "DWP": "Sam Hughes", "BIS": "Laura Chen", "UNIT": "Delivery Unit analyst"}
         who = people.get(spec.department, "Returns officer")
-        due = reg.round(round_id).due
+        due = reg.round(round_id).due if round_id else _meeting_date(spec)
         vals = {"Contact name": who,
                 "Contact email": f"{who.split()[0].lower()}@{spec.department.lower()}.example",
                 "Contact telephone": "020 7946 0000",
@@ -229,6 +258,29 @@ def _block_values(block: BlockSpec, reg: Register, round_id: str, rng: random.Ra
                     "update": "Completed and reported to the unit." if status == "done" else
                     "Work under way; on course for the due date."}.get(col)
         return actions
+    if kind == "attendance":
+        away = {"The Rt Hon Greg Hands MP": ("apologies", None),
+                "The Rt Hon Greg Clark MP": ("represented", "Permanent Secretary, DCLG")}
+
+        def attendance(i, row, col):
+            status, by = away.get(row["name"], ("present", None))
+            return {"attendance": status, "represented_by": by}.get(col)
+        return attendance
+    if kind == "discussion":
+        paras = MEETING_DISCUSSION.get(spec.department, [])
+        return lambda i, row, col: (dict(zip(("item", "text"), paras[i], strict=True)).get(col)
+                                    if i < len(paras) else None)
+    if kind == "decisions":
+        decs = MEETING_DECISIONS
+        return lambda i, row, col: (dict(zip(("item", "text"), decs[i], strict=True)).get(col)
+                                    if i < len(decs) else None)
+    if kind == "new_actions":
+        date = _meeting_date(spec)
+        acts = [(d, o, dep, date + dt.timedelta(days=days), p)
+                for d, o, dep, days, p in MEETING_ACTIONS]
+        return lambda i, row, col: (dict(zip(("description", "owner", "department", "due",
+                                              "priority"), acts[i], strict=True)).get(col)
+                                    if i < len(acts) else None)
     if kind == "unit_assess":
         return lambda i, row, col: (unit_ratings or {}).get((row["priority"], col))
     if kind == "dept_narrative":
@@ -248,6 +300,12 @@ def _block_values(block: BlockSpec, reg: Register, round_id: str, rng: random.Ra
                                              rows[i], strict=True)).get(col)
                                     if i < len(rows) else None)
     return lambda i, row, col: None
+
+
+def _meeting_date(spec: WorkbookSpec) -> dt.date:
+    date = next(r["value"] for r in spec.sheets[0].blocks[0].rows
+                if r["field"] == "Meeting date")
+    return date if isinstance(date, dt.date) else dt.date.fromisoformat(str(date))
 
 
 def _self_ratings(reg: Register, pid: str, round_id: str, rng: random.Random) -> dict[str, str]:

@@ -22,6 +22,25 @@ NOT_RETURNED = {("BIS", "2003-12")}
 BROKEN_FIRST = {("DH", "2003-12")}
 
 
+MEETING_BEFORE_ROUND = "2003-12"  # the Earn or Learn meeting falls between Jul and Dec 2003
+MEETINGS = (dt.date(2003, 9, 15), dt.date(2004, 1, 26))
+
+
+def hold_meeting(ws: Workspace) -> dict[str, Path]:
+    """An Earn or Learn meeting: record issued, filled by the sample filler, minutes written;
+    its actions then reach the departments' next returns."""
+    from ..outputs.minutes import write_minutes
+    from ..taskforce import issue_meeting_record
+    from .filler import fill_workbook
+
+    record = issue_meeting_record(ws, "EOL", MEETINGS[0])
+    spec = ws.ledger.template(_tid(record))
+    filled = fill_workbook(record, spec, ws.register,
+                           record.with_name(record.name.replace("-record", "-record-filled")))
+    minutes, _ = write_minutes(ws, filled)
+    return {"meeting record": record, "minutes": minutes}
+
+
 def received_at(ws: Workspace, dept: str, round_id: str) -> dt.datetime:
     due = ws.register.round(round_id).due
     day = due + dt.timedelta(days=LATE_DAYS.get((dept, round_id), -2))
@@ -99,6 +118,8 @@ def make_samples(out: Path, workdir: Path) -> None:
         return [target]
 
     for r in sorted(x.id for x in reg.rounds):
+        if r == MEETING_BEFORE_ROUND:
+            hold_meeting(ws)
         for rep in run_round(ws, r, returns, assessments):
             print(f"{rep.status:9} {rep.file} ({len(rep.errors)} errors, "
                   f"{len(rep.warnings)} warnings)")

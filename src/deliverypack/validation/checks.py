@@ -120,7 +120,7 @@ def _period_of(raw: Any) -> str | None:
 
 
 def expected_value(typ: str, value: Any) -> Any:
-    if value is None:
+    if value is None or value == "":
         return None
     if typ in ("percent", "number", "int"):
         return round(float(value), 9)
@@ -213,7 +213,7 @@ def read_block(book: BookValues, block: BlockSpec, sheet_name: str, file: str,
     pos = _column_positions(book, rng, block)
     keys = block.key_columns
     expected = {}
-    for row in block.rows:
+    for row in block.rows if keys else []:  # a list without keys is read as typed
         k = tuple(expected_value(c.type, row.get(c.key)) for c in keys)
         expected[k] = row
     seen: set[tuple] = set()

@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils.cell import coordinate_from_string
+from openpyxl.utils.exceptions import CellCoordinatesException
 
 from ..outputs.files import atomic_write, write_text_cell
 from .issues import Issue
@@ -72,12 +73,12 @@ def _is_cell(ref: str) -> bool:
     try:
         coordinate_from_string(ref)
         return True
-    except ValueError:
+    except (ValueError, CellCoordinatesException):
         return False
 
 
 def _row_of(ref: str) -> int:
     try:
         return coordinate_from_string(ref)[1]
-    except ValueError:
+    except (ValueError, CellCoordinatesException):
         return 0

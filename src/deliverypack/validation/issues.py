@@ -137,7 +137,8 @@ _TYPES = [
               "A new action must be due after the meeting that allocated it."),
     IssueType("unknown-reference", "error", "Unknown reference",
               "expected one of {expected}, found {found}",
-              "A cell refers to a department, priority, measure or organisation not in the register."),
+              "A cell refers to a department, priority, measure or organisation not in the "
+              "register."),
     IssueType("duplicate-key", "error", "Duplicate",
               "expected each value once, found {found} again",
               "The same key appears twice in a table."),

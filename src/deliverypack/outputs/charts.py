@@ -1,0 +1,50 @@
+"""Trajectory charts as images (matplotlib) for Word, in the deck's visual language:
+planned dashed grey, actual solid navy, forecast dotted blue, target a red diamond."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.dates as mdates  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import FuncFormatter  # noqa: E402
+
+from ..consolidation.rag import format_value  # noqa: E402
+from ..consolidation.views import MeasureSeries  # noqa: E402
+from ..periods import period_date  # noqa: E402
+
+
+def trajectory_png(series: MeasureSeries, target: Path) -> Path:
+    m = series.measure
+    fig, ax = plt.subplots(figsize=(7.2, 3.2), dpi=150)
+    periods = series.periods
+
+    def line(values: dict, **style):
+        pts = [(period_date(p), values[p]) for p in periods if values.get(p) is not None]
+        if pts:
+            ax.plot([x for x, _ in pts], [y for _, y in pts], **style)
+    fc = dict(series.projection.values)
+    if series.latest_period:
+        fc[series.latest_period] = series.latest_actual
+    line(series.planned, color="#7F7F7F", linestyle="--", linewidth=1.8,
+         label="Planned trajectory")
+    line(series.actual, color="#1F3864", linewidth=2.6, label="Actual")
+    line(fc, color="#2E75B6", linestyle=":", linewidth=2.2, label="Forecast")
+    ax.plot([period_date(m.target_period)], [m.target], marker="D", color="#C00000",
+            markersize=7, linestyle="none", label=f"Target {format_value(m, m.target)}")
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %y"))
+    ax.yaxis.set_major_formatter(FuncFormatter(
+        lambda v, _: f"{v:.0f}%" if m.unit == "percent" else f"{v:,.0f}"))
+    ax.grid(axis="y", color="#D9D9D9")
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    ax.set_title(m.name, fontsize=10, color="#1F3864", loc="left")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=4, frameon=False,
+              fontsize=8)
+    fig.tight_layout()
+    fig.savefig(target, metadata={"Software": None})
+    plt.close(fig)
+    return target

@@ -1,0 +1,249 @@
+"""Task forces: the meeting record workbook, and what an accepted record puts in the ledger.
+
+A meeting record is issued, filled by the secretariat and ingested exactly like a return
+(same cell map, protection, dropdowns and checks). Accepting it stores the meeting, its
+decisions and new actions (with stable ids such as EOL-02-A03) and the status of old ones;
+new actions then appear in the owning department's next return and in the next agenda pack.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from .domain import ACTION_STATUS, Register
+from .ledger import Ledger
+from .templates.build import build_workbook
+from .templates.layout import (
+    BlockSpec,
+    ColumnSpec,
+    SheetSpec,
+    WorkbookSpec,
+    cover_block,
+    fingerprint,
+)
+from .validation.checks import BookRead
+from .validation.issues import Issue
+from .workspace import Workspace
+
+ATTENDANCE = ["present", "apologies", "represented"]
+
+
+def meetings_of(led: Ledger, tf_id: str) -> list[dict[str, Any]]:
+    rows = led.query("SELECT * FROM meetings WHERE taskforce_id=? ORDER BY date", tf_id)
+    return [{**dict(r), "record": json.loads(r["record"])} for r in rows]
+
+
+def next_meeting(reg: Register, led: Ledger, tf_id: str, date: dt.date | None
+                 ) -> tuple[str, dt.date]:
+    """The next meeting's id (EOL-03) and date (given, or one cycle after the last)."""
+    tf = reg.taskforce(tf_id)
+    past = meetings_of(led, tf_id)
+    if date is None:
+        date = (dt.date.fromisoformat(past[-1]["date"]) + dt.timedelta(weeks=tf.cycle_weeks)
+                if past else dt.date.today())
+    return f"{tf_id}-{len(past) + 1:02d}", date
+
+
+def open_actions_for(reg: Register, led: Ledger, tf_id: str) -> list[Any]:
+    """Open actions of the task force's own meetings and of its priorities."""
+    tf = reg.taskforce(tf_id)
+    return [a for a in led.actions(open_only=True)
+            if a["origin"].startswith(f"Task force {tf_id}") or a["priority_id"] in
+            tf.priorities]
+
+
+def meeting_spec(reg: Register, led: Ledger, tf_id: str, date: dt.date) -> WorkbookSpec:
+    tf = reg.taskforce(tf_id)
+    meeting_id, _ = next_meeting(reg, led, tf_id, date)
+    members = reg.members_of(tf_id)
+    attendance = BlockSpec(
+        name="dp_attendance", kind="attendance", title="Members: attendance",
+        columns=[ColumnSpec(key="name", header="Name", role="key", width=34),
+                 ColumnSpec(key="role", header="Role", role="locked", width=50),
+                 ColumnSpec(key="organisation", header="Organisation", role="locked",
+                            width=16),
+                 ColumnSpec(key="kind", header="Kind", role="locked", width=12),
+                 ColumnSpec(key="attendance", header="Attendance", type="code",
+                            allowed=ATTENDANCE, role="input", required=True, width=14,
+                            prompt="present, apologies or represented"),
+                 ColumnSpec(key="represented_by", header="Represented by", role="input",
+                            width=30)],
+        rows=[{"name": m.name, "role": m.role, "organisation": m.organisation,
+               "kind": m.kind} for m in members])
+    agenda_rows = [{"no": 1, "title": "Actions from the last meeting", "lead": "Secretariat"},
+                   {"no": 2, "title": "Performance pack: progress against trajectories",
+                    "lead": "Implementation Unit"}]
+    for k, pid in enumerate(tf.priorities, start=3):
+        pr = reg.priority(pid)
+        agenda_rows.append({"no": k, "title": pr.title, "lead": pr.lead})
+    agenda_rows.append({"no": len(agenda_rows) + 1, "title": "Any other business",
+                        "lead": "Chair"})
+    agenda = BlockSpec(
+        name="dp_agenda", kind="agenda", title="Agenda",
+        columns=[ColumnSpec(key="no", header="No.", type="int", role="key", width=6),
+                 ColumnSpec(key="title", header="Item", role="locked", width=60),
+                 ColumnSpec(key="lead", header="Lead", role="locked", width=30)],
+        rows=agenda_rows)
+    prev = BlockSpec(
+        name="dp_prev_actions", kind="actions", title="Actions from previous meetings",
+        note="Give each a status and a short update.",
+        columns=[ColumnSpec(key="id", header="Action", role="key", width=12),
+                 ColumnSpec(key="description", header="Description", role="locked", width=60),
+                 ColumnSpec(key="owner", header="Owner", role="locked", width=24),
+                 ColumnSpec(key="due", header="Due", type="date", role="locked", width=12),
+                 ColumnSpec(key="status", header="Status", type="code", allowed=ACTION_STATUS,
+                            role="input", required=True, width=14),
+                 ColumnSpec(key="update", header="Update", role="input", width=50)],
+        rows=[{"id": a["id"], "description": a["description"], "owner": a["owner"],
+               "due": dt.date.fromisoformat(a["due"])}
+              for a in open_actions_for(reg, led, tf_id)])
+    item_nos = [str(r["no"]) for r in agenda_rows]
+    discussion = BlockSpec(
+        name="dp_discussion", kind="discussion", title="Record of discussion",
+        note="One paragraph a row, under the agenda item it belongs to.",
+        columns=[ColumnSpec(key="item", header="Agenda item", type="code", allowed=item_nos,
+                            width=12),
+                 ColumnSpec(key="text", header="Paragraph", width=100)], free_rows=24)
+    decisions = BlockSpec(
+        name="dp_decisions", kind="decisions", title="Decisions",
+        columns=[ColumnSpec(key="item", header="Agenda item", type="code", allowed=item_nos,
+                            width=12),
+                 ColumnSpec(key="text", header="Decision", width=100)], free_rows=8)
+    new_actions = BlockSpec(
+        name="dp_new_actions", kind="new_actions", title="New actions",
+        note="Every action needs an owner and a due date after the meeting.",
+        columns=[ColumnSpec(key="description", header="Action", width=60),
+                 ColumnSpec(key="owner", header="Owner", width=28),
+                 ColumnSpec(key="department", header="Department", type="code",
+                            allowed=[d.id for d in reg.departments] + ["CO"], width=12),
+                 ColumnSpec(key="due", header="Due date", type="date", width=12),
+                 ColumnSpec(key="priority", header="Priority", type="code",
+                            allowed=[p.id for p in reg.priorities], width=10)], free_rows=12)
+    distribution = BlockSpec(
+        name="dp_distribution", kind="distribution", title="Distribution list",
+        note="Keep it tight: the minutes go to these people only.",
+        columns=[ColumnSpec(key="name", header="Name", width=40),
+                 ColumnSpec(key="organisation", header="Organisation", width=24)],
+        rows=[{"name": m.name, "organisation": m.organisation} for m in members
+              if m.kind != "secretariat"], free_rows=4)
+    extra = [{"field": "Task force", "value": tf_id}, {"field": "Meeting", "value": meeting_id},
+             {"field": "Meeting date", "value": date, "_type": {"value": "date"}},
+             {"field": "Chair", "value": tf.chair}]
+    return fingerprint(WorkbookSpec(
+        template_id="", kind="meeting", department=tf_id, round="",
+        title=f"{tf.name} meeting record {date:%d %B %Y}",
+        instructions=["Meeting record for the secretariat",
+                      "Fill attendance, the record of discussion, decisions and new actions; "
+                      "update the actions from previous meetings.",
+                      "Then: deliverypack minutes THIS_FILE, which checks it, stores the meeting "
+                      "in the ledger and writes the minutes."],
+        sheets=[SheetSpec(name="Cover", heading=f"{tf.name} Implementation Task Force",
+                          subheading=f"Meeting {meeting_id}, {date:%d %B %Y}",
+                          blocks=[cover_block("meeting", "", tf_id, tf.name, "", extra)]),
+                SheetSpec(name="Attendance", heading="Attendance and distribution",
+                          blocks=[attendance, distribution]),
+                SheetSpec(name="Agenda", heading="Agenda", blocks=[agenda]),
+                SheetSpec(name="Actions", heading="Actions", blocks=[prev, new_actions]),
+                SheetSpec(name="Record", heading="Record of discussion and decisions",
+                          blocks=[discussion, decisions])]))
+
+
+def issue_meeting_record(ws: Workspace, tf_id: str, date: dt.date | None = None,
+                         target: Path | None = None) -> Path:
+    reg, led = ws.register, ws.ledger
+    if tf_id not in {t.id for t in reg.taskforces}:
+        from .errors import UsageError
+        raise UsageError(f"unknown task force {tf_id!r}; the register has: "
+                         f"{', '.join(t.id for t in reg.taskforces) or 'none'}")
+    meeting_id, date = next_meeting(reg, led, tf_id, date)
+    spec = meeting_spec(reg, led, tf_id, date)
+    path = Path(target or ws.root / "meetings" / f"{meeting_id}-record.xlsx")
+    build_workbook(spec, path)
+    led.record_template(spec, path.name)
+    return path
+
+
+def meeting_of(read: BookRead) -> dict[str, Any]:
+    cover = read.cover()
+    blocks = {b.spec.kind: b for b in read.blocks}
+    return {"taskforce": cover.get("Task force"), "meeting": cover.get("Meeting"),
+            "date": cover.get("Meeting date"), "blocks": blocks}
+
+
+def check_meeting(read: BookRead) -> Iterator[Issue]:
+    """New actions: an owner and a due date after the meeting; a description to act on."""
+    date = read.cover().get("Meeting date")
+    if isinstance(date, str):
+        date = dt.date.fromisoformat(date)
+    attendance = next(read.of_kind("attendance"), None)
+    for row in attendance.rows if attendance else []:
+        if row.get("attendance") == "represented" and not row.get("represented_by"):
+            yield row.at("represented_by").issue("required-missing",
+                                                 expected="who represented them")
+    block = next(read.of_kind("new_actions"), None)
+    for row in block.rows if block else []:
+        if not row.get("description"):
+            yield row.at("description").issue("required-missing", expected="what is to be done")
+        if not row.get("owner"):
+            yield row.at("owner").issue("required-missing", expected="an owner")
+        due = row.get("due")
+        if due is None and row.cells["due"].raw in (None, ""):
+            yield row.at("due").issue("required-missing", expected="a due date")
+        elif isinstance(due, dt.date) and date and due <= date:
+            yield row.at("due").issue("due-before-meeting", found=f"{due:%d %b %Y}",
+                                      expected=f"{date:%d %b %Y}")
+
+
+def store_meeting(ws: Workspace, read: BookRead, submission_id: int) -> None:
+    """Keep the meeting, its decisions and new actions (with stable ids) in the ledger."""
+    m = meeting_of(read)
+    led = ws.ledger
+    blocks = m["blocks"]
+    tf_id, meeting_id = m["taskforce"], m["meeting"]
+    date = m["date"]
+    new_ids = []
+    new_rows = blocks["new_actions"].rows if "new_actions" in blocks else []
+    for k, row in enumerate(new_rows, start=1):
+        aid = f"{meeting_id}-A{k:02d}"
+        new_ids.append(aid)
+        led.upsert_action({"id": aid, "description": row.get("description"),
+                           "owner": row.get("owner"), "department": row.get("department") or "",
+                           "priority_id": row.get("priority") or "", "due": row.get("due"),
+                           "origin": f"Task force {tf_id} meeting {meeting_id}"})
+    record = {
+        "attendance": [{"name": r.key[0], "role": r.get("role"), "kind": r.get("kind"),
+                        "attendance": r.get("attendance"),
+                        "represented_by": r.get("represented_by")}
+                       for r in _rows(blocks, "attendance")],
+        "distribution": [r.get("name") for r in _rows(blocks, "distribution") if r.get("name")],
+        "agenda": [{"no": r.key[0], "title": r.get("title"), "lead": r.get("lead")}
+                   for r in _rows(blocks, "agenda")],
+        "discussion": [{"item": r.get("item"), "text": r.get("text")}
+                       for r in _rows(blocks, "discussion") if r.get("text")],
+        "decisions": [{"item": r.get("item"), "text": r.get("text")}
+                      for r in _rows(blocks, "decisions") if r.get("text")],
+        "new_actions": new_ids,
+        "updated_actions": [r.key[0] for r in blocks["actions"].rows]
+        if "actions" in blocks else [],
+    }
+    led.db.execute("INSERT OR REPLACE INTO meetings VALUES (?,?,?,?,?)",
+                   (meeting_id, tf_id, date.isoformat() if isinstance(date, dt.date) else
+                    str(date), submission_id, json.dumps(record)))
+
+
+def _rows(blocks: dict, kind: str) -> list:
+    return blocks[kind].rows if kind in blocks else []
+
+
+def _register_hooks() -> None:
+    from .returns.ingest import AFTER_INGEST, EXTRA_CHECKS
+
+    EXTRA_CHECKS["meeting"] = [check_meeting]
+    AFTER_INGEST["meeting"] = [store_meeting]
+
+
+_register_hooks()
