@@ -14,7 +14,13 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from .errors import DeliverypackError, UsageError
@@ -68,17 +74,20 @@ def init(directory: Path, sample: Annotated[bool, typer.Option(
 @app.command()
 def templates(round: RoundOpt = None, workspace: WorkspaceOpt = Path(".")):
     """Write a pre-filled return for every department to outbox/ROUND/."""
-    from .templates.issue import issue_returns
+    from .templates.issue import issue_organisation_returns, issue_returns
 
     try:
         ws = _ws(workspace)
         rid = ws.round_or_latest(round) if round else _required_round(round)
         paths = issue_returns(ws, rid)
+        orgs = issue_organisation_returns(ws, rid)
     except DeliverypackError as exc:
         _fail(exc)
     console.print(f"{len(paths)} return template(s) for round {rid}:")
     for p in paths:
         _where(p.stem, p)
+    if orgs:
+        console.print(f"{len(orgs)} organisation return(s) in {orgs[0].parent}")
 
 
 def _required_round(round_id: str | None) -> str:
@@ -152,9 +161,13 @@ def validate(paths: list[Path], workspace: WorkspaceOpt = Path("."),
 def ingest(paths: list[Path], workspace: WorkspaceOpt = Path("."),
            as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,
            received: Annotated[str | None, typer.Option(
-               help="When the files were received (YYYY-MM-DD), if not now.")] = None):
+               help="When the files were received (YYYY-MM-DD), if not now.")] = None,
+           jobs: Annotated[int, typer.Option(
+               "--jobs", "-j", help="Worker processes (default: one per core).")] = 0):
     """Check returns and keep the accepted ones in the ledger."""
-    from .returns.ingest import ingest_file
+    import os
+
+    from .returns.ingest import ingest_files
 
     try:
         ws = _ws(workspace)
@@ -165,16 +178,22 @@ def ingest(paths: list[Path], workspace: WorkspaceOpt = Path("."),
         _fail(exc)
     files = _expand(paths)
     reports = []
+    jobs = jobs or os.cpu_count() or 1
     try:
         with Progress("[progress.description]{task.description}", BarColumn(),
-                      MofNCompleteColumn(), TimeRemainingColumn(), console=err,
+                      MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
+                      TimeRemainingColumn(), console=err,
                       disable=as_json or len(files) < 5) as bar:
-            task = bar.add_task("ingesting", total=len(files))
-            for p in files:
-                reports.append(ingest_file(ws, p, received=when))
-                bar.advance(task)
+            task = bar.add_task("ingesting", total=len(files), rate="")
+
+            def tick(r) -> None:
+                reports.append(r)
+                speed = bar.tasks[0].speed
+                bar.update(task, advance=1, rate=f"{speed:,.0f} files/s" if speed else "")
+            ingest_files(ws, files, received=when, jobs=jobs, progress=tick)
     except KeyboardInterrupt:
-        err.print(f"Interrupted: {len(reports)} file(s) recorded; the ledger is consistent.")
+        err.print(f"Interrupted: {len(reports)} file(s) recorded whole; the ledger is "
+                  "consistent. Run the same command again to carry on.")
         raise typer.Exit(130) from None
     except DeliverypackError as exc:
         _fail(exc)

@@ -79,3 +79,39 @@ def pooled_rate(rows: list[dict]) -> float | None:
     if not with_den:
         return None
     return 100 * sum(r["numerator"] for r in with_den) / sum(r["denominator"] for r in with_den)
+
+
+@dataclass
+class League:
+    """A measure's league table for its latest period, with where each value came from."""
+
+    period: str
+    rows: list[LeagueRow]
+    pooled: float | None
+    sources: dict[str, str]
+
+
+def league_for(reg, led, measure, round_id: str) -> League | None:
+    """The league table of a measure reported by organisation, from the ledger: only the
+    latest two periods are read, so memory stays flat with tens of thousands of them."""
+    periods = led.org_periods(measure.id, round_id)
+    if not periods:
+        return None
+    latest, before = periods[0], (periods[1] if len(periods) > 1 else None)
+    by: dict[tuple[str, str], dict[str, float]] = {}
+    sources: dict[str, str] = {}
+    for r in led.org_values(measure.id, periods, round_id):
+        by.setdefault((r["org_id"], r["period"]), {})[r["field"]] = r["value"]
+        if r["field"] == "actual" and r["period"] == latest:
+            sources[r["org_id"]] = (f"{r['file_name']}, sheet '{r['sheet']}', cell "
+                                    f"{r['cell']} (round {r['round']})")
+    names = {o.id: o.name for o in reg.organisations_for(measure)}
+    data = []
+    for (org, period), f in by.items():
+        if period == latest and "actual" in f:
+            prev = by.get((org, before), {}).get("actual") if before else None
+            data.append({"org": org, "name": names.get(org, org), "value": f["actual"],
+                         "previous": prev, "numerator": f.get("numerator"),
+                         "denominator": f.get("denominator")})
+    return League(latest, league(data, direction=measure.direction), pooled_rate(data),
+                  sources)

@@ -71,6 +71,8 @@ class MeasureSeries:
 
 def measure_series(reg: Register, led: Ledger, measure: Measure, round_id: str,
                    actual_rows: dict | None = None) -> MeasureSeries:
+    if measure.returned_by == "organisation":
+        return _pooled_series(reg, led, measure, round_id)
     rows = actual_rows if actual_rows is not None else led.latest_values(
         "actual", round_upto=round_id)
     actual: dict[str, float] = {}
@@ -81,6 +83,26 @@ def measure_series(reg: Register, led: Ledger, measure: Measure, round_id: str,
         actual[period] = r["value"]
         sources[period] = Source(r["department"], r["file_name"], r["sheet"], r["cell"],
                                  r["round"])
+    return MeasureSeries(measure=measure, planned=reg.trajectory(measure.id), actual=actual,
+                         sources=sources, projection=forecast(measure, actual), round=round_id)
+
+
+def _pooled_series(reg: Register, led: Ledger, measure: Measure, round_id: str
+                   ) -> MeasureSeries:
+    """A measure each organisation returns itself: the national figure is pooled from the
+    organisations' returns (numerators over denominators, or the mean of their values)."""
+    sums: dict[str, dict[str, tuple[float, int]]] = {}
+    for r in led.pooled(measure.id, round_id):
+        sums.setdefault(r["period"], {})[r["field"]] = (r["total"], r["n"])
+    count = {p: f["actual"][1] for p, f in sums.items() if "actual" in f}
+    actual = {}
+    for p, f in sums.items():
+        if measure.has_denominator and f.get("denominator", (0, 0))[0]:
+            actual[p] = 100.0 * f["numerator"][0] / f["denominator"][0]
+        elif "actual" in f:
+            actual[p] = f["actual"][0] / f["actual"][1]
+    sources = {p: Source("organisations", f"{count[p]} organisation returns", "pooled", "-",
+                         round_id) for p in actual}
     return MeasureSeries(measure=measure, planned=reg.trajectory(measure.id), actual=actual,
                          sources=sources, projection=forecast(measure, actual), round=round_id)
 

@@ -39,6 +39,7 @@ class Ledger:
         self.db.execute("PRAGMA foreign_keys = ON")
         self.db.execute("PRAGMA journal_mode = WAL")
         self.db.execute("PRAGMA synchronous = NORMAL")
+        self._specs: dict[str, WorkbookSpec] = {}
         self._migrate()
 
     def close(self) -> None:
@@ -82,15 +83,24 @@ class Ledger:
 
     # ------------------------------------------------------------------ templates
     def record_template(self, spec: WorkbookSpec, file: str) -> None:
+        self._specs.pop(spec.template_id, None)
         with self.transaction() as db:
             db.execute("INSERT OR REPLACE INTO templates VALUES (?,?,?,?,?,?,?,?)",
                        (spec.template_id, spec.version, spec.kind, spec.department, spec.round,
                         now_iso(), file, spec.model_dump_json()))
 
     def template(self, template_id: str) -> WorkbookSpec | None:
+        """The spec a template was issued with (cached: resubmissions share one)."""
+        if template_id in self._specs:
+            return self._specs[template_id]
         row = self.db.execute("SELECT spec FROM templates WHERE template_id=? "
                               "ORDER BY issued_at DESC LIMIT 1", (template_id,)).fetchone()
-        return WorkbookSpec.model_validate_json(row[0]) if row else None
+        spec = WorkbookSpec.model_validate_json(row[0]) if row else None
+        if spec is not None:
+            if len(self._specs) > 256:
+                self._specs.clear()
+            self._specs[template_id] = spec
+        return spec
 
     # ------------------------------------------------------------------ submissions
     def find_duplicate(self, sha256: str) -> sqlite3.Row | None:
@@ -197,6 +207,34 @@ class Ledger:
         for r in self.values(field=field, org=org, round_upto=round_upto):
             out[(r["measure_id"], r["org_id"], r["period"])] = r
         return out
+
+    def org_periods(self, measure_id: str, round_upto: str, last: int = 2) -> list[str]:
+        """The latest periods with organisation values for a measure, newest first."""
+        rows = self.query(
+            f"SELECT DISTINCT v.period FROM measure_values v JOIN submissions s "
+            f"ON s.id=v.submission_id WHERE {self._CURRENT} AND v.measure_id=? "
+            f"AND v.org_id<>'' AND s.round<=? ORDER BY v.period DESC LIMIT ?",
+            measure_id, round_upto, last)
+        return [r[0] for r in rows]
+
+    def org_values(self, measure_id: str, periods: list[str], round_upto: str
+                   ) -> list[sqlite3.Row]:
+        """Organisation values of a measure for a few periods, with provenance."""
+        marks = ",".join("?" * len(periods))
+        return self.query(
+            f"SELECT v.*, s.file_name, s.round FROM measure_values v JOIN submissions s "
+            f"ON s.id=v.submission_id WHERE {self._CURRENT} AND v.measure_id=? "
+            f"AND v.org_id<>'' AND s.round<=? AND v.period IN ({marks}) ORDER BY s.id",
+            measure_id, round_upto, *periods)
+
+    def pooled(self, measure_id: str, round_upto: str) -> list[sqlite3.Row]:
+        """Per period and field: the sum and count of organisation values (in SQL, so
+        memory does not grow with the number of organisations)."""
+        return self.query(
+            f"SELECT v.period, v.field, SUM(v.value) AS total, COUNT(*) AS n "
+            f"FROM measure_values v JOIN submissions s ON s.id=v.submission_id "
+            f"WHERE {self._CURRENT} AND v.measure_id=? AND v.org_id<>'' AND s.round<=? "
+            f"GROUP BY v.period, v.field", measure_id, round_upto)
 
     def ratings(self, round_id: str, source: str) -> dict[tuple[str, str], sqlite3.Row]:
         rows = self.query(

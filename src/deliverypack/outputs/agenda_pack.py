@@ -10,7 +10,7 @@ from pathlib import Path
 from docx.shared import Mm
 from docxtpl import InlineImage
 
-from ..consolidation.league import league
+from ..consolidation.league import league_for
 from ..consolidation.rag import format_value
 from ..consolidation.views import measure_series
 from ..periods import period_label
@@ -69,16 +69,10 @@ def pack_context(ws: Workspace, tf_id: str, date: dt.date, images: Path, tpl) ->
             png = trajectory_png(s, images / f"{m.id}.png")
             charts.append({"headline": s.headline(),
                            "image": InlineImage(tpl, str(png), width=Mm(165))})
-            org_rows = [r for r in led.values(org=True, round_upto=round_id)
-                        if r["measure_id"] == m.id and r["field"] == "actual"]
-            if org_rows:
-                latest = max(r["period"] for r in org_rows)
-                names = {o.id: o.name for o in reg.organisations_for(m)}
-                table = league([{"org": r["org_id"], "name": names.get(r["org_id"]),
-                                 "value": r["value"]} for r in org_rows
-                                if r["period"] == latest], direction=m.direction)
+            lg = league_for(reg, led, m, round_id)
+            if lg is not None:
                 body = "\n".join(f"{r.rank}. {r.name}: {format_value(m, r.value)}"
-                                 for r in table)
+                                 for r in lg.rows)
             else:
                 body = "\n".join(f"{period_label(p)}: planned {format_value(m, s.planned.get(p))},"
                                  f" actual {format_value(m, s.actual.get(p))}"

@@ -21,7 +21,7 @@ from pptx.enum.dml import MSO_LINE_DASH_STYLE
 from pptx.enum.text import PP_ALIGN
 from pptx.util import Emu, Pt
 
-from ..consolidation.league import league
+from ..consolidation.league import league_for
 from ..consolidation.rag import format_value
 from ..consolidation.views import MeasureSeries, PrioritySummary, priority_summaries
 from ..domain import FRAMEWORK, FRAMEWORK_SHORT, RAG_NAMES
@@ -171,21 +171,10 @@ def _priority_slides(ws: Workspace, s: PrioritySummary, round_id: str) -> list[S
 def _league_slides(ws: Workspace, series: MeasureSeries, round_id: str) -> list[Slide]:
     reg, led = ws.register, ws.ledger
     m = series.measure
-    rows = [r for r in led.values(org=True, round_upto=round_id) if r["measure_id"] == m.id]
-    if not rows:
+    lg = league_for(reg, led, m, round_id)
+    if lg is None:
         return []
-    latest = max(r["period"] for r in rows)
-    by: dict[str, dict] = {}
-    src: dict[str, str] = {}
-    for r in rows:
-        if r["period"] == latest:
-            by.setdefault(r["org_id"], {})[r["field"]] = r["value"]
-            if r["field"] == "actual":
-                src[r["org_id"]] = f"{r['file_name']}, sheet '{r['sheet']}', cell {r['cell']}"
-    names = {o.id: o.name for o in reg.organisations_for(m)}
-    table = league([{"org": o, "name": names.get(o, o), "value": f["actual"],
-                     "numerator": f.get("numerator"), "denominator": f.get("denominator")}
-                    for o, f in by.items() if "actual" in f], direction=m.direction)
+    table, latest, src = lg.rows, lg.period, lg.sources
     pick = table if len(table) <= 10 else table[:5] + table[-5:]
     header = ["Rank", "Organisation", format_value(m, None) and m.name[:24], "Flag", "RAG"]
     body = [[str(r.rank), fit(r.name, 46), format_value(m, r.value), fit(r.flag, 40) or

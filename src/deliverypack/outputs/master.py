@@ -14,7 +14,7 @@ from typing import Any
 
 import xlsxwriter
 
-from ..consolidation.league import league, pooled_rate
+from ..consolidation.league import league_for
 from ..consolidation.rag import format_value
 from ..consolidation.views import MeasureSeries, priority_summaries, returns_status
 from ..domain import FRAMEWORK, FRAMEWORK_SHORT, Measure
@@ -100,7 +100,9 @@ def build_master(ws_: Workspace, round_id: str, target: Path | None = None) -> P
     summaries = priority_summaries(reg, led, round_id)
     prev = reg.previous_round(round_id)
     with atomic_path(target) as tmp:
-        wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False,
+        # constant memory: each sheet is written row by row, in order, and flushed
+        wb = xlsxwriter.Workbook(str(tmp), {"constant_memory": True,
+                                            "strings_to_formulas": False,
                                             "strings_to_urls": False,
                                             "strings_to_numbers": False})
         wb.set_properties({"title": f"Master assessment {round_id}", "author": "deliverypack",
@@ -200,13 +202,18 @@ def _framework(wb, st, ws_, round_id):
     top = 3
     ws.set_column(0, 0, 10)
     ws.set_column(1, 1, 46)
-    ws.merge_range(top, 0, top + 1, 0, "Priority", st.head)
-    ws.merge_range(top, 1, top + 1, 1, "Assessment of delivery", st.head)
-    col = 2
+    # constant-memory mode writes rows strictly in order: the round groups first, then
+    # the column headers (no merge spans two rows)
+    ws.write_blank(top, 0, None, st.head)
+    ws.write_blank(top, 1, None, st.head)
     blocks = [(rid, "unit") for rid in rounds] + [(rid, "self") for rid in rounds]
-    for rid, source in blocks:
+    for b, (rid, source) in enumerate(blocks):
         label = reg.round(rid).label + ("" if source == "unit" else " (self-assessment)")
-        ws.merge_range(top, col, top, col + 4, label, st.group)
+        ws.merge_range(top, 2 + 5 * b, top, 6 + 5 * b, label, st.group)
+    ws.write_string(top + 1, 0, "Priority", st.head)
+    ws.write_string(top + 1, 1, "Assessment of delivery", st.head)
+    col = 2
+    for _ in blocks:
         for k, (dim, _) in enumerate(FRAMEWORK):
             ws.write_string(top + 1, col + k, FRAMEWORK_SHORT[dim], st.head)
             ws.set_column(col + k, col + k, 11)
@@ -316,10 +323,6 @@ def _league_tables(wb, st, ws_, round_id):
     reg, led = ws_.register, ws_.ledger
     ws = wb.add_worksheet("League tables")
     ws.write_string(0, 0, "League tables of organisations, latest period", st.title)
-    rows = led.values(org=True, round_upto=round_id)
-    by: dict[tuple[str, str, str], dict[str, float]] = {}
-    for v in rows:
-        by.setdefault((v["measure_id"], v["org_id"], v["period"]), {})[v["field"]] = v["value"]
     headers = ["Rank", "Code", "Organisation", "Value", "Previous", "Change", "Quartile",
                "Numerator", "Denominator", "Lower 99.8%", "Lower 95%", "Upper 95%",
                "Upper 99.8%", "Flag", "RAG"]
@@ -328,21 +331,10 @@ def _league_tables(wb, st, ws_, round_id):
         ws.set_column(j, j, w)
     r = 2
     for m in reg.measures:
-        periods = sorted({p for (mid, _, p) in by if mid == m.id})
-        if not periods:
+        lg = league_for(reg, led, m, round_id)
+        if lg is None:
             continue
-        latest = periods[-1]
-        before = periods[-2] if len(periods) > 1 else None
-        names = {o.id: o.name for o in reg.organisations_for(m)}
-        data = []
-        for (mid, org, p), f in by.items():
-            if mid == m.id and p == latest and "actual" in f:
-                prev = by.get((mid, org, before), {}).get("actual") if before else None
-                data.append({"org": org, "name": names.get(org, org), "value": f["actual"],
-                             "previous": prev, "numerator": f.get("numerator"),
-                             "denominator": f.get("denominator")})
-        table = league(data, direction=m.direction)
-        pooled = pooled_rate(data)
+        table, latest, pooled = lg.rows, lg.period, lg.pooled
         ws.write_string(r, 0, f"{m.id}: {m.name}, {period_label(latest)}"
                         + (f" (pooled rate {pooled:.1f}%)" if pooled is not None else ""),
                         wb.add_format({"bold": True, "font_color": NAVY, "font_size": 12}))

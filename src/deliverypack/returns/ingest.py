@@ -8,8 +8,12 @@ workbook for a rejected return.
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
 import shutil
+import sys
 from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -60,11 +64,26 @@ def validate_file(ws: Workspace, path: Path) -> tuple[FileReport, BookRead | Non
     return report, read
 
 
-def ingest_file(ws: Workspace, path: Path, *, received: dt.datetime | None = None
-                ) -> FileReport:
-    """Validate one file and keep it: archived bytes, a ledger record, feedback if rejected."""
-    path = Path(path)
+@dataclass
+class Examined:
+    """Everything learnt from a file without writing anything: made in a worker process."""
+
+    report: FileReport
+    content: Content | None
+    cover: dict[str, Any]
+    read: BookRead | None  # kept only where a kind-specific hook needs it (meetings)
+
+
+def examine(ws: Workspace, path: Path) -> Examined:
     report, read = validate_file(ws, path)
+    content = content_of(read) if report.valid and read is not None else None
+    cover = read.cover() if read is not None else {}
+    return Examined(report, content, cover, read if report.kind in AFTER_INGEST else None)
+
+
+def keep(ws: Workspace, ex: Examined, *, received: dt.datetime | None = None) -> FileReport:
+    """Archive the bytes, record the submission in one transaction, feedback if rejected."""
+    report, path = ex.report, ex.report.path
     if not report.sha256:
         return report  # nothing readable to keep
     led = ws.ledger
@@ -79,10 +98,7 @@ def ingest_file(ws: Workspace, path: Path, *, received: dt.datetime | None = Non
         shutil.copyfile(path, tmp)
         tmp.replace(archive)
     received = received or dt.datetime.now().replace(microsecond=0)
-    content = None
-    cover: dict[str, Any] = read.cover() if read else {}
-    if report.valid and read is not None:
-        content = content_of(read)
+    cover = ex.cover
     late = 0
     if report.round:
         try:
@@ -102,12 +118,13 @@ def ingest_file(ws: Workspace, path: Path, *, received: dt.datetime | None = Non
         "signed_off_on": signed.isoformat() if isinstance(signed, dt.date) else None,
         "n_errors": len(report.errors), "n_warnings": len(report.warnings),
     }
+
     def after(submission_id: int) -> None:
         for hook in AFTER_INGEST.get(report.kind, []):
-            hook(ws, read, submission_id)
+            hook(ws, ex.read, submission_id)
     rec: Recorded = led.record_submission(
-        sub, [i.model_dump() for i in report.issues], content,
-        after if report.valid and read is not None else None)
+        sub, [i.model_dump() for i in report.issues], ex.content,
+        after if report.valid and ex.read is not None else None)
     report.kept, report.submission_id, report.superseded = True, rec.submission_id, rec.superseded
     if not report.valid and report.kind:
         report.feedback = write_feedback(
@@ -116,14 +133,53 @@ def ingest_file(ws: Workspace, path: Path, *, received: dt.datetime | None = Non
     return report
 
 
+def ingest_file(ws: Workspace, path: Path, *, received: dt.datetime | None = None
+                ) -> FileReport:
+    """Validate one file and keep it: archived bytes, a ledger record, feedback if rejected."""
+    return keep(ws, examine(ws, Path(path)), received=received)
+
+
+_WORKER: dict[str, Workspace] = {}
+
+
+def _worker_init(root: str) -> None:
+    _WORKER["ws"] = Workspace.open(root)
+
+
+def _worker_examine(path: Path) -> Examined:
+    return examine(_WORKER["ws"], path)
+
+
 def ingest_files(ws: Workspace, paths: Iterable[Path], *, received: dt.datetime | None = None,
-                 progress: Callable[[FileReport], None] | None = None) -> list[FileReport]:
-    reports = []
-    for p in paths:
-        r = ingest_file(ws, p, received=received)
+                 jobs: int = 1, progress: Callable[[FileReport], None] | None = None
+                 ) -> list[FileReport]:
+    """Ingest many files: examined on `jobs` processes, kept by this one in file order.
+
+    Work is handed out in bounded windows so memory stays flat however many files there
+    are; Ctrl-C stops cleanly (every file already kept is whole, the rest untouched).
+    """
+    paths = [Path(p) for p in paths]
+    reports: list[FileReport] = []
+
+    def done(r: FileReport) -> None:
         reports.append(r)
         if progress:
             progress(r)
+    if jobs <= 1 or len(paths) < 2:
+        for p in paths:
+            done(ingest_file(ws, p, received=received))
+        return reports
+    window = 64 * jobs
+    ctx = multiprocessing.get_context("spawn" if sys.platform == "darwin" else "fork")
+    with ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_worker_init,
+                             initargs=(str(ws.root),)) as pool:
+        try:
+            for i in range(0, len(paths), window):
+                for ex in pool.map(_worker_examine, paths[i:i + window], chunksize=8):
+                    done(keep(ws, ex, received=received))
+        except KeyboardInterrupt:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
     return reports
 
 

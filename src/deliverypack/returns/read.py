@@ -49,8 +49,11 @@ def parse_ref(text: str) -> Range | None:
     return Range(sheet, r1, c1, r2, c2)
 
 
+_LETTERS = [""] + [get_column_letter(i) for i in range(1, 703)]
+
+
 def address(row: int, col: int) -> str:
-    return f"{get_column_letter(col)}{row}"
+    return f"{_LETTERS[col] if col < len(_LETTERS) else get_column_letter(col)}{row}"
 
 
 @dataclass

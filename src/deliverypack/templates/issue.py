@@ -8,7 +8,7 @@ from ..consolidation.views import evidence_text, priority_summaries
 from ..domain import FRAMEWORK
 from ..workspace import Workspace
 from .build import build_workbook
-from .layout import assessment_spec, return_spec
+from .layout import assessment_spec, organisation_return_spec, return_spec
 
 
 def issue_returns(ws: Workspace, round_id: str) -> list[Path]:
@@ -29,6 +29,24 @@ def issue_returns(ws: Workspace, round_id: str) -> list[Path]:
         spec = return_spec(reg, dept.id, round_id, prev_actuals=prev_actuals,
                            prev_ratings=prev_ratings, open_actions=actions)
         path = ws.outbox(round_id) / f"{dept.id}-{round_id}.xlsx"
+        build_workbook(spec, path)
+        led.record_template(spec, path.name)
+        paths.append(path)
+    return paths
+
+
+def issue_organisation_returns(ws: Workspace, round_id: str) -> list[Path]:
+    """One small return per organisation that returns a measure itself, to
+    outbox/ROUND/organisations/."""
+    reg, led = ws.register, ws.ledger
+    kinds = {(m.breakdown, reg.department_of_measure(m.id)) for m in reg.measures
+             if m.returned_by == "organisation" and m.breakdown}
+    paths = []
+    for org in reg.organisations:
+        if (org.kind, org.department_id) not in kinds:
+            continue
+        spec = organisation_return_spec(reg, org.id, round_id)
+        path = ws.outbox(round_id) / "organisations" / f"{org.id}-{round_id}.xlsx"
         build_workbook(spec, path)
         led.record_template(spec, path.name)
         paths.append(path)

@@ -78,7 +78,7 @@ class SheetSpec(BaseModel):
 class WorkbookSpec(BaseModel):
     template_id: str
     version: str = TEMPLATE_VERSION
-    kind: Literal["return", "assessment", "meeting"]
+    kind: Literal["return", "org_return", "assessment", "meeting"]
     department: str = ""
     round: str = ""
     title: str
@@ -109,7 +109,8 @@ def fingerprint(spec: WorkbookSpec) -> WorkbookSpec:
     """
     import hashlib
 
-    base = template_id(spec.kind, spec.department, spec.round)
+    base = template_id({"org_return": "org"}.get(spec.kind, spec.kind), spec.department,
+                       spec.round)
     body = spec.model_copy(update={"template_id": base}).model_dump_json()
     tid = f"{base}-{hashlib.sha256(body.encode()).hexdigest()[:6].upper()}"
     out = spec.model_copy(update={"template_id": tid}, deep=True)
@@ -123,14 +124,15 @@ def fingerprint(spec: WorkbookSpec) -> WorkbookSpec:
 
 # ----------------------------------------------------------------------------- cover
 def cover_block(kind: str, tid: str, who: str, who_name: str, round_id: str,
-                extra: list[dict[str, Any]] | None = None) -> BlockSpec:
+                extra: list[dict[str, Any]] | None = None,
+                who_label: str = "Department") -> BlockSpec:
     """The cover: template id and version locked, contact and sign-off to fill."""
     rows = [
         {"field": "Template id", "value": tid},
         {"field": "Template version", "value": TEMPLATE_VERSION},
         {"field": "Kind", "value": kind},
-        {"field": "Department", "value": who},
-        {"field": "Department name", "value": who_name},
+        {"field": who_label, "value": who},
+        {"field": f"{who_label} name", "value": who_name},
         {"field": "Round", "value": round_id},
     ]
     rows += extra or []
@@ -202,6 +204,37 @@ def return_spec(reg: Register, dept_id: str, round_id: str, *,
         template_id=tid, kind="return", department=dept_id, round=round_id,
         title=f"{dept.name} return {rnd.label}", instructions=RETURN_INSTRUCTIONS,
         sheets=sheets))
+
+
+def organisation_return_spec(reg: Register, org_id: str, round_id: str) -> WorkbookSpec:
+    """A small return from one organisation (a trust, a school) for the measures it returns
+    itself; read into the ledger exactly as the department's table by organisation."""
+    org = next(o for o in reg.organisations if o.id == org_id)
+    rnd = reg.round(round_id)
+    window = set(reg.round_window(round_id))
+    blocks = [cover_block("org_return", "", org.id, org.name, round_id,
+                          who_label="Organisation")]
+    sheets = [SheetSpec(name="Cover", heading=f"{org.name}: monthly return, {rnd.label}",
+                        subheading=f"Due {rnd.due:%d %B %Y}. Fill the shaded cells only.",
+                        blocks=blocks)]
+    for m in reg.measures:
+        if m.returned_by != "organisation" or m.breakdown != org.kind or \
+                reg.department_of_measure(m.id) != org.department_id:
+            continue
+        periods = [p for p in sorted(reg.trajectory(m.id)) if p in window]
+        block = _organisation_block(reg, m, periods)
+        block.rows = [r for r in block.rows if r["org"] == org.id]
+        block.name = f"dp_{m.id}_org"
+        block.kind = "orgs"
+        block.title = f"{m.name}"
+        sheets.append(SheetSpec(name=sheet_title(m.name), heading=m.name,
+                                subheading=f"Target {_fmt_target(m)} by "
+                                           f"{period_label(m.target_period)}.",
+                                blocks=[block]))
+    return fingerprint(WorkbookSpec(
+        template_id="", kind="org_return", department=org.id, round=round_id,
+        title=f"{org.name} return {rnd.label}", instructions=RETURN_INSTRUCTIONS[:3] + [
+            RETURN_INSTRUCTIONS[-2], RETURN_INSTRUCTIONS[-1]], sheets=sheets))
 
 
 def _assessment_block(pid: str, prev: dict[tuple[str, str], str]) -> BlockSpec:

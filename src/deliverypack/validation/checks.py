@@ -14,17 +14,26 @@ from typing import Any
 from ..domain import Register
 from ..periods import MONTHS, parse_period, period_end, period_label
 from ..returns.read import BookValues, Range, address
-from ..templates.build import cell_allowed, cell_is_input, cell_required, cell_type
+from ..templates.build import cell_allowed, cell_required
 from ..templates.layout import BlockSpec, ColumnSpec, WorkbookSpec
 from .cells import At, fmt_number, is_blank, read_code, read_date, read_number, read_text
 from .issues import Issue
 
 
-@dataclass
+@dataclass(slots=True)
 class CellRead:
+    """A value read, the raw cell it came from, and where (the address made only on use)."""
+
     value: Any
-    at: At
-    raw: Any = None
+    raw: Any
+    sheet: str
+    row: int
+    col: int
+    file: str = ""
+
+    @property
+    def at(self) -> At:
+        return At(sheet=self.sheet, cell=address(self.row, self.col), file=self.file)
 
 
 @dataclass
@@ -204,59 +213,93 @@ def _column_positions(book: BookValues, rng: Range, block: BlockSpec) -> dict[st
     return pos
 
 
+_PLANS: dict[int, tuple[BlockSpec, list[ColumnSpec], dict]] = {}
+
+
+def _plan(block: BlockSpec) -> tuple[list[ColumnSpec], dict[tuple, tuple[dict, dict]]]:
+    """Per block, once per issued spec: its key columns, and for each expected row key the
+    row and the value every locked cell must hold."""
+    cached = _PLANS.get(id(block))
+    if cached is not None and cached[0] is block:
+        return cached[1], cached[2]
+    keys = block.key_columns
+    expected: dict[tuple, tuple[dict, dict]] = {}
+    for row in block.rows if keys else []:  # a list without keys is read as typed
+        k = tuple(expected_value(c.type, row.get(c.key)) for c in keys)
+        inputs = row.get("_input", ())
+        types = row.get("_type") or {}
+        wants = {c.key: expected_value(types.get(c.key, c.type), row.get(c.key))
+                 for c in block.columns if c.role != "input" and c.key not in inputs}
+        expected[k] = (row, wants)
+    if len(_PLANS) > 4096:
+        _PLANS.clear()
+    _PLANS[id(block)] = (block, keys, expected)
+    return keys, expected
+
+
 def read_block(book: BookValues, block: BlockSpec, sheet_name: str, file: str,
                out: list[Issue]) -> BlockRead | None:
+    """Read a table through its defined name. The hot loop of ingest: kept lean, with
+    provenance made lazily and addresses only for problems."""
     rng = book.names.get(block.name)
     if rng is None:
         return None
     result = BlockRead(spec=block, sheet=rng.sheet)
     pos = _column_positions(book, rng, block)
-    keys = block.key_columns
-    expected = {}
-    for row in block.rows if keys else []:  # a list without keys is read as typed
-        k = tuple(expected_value(c.type, row.get(c.key)) for c in keys)
-        expected[k] = row
+    keys, expected = _plan(block)
     seen: set[tuple] = set()
+    grid = book.grid(rng.sheet)
+    sheet = rng.sheet
+    cols = [(c, pos[c.key] - 1) for c in block.columns]
+
+    def raw_at(r: int, c0: int) -> Any:
+        line = grid[r - 1] if r - 1 < len(grid) else ()
+        return line[c0] if c0 < len(line) else None
+
     for r in range(rng.r1, rng.r2 + 1):
-        raws = {c.key: book.value(rng.sheet, r, pos[c.key]) for c in block.columns}
-        if all(is_blank(v) for v in raws.values()):
+        raws = {c.key: raw_at(r, c0) for c, c0 in cols}
+        if all(v is None or v == "" or (isinstance(v, str) and not v.strip())
+               for v in raws.values()):
             continue  # an inserted or unused row
-        def at_of(key: str, r: int = r) -> At:
-            return At(sheet=rng.sheet, cell=address(r, pos[key]), file=file)
         if keys:
             k = tuple(normalise(c.type, raws[c.key]) for c in keys)
-            row = expected.get(k)
+            row = expected[k][0] if k in expected else None
             if row is None:
                 first = next((c for c in keys if not is_blank(raws[c.key])), None)
                 col = first or next(c for c in block.columns if not is_blank(raws[c.key]))
-                out.append(at_of(col.key).issue("unexpected-row", found=raws[col.key]))
+                out.append(At(sheet, address(r, pos[col.key]), file).issue(
+                    "unexpected-row", found=raws[col.key]))
                 continue
             if k in seen:
-                out.append(at_of(keys[0].key).issue("duplicate-key", found=raws[keys[0].key]))
+                out.append(At(sheet, address(r, pos[keys[0].key]), file).issue(
+                    "duplicate-key", found=raws[keys[0].key]))
                 continue
             seen.add(k)
         else:
             row = {}
+        wants = expected[k][1] if keys else {}
+        types = row.get("_type")
         cells: dict[str, CellRead] = {}
-        for col in block.columns:
-            at = at_of(col.key)
-            typ = cell_type(block, col, row)
+        for col, c0 in cols:
             raw = raws[col.key]
-            if keys and not cell_is_input(col, row):
-                want = expected_value(typ, row.get(col.key))
+            typ = types.get(col.key, col.type) if types else col.type
+            if col.key in wants:
+                want = wants[col.key]
                 got = normalise(typ, raw)
-                if not _same(want, got):
-                    out.append(at.issue("locked-cell-changed", found=raw,
-                                        expected=display(typ, row.get(col.key))))
-                cells[col.key] = CellRead(row.get(col.key), at, raw)
+                if want != got and not _same(want, got):
+                    out.append(At(sheet, address(r, c0 + 1), file).issue(
+                        "locked-cell-changed", found=raw,
+                        expected=display(typ, row.get(col.key))))
+                cells[col.key] = CellRead(row.get(col.key), raw, sheet, r, c0 + 1, file)
                 continue
+            at = At(sheet, address(r, c0 + 1), file)
             label = str(row.get("field") or "") if block.kind == "cover" else ""
             value = read_cell(typ, col, raw, at, out, required=cell_required(col, row),
                               allowed=cell_allowed(block, col, row), label=label)
-            cells[col.key] = CellRead(value, at, raw)
+            cells[col.key] = CellRead(value, raw, sheet, r, c0 + 1, file)
         key = tuple(row.get(c.key) for c in keys) if keys else (len(result.rows) + 1,)
         result.rows.append(RowRead(key=key, cells=cells, spec_row=row))
-    for k, row in expected.items():
+    for k, (row, _) in expected.items():
         if k not in seen:
             label = ", ".join(display(c.type, row.get(c.key)) for c in keys)
             out.append(At(sheet=rng.sheet, cell="", file=file).issue("missing-row",
