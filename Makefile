@@ -3,11 +3,11 @@ PYTHON ?= python3
 PIP = $(PYTHON) -m pip
 STAMP = build/.installed
 
-.PHONY: setup demo test test-fast bench lint samples pictures clean docs
+.PHONY: setup demo test test-fast test-excel bench lint samples pictures clean docs
 
 $(STAMP): pyproject.toml
 	@mkdir -p build
-	$(PIP) install --quiet --disable-pip-version-check -e ".[dev]"
+	$(PIP) install --quiet --disable-pip-version-check -e ".[dev,excel]"
 	@touch $(STAMP)
 
 setup: $(STAMP)
@@ -30,6 +30,13 @@ lint: setup
 # Regenerate sample_returns/ with the seeded filler (deterministic).
 samples: setup
 	$(PYTHON) -m deliverypack.sample.rounds sample_returns
+
+# Render the demo's outputs to PNG (LibreOffice, poppler) for the README.
+pictures: setup
+	$(PYTHON) -m deliverypack.render build/pictures docs/img
+
+test-excel: setup
+	XLWINGS_LICENSE_KEY=noncommercial $(PYTHON) -m pytest tests/test_excel_addin.py
 
 clean:
 	rm -rf build .pytest_cache

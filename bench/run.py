@@ -112,14 +112,32 @@ def generate(n: int) -> Path:
     for i in range(n):
         _copy_with_stamp(filled, base / "dept" / f"HO-{ROUND}-{i:05d}.xlsx", i)
     t0 = time.perf_counter()
-    for k, p in enumerate(orgs):
-        fill_workbook(p, ws.ledger.template(_tid(p)), ws.register, base / "org" / p.name,
-                      seed=k)
+    from concurrent.futures import ProcessPoolExecutor
+    with ProcessPoolExecutor(JOBS, initializer=_fill_init, initargs=(str(base / "ws"),)) as pool:
+        list(pool.map(_fill_one, [(p, base / "org" / p.name, k) for k, p in enumerate(orgs)],
+                      chunksize=32))
     print(f"  filled {len(orgs)} organisation returns in {time.perf_counter() - t0:.1f} s",
           flush=True)
     ws.ledger.close()
     (base / "done").write_text("ok")
     return base
+
+
+_FILL: dict = {}
+
+
+def _fill_init(root: str) -> None:
+    from deliverypack.workspace import Workspace
+
+    _FILL["ws"] = Workspace.open(root)
+
+
+def _fill_one(job) -> None:
+    from deliverypack.sample.filler import fill_workbook
+
+    template, target, seed = job
+    ws = _FILL["ws"]
+    fill_workbook(template, ws.ledger.template(_tid(template)), ws.register, target, seed=seed)
 
 
 def _tid(path: Path) -> str:

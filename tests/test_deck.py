@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 from pptx import Presentation
 
-from conftest import needs_soffice, soffice_convert
 from deliverypack.consolidation.views import priority_summaries
 from deliverypack.errors import UsageError
 from deliverypack.outputs.deck import build_deck, plan_deck
@@ -114,13 +111,3 @@ def test_long_text_is_fitted_and_tables_split(demo_ws, tmp_path):
     assert [len(c) for c in chunks(list(range(25)), 12)] == [12, 12, 1]
     slides = plan_deck(demo_ws, "2003-12")
     assert all(len(s.title) <= 90 for s in slides)
-
-
-@pytest.mark.soffice
-@needs_soffice
-def test_deck_converts_to_pdf_with_every_slide(deck, tmp_path):
-    import subprocess
-    pdf = soffice_convert(shutil.copy(deck, tmp_path / "deck.pptx"), "pdf", tmp_path)
-    pages = int(subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True)
-                .stdout.split("Pages:")[1].split()[0])
-    assert pages == len(Presentation(deck).slides)

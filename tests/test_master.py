@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import csv
 import math
-import shutil
 import zipfile
 
 import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from conftest import REALDATA, needs_soffice, soffice_convert
+from conftest import REALDATA
 from deliverypack.consolidation.league import league
 from deliverypack.consolidation.rag import data_rag, forecast
 from deliverypack.domain import Measure
@@ -144,10 +143,3 @@ def test_league_table_and_funnel_limits_on_real_ae_data():
     worse = [r for r in table if r.value < r.lower998]
     assert all(r.rag == "R" for r in worse) and worse
     assert {r.quartile for r in table} == {1, 2, 3, 4}
-
-
-@pytest.mark.soffice
-@needs_soffice
-def test_master_converts_to_pdf(master, tmp_path):
-    pdf = soffice_convert(shutil.copy(master, tmp_path / "master.xlsx"), "pdf", tmp_path)
-    assert pdf.stat().st_size > 10_000

@@ -4,12 +4,11 @@ actions closing the loop between meetings and returns."""
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 
 import pytest
 from docx import Document
 
-from conftest import block, needs_soffice, soffice_convert, spec_of
+from conftest import block, spec_of
 from deliverypack.outputs.delivery_report import write_report
 from deliverypack.outputs.documents import template
 from deliverypack.outputs.minutes import RecordRejected, write_minutes
@@ -127,16 +126,3 @@ def test_text_from_returns_is_escaped_not_lost(demo_copy, tmp_path):
 def test_every_shipped_word_template_declares_only_what_we_give(demo):
     for name in ("minutes", "agenda_pack", "delivery_report"):
         assert template(name).get_undeclared_template_variables()  # parses, has tags
-
-
-@pytest.mark.soffice
-@needs_soffice
-def test_documents_convert_to_pdf(demo, tmp_path):
-    import subprocess
-    ws, out = demo
-    for key in ("minutes", "agenda pack (EOL, next meeting)", "delivery report (Home Office)"):
-        pdf = soffice_convert(shutil.copy(out[key], tmp_path / out[key].name), "pdf",
-                              tmp_path / "pdf")
-        pages = int(subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True)
-                    .stdout.split("Pages:")[1].split()[0])
-        assert pages >= 1

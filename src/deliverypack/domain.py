@@ -166,6 +166,13 @@ class Register(BaseModel):
     def round(self, rid: str) -> Round:
         return next(r for r in self.rounds if r.id == rid)
 
+    def organisation(self, oid: str) -> Organisation:
+        index = getattr(self, "_orgs_by_id", None)
+        if index is None or len(index) != len(self.organisations):  # built once, on first use
+            index = {o.id: o for o in self.organisations}
+            object.__setattr__(self, "_orgs_by_id", index)
+        return index[oid]
+
     def taskforce(self, tid: str) -> TaskForce:
         return next(t for t in self.taskforces if t.id == tid)
 

@@ -96,10 +96,32 @@ def build_workbook(spec: WorkbookSpec, target: Path) -> Path:
         ws.page_setup.fitToWidth = 1
         ws.page_setup.fitToHeight = 0
         ws.sheet_properties.pageSetUpPr.fitToPage = True
+    _embed_spec(wb, spec)
     wb.properties.title = spec.title
     wb.properties.identifier = spec.template_id
     wb.properties.creator = "deliverypack"
     return atomic_write(target, wb.save)
+
+
+SPEC_SHEET = "dp_spec"
+CHUNK = 30000  # under Excel's 32,767 characters a cell
+
+
+def _embed_spec(wb: Workbook, spec: WorkbookSpec) -> None:
+    """The cell map travels inside the template (a very hidden sheet), so a department can
+    check its return in Excel before sending it. The unit's ledger copy stays authoritative."""
+    ws = wb.create_sheet(SPEC_SHEET)
+    ws.sheet_state = "veryHidden"
+    body = spec.model_dump_json()
+    for i in range(0, len(body), CHUNK):
+        write_text_cell(ws.cell(row=1 + i // CHUNK, column=1), body[i:i + CHUNK])
+    ws.protection.sheet = True
+
+
+def embedded_spec(grid: list[list]) -> WorkbookSpec | None:
+    """The spec a template carries, from its dp_spec sheet's values."""
+    text = "".join(str(r[0]) for r in grid if r and isinstance(r[0], str))
+    return WorkbookSpec.model_validate_json(text) if text else None
 
 
 def _instructions(wb: Workbook, spec: WorkbookSpec) -> None:

@@ -209,7 +209,7 @@ def return_spec(reg: Register, dept_id: str, round_id: str, *,
 def organisation_return_spec(reg: Register, org_id: str, round_id: str) -> WorkbookSpec:
     """A small return from one organisation (a trust, a school) for the measures it returns
     itself; read into the ledger exactly as the department's table by organisation."""
-    org = next(o for o in reg.organisations if o.id == org_id)
+    org = reg.organisation(org_id)
     rnd = reg.round(round_id)
     window = set(reg.round_window(round_id))
     blocks = [cover_block("org_return", "", org.id, org.name, round_id,
@@ -222,8 +222,7 @@ def organisation_return_spec(reg: Register, org_id: str, round_id: str) -> Workb
                 reg.department_of_measure(m.id) != org.department_id:
             continue
         periods = [p for p in sorted(reg.trajectory(m.id)) if p in window]
-        block = _organisation_block(reg, m, periods)
-        block.rows = [r for r in block.rows if r["org"] == org.id]
+        block = _organisation_block(reg, m, periods, orgs=[org])
         block.name = f"dp_{m.id}_org"
         block.kind = "orgs"
         block.title = f"{m.name}"
@@ -293,7 +292,8 @@ def _fmt_target(m: Measure) -> str:
     return f"{m.target:g}%" if m.unit == "percent" else f"{m.target:,.10g}"
 
 
-def _organisation_block(reg: Register, m: Measure, periods: list[str]) -> BlockSpec:
+def _organisation_block(reg: Register, m: Measure, periods: list[str],
+                        orgs: list | None = None) -> BlockSpec:
     cols = [ColumnSpec(key="org", header="Code", role="key", width=10),
             ColumnSpec(key="name", header="Organisation", role="locked", width=40),
             ColumnSpec(key="period", header="Month", type="period", role="key", width=12)]
@@ -307,7 +307,7 @@ def _organisation_block(reg: Register, m: Measure, periods: list[str]) -> BlockS
                                role="input", required=True, width=16,
                                **_measure_columns_extra(m)))
     rows = [{"org": o.id, "name": o.name, "period": p}
-            for o in reg.organisations_for(m) for p in periods]
+            for o in (reg.organisations_for(m) if orgs is None else orgs) for p in periods]
     return BlockSpec(
         name=f"dp_{m.priority_id}_{m.id}_orgs", kind="orgs",
         title=f"By {m.breakdown}: {m.name}", note="One row per organisation and month.",

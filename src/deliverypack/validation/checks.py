@@ -180,7 +180,7 @@ def read_cell(typ: str, col: ColumnSpec, raw: Any, at: At, out: list[Issue], *,
 
 
 # ----------------------------------------------------------------------------- blocks
-def check_structure(book: BookValues, spec: WorkbookSpec, reg: Register,
+def check_structure(book: BookValues, spec: WorkbookSpec, reg: Register | None,
                     file: str) -> Iterator[Issue]:
     for sheet in spec.sheets:
         if sheet.name not in book.sheet_names:
@@ -192,6 +192,8 @@ def check_structure(book: BookValues, spec: WorkbookSpec, reg: Register,
         if (block.rows or block.free_rows) and block.name not in book.names:
             yield At(sheet=sheet.name, cell="", file=file).issue("missing-name",
                                                                  expected=block.name)
+    if reg is None:  # checked without the unit's register (the Excel add-in)
+        return
     if spec.department not in {d.id for d in reg.departments} | {"UNIT", ""} and \
             spec.kind == "return":
         yield At(sheet="Cover", cell="", file=file).issue("unknown-department",
@@ -388,7 +390,7 @@ def _version_check(read: BookRead, spec: WorkbookSpec, issues: list[Issue]
     yield at.issue("wrong-version", found=raw, expected=spec.version)
 
 
-def check_book(book: BookValues, spec: WorkbookSpec, reg: Register, file: str,
+def check_book(book: BookValues, spec: WorkbookSpec, reg: Register | None, file: str,
                extra: list[Callable[[BookRead], Iterator[Issue]]] | None = None
                ) -> tuple[list[Issue], BookRead]:
     """Every problem in the workbook, and what it says where it can be read."""

@@ -1,0 +1,122 @@
+"""Excel add-in: "Check this return" and "Refresh master", a thin adapter over the engine.
+
+The checks are the engine's own (a pure function over cell values): this module only reads
+the open workbook's values and names through xlwings, and colours cells and writes a
+Problems sheet back. It never changes a value the department typed.
+
+In desktop Excel the functions are called with `xw.Book.caller()`; on this Linux machine they
+are tested through xlwings' remote book (`xw.Book(json=payload)`), whose effects come back
+as a list of actions (`book.json()`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from ..returns.read import BookValues, parse_ref
+from ..templates.build import SPEC_SHEET, embedded_spec
+from ..validation.checks import check_book, template_id_of
+from ..validation.issues import Issue
+from ..validation.report import FileReport
+
+ERROR = "#F4B6B6"
+WARNING = "#FFE699"
+PROBLEMS = "Problems"
+
+
+def _grid(sheet) -> list[list[Any]]:
+    """Every value from A1 to the last used cell, as a grid."""
+    api = sheet.api
+    if isinstance(api, dict):  # the remote book: values travel with the payload
+        rows = len(api.get("values") or [])
+        cols = max((len(r) for r in api.get("values") or [[]]), default=0)
+    else:
+        last = sheet.used_range.last_cell
+        rows, cols = last.row, last.column
+    if not rows or not cols:
+        return []
+    values = sheet.range((1, 1), (rows, cols)).options(ndim=2).value
+    return [[_cell(v) for v in row] for row in values]
+
+
+def _cell(v: Any) -> Any:
+    if isinstance(v, dt.datetime) and v.time() == dt.time():
+        return v  # a date typed into a date cell
+    return "" if v is None else v
+
+
+def book_values(book) -> BookValues:
+    """The open workbook as the engine reads a file: grids by sheet, defined names."""
+    grids = {s.name: _grid(s) for s in book.sheets}
+    names = {}
+    for n in book.names:
+        rng = parse_ref(n.refers_to.lstrip("="))
+        if rng is not None:
+            names[n.name.split("!")[-1]] = rng
+    return BookValues.from_grids(grids, names)
+
+
+def check_return(book, register=None) -> FileReport:
+    """Check the open return; colour each problem cell and list the problems on a sheet."""
+    values = book_values(book)
+    report = FileReport(file=book.name, path=Path(book.name))
+    spec = embedded_spec(values.grid(SPEC_SHEET)) if SPEC_SHEET in values.sheet_names else None
+    if spec is None or template_id_of(values) != spec.template_id:
+        from ..validation.cells import At
+        report.issues.append(At("", "", book.name).issue(
+            "unknown-template", found=template_id_of(values) or "no template id",
+            expected="a return made by deliverypack"))
+    else:
+        report.kind, report.department, report.round = spec.kind, spec.department, spec.round
+        issues, _ = check_book(values, spec, register, book.name)
+        report.issues.extend(issues)
+    _show(book, report.issues)
+    return report
+
+
+def _show(book, issues: list[Issue]) -> None:
+    for i in issues:
+        if i.sheet and i.cell and i.sheet in [s.name for s in book.sheets]:
+            book.sheets[i.sheet].range(i.cell).color = ERROR if i.severity == "error" \
+                else WARNING
+    if PROBLEMS in [s.name for s in book.sheets]:
+        sheet = book.sheets[PROBLEMS]
+        sheet.cells.clear_contents()
+    else:
+        sheet = book.sheets.add(name=PROBLEMS, before=book.sheets[0])
+    rows = [["Severity", "Sheet", "Cell", "Problem"]]
+    rows += [[i.severity, i.sheet, i.cell, i.message] for i in issues]
+    if not issues:
+        rows.append(["", "", "", "No problems found: the return can be sent."])
+    sheet.range("A1").value = rows
+
+
+def refresh_master(book=None, workspace: str | Path | None = None,
+                   round_id: str | None = None) -> Path:
+    """For the unit: rebuild the master from the ledger and open it in Excel."""
+    from ..outputs.master import build_master
+    from ..workspace import Workspace
+
+    if workspace is None and book is not None:
+        workspace = Path(book.fullname).parent
+    ws = Workspace.open(workspace or ".")
+    path = build_master(ws, ws.round_or_latest(round_id))
+    if book is not None and not isinstance(book.sheets[0].api, dict):
+        import xlwings as xw
+
+        xw.Book(str(path))
+    return path
+
+
+def main_check() -> None:  # pragma: no cover - called from Excel (RunPython)
+    import xlwings as xw
+
+    check_return(xw.Book.caller())
+
+
+def main_refresh() -> None:  # pragma: no cover - called from Excel (RunPython)
+    import xlwings as xw
+
+    refresh_master(xw.Book.caller())

@@ -1,0 +1,53 @@
+"""Every kind of file the demo makes opens in a real office suite (LibreOffice): converted
+to PDF with the expected number of pages, and a rendered page that is not blank."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from pptx import Presentation
+
+from conftest import needs_soffice
+from deliverypack.render import ink, pages, to_pdf, to_png
+
+pytestmark = [pytest.mark.soffice, needs_soffice]
+
+
+@pytest.fixture(scope="module")
+def rendered(demo, tmp_path_factory):
+    ws, out = demo
+    folder = tmp_path_factory.mktemp("render")
+    files = {
+        "template": ws.outbox("2003-12") / "HO-2003-12.xlsx",
+        "feedback": out["feedback DH-2003-12-attempt1.xlsx"],
+        "master": out["master workbook"],
+        "deck": out["stocktake deck"],
+        "report": out["delivery report (Home Office)"],
+        "pack": out["agenda pack (EOL, next meeting)"],
+        "minutes": out["minutes"],
+    }
+    copies = {k: shutil.copy(v, folder / f"{k}{v.suffix}") for k, v in files.items()}
+    pdfs = dict(zip(copies, to_pdf(list(copies.values()), folder / "pdf"), strict=True))
+    return files, pdfs, folder
+
+
+@pytest.mark.parametrize("kind,low,high", [
+    ("template", 8, 40), ("feedback", 8, 40), ("master", 8, 60), ("report", 1, 4),
+    ("pack", 2, 6), ("minutes", 1, 3)])
+def test_each_output_converts_with_a_plausible_page_count(rendered, kind, low, high):
+    _, pdfs, _ = rendered
+    assert low <= pages(pdfs[kind]) <= high
+
+
+def test_the_deck_renders_one_page_per_slide(rendered):
+    files, pdfs, _ = rendered
+    assert pages(pdfs["deck"]) == len(Presentation(files["deck"]).slides)
+
+
+@pytest.mark.parametrize("kind", ["template", "feedback", "master", "deck", "report", "pack",
+                                  "minutes"])
+def test_a_rendered_page_is_not_blank(rendered, kind):
+    _, pdfs, folder = rendered
+    png = to_png(pdfs[kind], folder / f"{kind}.png", page=1)
+    assert ink(png) > 0.01

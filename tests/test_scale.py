@@ -1,0 +1,104 @@
+"""Organisations returning their own returns, parallel ingest, and flat memory by design."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from conftest import spec_of
+from deliverypack.consolidation.league import league_for
+from deliverypack.consolidation.views import measure_series
+from deliverypack.register import write_register
+from deliverypack.returns.ingest import ingest_files
+from deliverypack.sample.filler import fill_workbook
+from deliverypack.sample.programme import ACTIONS, sample_register
+from deliverypack.templates.issue import issue_organisation_returns, issue_returns
+from deliverypack.workspace import Workspace, init_workspace
+
+
+@pytest.fixture
+def org_ws(tmp_path) -> Workspace:
+    """The sample programme, with the A&E measure returned by each trust itself."""
+    ws = init_workspace(tmp_path / "ws", sample=True)
+    reg = sample_register()
+    for m in reg.measures:
+        if m.id == "AE4":
+            m.returned_by = "organisation"
+    write_register(ws.register_path, reg, ACTIONS)
+    return Workspace.open(ws.root)
+
+
+def _fill_all(ws, paths, folder):
+    folder.mkdir()
+    return [fill_workbook(p, spec_of(ws, p), ws.register, folder / p.name, seed=k)
+            for k, p in enumerate(paths)]
+
+
+def test_each_organisation_gets_its_own_small_return(org_ws):
+    orgs = issue_organisation_returns(org_ws, "2002-12")
+    assert len(orgs) == 12 and all(p.parent.name == "organisations" for p in orgs)
+    spec = spec_of(org_ws, orgs[0])
+    assert spec.kind == "org_return" and spec.department == "R1H"
+    rows = [b for _, b in spec.blocks() if b.kind == "orgs"][0].rows
+    assert {r["org"] for r in rows} == {"R1H"} and len(rows) == 6
+    dh = next(p for p in issue_returns(org_ws, "2002-12") if p.name.startswith("DH-"))
+    assert not [b for _, b in spec_of(org_ws, dh).blocks() if b.kind in ("orgs", "traj")]
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_org_returns_feed_the_same_measure_and_league_table(org_ws, tmp_path, jobs):
+    filled = _fill_all(org_ws, issue_organisation_returns(org_ws, "2002-12"),
+                       tmp_path / "in")
+    seen = []
+    reports = ingest_files(org_ws, filled, jobs=jobs, progress=seen.append)
+    assert all(r.valid for r in reports) and len(seen) == 12
+    assert [r.file for r in reports] == [p.name for p in filled]  # kept in file order
+    lg = league_for(org_ws.register, org_ws.ledger, org_ws.register.measure("AE4"), "2002-12")
+    assert lg.period == "2002-12" and len(lg.rows) == 12
+    assert "R1H-2002-12.xlsx" in lg.sources["R1H"]
+    series = measure_series(org_ws.register, org_ws.ledger, org_ws.register.measure("AE4"),
+                            "2002-12")
+    nums = {r["org_id"]: r["value"] for r in org_ws.ledger.query(
+        "SELECT org_id, value FROM measure_values WHERE field='numerator' AND "
+        "period='2002-12'")}
+    dens = {r["org_id"]: r["value"] for r in org_ws.ledger.query(
+        "SELECT org_id, value FROM measure_values WHERE field='denominator' AND "
+        "period='2002-12'")}
+    assert series.actual["2002-12"] == pytest.approx(100 * sum(nums.values()) /
+                                                     sum(dens.values()))
+
+
+def test_parallel_ingest_of_mixed_files_matches_sequential(ws, filled, tmp_path):
+    files = [filled(d) for d in ("HO", "DH", "BIS")]
+    bad = tmp_path / "junk.xlsx"
+    bad.write_text("not a workbook")
+    files.append(bad)
+    copy = tmp_path / "copy"
+    shutil.copytree(ws.root, copy)
+    one = ingest_files(ws, files, jobs=1)
+    two = ingest_files(Workspace.open(copy), files, jobs=2)
+    assert [(r.file, r.status, sorted(r.codes())) for r in one] == \
+        [(r.file, r.status, sorted(r.codes())) for r in two]
+    count = "SELECT count(*) FROM measure_values"
+    assert ws.ledger.query(count)[0][0] == Workspace.open(copy).ledger.query(count)[0][0]
+
+
+def test_interrupted_ingest_leaves_whole_files_only(ws, filled, monkeypatch):
+    from deliverypack.returns import ingest as mod
+    files = [filled(d) for d in ("HO", "DH", "BIS")]
+    real, calls = mod.keep, []
+
+    def keep_then_interrupt(*a, **k):
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        calls.append(1)
+        return real(*a, **k)
+    monkeypatch.setattr(mod, "keep", keep_then_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        ingest_files(ws, files, jobs=1)
+    subs = ws.ledger.query("SELECT department FROM submissions ORDER BY id")
+    assert [s[0] for s in subs] == ["HO", "DH"]
+    for sid in ws.ledger.current_ids():
+        assert ws.ledger.query("SELECT count(*) FROM measure_values WHERE submission_id=?",
+                               sid)[0][0] > 0
