@@ -299,10 +299,56 @@ def big_deck() -> dict:
     return {"deck_100_priorities_s": float(out), "deck_100_priorities_peak_mb": peak / 1e6}
 
 
+DFT = HERE.parent.parent / "shared" / "fixtures" / "dft-bicc-return"
+
+DFT_INGEST = """
+import sys, glob, time
+from pathlib import Path
+from deliverypack.workspace import Workspace
+from deliverypack.returns.ingest import ingest_files
+ws = Workspace.open(sys.argv[1])
+ws.register, ws.ledger
+files = sorted(Path(p) for p in glob.glob(sys.argv[2] + '/*.xlsm'))
+t = time.perf_counter()
+ok = sum(r.valid for r in ingest_files(ws, files, jobs=int(sys.argv[3]), round_id='2003-12'))
+print(ok, len(files), time.perf_counter() - t)
+"""
+
+
+def dft(n: int = 200) -> dict:
+    """The real DfT project return (25 sheets, 1,944 mapped cells), n copies."""
+    if not DFT.exists():
+        print("  (shared/fixtures/dft-bicc-return not present: DfT benchmark skipped)")
+        return {}
+    from deliverypack.templates.foreign import add_template
+    from deliverypack.workspace import init_workspace
+
+    base = CACHE / f"dft-{n}"
+    if base.exists():
+        shutil.rmtree(base)
+    ws = init_workspace(base / "ws", sample=True)
+    add_template(ws, "DFT", DFT / "blank_template.xlsm", DFT / "datamap.csv")
+    ws.ledger.close()
+    (base / "in").mkdir()
+    for i in range(n):
+        _copy_with_stamp(DFT / "filled_return.xlsm", base / "in" / f"D{i:03d}-2003-12.xlsm", i)
+    out = {}
+    for jobs in (1, JOBS):
+        work = base / f"run-{jobs}"
+        shutil.copytree(base / "ws", work)
+        _, peak, text = measure([sys.executable, "-c", DFT_INGEST, str(work),
+                                 str(base / "in"), str(jobs)])
+        ok, total, secs = int(text.split()[0]), int(text.split()[1]), float(text.split()[2])
+        assert ok == total == n, f"{ok} of {total} DfT returns accepted"
+        out[f"dft_{n}_j{jobs}_ms_per_return"] = 1000 * secs / n
+        out[f"dft_{n}_j{jobs}_peak_mb"] = peak / 1e6
+    return out
+
+
 def main() -> None:
     CACHE.mkdir(exist_ok=True)
     rows = [run_size(n) for n in SIZES]
-    extra = {**big_master(), **big_deck()}
+    extra = {**big_master(), **big_deck(), **dft()}
     print()
     head = (f"{'N':>7} {'kind':5} {'floor s':>8} {'1 proc/s':>9} {'x floor':>8} "
             f"{f'{JOBS} proc/s':>9} {'peak MB':>8}")
@@ -321,6 +367,12 @@ def main() -> None:
     print(f"master, 10,000 organisations x 36 periods: {extra['master_10000x36_s']:.1f} s "
           f"(peak {extra['master_10000x36_peak_mb']:.0f} MB)")
     print(f"deck, 100 priorities: {extra['deck_100_priorities_s']:.1f} s")
+    if "dft_200_j1_ms_per_return" in extra:
+        print(f"DfT project return (25 sheets, 1,944 cells), 200 copies: "
+              f"{extra['dft_200_j1_ms_per_return']:.0f} ms a return on 1 process "
+              f"(peak {extra['dft_200_j1_peak_mb']:.0f} MB), "
+              f"{extra[f'dft_200_j{JOBS}_ms_per_return']:.0f} ms on {JOBS} "
+              f"(peak {extra[f'dft_200_j{JOBS}_peak_mb']:.0f} MB)")
     result = {"machine": {"cores": JOBS, "python": sys.version.split()[0]},
               "date": dt.date.today().isoformat(), "sizes": rows, **extra}
     (HERE / "results.json").write_text(json.dumps(result, indent=2))

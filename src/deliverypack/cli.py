@@ -72,10 +72,20 @@ def init(directory: Path, sample: Annotated[bool, typer.Option(
 
 
 @app.command()
-def templates(round: RoundOpt = None, workspace: WorkspaceOpt = Path(".")):
+def templates(round: RoundOpt = None, workspace: WorkspaceOpt = Path("."),
+              template: ForeignOpt = None):
     """Write a pre-filled return for every department to outbox/ROUND/."""
     from .templates.issue import issue_organisation_returns, issue_returns
 
+    if template:
+        from .templates.foreign import prefill_all
+        try:
+            paths = prefill_all(_ws(workspace), template, _required_round(round))
+        except DeliverypackError as exc:
+            _fail(exc)
+        for p in paths:
+            _where(p.stem, p)
+        return
     try:
         ws = _ws(workspace)
         rid = ws.round_or_latest(round) if round else _required_round(round)
@@ -115,6 +125,8 @@ def _expand(paths: list[Path]) -> list[Path]:
     for p in paths:
         if p.is_dir():
             out += sorted(x for x in p.iterdir() if x.suffix.lower() in (".xlsx", ".xlsm"))
+        elif not p.exists():
+            raise typer.BadParameter(f"{p}: no such file or folder")
         else:
             out.append(p)
     return out
@@ -142,15 +154,21 @@ def _print_reports(reports, as_json: bool) -> None:
             _where("feedback workbook", r.feedback)
 
 
+ForeignOpt = Annotated[str | None, typer.Option(
+    "--template", help="A registered foreign template (deliverypack template add).")]
+
+
 @app.command()
 def validate(paths: list[Path], workspace: WorkspaceOpt = Path("."),
-             as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False):
+             as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,
+             template: ForeignOpt = None, round: RoundOpt = None):
     """Check returns without keeping them."""
     from .returns.ingest import validate_file
 
     try:
         ws = _ws(workspace)
-        reports = [validate_file(ws, p)[0] for p in _expand(paths)]
+        reports = [validate_file(ws, p, template=template, round_id=round)[0]
+                   for p in _expand(paths)]
     except DeliverypackError as exc:
         _fail(exc)
     _print_reports(reports, as_json)
@@ -163,7 +181,8 @@ def ingest(paths: list[Path], workspace: WorkspaceOpt = Path("."),
            received: Annotated[str | None, typer.Option(
                help="When the files were received (YYYY-MM-DD), if not now.")] = None,
            jobs: Annotated[int, typer.Option(
-               "--jobs", "-j", help="Worker processes (default: one per core).")] = 0):
+               "--jobs", "-j", help="Worker processes (default: one per core).")] = 0,
+           template: ForeignOpt = None, round: RoundOpt = None):
     """Check returns and keep the accepted ones in the ledger."""
     import os
 
@@ -190,7 +209,8 @@ def ingest(paths: list[Path], workspace: WorkspaceOpt = Path("."),
                 reports.append(r)
                 speed = bar.tasks[0].speed
                 bar.update(task, advance=1, rate=f"{speed:,.0f} files/s" if speed else "")
-            ingest_files(ws, files, received=when, jobs=jobs, progress=tick)
+            ingest_files(ws, files, received=when, jobs=jobs, progress=tick,
+                         template=template, round_id=round)
     except KeyboardInterrupt:
         err.print(f"Interrupted: {len(reports)} file(s) recorded whole; the ledger is "
                   "consistent. Run the same command again to carry on.")
@@ -262,6 +282,40 @@ def deck(round: RoundOpt = None, workspace: WorkspaceOpt = Path("."),
     except DeliverypackError as exc:
         _fail(exc)
     _where("stocktake deck", path)
+
+
+template_app = typer.Typer(help="Foreign templates read through a datamap.",
+                            no_args_is_help=True)
+app.add_typer(template_app, name="template")
+
+
+@template_app.command("add")
+def template_add(name: str, blank: Annotated[Path, typer.Option(help="The blank template.")],
+                 datamap: Annotated[Path, typer.Option(help="Its datamap (CSV).")],
+                 workspace: WorkspaceOpt = Path(".")):
+    """Register a department's own template and its datamap."""
+    from .templates.foreign import add_template
+
+    try:
+        tpl = add_template(_ws(workspace), name, blank, datamap)
+    except DeliverypackError as exc:
+        _fail(exc)
+    console.print(f"Template {tpl.name}: {len(tpl.entries)} mapped cells on "
+                  f"{len({e.sheet for e in tpl.entries})} sheets", highlight=False)
+
+
+@app.command("export-master")
+def export_master_cmd(template: Annotated[str, typer.Option(help="The foreign template.")],
+                      workspace: WorkspaceOpt = Path("."),
+                      output: Annotated[Path | None, typer.Option("-o", "--output")] = None):
+    """Write a datamaps-style wide master: keys as rows, one column per return."""
+    from .templates.foreign import export_master
+
+    try:
+        path = export_master(_ws(workspace), template, output)
+    except DeliverypackError as exc:
+        _fail(exc)
+    _where("master", path)
 
 
 DateOpt = Annotated[str | None, typer.Option("--date", help="Meeting date, YYYY-MM-DD.")]

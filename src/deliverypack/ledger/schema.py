@@ -1,6 +1,6 @@
 """Ledger schema and migrations. Bump SCHEMA_VERSION and append to MIGRATIONS to change it."""
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 MIGRATIONS = {
     1: """
@@ -73,5 +73,19 @@ CREATE TABLE action_updates (
 CREATE TABLE meetings (
   id TEXT PRIMARY KEY, taskforce_id TEXT NOT NULL, date TEXT NOT NULL,
   submission_id INTEGER REFERENCES submissions(id), record TEXT NOT NULL);
+""",
+    2: """
+-- foreign templates (a department's own return, read through a datamap)
+CREATE TABLE foreign_templates (
+  name TEXT PRIMARY KEY, blank_file TEXT NOT NULL, blank_sha256 TEXT NOT NULL,
+  datamap_file TEXT NOT NULL, datamap_sha256 TEXT NOT NULL, sheets TEXT NOT NULL,
+  labels TEXT NOT NULL, added_at TEXT NOT NULL);
+
+-- every mapped value of a foreign return, typed as the cell held it
+CREATE TABLE foreign_values (
+  submission_id INTEGER NOT NULL REFERENCES submissions(id),
+  key TEXT NOT NULL, sheet TEXT NOT NULL, cell TEXT NOT NULL,
+  kind TEXT NOT NULL, text TEXT, number REAL);
+CREATE INDEX foreign_values_by_submission ON foreign_values (submission_id);
 """,
 }

@@ -12,7 +12,7 @@ import json
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -156,6 +156,8 @@ class Ledger:
                         for (dept, p, k, n, t, x, sh, ce) in c.texts])
         db.executemany("INSERT INTO milestone_updates VALUES (?,?,?,?,?,?,?)",
                        [(sid, *m) for m in c.milestones])
+        db.executemany("INSERT INTO foreign_values VALUES (?,?,?,?,?,?,?)",
+                       [(sid, *f) for f in c.foreign])
         stamp = sub["received_at"]
         for action_id, status, note, sheet, cell in c.action_updates:
             db.execute("INSERT INTO action_updates (action_id, submission_id, status, note, at,"
@@ -297,3 +299,4 @@ class Content:
     texts: list[tuple]  # (department, priority, kind, seq, text, extra, sheet, cell)
     milestones: list[tuple]  # (milestone, status, forecast, comment, sheet, cell)
     action_updates: list[tuple]  # (action, status, note, sheet, cell)
+    foreign: list[tuple] = field(default_factory=list)  # (key, sheet, cell, kind, text, number)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import multiprocessing
+import re
 import shutil
 import sys
 from collections.abc import Callable, Iterable
@@ -25,14 +26,18 @@ from ..validation.feedback import write_feedback
 from ..validation.report import FileReport
 from ..workspace import Workspace
 from .intake import inspect
-from .read import BookValues
+from .read import BookValues, error_cells
 
 
-def validate_file(ws: Workspace, path: Path) -> tuple[FileReport, BookRead | None]:
-    """Every problem in one file; and, if it can be read, what it says."""
+def validate_file(ws: Workspace, path: Path, *, template: str | None = None,
+                  round_id: str | None = None) -> tuple[FileReport, Any]:
+    """Every problem in one file; and, if it can be read, what it says.
+
+    Our own templates are found by the template id on their cover; a foreign template
+    (read through a datamap) by name, or by its sheets and labels."""
     path = Path(path)
     report = FileReport(file=path.name, path=path)
-    intake = inspect(path)
+    intake = inspect(path, allow_macros=True)  # macros are refused below for our own
     report.sha256 = intake.sha256
     report.issues.extend(intake.issues)
     if intake.refused:
@@ -45,10 +50,14 @@ def validate_file(ws: Workspace, path: Path) -> tuple[FileReport, BookRead | Non
         report.issues.append(at.issue("not-a-workbook",
                                       found=f"a workbook that cannot be read ({exc})"))
         return report, None
-    spec = ws.ledger.template(tid) if tid else None
+    if tid is None or template:
+        return _validate_foreign(ws, book, report, template, round_id)
+    report.issues = [at.issue("macros-present", found=i.found) if i.code == "macros-ignored"
+                     else i for i in report.issues]  # our templates never carry macros
+    spec = ws.ledger.template(tid)
     if spec is None:
         report.issues.append(at.issue(
-            "unknown-template", found=tid or "no template id on a Cover sheet",
+            "unknown-template", found=tid,
             expected="a workbook issued by this workspace (deliverypack templates)"))
         return report, None
     report.template_id, report.kind = spec.template_id, spec.kind
@@ -64,6 +73,28 @@ def validate_file(ws: Workspace, path: Path) -> tuple[FileReport, BookRead | Non
     return report, read
 
 
+def _validate_foreign(ws: Workspace, book: BookValues, report: FileReport,
+                      name: str | None, round_id: str | None) -> tuple[FileReport, Any]:
+    from ..templates import foreign
+
+    tpl = foreign.template(ws, name) if name else foreign.recognise(ws, book)
+    if tpl is None:
+        report.issues.append(At(sheet="", cell="", file=report.file).issue(
+            "unknown-template", found="no template id on a Cover sheet",
+            expected="a workbook issued by this workspace (deliverypack templates) or a "
+                     "registered foreign template (deliverypack template add)"))
+        return report, None
+    errors = error_cells(report.path, {e.sheet for e in tpl.entries})
+    issues, read = foreign.check_foreign(book, tpl, report.file, errors)
+    report.issues.extend(issues)
+    report.kind, report.template_id = "foreign", tpl.name
+    # without a mapped department, the file's name says who sent it (DfT-2003-12.xlsm: DfT)
+    report.department = str(read.mapped("department") or
+                            re.sub(r"[-_ ]?\d{4}-\d{2}$", "", report.path.stem))
+    report.round = str(read.mapped("round") or round_id or "")
+    return report, read
+
+
 @dataclass
 class Examined:
     """Everything learnt from a file without writing anything: made in a worker process."""
@@ -74,9 +105,12 @@ class Examined:
     read: BookRead | None  # kept only where a kind-specific hook needs it (meetings)
 
 
-def examine(ws: Workspace, path: Path) -> Examined:
-    report, read = validate_file(ws, path)
-    content = content_of(read) if report.valid and read is not None else None
+def examine(ws: Workspace, path: Path, template: str | None = None,
+            round_id: str | None = None) -> Examined:
+    report, read = validate_file(ws, path, template=template, round_id=round_id)
+    content = None
+    if report.valid and read is not None:
+        content = read.content() if report.kind == "foreign" else content_of(read)
     cover = read.cover() if read is not None else {}
     return Examined(report, content, cover, read if report.kind in AFTER_INGEST else None)
 
@@ -126,17 +160,17 @@ def keep(ws: Workspace, ex: Examined, *, received: dt.datetime | None = None) ->
         sub, [i.model_dump() for i in report.issues], ex.content,
         after if report.valid and ex.read is not None else None)
     report.kept, report.submission_id, report.superseded = True, rec.submission_id, rec.superseded
-    if not report.valid and report.kind:
+    if not report.valid and report.kind and report.kind != "foreign":
         report.feedback = write_feedback(
             path, report.issues,
             ws.feedback(report.round or "meetings") / f"{path.stem}.feedback.xlsx")
     return report
 
 
-def ingest_file(ws: Workspace, path: Path, *, received: dt.datetime | None = None
-                ) -> FileReport:
+def ingest_file(ws: Workspace, path: Path, *, received: dt.datetime | None = None,
+                template: str | None = None, round_id: str | None = None) -> FileReport:
     """Validate one file and keep it: archived bytes, a ledger record, feedback if rejected."""
-    return keep(ws, examine(ws, Path(path)), received=received)
+    return keep(ws, examine(ws, Path(path), template, round_id), received=received)
 
 
 _WORKER: dict[str, Workspace] = {}
@@ -146,12 +180,13 @@ def _worker_init(root: str) -> None:
     _WORKER["ws"] = Workspace.open(root)
 
 
-def _worker_examine(path: Path) -> Examined:
-    return examine(_WORKER["ws"], path)
+def _worker_examine(job: tuple[Path, str | None, str | None]) -> Examined:
+    return examine(_WORKER["ws"], *job)
 
 
 def ingest_files(ws: Workspace, paths: Iterable[Path], *, received: dt.datetime | None = None,
-                 jobs: int = 1, progress: Callable[[FileReport], None] | None = None
+                 jobs: int = 1, progress: Callable[[FileReport], None] | None = None,
+                 template: str | None = None, round_id: str | None = None
                  ) -> list[FileReport]:
     """Ingest many files: examined on `jobs` processes, kept by this one in file order.
 
@@ -167,7 +202,7 @@ def ingest_files(ws: Workspace, paths: Iterable[Path], *, received: dt.datetime 
             progress(r)
     if jobs <= 1 or len(paths) < 2:
         for p in paths:
-            done(ingest_file(ws, p, received=received))
+            done(ingest_file(ws, p, received=received, template=template, round_id=round_id))
         return reports
     window = 64 * jobs
     ctx = multiprocessing.get_context("spawn" if sys.platform == "darwin" else "fork")
@@ -175,7 +210,8 @@ def ingest_files(ws: Workspace, paths: Iterable[Path], *, received: dt.datetime 
                              initargs=(str(ws.root),)) as pool:
         try:
             for i in range(0, len(paths), window):
-                for ex in pool.map(_worker_examine, paths[i:i + window], chunksize=8):
+                jobs_ = [(p, template, round_id) for p in paths[i:i + window]]
+                for ex in pool.map(_worker_examine, jobs_, chunksize=8):
                     done(keep(ws, ex, received=received))
         except KeyboardInterrupt:
             pool.shutdown(wait=False, cancel_futures=True)

@@ -142,6 +142,29 @@ _TYPES = [
     IssueType("duplicate-key", "error", "Duplicate",
               "expected each value once, found {found} again",
               "The same key appears twice in a table."),
+    IssueType("unsupported-value", "warning", "Value not read",
+              "the cell holds {found}, a kind of value deliverypack does not read; it was "
+              "not stored", "An Excel error or an unusual value (a duration, a time) is "
+              "flagged, never guessed."),
+    # datamaps (foreign templates)
+    IssueType("datamap-missing-column", "error", "Datamap column missing",
+              "expected a column named {expected}", "The datamap has no key, sheet or cell "
+              "column."),
+    IssueType("datamap-duplicate-key", "error", "Datamap key repeated",
+              "the key {found} is already mapped at {expected}", "Two lines share a key."),
+    IssueType("datamap-duplicate-cell", "error", "Datamap cell repeated",
+              "the cell {found} is already mapped at {expected}", "Two keys map one cell."),
+    IssueType("datamap-unknown-type", "error", "Datamap type unknown",
+              "expected a type of {expected}, found {found}", "A type datamaps does not have."),
+    IssueType("datamap-bad-cell", "error", "Datamap cell reference wrong",
+              "expected a cell reference such as C11, found {found}",
+              "A cell reference (or a min or max) that cannot be read."),
+    IssueType("datamap-unknown-sheet", "error", "Datamap sheet not in template",
+              "the sheet {found} is not in the blank template",
+              "A mapped sheet that the blank template does not have."),
+    IssueType("datamap-bad-mapping", "error", "Datamap maps_to unknown",
+              "expected department, round, measure:ID:actual:YYYY-MM or "
+              "rating:PRIORITY:DIMENSION, found {found}", "A maps_to deliverypack cannot use."),
     # completeness
     IssueType("actual-missing", "warning", "Actual missing",
               "expected the actual for {expected}, a period that has passed; found an empty cell",
@@ -169,6 +192,8 @@ class Issue(BaseModel):
             return f"Sheet '{self.sheet}', cell {self.cell}"
         if self.sheet:
             return f"Sheet '{self.sheet}'"
+        if self.cell:  # a line of a CSV file such as a datamap
+            return f"{self.file}, {self.cell}" if self.file else self.cell
         return ""
 
     def text(self) -> str:
@@ -204,5 +229,7 @@ _QUOTE_FOUND = {
     "value-normalised", "out-of-range", "percent-as-points", "implausible-value",
     "formula-text", "locked-cell-changed", "unexpected-row", "unknown-reference",
     "duplicate-key", "unknown-department", "unknown-round", "unknown-template",
-    "wrong-version", "due-before-meeting",
+    "wrong-version", "due-before-meeting", "unsupported-value", "datamap-duplicate-key",
+    "datamap-duplicate-cell", "datamap-unknown-type", "datamap-bad-cell",
+    "datamap-unknown-sheet", "datamap-bad-mapping",
 }

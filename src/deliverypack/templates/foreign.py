@@ -1,0 +1,401 @@
+"""Foreign templates: a department's own workbook (DfT's project return, a GMPP return)
+validated and ingested through a datamap, exported as a datamaps-style master, and
+pre-filled for the next round without touching anything outside the mapped cells.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+import shutil
+import zipfile
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
+
+import defusedxml.ElementTree as SafeET
+import xlsxwriter
+from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
+
+from ..errors import DeliverypackError, UsageError
+from ..ledger.store import Content, now_iso
+from ..returns.intake import inspect
+from ..returns.read import BookValues
+from ..validation.cells import (
+    At,
+    is_blank,
+    read_code,
+    read_date,
+    read_number,
+)
+from ..validation.issues import Issue
+from ..workspace import Workspace
+from .datamap import MapEntry, check_against_blank, read_datamap
+
+NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+LABELS = 300  # label cells kept as the template's fingerprint
+MATCH = 0.9  # share of labels a return must keep to be recognised
+
+
+class DatamapRejected(DeliverypackError):
+    def __init__(self, issues: list[Issue]):
+        self.issues = issues
+        lines = "\n".join(f"  - {i.text()}" for i in issues[:30])
+        more = f"\n  ... and {len(issues) - 30} more" if len(issues) > 30 else ""
+        super().__init__(f"the template was not added ({len(issues)} problem(s)):\n"
+                         f"{lines}{more}")
+
+
+@dataclass
+class ForeignTemplate:
+    name: str
+    blank: Path
+    datamap: Path
+    entries: list[MapEntry]
+    sheets: list[str]
+    labels: list[tuple[str, int, int, str]]  # (sheet, row, col, text) beside mapped cells
+
+
+def folder(ws: Workspace, name: str) -> Path:
+    return ws.root / "foreign" / name
+
+
+def add_template(ws: Workspace, name: str, blank: Path, datamap: Path) -> ForeignTemplate:
+    """Register a foreign template: its bytes, hash and checked datamap."""
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]{0,39}", name):
+        raise UsageError(f"template name {name!r}: use letters, digits, - and _")
+    blank, datamap = Path(blank), Path(datamap)
+    intake = inspect(blank, allow_macros=True)
+    refused = [i for i in intake.issues if i.severity == "error"]
+    if refused:
+        raise DatamapRejected(refused)
+    entries, issues = read_datamap(datamap)
+    book = BookValues.from_path(blank)
+    issues += check_against_blank(entries, book.sheet_names, datamap.name)
+    if issues:
+        raise DatamapRejected(issues)
+    labels = []
+    for e in entries:
+        if len(labels) >= LABELS:
+            break
+        c, r = _rc(e.cell)
+        for cc in range(c - 1, 0, -1):  # the nearest text to the left: the field's label
+            v = book.value(e.sheet, r, cc)
+            if isinstance(v, str) and v.strip():
+                labels.append((e.sheet, r, cc, v.strip()))
+                break
+    dest = folder(ws, name)
+    dest.mkdir(parents=True, exist_ok=True)
+    kept_blank = dest / f"blank{blank.suffix.lower()}"
+    shutil.copyfile(blank, kept_blank)
+    shutil.copyfile(datamap, dest / "datamap.csv")
+    with ws.ledger.transaction() as db:
+        db.execute("INSERT OR REPLACE INTO foreign_templates VALUES (?,?,?,?,?,?,?,?)",
+                   (name, str(kept_blank.relative_to(ws.root)), intake.sha256,
+                    "datamap.csv", _sha(datamap), json.dumps(book.sheet_names),
+                    json.dumps(labels), now_iso()))
+    _load.cache_clear()
+    return ForeignTemplate(name, kept_blank, dest / "datamap.csv", entries, book.sheet_names,
+                           labels)
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _rc(cell: str) -> tuple[int, int]:
+    col, row = coordinate_from_string(cell)
+    return column_index_from_string(col), row
+
+
+@lru_cache(maxsize=32)
+def _load(root: str, stamp: str) -> tuple[ForeignTemplate, ...]:
+    ws = Workspace.open(root)
+    out = []
+    for r in ws.ledger.query("SELECT * FROM foreign_templates ORDER BY name"):
+        dest = folder(ws, r["name"])
+        entries, _ = read_datamap(dest / "datamap.csv")
+        out.append(ForeignTemplate(r["name"], ws.root / r["blank_file"], dest / "datamap.csv",
+                                   entries, json.loads(r["sheets"]),
+                                   [tuple(x) for x in json.loads(r["labels"])]))
+    return tuple(out)
+
+
+def templates(ws: Workspace) -> list[ForeignTemplate]:
+    row = ws.ledger.query("SELECT count(*), max(added_at) FROM foreign_templates")[0]
+    if not row[0]:
+        return []
+    return list(_load(str(ws.root), f"{row[0]}-{row[1]}"))
+
+
+def template(ws: Workspace, name: str) -> ForeignTemplate:
+    for t in templates(ws):
+        if t.name == name:
+            return t
+    known = ", ".join(t.name for t in templates(ws)) or "none"
+    raise UsageError(f"no foreign template named {name!r} (registered: {known}); add it with "
+                     "deliverypack template add")
+
+
+def recognise(ws: Workspace, book: BookValues) -> ForeignTemplate | None:
+    """The registered template whose sheets and labels this workbook has."""
+    have = set(book.sheet_names)
+    for t in templates(ws):
+        if not set(t.sheets) <= have:
+            continue
+        kept = sum(1 for s, r, c, text in t.labels
+                   if str(book.value(s, r, c) or "").strip() == text)
+        if not t.labels or kept / len(t.labels) >= MATCH:
+            return t
+    return None
+
+
+# ----------------------------------------------------------------------------- reading
+@dataclass
+class ForeignRead:
+    """A foreign return's mapped values, each typed as the cell held it."""
+
+    template: ForeignTemplate
+    values: list[tuple[MapEntry, str, Any]] = field(default_factory=list)  # entry, kind, value
+
+    def cover(self) -> dict[str, Any]:
+        return {}
+
+    def mapped(self, target: str) -> Any:
+        return next((v for e, _, v in self.values if e.maps_to == target), None)
+
+    def content(self) -> Content:
+        c = Content(values=[], ratings=[], texts=[], milestones=[], action_updates=[])
+        for e, kind, v in self.values:
+            number = float(v) if kind == "number" else None
+            text = v.isoformat() if kind in ("date", "time") else (
+                None if kind == "number" else str(v))
+            c.foreign.append((e.key, e.sheet, e.cell, kind, text, number))
+            parts = e.maps_to.split(":")
+            if parts[0] == "measure" and kind == "number":
+                c.values.append((parts[1], "", parts[3], parts[2], number, e.sheet, e.cell))
+            elif parts[0] == "rating" and text:
+                c.ratings.append((parts[1], "self", parts[2], text.strip(), e.sheet, e.cell))
+        return c
+
+
+def kind_of(value: Any) -> str | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, dt.datetime):
+        return "date" if value.time() == dt.time() else "datetime"
+    if isinstance(value, dt.date):
+        return "date"
+    if isinstance(value, dt.time):
+        return "time"
+    if isinstance(value, str):
+        return "text"
+    return None
+
+
+def check_foreign(book: BookValues, tpl: ForeignTemplate, file: str,
+                  errors: dict[tuple[str, str], str] | None = None
+                  ) -> tuple[list[Issue], ForeignRead]:
+    """Every mapped cell: its type, required, allowed values and range; values keep types.
+    `errors` are the cells holding an Excel error, which a value reader sees as empty."""
+    issues: list[Issue] = []
+    read = ForeignRead(tpl)
+    errors = errors or {}
+    for e in tpl.entries:
+        c, r = _rc(e.cell)
+        raw = book.value(e.sheet, r, c)
+        at = At(sheet=e.sheet, cell=e.cell, file=file)
+        if (e.sheet, e.cell) in errors:
+            issues.append(at.issue("unsupported-value",
+                                   found=f"the Excel error {errors[(e.sheet, e.cell)]}"))
+            continue
+        if is_blank(raw):
+            if e.required:
+                issues.append(at.issue("required-missing", expected=e.key))
+            continue
+        kind = kind_of(raw)
+        if kind is None:
+            issues.append(at.issue("unsupported-value", found=f"{type(raw).__name__} {raw!r}"))
+            continue
+        value: Any = raw
+        if e.type == "NUMBER":
+            value = read_number(raw, at, issues, minimum=e.min, maximum=e.max,
+                                what=f"{e.key} (a number)")
+            kind = "number"
+        elif e.type == "DATE" and kind not in ("date", "datetime"):
+            value = read_date(raw, at, issues, what=f"{e.key} (a date)")
+            kind = "date"
+        elif e.type == "TIME" and kind != "time":
+            issues.append(at.issue("unsupported-value", found=f"{raw!r} where a time is "
+                                                              "expected"))
+            continue
+        if e.allowed and value is not None:
+            value = read_code(value, e.allowed, at, issues)
+        if value is not None:
+            read.values.append((e, kind, value))
+    return issues, read
+
+
+# ----------------------------------------------------------------------------- export
+def current_returns(ws: Workspace, name: str) -> list[Any]:
+    return ws.ledger.query(
+        "SELECT * FROM submissions WHERE kind='foreign' AND template_id=? AND "
+        "status='accepted' AND superseded_by IS NULL ORDER BY department, file_name", name)
+
+
+def export_master(ws: Workspace, name: str, target: Path | None = None) -> Path:
+    """The datamaps-style wide master: keys as rows, one column per return, values typed."""
+    from ..outputs.files import atomic_path
+
+    tpl = template(ws, name)
+    subs = current_returns(ws, name)
+    target = Path(target or ws.outputs / f"{name}-master.xlsx")
+    values: dict[int, dict[str, Any]] = {}
+    for s in subs:
+        values[s["id"]] = {r["key"]: r for r in ws.ledger.query(
+            "SELECT * FROM foreign_values WHERE submission_id=?", s["id"])}
+    with atomic_path(target) as tmp:
+        wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False,
+                                            "strings_to_urls": False,
+                                            "strings_to_numbers": False})
+        ws_ = wb.add_worksheet("Master")
+        bold = wb.add_format({"bold": True, "text_wrap": True, "valign": "top"})
+        date = wb.add_format({"num_format": "dd/mm/yyyy"})
+        ws_.write_string(0, 0, "key", bold)
+        for j, s in enumerate(subs, start=1):
+            ws_.write_string(0, j, s["department"] or s["file_name"], bold)
+            ws_.set_column(j, j, 24)
+        ws_.set_column(0, 0, 60)
+        ws_.freeze_panes(1, 1)
+        for i, e in enumerate(tpl.entries, start=1):
+            ws_.write_string(i, 0, e.key)
+            for j, s in enumerate(subs, start=1):
+                v = values[s["id"]].get(e.key)
+                if v is None:
+                    continue
+                if v["kind"] == "number":
+                    ws_.write_number(i, j, v["number"])
+                elif v["kind"] in ("date", "datetime"):
+                    ws_.write_datetime(i, j, dt.datetime.fromisoformat(v["text"]), date)
+                else:
+                    ws_.write_string(i, j, v["text"])
+        wb.close()
+    return target
+
+
+# ----------------------------------------------------------------------------- pre-fill
+def prefill_all(ws: Workspace, name: str, round_id: str) -> list[Path]:
+    """Next round's copies of the foreign template, one per department that returned it,
+    with the mapped cells pre-filled from the ledger and nothing else changed."""
+    tpl = template(ws, name)
+    out = []
+    for s in current_returns(ws, name):
+        cells = {}
+        for r in ws.ledger.query("SELECT * FROM foreign_values WHERE submission_id=?",
+                                 s["id"]):
+            v: Any = r["number"] if r["kind"] == "number" else r["text"]
+            if r["kind"] in ("date", "datetime"):
+                v = dt.datetime.fromisoformat(r["text"])
+            cells[(r["sheet"], r["cell"])] = v
+        target = ws.outbox(round_id) / f"{s['department']}-{round_id}{tpl.blank.suffix}"
+        out.append(prefill(tpl.blank, cells, target))
+    return out
+
+
+def prefill(blank: Path, cells: dict[tuple[str, str], Any], target: Path) -> Path:
+    """Copy the blank template's bytes, changing only the given cells' values."""
+    from ..outputs.files import atomic_path
+
+    with zipfile.ZipFile(blank) as zin:
+        parts = _sheet_parts(zin)
+        by_part: dict[str, dict[str, Any]] = {}
+        for (sheet, cell), v in cells.items():
+            if sheet in parts:
+                by_part.setdefault(parts[sheet], {})[cell] = v
+        with atomic_path(target) as tmp, zipfile.ZipFile(tmp, "w") as zout:
+            for item in zin.infolist():
+                data = zin.read(item.filename)
+                if item.filename in by_part:
+                    data = _set_cells(data, by_part[item.filename])
+                zout.writestr(item, data, compress_type=item.compress_type)
+    return target
+
+
+def _sheet_parts(zin: zipfile.ZipFile) -> dict[str, str]:
+    wb = SafeET.fromstring(zin.read("xl/workbook.xml"))
+    rels = SafeET.fromstring(zin.read("xl/_rels/workbook.xml.rels"))
+    targets = {r.get("Id"): r.get("Target") for r in rels}
+    out = {}
+    for s in wb.iter(f"{{{NS}}}sheet"):
+        t = targets[s.get(f"{{{REL_NS}}}id")]
+        out[s.get("name")] = t.lstrip("/") if t.startswith("/") else f"xl/{t}"
+    return out
+
+
+EXCEL_EPOCH = dt.datetime(1899, 12, 30)
+
+
+def _cell_xml(ref: str, style: bytes, value: Any) -> bytes:
+    if isinstance(value, str):
+        text = escape(value).encode("utf-8")
+        return (b'<c r="' + ref.encode() + b'"' + style + b' t="inlineStr"><is>'
+                b'<t xml:space="preserve">' + text + b"</t></is></c>")
+    if isinstance(value, dt.datetime | dt.date):
+        d = value if isinstance(value, dt.datetime) else dt.datetime.combine(value, dt.time())
+        number = (d - EXCEL_EPOCH).total_seconds() / 86400
+    else:
+        number = float(value)
+    return b'<c r="' + ref.encode() + b'"' + style + b"><v>" + repr(number).encode() + \
+        b"</v></c>"
+
+
+def _set_cells(data: bytes, cells: dict[str, Any]) -> bytes:
+    """Change only the given cells' bytes in a sheet's XML (everything else stays as it
+    was, byte for byte); a formula cell is the template's and is never overwritten."""
+    for ref, value in cells.items():
+        if value is None:
+            continue
+        col, rnum = _rc(ref)
+        row = re.search(rb'<row r="%d"(?:\s[^>]*?)?(/>|>.*?</row>)' % rnum, data, re.S)
+        if row is None:
+            new_row = b'<row r="%d">' % rnum + _cell_xml(ref, b"", value) + b"</row>"
+            later = next((m for m in re.finditer(rb'<row r="(\d+)"', data)
+                          if int(m.group(1)) > rnum), None)
+            if later is not None:
+                data = data[:later.start()] + new_row + data[later.start():]
+            elif b"<sheetData/>" in data:
+                data = data.replace(b"<sheetData/>", b"<sheetData>" + new_row + b"</sheetData>")
+            else:
+                data = data.replace(b"</sheetData>", new_row + b"</sheetData>", 1)
+            continue
+        if row.group(1) == b"/>":  # an empty row written as <row .../>
+            start = row.start()
+            head = data[start:row.end() - 2]
+            data = data[:start] + head + b">" + _cell_xml(ref, b"", value) + b"</row>" + \
+                data[row.end():]
+            continue
+        body_start = row.start(1) + 1
+        body = data[body_start:row.end() - len(b"</row>")]
+        cell = re.search(rb'<c r="' + ref.encode() + rb'"(\s[^>]*?)?(/>|>.*?</c>)', body,
+                         re.S)
+        if cell is not None:
+            if b"<f" in cell.group(0):
+                continue
+            attrs = cell.group(1) or b""
+            style = re.search(rb'\ss="[^"]*"', attrs)
+            new = _cell_xml(ref, style.group(0) if style else b"", value)
+            body = body[:cell.start()] + new + body[cell.end():]
+        else:
+            after = next((m for m in re.finditer(rb'<c r="([A-Z]+)\d+"', body)
+                          if column_index_from_string(m.group(1).decode()) > col), None)
+            pos = after.start() if after is not None else len(body)
+            body = body[:pos] + _cell_xml(ref, b"", value) + body[pos:]
+        data = data[:body_start] + body + data[row.end() - len(b"</row>"):]
+    return data
