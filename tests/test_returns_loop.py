@@ -106,10 +106,26 @@ def test_crash_mid_ingest_leaves_the_ledger_as_it_was(ws, filled, monkeypatch):
 
 
 def test_ledger_uses_wal_foreign_keys_and_a_schema_version(ws):
+    from deliverypack.ledger.schema import SCHEMA_VERSION
     db = sqlite3.connect(ws.ledger_path)
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == "1"
+    assert db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == \
+        str(SCHEMA_VERSION)
     assert ws.ledger.db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+
+
+def test_an_older_ledger_is_migrated_in_place(tmp_path):
+    from deliverypack.ledger.schema import MIGRATIONS, SCHEMA_VERSION
+    path = tmp_path / "old.sqlite"
+    db = sqlite3.connect(path)
+    db.executescript(MIGRATIONS[1] + ";INSERT INTO meta VALUES ('schema_version', '1');")
+    db.execute("INSERT INTO actions VALUES ('A1','x','o','','','2003-01-01','open','r','t','t')")
+    db.commit()
+    db.close()
+    led = Ledger(path)
+    assert led.query("SELECT value FROM meta")[0][0] == str(SCHEMA_VERSION)
+    assert led.query("SELECT id FROM actions")[0][0] == "A1"  # nothing lost
+    assert led.query("SELECT count(*) FROM foreign_templates")[0][0] == 0
 
 
 def test_rejected_return_gets_feedback_workbook_and_status_says_why(ws, filled):
