@@ -51,6 +51,12 @@ def test_summary_and_trajectory_values_come_from_the_ledger(master, demo_ws):
     latest = demo_ws.ledger.latest_values("actual")[("AE4", "", "2003-12")]
     assert ae["Latest actual"] == pytest.approx(latest["value"])
     assert ae["Likelihood 2003-12"] in ("G", "AG", "AR", "R")
+    from deliverypack.consolidation.views import next_milestone
+    updates = demo_ws.ledger.milestone_updates("2003-12")
+    assert ae["Next milestone"] == next_milestone(demo_ws.register, updates, "DH1") or (
+        pd.isna(ae["Next milestone"]) and next_milestone(demo_ws.register, updates,
+                                                         "DH1") == "")
+
     wb = load_workbook(master)
     charts = wb["Trajectories"]._charts
     assert len(charts) == len(demo_ws.register.measures)
@@ -143,3 +149,18 @@ def test_league_table_and_funnel_limits_on_real_ae_data():
     worse = [r for r in table if r.value < r.lower998]
     assert all(r.rag == "R" for r in worse) and worse
     assert {r.quartile for r in table} == {1, 2, 3, 4}
+
+
+def test_next_milestone_is_the_earliest_not_complete():
+    from deliverypack.consolidation.views import next_milestone
+    from deliverypack.sample.programme import sample_register
+    reg = sample_register()
+    updates = {"DH1-M2": {"status": "Complete", "forecast": "2002-12-20"},
+               "DH1-M1": {"status": "Delayed", "forecast": "2003-06-30"},
+               "DH1-M3": {"status": "On track", "forecast": "2003-09-30"}}
+    assert next_milestone(reg, updates, "DH1") == (
+        "'See and treat' adopted in every major A&E department: 30 Jun 2003, Delayed "
+        "(forecast after due)")
+    assert next_milestone(reg, {}, "DfES1").startswith("Expert head teachers deployed")
+    assert next_milestone(reg, {k: {"status": "Complete", "forecast": None}
+                                for k in ("HO1-M1", "HO1-M2")}, "HO1") == ""

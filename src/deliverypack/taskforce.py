@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .domain import ACTION_STATUS, Register
+from .domain import Register
 from .ledger import Ledger
 from .templates.build import build_workbook
 from .templates.layout import (
@@ -22,6 +22,7 @@ from .templates.layout import (
     ColumnSpec,
     SheetSpec,
     WorkbookSpec,
+    actions_block,
     cover_block,
     fingerprint,
 )
@@ -88,19 +89,9 @@ def meeting_spec(reg: Register, led: Ledger, tf_id: str, date: dt.date) -> Workb
                  ColumnSpec(key="title", header="Item", role="locked", width=60),
                  ColumnSpec(key="lead", header="Lead", role="locked", width=30)],
         rows=agenda_rows)
-    prev = BlockSpec(
-        name="dp_prev_actions", kind="actions", title="Actions from previous meetings",
-        note="Give each a status and a short update.",
-        columns=[ColumnSpec(key="id", header="Action", role="key", width=12),
-                 ColumnSpec(key="description", header="Description", role="locked", width=60),
-                 ColumnSpec(key="owner", header="Owner", role="locked", width=24),
-                 ColumnSpec(key="due", header="Due", type="date", role="locked", width=12),
-                 ColumnSpec(key="status", header="Status", type="code", allowed=ACTION_STATUS,
-                            role="input", required=True, width=14),
-                 ColumnSpec(key="update", header="Update", role="input", width=50)],
-        rows=[{"id": a["id"], "description": a["description"], "owner": a["owner"],
-               "due": dt.date.fromisoformat(a["due"])}
-              for a in open_actions_for(reg, led, tf_id)])
+    prev = actions_block(open_actions_for(reg, led, tf_id), name="dp_prev_actions",
+                         title="Actions from previous meetings",
+                         note="Give each a status and a short update.")
     item_nos = [str(r["no"]) for r in agenda_rows]
     discussion = BlockSpec(
         name="dp_discussion", kind="discussion", title="Record of discussion",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 from ..domain import FRAMEWORK, Measure, Priority, Register
@@ -115,6 +116,7 @@ class PrioritySummary:
     unit_last: dict[str, str] = field(default_factory=dict)
     self_now: dict[str, str] = field(default_factory=dict)
     series: list[MeasureSeries] = field(default_factory=list)
+    next_milestone: str = ""
 
     @property
     def likelihood(self) -> str | None:
@@ -153,6 +155,7 @@ def priority_summaries(reg: Register, led: Ledger, round_id: str) -> list[Priori
     unit_last = led.ratings(prev.id, "unit") if prev else {}
     self_now = led.ratings(round_id, "self")
     actual_rows = led.latest_values("actual", round_upto=round_id)
+    updates = led.milestone_updates(round_id)
     out = []
     for pr in reg.priorities:
         s = PrioritySummary(priority=pr, department=pr.department_id)
@@ -165,8 +168,27 @@ def priority_summaries(reg: Register, led: Ledger, round_id: str) -> list[Priori
                 s.self_now[dim] = self_now[(pr.id, dim)]["value"]
         s.series = [measure_series(reg, led, m, round_id, actual_rows)
                     for m in reg.measures_of(pr.id)]
+        s.next_milestone = next_milestone(reg, updates, pr.id)
         out.append(s)
     return out
+
+
+def next_milestone(reg: Register, updates: dict, priority_id: str) -> str:
+    """The earliest milestone not yet complete: title, date (forecast if given) and status."""
+    pending = []
+    for ms in reg.milestones_of(priority_id):
+        u = updates.get(ms.id)
+        status = u["status"] if u else "no update"
+        if status == "Complete":
+            continue
+        when = u["forecast"] if u and u["forecast"] else ms.due.isoformat()
+        pending.append((when, ms, status))
+    if not pending:
+        return ""
+    when, ms, status = min(pending, key=lambda x: x[0])
+    day = dt.date.fromisoformat(when[:10])
+    slip = " (forecast after due)" if day > ms.due else ""
+    return f"{ms.title}: {day:%d %b %Y}, {status}{slip}"
 
 
 def evidence_text(series: list[MeasureSeries]) -> str:

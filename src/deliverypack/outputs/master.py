@@ -183,12 +183,8 @@ def _summary(wb, st, summaries, round_id, prev_id):
         else:
             for c in range(8, 12):
                 _put(ws, r, c, "", st.cell)
-        _put(ws, r, 12, s_next_milestone(s), st.text)
+        _put(ws, r, 12, s.next_milestone, st.text)
     _finish(ws, top, r, len(headers), title="Summary")
-
-
-def s_next_milestone(s) -> str:
-    return getattr(s, "next_milestone", "") or ""
 
 
 def _framework(wb, st, ws_, round_id):
@@ -387,7 +383,7 @@ def _actions(wb, st, ws_, round_id):
                "Overdue", "Latest update", "Origin"]
     _table(ws, st, 0, headers, [12, 56, 28, 11, 9, 12, 12, 9, 50, 20])
     r = 0
-    for a in led.actions():
+    for a in sorted(led.actions(), key=lambda a: (a["owner"], a["due"])):  # by owner
         r += 1
         ups = led.action_updates(a["id"])
         due = dt.date.fromisoformat(a["due"])

@@ -199,7 +199,7 @@ def return_spec(reg: Register, dept_id: str, round_id: str, *,
     sheets.append(SheetSpec(
         name="Actions", heading="Actions allocated to your department",
         subheading="Give each open action a status and a short update.",
-        blocks=[_actions_block(open_actions or [])]))
+        blocks=[actions_block(open_actions or [])]))
     return fingerprint(WorkbookSpec(
         template_id=tid, kind="return", department=dept_id, round=round_id,
         title=f"{dept.name} return {rnd.label}", instructions=RETURN_INSTRUCTIONS,
@@ -355,12 +355,16 @@ def _free_blocks(pid: str) -> list[BlockSpec]:
     ]
 
 
-def _actions_block(actions: list[dict[str, Any]]) -> BlockSpec:
+def actions_block(actions: list[Any], *, name: str = "dp_actions",
+                  title: str = "Open actions",
+                  note: str = "Actions from stocktakes and task forces; update every one."
+                  ) -> BlockSpec:
+    """Open actions to update: in a department's return and in a meeting record alike."""
     rows = [{"id": a["id"], "description": a["description"], "owner": a["owner"],
-             "due": a["due"], "status": None, "update": None} for a in actions]
+             "due": dt.date.fromisoformat(a["due"]) if isinstance(a["due"], str) else a["due"]}
+            for a in actions]
     return BlockSpec(
-        name="dp_actions", kind="actions", title="Open actions",
-        note="Actions from stocktakes and task forces; update every one.",
+        name=name, kind="actions", title=title, note=note,
         columns=[ColumnSpec(key="id", header="Action", role="key", width=12),
                  ColumnSpec(key="description", header="Description", role="locked", width=60),
                  ColumnSpec(key="owner", header="Owner", role="locked", width=20),

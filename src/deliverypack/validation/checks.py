@@ -204,9 +204,11 @@ def check_structure(book: BookValues, spec: WorkbookSpec, reg: Register | None,
 
 def _column_positions(book: BookValues, rng: Range, block: BlockSpec) -> dict[str, int]:
     """Where each column is: by its header above the range, else by position."""
+    grid = book.grid(rng.sheet)
+    line = grid[rng.r1 - 2] if 0 <= rng.r1 - 2 < len(grid) else []
     headers = {}
-    for c in range(rng.c1, rng.c2 + 1):
-        h = book.value(rng.sheet, rng.r1 - 1, c)
+    for c in range(rng.c1, min(rng.c2, len(line)) + 1):
+        h = line[c - 1]
         if isinstance(h, str) and h.strip():
             headers.setdefault(h.strip(), c)
     pos = {}
@@ -233,7 +235,7 @@ def _plan(block: BlockSpec) -> tuple[list[ColumnSpec], dict[tuple, tuple[dict, d
         wants = {c.key: expected_value(types.get(c.key, c.type), row.get(c.key))
                  for c in block.columns if c.role != "input" and c.key not in inputs}
         expected[k] = (row, wants)
-    if len(_PLANS) > 4096:
+    if len(_PLANS) > 512:  # about as many specs as the ledger keeps parsed; memory stays flat
         _PLANS.clear()
     _PLANS[id(block)] = (block, keys, expected)
     return keys, expected
@@ -253,54 +255,55 @@ def read_block(book: BookValues, block: BlockSpec, sheet_name: str, file: str,
     grid = book.grid(rng.sheet)
     sheet = rng.sheet
     cols = [(c, pos[c.key] - 1) for c in block.columns]
-
-    def raw_at(r: int, c0: int) -> Any:
-        line = grid[r - 1] if r - 1 < len(grid) else ()
-        return line[c0] if c0 < len(line) else None
-
+    key_idx = [j for j, (c, _) in enumerate(cols) if c.role == "key"]
+    is_cover = block.kind == "cover"
+    empty: tuple = ()
     for r in range(rng.r1, rng.r2 + 1):
-        raws = {c.key: raw_at(r, c0) for c, c0 in cols}
-        if all(v is None or v == "" or (isinstance(v, str) and not v.strip())
-               for v in raws.values()):
+        line = grid[r - 1] if r - 1 < len(grid) else empty
+        n = len(line)
+        raws = [line[c0] if c0 < n else None for _, c0 in cols]
+        if all(v is None or v == "" or (v.__class__ is str and not v.strip()) for v in raws):
             continue  # an inserted or unused row
         if keys:
-            k = tuple(normalise(c.type, raws[c.key]) for c in keys)
-            row = expected[k][0] if k in expected else None
-            if row is None:
-                first = next((c for c in keys if not is_blank(raws[c.key])), None)
-                col = first or next(c for c in block.columns if not is_blank(raws[c.key]))
-                out.append(At(sheet, address(r, pos[col.key]), file).issue(
-                    "unexpected-row", found=raws[col.key]))
+            k = tuple(normalise(cols[j][0].type, raws[j]) for j in key_idx)
+            hit = expected.get(k)
+            if hit is None:
+                j = next((j for j in key_idx if not is_blank(raws[j])), None)
+                if j is None:
+                    j = next(j for j, v in enumerate(raws) if not is_blank(v))
+                out.append(At(sheet, address(r, cols[j][1] + 1), file).issue(
+                    "unexpected-row", found=raws[j]))
                 continue
             if k in seen:
-                out.append(At(sheet, address(r, pos[keys[0].key]), file).issue(
-                    "duplicate-key", found=raws[keys[0].key]))
+                j = key_idx[0]
+                out.append(At(sheet, address(r, cols[j][1] + 1), file).issue(
+                    "duplicate-key", found=raws[j]))
                 continue
             seen.add(k)
+            row, wants = hit
         else:
-            row = {}
-        wants = expected[k][1] if keys else {}
+            row, wants = {}, {}
         types = row.get("_type")
         cells: dict[str, CellRead] = {}
-        for col, c0 in cols:
-            raw = raws[col.key]
-            typ = types.get(col.key, col.type) if types else col.type
-            if col.key in wants:
-                want = wants[col.key]
+        for (col, c0), raw in zip(cols, raws, strict=True):
+            key = col.key
+            typ = types.get(key, col.type) if types else col.type
+            if key in wants:
+                want = wants[key]
                 got = normalise(typ, raw)
                 if want != got and not _same(want, got):
                     out.append(At(sheet, address(r, c0 + 1), file).issue(
                         "locked-cell-changed", found=raw,
-                        expected=display(typ, row.get(col.key))))
-                cells[col.key] = CellRead(row.get(col.key), raw, sheet, r, c0 + 1, file)
+                        expected=display(typ, row.get(key))))
+                cells[key] = CellRead(row.get(key), raw, sheet, r, c0 + 1, file)
                 continue
             at = At(sheet, address(r, c0 + 1), file)
-            label = str(row.get("field") or "") if block.kind == "cover" else ""
+            label = str(row.get("field") or "") if is_cover else ""
             value = read_cell(typ, col, raw, at, out, required=cell_required(col, row),
                               allowed=cell_allowed(block, col, row), label=label)
-            cells[col.key] = CellRead(value, raw, sheet, r, c0 + 1, file)
-        key = tuple(row.get(c.key) for c in keys) if keys else (len(result.rows) + 1,)
-        result.rows.append(RowRead(key=key, cells=cells, spec_row=row))
+            cells[key] = CellRead(value, raw, sheet, r, c0 + 1, file)
+        rkey = tuple(row.get(c.key) for c in keys) if keys else (len(result.rows) + 1,)
+        result.rows.append(RowRead(key=rkey, cells=cells, spec_row=row))
     for k, (row, _) in expected.items():
         if k not in seen:
             label = ", ".join(display(c.type, row.get(c.key)) for c in keys)
