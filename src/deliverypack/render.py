@@ -43,11 +43,20 @@ def pages(pdf: Path) -> int:
     return int(info.split("Pages:")[1].split()[0])
 
 
-def to_png(pdf: Path, target: Path, page: int = 1, dpi: int = 60) -> Path:
-    """One page as a PNG at `target`."""
+def to_png(pdf: Path, target: Path, page: int = 1, dpi: int = 60,
+           crop: tuple[float, float, float, float] | None = None) -> Path:
+    """One page as a PNG at `target`, optionally cropped to (left, top, right, bottom)
+    fractions of the page."""
     stem = target.with_suffix("")
     subprocess.run(["pdftoppm", "-png", "-r", str(dpi), "-f", str(page), "-l", str(page),
                     "-singlefile", str(pdf), str(stem)], check=True, capture_output=True)
+    if crop:
+        from PIL import Image
+
+        img = Image.open(target)
+        w, h = img.size
+        img.crop((int(crop[0] * w), int(crop[1] * h), int(crop[2] * w),
+                  int(crop[3] * h))).save(target)
     return target
 
 
@@ -61,15 +70,16 @@ def ink(png: Path) -> float:
 
 
 # The pages the README shows: (output label in the demo, file stem, page, picture name).
-PICTURES = [
-    ("stocktake deck", 3, "deck-summary"),
-    ("stocktake deck", 11, "deck-trajectory"),
-    ("stocktake deck", 12, "deck-league-table"),
-    ("master workbook", 2, "master-summary"),
-    ("master workbook", 3, "master-framework"),
-    ("delivery report (Home Office)", 1, "delivery-report"),
-    ("minutes", 1, "minutes"),
-    ("agenda pack (EOL, next meeting)", 2, "agenda-pack"),
+PICTURES = [  # (output, page, picture, crop)
+    ("stocktake deck", 3, "deck-summary", None),
+    ("stocktake deck", 11, "deck-trajectory", None),
+    ("stocktake deck", 12, "deck-league-table", None),
+    ("master workbook", 2, "master-summary", (0, 0, 1, 0.45)),
+    ("master workbook", 3, "master-framework", (0, 0, 1, 0.4)),
+    ("delivery report (Home Office)", 1, "delivery-report", None),
+    ("minutes", 1, "minutes", None),
+    ("agenda pack (EOL, next meeting)", 2, "agenda-pack", None),
+    ("return template", 3, "return-template", (0.04, 0.08, 0.72, 0.5)),
 ]
 
 
@@ -81,13 +91,12 @@ def pictures(demo_dir: Path, folder: Path) -> list[Path]:
 
     outputs = run_demo(demo_dir, Console(quiet=True))
     outputs["return template"] = demo_dir / "outbox" / "2003-12" / "DH-2003-12.xlsx"
-    wanted = sorted({label for label, _, _ in PICTURES} | {"return template"})
+    wanted = sorted({p[0] for p in PICTURES})
     pdfs = dict(zip(wanted, to_pdf([outputs[w] for w in wanted], demo_dir / "pdf"),
                     strict=True))
     folder.mkdir(parents=True, exist_ok=True)
-    made = [to_png(pdfs[label], folder / f"{name}.png", page=page, dpi=70)
-            for label, page, name in PICTURES + [("return template", 3, "return-template")]]
-    return made
+    return [to_png(pdfs[label], folder / f"{name}.png", page=page,
+                   dpi=110 if crop else 70, crop=crop) for label, page, name, crop in PICTURES]
 
 
 if __name__ == "__main__":

@@ -70,6 +70,14 @@ def _put(ws, r: int, c: int, value: Any, fmt=None) -> None:
         ws.write_number(r, c, value, fmt)
 
 
+def _fit_row(ws, r: int, texts: list[tuple[str, int]]) -> None:
+    """Give a row the height its wrapped text needs (office suites do not grow rows
+    written by a streaming writer): texts are (text, column width in characters)."""
+    lines = max((1 + len(t or "") // max(w - 2, 1) for t, w in texts), default=1)
+    if lines > 1:
+        ws.set_row(r, 15 * lines)
+
+
 def _rag(ws, st: _Styles, r: int, c: int, code: str | None) -> None:
     """RAG as a coloured cell with its letters: never colour alone."""
     _put(ws, r, c, code or "", st.rag.get(code or "", st.center))
@@ -110,7 +118,8 @@ def build_master(ws_: Workspace, round_id: str, target: Path | None = None) -> P
         st = _Styles(wb)
         _cover(wb, st, ws_, round_id)
         _summary(wb, st, summaries, round_id, prev.id if prev else None)
-        _framework(wb, st, ws_, round_id)
+        _framework(wb, st, ws_, round_id, "unit")
+        _framework(wb, st, ws_, round_id, "self")
         _trajectories(wb, st, summaries, round_id)
         _league_tables(wb, st, ws_, round_id)
         _milestones(wb, st, ws_, round_id)
@@ -167,6 +176,9 @@ def _summary(wb, st, summaries, round_id, prev_id):
     for s in summaries:
         r += 1
         lead = s.series[0] if s.series else None
+        _fit_row(ws, r, [(s.priority.title, 44), (s.priority.lead, 24),
+                         (lead.projection.sentence(lead.measure) if lead else "", 50),
+                         (s.next_milestone, 40)])
         _put(ws, r, 0, s.priority.id, st.cell)
         _put(ws, r, 1, s.department, st.cell)
         _put(ws, r, 2, s.priority.title, st.text)
@@ -187,14 +199,19 @@ def _summary(wb, st, summaries, round_id, prev_id):
     _finish(ws, top, r, len(headers), title="Summary")
 
 
-def _framework(wb, st, ws_, round_id):
-    """The seed's table: priorities as rows, five columns per round, rounds side by side."""
+def _framework(wb, st, ws_, round_id, source: str = "unit"):
+    """The seed's table: priorities as rows, five columns per round, rounds side by side
+    (the unit's judgement; the departments' self-assessment on a sheet of its own)."""
     reg, led = ws_.register, ws_.ledger
     rounds = [r.id for r in sorted(reg.rounds, key=lambda r: r.id) if r.id <= round_id]
-    ws = wb.add_worksheet("Assessment framework")
-    ws.write_string(0, 0, "Assessment of delivery: the unit's judgement by round", st.title)
-    ws.write_string(1, 0, "Unit judgement shown; the department's self-assessment is in the "
-                          "columns to the right.", st.sub)
+    title = "Assessment framework" if source == "unit" else "Self-assessment"
+    ws = wb.add_worksheet(title)
+    ws.write_string(0, 0, "Assessment of delivery: the unit's judgement by round"
+                    if source == "unit" else "Assessment of delivery: departments' "
+                    "self-assessment by round", st.title)
+    ws.write_string(1, 0, "The unit's judgement is final; the departments' self-assessment "
+                          "is on the next sheet." if source == "unit" else
+                          "As the departments rated themselves in their returns.", st.sub)
     top = 3
     ws.set_column(0, 0, 10)
     ws.set_column(1, 1, 46)
@@ -202,10 +219,9 @@ def _framework(wb, st, ws_, round_id):
     # the column headers (no merge spans two rows)
     ws.write_blank(top, 0, None, st.head)
     ws.write_blank(top, 1, None, st.head)
-    blocks = [(rid, "unit") for rid in rounds] + [(rid, "self") for rid in rounds]
-    for b, (rid, source) in enumerate(blocks):
-        label = reg.round(rid).label + ("" if source == "unit" else " (self-assessment)")
-        ws.merge_range(top, 2 + 5 * b, top, 6 + 5 * b, label, st.group)
+    blocks = [(rid, source) for rid in rounds]
+    for b, (rid, _) in enumerate(blocks):
+        ws.merge_range(top, 2 + 5 * b, top, 6 + 5 * b, reg.round(rid).label, st.group)
     ws.write_string(top + 1, 0, "Priority", st.head)
     ws.write_string(top + 1, 1, "Assessment of delivery", st.head)
     col = 2
@@ -219,6 +235,7 @@ def _framework(wb, st, ws_, round_id):
     r = top + 1
     for pr in reg.priorities:
         r += 1
+        _fit_row(ws, r, [(pr.title, 46)])
         _put(ws, r, 0, pr.id, st.cell)
         _put(ws, r, 1, pr.title, st.text)
         col = 2
@@ -232,7 +249,7 @@ def _framework(wb, st, ws_, round_id):
                     _rag(ws, st, r, col + k, v)
             col += 5
     ws.freeze_panes(top + 2, 2)
-    _finish(ws, top + 1, r, col, title="Assessment framework")
+    _finish(ws, top + 1, r, col, title=title)
 
 
 def _trajectories(wb, st, summaries, round_id):

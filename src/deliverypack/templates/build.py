@@ -171,6 +171,8 @@ def _draw_block(wb: Workbook, ws, block: BlockSpec, r: int, widths: dict[int, in
                 c.number_format = NUMBER_FORMATS[typ]
             if typ == "text":
                 c.alignment = Alignment(wrap_text=True, vertical="top")
+            elif typ in ("period", "date"):
+                c.alignment = Alignment(horizontal="left")
             if cell_is_input(col, row) or not block.rows:
                 c.protection = Protection(locked=False)
                 c.fill = INPUT_FILL
