@@ -73,3 +73,18 @@ def test_formula_looking_text_is_kept_as_text_in_the_ledger(ws, filled):
     stored = [r[0] for r in ws.ledger.query(
         "SELECT text FROM texts WHERE kind='risk' AND priority_id='HO1' ORDER BY seq")]
     assert stored == texts
+
+
+def test_every_command_is_documented_in_the_readme():
+    from pathlib import Path
+
+    import typer.main
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    group = typer.main.get_group(app)
+    names = []
+    for name, cmd in group.commands.items():
+        sub = getattr(cmd, "commands", None)
+        names += [f"{name} {s}" for s in sub] if sub else [name]
+    assert len(names) >= 15
+    missing = [n for n in names if f"deliverypack {n}" not in readme]
+    assert not missing, f"commands not in the README: {missing}"

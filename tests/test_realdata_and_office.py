@@ -145,3 +145,29 @@ def test_a_return_typed_into_libreoffice_calc_through_its_api_is_ingested(ws, fi
     for i, row in enumerate(actual.rows):
         if "actual" in row.get("_input", []):
             assert got[(row["period"], "actual")] == typed[f"C{r1 + i}"]
+
+
+def test_cells_pasted_over_still_read(ws, filled, tmp_path):
+    """Paste-all over input cells wipes their shading, number format and dropdown; the
+    values are still read, and read the same."""
+    from openpyxl.styles import PatternFill
+    path = filled("DH")
+    wb = load_workbook(path)
+    sheet = wb["DH1 A&E 4 hours"]
+    sheet.data_validations.dataValidation = []
+    for row in sheet.iter_rows():
+        for cell in row:
+            cell.fill = PatternFill()
+            cell.number_format = "General"
+    out = tmp_path / "pasted.xlsx"
+    wb.save(out)
+    a, b = ingest_file(ws, path), None
+    values_a = {(r["period"], r["field"]): r["value"] for r in ws.ledger.query(
+        "SELECT period, field, value FROM measure_values WHERE submission_id=?",
+        a.submission_id)}
+    b = ingest_file(ws, out)
+    assert b.valid, b.flatten(("code", "cell", "message"))
+    values_b = {(r["period"], r["field"]): r["value"] for r in ws.ledger.query(
+        "SELECT period, field, value FROM measure_values WHERE submission_id=?",
+        b.submission_id)}
+    assert values_a == values_b and values_a

@@ -87,5 +87,9 @@ CREATE TABLE foreign_values (
   key TEXT NOT NULL, sheet TEXT NOT NULL, cell TEXT NOT NULL,
   kind TEXT NOT NULL, text TEXT, number REAL);
 CREATE INDEX foreign_values_by_submission ON foreign_values (submission_id);
+
+-- the current submission of a department and round, found without scanning its history
+CREATE INDEX submissions_current ON submissions (kind, department, round, status,
+                                                 superseded_by);
 """,
 }

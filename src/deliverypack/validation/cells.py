@@ -145,6 +145,17 @@ def _date_from_text(text: str) -> dt.date | None:
     return None
 
 
+EXCEL_EPOCH = dt.date(1899, 12, 30)
+
+
+def from_serial(raw: object) -> dt.date | None:
+    """A date from Excel's serial number: what a date cell holds once a paste has wiped
+    its date format (1 Jan 2003 is 37622)."""
+    if isinstance(raw, int | float) and not isinstance(raw, bool) and 1 <= raw < 2958466:
+        return EXCEL_EPOCH + dt.timedelta(days=int(raw))
+    return None
+
+
 def read_date(raw: object, at: At, out: list[Issue], *, required: bool = False,
               what: str = "a date") -> dt.date | None:
     """A date; text is read day first (03/04/2003 is 3 April), with a warning."""
@@ -156,6 +167,8 @@ def read_date(raw: object, at: At, out: list[Issue], *, required: bool = False,
         return raw.date()
     if isinstance(raw, dt.date):
         return raw
+    if (serial := from_serial(raw)) is not None:
+        return serial
     if isinstance(raw, str):
         d = _date_from_text(raw)
         if d is None:

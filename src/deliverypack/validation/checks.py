@@ -16,7 +16,16 @@ from ..periods import MONTHS, parse_period, period_end, period_label
 from ..returns.read import BookValues, Range, address
 from ..templates.build import cell_allowed, cell_required
 from ..templates.layout import BlockSpec, ColumnSpec, WorkbookSpec
-from .cells import At, fmt_number, is_blank, read_code, read_date, read_number, read_text
+from .cells import (
+    At,
+    fmt_number,
+    from_serial,
+    is_blank,
+    read_code,
+    read_date,
+    read_number,
+    read_text,
+)
 from .issues import Issue
 
 
@@ -108,7 +117,8 @@ def normalise(typ: str, raw: Any) -> Any:
             return raw.date().isoformat()
         if isinstance(raw, dt.date):
             return raw.isoformat()
-        return str(raw)
+        serial = from_serial(raw)
+        return serial.isoformat() if serial else str(raw)
     if isinstance(raw, float) and raw.is_integer():
         return str(int(raw))
     return str(raw).strip()
@@ -117,6 +127,8 @@ def normalise(typ: str, raw: Any) -> Any:
 def _period_of(raw: Any) -> str | None:
     if isinstance(raw, dt.date):
         return parse_period(raw)
+    if (serial := from_serial(raw)) is not None:
+        return parse_period(serial)
     text = str(raw).strip()
     try:
         return parse_period(text)
