@@ -94,6 +94,11 @@ def demo(tmp_path_factory):
     return Workspace.open(root), outputs
 
 
+@pytest.fixture(scope="session")
+def demo_ws(demo) -> Workspace:
+    return demo[0]
+
+
 @pytest.fixture
 def demo_copy(demo, tmp_path) -> Workspace:
     """A private copy of the demo workspace, for tests that change the ledger."""

@@ -12,13 +12,8 @@ from deliverypack.outputs.slide_template import TEMPLATE
 
 
 @pytest.fixture(scope="module")
-def demo_ws(demo):
-    return demo[0]
-
-
-@pytest.fixture(scope="module")
-def deck(demo_ws):
-    return build_deck(demo_ws, "2003-12")
+def deck(demo):
+    return demo[1]["stocktake deck"]
 
 
 def titles(prs):

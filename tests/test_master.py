@@ -19,13 +19,8 @@ from deliverypack.sample.programme import SEED_TABLE
 
 
 @pytest.fixture(scope="module")
-def demo_ws(demo):
-    return demo[0]
-
-
-@pytest.fixture(scope="module")
-def master(demo_ws):
-    return build_master(demo_ws, "2003-12")
+def master(demo):
+    return demo[1]["master workbook"]
 
 
 def test_framework_table_reproduces_the_seed_for_the_home_office(master):
