@@ -54,7 +54,7 @@ def _fail(exc: Exception) -> None:
 
 
 def _where(label: str, path: Path) -> None:
-    console.print(f"  {label:<22} {path}", highlight=False)
+    console.print(f"  {label:<22} {path}", highlight=False, soft_wrap=True)
 
 
 @app.command()

@@ -32,7 +32,7 @@ def run_demo(directory: Path, console: Console) -> dict[str, Path]:
         for r in reports:
             if not r.valid:
                 console.print(f"  rejected {r.file}: {len(r.errors)} problem(s), e.g. "
-                              f"{r.errors[0].text()}", highlight=False)
+                              f"{r.errors[0].text()}", highlight=False, soft_wrap=True)
                 if r.feedback:
                     outputs[f"feedback {r.file}"] = r.feedback
     last = max(r.id for r in ws.register.rounds)
@@ -43,7 +43,7 @@ def run_demo(directory: Path, console: Console) -> dict[str, Path]:
     outputs.update(_papers(ws, last))
     console.print("\nWhere everything is:")
     for label, path in outputs.items():
-        console.print(f"  {label:<34} {path}", highlight=False)
+        console.print(f"  {label:<34} {path}", highlight=False, soft_wrap=True)
     return outputs
 
 
