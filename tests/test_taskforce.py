@@ -126,3 +126,12 @@ def test_text_from_returns_is_escaped_not_lost(demo_copy, tmp_path):
 def test_every_shipped_word_template_declares_only_what_we_give(demo):
     for name in ("minutes", "agenda_pack", "delivery_report"):
         assert template(name).get_undeclared_template_variables()  # parses, has tags
+
+
+def test_minutes_refuse_a_workbook_that_is_not_a_meeting_record(demo_copy):
+    from deliverypack.errors import UsageError
+    ws = demo_copy
+    before = ws.ledger.query("SELECT count(*) FROM submissions")[0][0]
+    with pytest.raises(UsageError, match="is not a meeting record \\(it is a return\\)"):
+        write_minutes(ws, ws.outbox("2003-12") / "HO-2003-12.xlsx")
+    assert ws.ledger.query("SELECT count(*) FROM submissions")[0][0] == before

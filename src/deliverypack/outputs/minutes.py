@@ -6,7 +6,7 @@ import datetime as dt
 from pathlib import Path
 
 from ..errors import DeliverypackError
-from ..returns.ingest import ingest_file
+from ..returns.ingest import examine, keep
 from ..taskforce import meetings_of
 from ..validation.report import FileReport
 from ..workspace import Workspace
@@ -57,13 +57,16 @@ def minutes_context(ws: Workspace, meeting: dict) -> dict:
 
 def write_minutes(ws: Workspace, record: Path, *, target: Path | None = None,
                   word_template: Path | None = None) -> tuple[Path, FileReport]:
-    report = ingest_file(ws, Path(record))
+    examined = examine(ws, Path(record))
+    if examined.report.kind != "meeting":  # checked before anything is kept
+        from ..errors import UsageError
+        what = f"a {examined.report.kind}" if examined.report.kind else \
+            "not a workbook deliverypack issued"
+        raise UsageError(f"{Path(record).name} is not a meeting record (it is {what}); "
+                         "make one with: deliverypack meeting-record TASKFORCE")
+    report = keep(ws, examined)
     if not report.valid:
         raise RecordRejected(report)
-    if report.kind != "meeting":
-        from ..errors import UsageError
-        raise UsageError(f"{record} is a {report.kind or 'unknown'} workbook, not a meeting "
-                         "record")
     meeting = next(m for m in meetings_of(ws.ledger, report.department)
                    if m["submission_id"] == report.submission_id)
     target = Path(target or ws.outputs / f"minutes-{meeting['id']}.docx")
