@@ -219,3 +219,12 @@ def test_templates_keep_text_from_the_register_as_text(tmp_path):
     with zipfile.ZipFile(out) as z:
         sheets = [n for n in z.namelist() if n.startswith("xl/worksheets/")]
         assert not any(b"<f>" in z.read(n) for n in sheets)
+
+
+def test_the_sample_programme_is_a_fresh_copy_each_time():
+    from deliverypack.sample.programme import sample_register
+    first = sample_register()
+    first.measure("AE4").returned_by = "organisation"
+    first.priorities.clear()
+    again = sample_register()
+    assert again.measure("AE4").returned_by == "department" and again.priorities

@@ -100,5 +100,7 @@ def test_interrupted_ingest_leaves_whole_files_only(ws, filled, monkeypatch):
     subs = ws.ledger.query("SELECT department FROM submissions ORDER BY id")
     assert [s[0] for s in subs] == ["HO", "DH"]
     for sid in ws.ledger.current_ids():
-        assert ws.ledger.query("SELECT count(*) FROM measure_values WHERE submission_id=?",
-                               sid)[0][0] > 0
+        n = ws.ledger.query("SELECT count(*) FROM measure_values WHERE submission_id=?",
+                            sid)[0][0]
+        sub = dict(ws.ledger.query("SELECT * FROM submissions WHERE id=?", sid)[0])
+        assert n > 0, sub

@@ -205,7 +205,10 @@ def ingest_files(ws: Workspace, paths: Iterable[Path], *, received: dt.datetime 
             done(ingest_file(ws, p, received=received, template=template, round_id=round_id))
         return reports
     window = 64 * jobs
-    ctx = multiprocessing.get_context("spawn" if sys.platform == "darwin" else "fork")
+    # workers start from a clean server process, never forked from this one (which may be
+    # running a progress display's thread and holds the ledger's connection)
+    ctx = multiprocessing.get_context("forkserver" if sys.platform.startswith("linux")
+                                      else "spawn")
     with ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_worker_init,
                              initargs=(str(ws.root),)) as pool:
         try:

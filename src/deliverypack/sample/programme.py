@@ -359,10 +359,11 @@ SEED_CHALLENGES = [
 
 
 def sample_register() -> Register:
+    """A fresh copy of the sample programme: callers may change it freely."""
     trajectories = [TrajectoryPoint(measure_id=m.id, period=p, planned=v)
                     for m, traj in MEASURES for p, v in sorted(traj.items())]
     return Register(
         programme="Prime Minister's Delivery Unit: sample programme",
         departments=DEPARTMENTS, priorities=PRIORITIES, measures=[m for m, _ in MEASURES],
         trajectories=trajectories, milestones=MILESTONES, organisations=ORGANISATIONS,
-        taskforces=TASKFORCES, members=MEMBERS, rounds=ROUNDS)
+        taskforces=TASKFORCES, members=MEMBERS, rounds=ROUNDS).model_copy(deep=True)
