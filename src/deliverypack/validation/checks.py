@@ -177,18 +177,18 @@ def read_cell(typ: str, col: ColumnSpec, raw: Any, at: At, out: list[Issue], *,
     if typ in ("number", "percent", "int"):
         v = read_number(raw, at, out, required=required, percent=typ == "percent",
                         minimum=col.minimum, maximum=col.maximum, plausible=col.plausible,
-                        what=f"{what} (a percentage between 0 and 100)" if typ == "percent"
-                        else f"{what} (a number)")
+                        what=f"the {what} as a percentage between 0 and 100"
+                        if typ == "percent" else f"the {what} as a number")
         if typ == "int" and v is not None and not float(v).is_integer():
             out.append(at.issue("not-a-number", found=raw, expected="a whole number"))
             return None
         return int(v) if typ == "int" and v is not None else v
     if typ == "date":
-        return read_date(raw, at, out, required=required, what=f"{what} (a date)")
+        return read_date(raw, at, out, required=required, what=f"the {what} as a date")
     if typ == "period":
         p = _period_of(raw)
         return p
-    return read_text(raw, at, out, required=required, what=what)
+    return read_text(raw, at, out, required=required, what=f"the {what}")
 
 
 # ----------------------------------------------------------------------------- blocks
