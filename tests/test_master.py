@@ -115,6 +115,8 @@ def test_forecast_on_a_constructed_series():
     f = forecast(m, actual)
     assert f.values["2003-07"] == pytest.approx(93.0)
     assert f.met_period == "2004-05"  # 92.5 + 0.5k >= 98 at k = 11 months after Jun 2003
+    steep = forecast(m, {f"2003-{i:02d}": 90 + 2.0 * i for i in range(1, 7)})
+    assert max(steep.values.values()) == 100.0  # a percentage never projects past 100%
     flat = forecast(m, {f"2003-{i:02d}": 90 - 0.1 * i for i in range(1, 7)})
     assert flat.met_period is None and "not met on current trend" in flat.sentence(m)
 
@@ -143,6 +145,10 @@ def test_league_table_and_funnel_limits_on_real_ae_data():
     assert row.upper95 == pytest.approx(100 * (p + 1.959964 * se))
     worse = [r for r in table if r.value < r.lower998]
     assert all(r.rag == "R" for r in worse) and worse
+    assert {r.short_flag for r in worse} == {"worse (99.8% limit)"}
+    assert {r.short_flag for r in table} <= {"worse (99.8% limit)", "worse (95% limit)",
+                                             "within limits", "better (95% limit)",
+                                             "better (99.8% limit)"}
     assert {r.quartile for r in table} == {1, 2, 3, 4}
 
 

@@ -29,8 +29,18 @@ class LeagueRow:
     upper95: float | None = None
     lower998: float | None = None
     upper998: float | None = None
-    flag: str = ""  # "above 99.8% limit", ... "within limits"
+    flag: str = ""  # "worse than expected (beyond 99.8% limit)", ... "within limits"
     rag: str = ""
+
+    @property
+    def short_flag(self) -> str:
+        """The flag in a few words, for a slide: 'worse (99.8% limit)', 'within limits'."""
+        if not self.flag:
+            return f"quartile {self.quartile}"
+        if self.flag == "within limits":
+            return self.flag
+        side = "worse" if "worse" in self.flag else "better"
+        return f"{side} ({'99.8%' if '99.8%' in self.flag else '95%'} limit)"
 
 
 def league(rows: list[dict], *, direction: str = "up") -> list[LeagueRow]:

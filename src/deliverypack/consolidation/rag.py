@@ -82,8 +82,12 @@ def forecast(measure: Measure, actuals: dict[str, float],
     end = max(horizon or measure.target_period, measure.target_period)
     values: dict[str, float] = {}
     p = add_months(last, step)
+    lo, hi = (0.0, 100.0) if measure.unit == "percent" else (None, None)
     while p <= end:
-        values[p] = round(intercept + slope * months_between(x0, p), 6)
+        v = intercept + slope * months_between(x0, p)
+        if lo is not None:  # a percentage cannot be projected past 0% or 100%
+            v = min(max(v, lo), hi)
+        values[p] = round(v, 6)
         p = add_months(p, step)
     good = slope > EPS if measure.direction == "up" else slope < -EPS
     met: str | None = None

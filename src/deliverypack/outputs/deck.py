@@ -36,6 +36,7 @@ RAG_RGB = {"G": "00B050", "AG": "C4D79B", "AR": "FFC000", "R": "FF0000"}
 RAG_TEXT = {"G": "FFFFFF", "AG": "000000", "AR": "000000", "R": "FFFFFF"}
 NAVY = RGBColor(0x1F, 0x38, 0x64)
 ROWS_PER_TABLE = 12
+TITLE_CHARS = 50  # what one line of a 28 pt bold title holds on a 16:9 slide
 
 
 @dataclass
@@ -50,6 +51,7 @@ class Slide:
     series: MeasureSeries | None = None
     side: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    table_font: int = 14
 
 
 def plan_deck(ws: Workspace, round_id: str, priority_ids: list[str] | None = None
@@ -159,13 +161,19 @@ def _priority_slides(ws: Workspace, s: PrioritySummary, round_id: str) -> list[S
                f"Trajectory: {format_value(m, series.latest_planned)}",
                f"Data RAG: {series.rag or '–'}",
                f"Target: {format_value(m, m.target)} by {period_label(m.target_period)}"]
-        out.append(Slide("trajectory", fit(f"{s.priority.short}: {m.name}", 56),
+        out.append(Slide("trajectory", _title(s.priority.short, m.name),
                          layout="Two Content", subtitle=fit(series.headline(), 170),
                          series=series, side=key + side,
                          notes=notes + rating_notes + text_notes))
         if m.breakdown:
             out += _league_slides(ws, series, round_id)
     return out
+
+
+def _title(priority: str, measure: str) -> str:
+    """'A&E 4 hours: ...' when it fits a line, else the measure's own name."""
+    both = f"{priority}: {measure}"
+    return both if len(both) <= TITLE_CHARS else fit(measure, TITLE_CHARS)
 
 
 def _league_slides(ws: Workspace, series: MeasureSeries, round_id: str) -> list[Slide]:
@@ -176,11 +184,12 @@ def _league_slides(ws: Workspace, series: MeasureSeries, round_id: str) -> list[
         return []
     table, latest, src = lg.rows, lg.period, lg.sources
     pick = table if len(table) <= 10 else table[:5] + table[-5:]
-    header = ["Rank", "Organisation", format_value(m, None) and m.name[:24], "Flag", "RAG"]
-    body = [[str(r.rank), fit(r.name, 46), format_value(m, r.value), fit(r.flag, 40) or
-             f"quartile {r.quartile}", r.rag] for r in pick]
-    return [Slide("league", fit(f"League table, {period_label(latest)}: {m.name}", 56),
-                  table=[header] + body, rag_columns=(4,),
+    header = ["Rank", "Organisation", period_label(latest), "Against the rate for all", "RAG"]
+    body = [[str(r.rank), fit(r.name, 44), format_value(m, r.value), r.short_flag, r.rag]
+            for r in pick]
+    title = f"{reg.priority(m.priority_id).short}: league table"
+    return [Slide("league", fit(title, TITLE_CHARS), table=[header] + body,
+                  rag_columns=(4,), table_font=12,
                   notes=[f"{r.name}: {src.get(r.org, '')}." for r in pick] +
                   ["Top and bottom five organisations; flags use funnel-plot limits "
                    "(95% and 99.8%) around the pooled rate."])]
@@ -266,7 +275,7 @@ def _table(prs, slide, spec: Slide) -> None:
     rows, cols = len(spec.table), len(spec.table[0])
     left, top = Emu(int(0.6 * 914400)), Emu(int(1.45 * 914400))
     width = prs.slide_width - 2 * left
-    height = Emu(int(0.4 * 914400)) * rows
+    height = Emu(int(0.4 * 914400 * spec.table_font / 14)) * rows
     table = slide.shapes.add_table(rows, cols, left, top, width, height).table
     weights = [max(len(str(r[j])) for r in spec.table) for j in range(cols)]
     total = sum(min(w, 60) + 6 for w in weights)
@@ -280,7 +289,7 @@ def _table(prs, slide, spec: Slide) -> None:
             else:
                 cell.text = str(value)
             for p in cell.text_frame.paragraphs:
-                p.font.size = Pt(14 if i else 14)
+                p.font.size = Pt(spec.table_font)
                 if i == 0:
                     p.font.bold = True
 
