@@ -106,3 +106,13 @@ def test_long_text_is_fitted_and_tables_split(demo_ws, tmp_path):
     assert [len(c) for c in chunks(list(range(25)), 12)] == [12, 12, 1]
     slides = plan_deck(demo_ws, "2003-12")
     assert all(len(s.title) <= 50 for s in slides if s.kind != "title")
+
+
+def test_priority_slides_show_the_next_milestone(deck, demo_ws):
+    from deliverypack.consolidation.views import next_milestone
+    prs = Presentation(deck)
+    slide = next(s for s in prs.slides if s.shapes.title.text == "Effective asylum process")
+    text = "\n".join(sh.text_frame.text for sh in slide.shapes if sh.has_text_frame)
+    expected = next_milestone(demo_ws.register,
+                              demo_ws.ledger.milestone_updates("2003-12"), "HO1")
+    assert expected and f"Next milestone: {expected[:40]}" in text  # fitted to the panel

@@ -127,6 +127,8 @@ def _priority_slides(ws: Workspace, s: PrioritySummary, round_id: str) -> list[S
     side = [f"Likelihood of delivery: {RAG_NAMES.get(s.likelihood or '', '–')} "
             f"{s.movement}".strip()]
     side += _assessment_lines(s)[:4]
+    if s.next_milestone:
+        side.append(f"Next milestone: {fit(s.next_milestone, 90)}")
     side += [f"Issue: {fit(t['text'], 90)}" for t in issues[:2]]
     side += [f"Decision sought: {fit(t['text'], 90)}" for t in asks[:2]]
     text_notes = [f"'{fit(t['text'], 60)}': {t['file_name']}, sheet '{t['sheet']}', cell "
