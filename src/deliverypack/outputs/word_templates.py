@@ -147,6 +147,13 @@ def minutes() -> Document:
     return doc
 
 
+def _actions_table(doc, items: str):
+    """Actions with their status: the tracker and the outstanding list share one layout."""
+    return _loop_table(doc, ["No.", "Action", "Owner", "Due", "Status"], f"a in {items}",
+                       ["{{ a.id }}", "{{ a.description }}", "{{ a.owner }}", "{{ a.due }}",
+                        "{{ a.status }}"], [2.4, 7.6, 3.2, 2.4, 2.4])
+
+
 def pack() -> Document:
     doc = _base()
     doc.add_paragraph("{{ taskforce }} Implementation Task Force", style="Title")
@@ -163,13 +170,9 @@ def pack() -> Document:
     doc.add_paragraph("{%p endfor %}")
     doc.add_paragraph("2. Actions tracker from the last meeting", style="Heading 1")
     doc.add_paragraph("{{ last_meeting }}")
-    _loop_table(doc, ["No.", "Action", "Owner", "Due", "Status"], "a in tracker",
-                ["{{ a.id }}", "{{ a.description }}", "{{ a.owner }}", "{{ a.due }}",
-                 "{{ a.status }}"], [2.4, 7.6, 3.2, 2.4, 2.4])
+    _actions_table(doc, "tracker")
     doc.add_paragraph("3. Outstanding actions", style="Heading 1")
-    _loop_table(doc, ["No.", "Action", "Owner", "Due", "Status"], "a in outstanding",
-                ["{{ a.id }}", "{{ a.description }}", "{{ a.owner }}", "{{ a.due }}",
-                 "{{ a.status }}"], [2.4, 7.6, 3.2, 2.4, 2.4])
+    _actions_table(doc, "outstanding")
     doc.add_paragraph("4. Performance pack", style="Heading 1")
     doc.add_paragraph("Dashboard of leading indicators", style="Heading 2")
     _loop_table(doc, ["Measure", "Latest", "Trajectory", "Data RAG", "Trend"], "m in dashboard",
