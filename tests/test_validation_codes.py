@@ -21,9 +21,9 @@ def _rows(spec, kind, col="actual"):
     return b, [k for k, r in enumerate(b.rows) if col in r.get("_input", [])]
 
 
-def _rewrite(src: Path, dst: Path, change) -> Path:
+def _rewrite(src: Path, dst: Path, change, compression=zipfile.ZIP_DEFLATED) -> Path:
     """Copy a workbook's zip, letting `change(name, data)` alter or add parts."""
-    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", compression) as zout:
         for item in zin.infolist():
             data = change(item.filename, zin.read(item.filename))
             if data is not None:
@@ -76,14 +76,31 @@ def test_file_level_refusals(ws, filled, tmp_path, monkeypatch):
     check(ws, slip, "unsafe-zip-entry")
 
 
-def test_xml_entity_attack_is_refused_before_parsing(ws, filled, tmp_path):
+@pytest.mark.parametrize("compression", [zipfile.ZIP_DEFLATED, zipfile.ZIP_STORED,
+                                         zipfile.ZIP_BZIP2])
+@pytest.mark.parametrize("part", ["xl/workbook.xml", "xl/worksheets/sheet2.xml"])
+def test_xml_entity_attack_is_refused_before_parsing(ws, filled, tmp_path, compression, part):
+    """Whether the part is deflated, stored or (read through zipfile) bzip2-compressed."""
     good = filled("BIS")
     evil = (b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 '
             b'"&lol;&lol;&lol;&lol;">]>')
 
     def change(name, data):
-        return evil + data if name == "xl/workbook.xml" else data
-    check(ws, _rewrite(good, tmp_path / "xxe.xlsx", change), "unsafe-xml")
+        return evil + data.split(b"?>", 1)[-1] if name == part else data
+    hit = check(ws, _rewrite(good, tmp_path / "xxe.xlsx", change, compression), "unsafe-xml")
+    assert part in hit.found
+    clean = _rewrite(good, tmp_path / "clean.xlsx", lambda n, d: d, compression)
+    assert "unsafe-xml" not in validate_file(ws, clean)[0].codes()
+
+
+def test_an_endless_xml_prologue_is_refused(ws, filled, tmp_path):
+    good = filled("BIS")
+
+    def change(name, data):
+        return b"<?xml version='1.0'?>" + b"<!-- padding -->" * 400 + data.split(b"?>", 1)[-1] \
+            if name == "xl/styles.xml" else data
+    hit = check(ws, _rewrite(good, tmp_path / "long.xlsx", change), "unsafe-xml")
+    assert "oversized XML prologue in xl/styles.xml" in hit.found
 
 
 def test_macros_and_external_links_added_to_our_template_are_refused(ws, filled, tmp_path):

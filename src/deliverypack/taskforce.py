@@ -182,7 +182,7 @@ def check_meeting(read: BookRead) -> Iterator[Issue]:
         if not row.get("owner"):
             yield row.at("owner").issue("required-missing", expected="an owner")
         due = row.get("due")
-        if due is None and row.cells["due"].raw in (None, ""):
+        if due is None and row.raw("due") in (None, ""):
             yield row.at("due").issue("required-missing", expected="a due date")
         elif isinstance(due, dt.date) and date and due <= date:
             yield row.at("due").issue("due-before-meeting", found=f"{due:%d %b %Y}",

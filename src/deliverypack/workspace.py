@@ -111,8 +111,12 @@ class Workspace:
     @cached_property
     def ledger(self) -> Ledger:
         led = Ledger(self.ledger_path)
+        # only what is new is written: a worker process opening the ledger while an ingest
+        # holds the write lock must not need it
+        known = {r[0] for r in led.query("SELECT id FROM actions")}
         for a in self._register[1]:
-            led.upsert_action({**a, "origin": a.get("origin") or "Register"})
+            if a["id"] not in known:
+                led.upsert_action({**a, "origin": a.get("origin") or "Register"})
         return led
 
     def round_or_latest(self, round_id: str | None) -> str:

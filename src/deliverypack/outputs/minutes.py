@@ -6,7 +6,7 @@ import datetime as dt
 from pathlib import Path
 
 from ..errors import DeliverypackError
-from ..returns.ingest import examine, keep
+from ..returns.ingest import ingest_file, validate_file
 from ..taskforce import meetings_of
 from ..validation.report import FileReport
 from ..workspace import Workspace
@@ -57,14 +57,13 @@ def minutes_context(ws: Workspace, meeting: dict) -> dict:
 
 def write_minutes(ws: Workspace, record: Path, *, target: Path | None = None,
                   word_template: Path | None = None) -> tuple[Path, FileReport]:
-    examined = examine(ws, Path(record))
-    if examined.report.kind != "meeting":  # checked before anything is kept
+    checked, _ = validate_file(ws, Path(record))
+    if checked.kind != "meeting":  # checked before anything is kept
         from ..errors import UsageError
-        what = f"a {examined.report.kind}" if examined.report.kind else \
-            "not a workbook deliverypack issued"
+        what = f"a {checked.kind}" if checked.kind else "not a workbook deliverypack issued"
         raise UsageError(f"{Path(record).name} is not a meeting record (it is {what}); "
                          "make one with: deliverypack meeting-record TASKFORCE")
-    report = keep(ws, examined)
+    report = ingest_file(ws, Path(record))
     if not report.valid:
         raise RecordRejected(report)
     meeting = next(m for m in meetings_of(ws.ledger, report.department)

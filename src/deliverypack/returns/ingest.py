@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 import multiprocessing
+import os
 import re
-import shutil
 import sys
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from zipfile import ZipFile
 
 from ..domain import FRAMEWORK
 from ..ledger.store import Content, Recorded
@@ -25,33 +26,35 @@ from ..validation.checks import BookRead, check_book, template_id_of
 from ..validation.feedback import write_feedback
 from ..validation.report import FileReport
 from ..workspace import Workspace
-from .intake import inspect
+from .intake import Intake, inspect
 from .read import BookValues, error_cells
 
 
 def validate_file(ws: Workspace, path: Path, *, template: str | None = None,
-                  round_id: str | None = None) -> tuple[FileReport, Any]:
+                  round_id: str | None = None, intake: Intake | None = None
+                  ) -> tuple[FileReport, Any]:
     """Every problem in one file; and, if it can be read, what it says.
 
     Our own templates are found by the template id on their cover; a foreign template
     (read through a datamap) by name, or by its sheets and labels."""
     path = Path(path)
     report = FileReport(file=path.name, path=path)
-    intake = inspect(path, allow_macros=True)  # macros are refused below for our own
-    report.sha256 = intake.sha256
+    if intake is None:
+        intake = inspect(path, allow_macros=True)  # macros are refused below for our own
+    report.sha256, report.size = intake.sha256, intake.size
     report.issues.extend(intake.issues)
-    if intake.refused:
+    if intake.refused or intake.zip is None:
         return report, None
     at = At(sheet="", cell="", file=path.name)
     try:
-        book = BookValues.from_path(path)
+        book = BookValues.from_bytes(intake.data, intake.zip)
         tid = template_id_of(book)
     except Exception as exc:  # a damaged workbook: say so, never a traceback
         report.issues.append(at.issue("not-a-workbook",
                                       found=f"a workbook that cannot be read ({exc})"))
         return report, None
     if tid is None or template:
-        return _validate_foreign(ws, book, report, template, round_id)
+        return _validate_foreign(ws, book, intake.zip, report, template, round_id)
     report.issues = [at.issue("macros-present", found=i.found) if i.code == "macros-ignored"
                      else i for i in report.issues]  # our templates never carry macros
     spec = ws.ledger.template(tid)
@@ -73,7 +76,7 @@ def validate_file(ws: Workspace, path: Path, *, template: str | None = None,
     return report, read
 
 
-def _validate_foreign(ws: Workspace, book: BookValues, report: FileReport,
+def _validate_foreign(ws: Workspace, book: BookValues, zf: ZipFile, report: FileReport,
                       name: str | None, round_id: str | None) -> tuple[FileReport, Any]:
     from ..templates import foreign
 
@@ -84,7 +87,7 @@ def _validate_foreign(ws: Workspace, book: BookValues, report: FileReport,
             expected="a workbook issued by this workspace (deliverypack templates) or a "
                      "registered foreign template (deliverypack template add)"))
         return report, None
-    errors = error_cells(report.path, {e.sheet for e in tpl.entries})
+    errors = error_cells(zf, {e.sheet for e in tpl.entries})
     issues, read = foreign.check_foreign(book, tpl, report.file, errors)
     report.issues.extend(issues)
     report.kind, report.template_id = "foreign", tpl.name
@@ -103,16 +106,35 @@ class Examined:
     content: Content | None
     cover: dict[str, Any]
     read: BookRead | None  # kept only where a kind-specific hook needs it (meetings)
+    archived: str | None = None  # where its bytes are kept, relative to the workspace
 
 
 def examine(ws: Workspace, path: Path, template: str | None = None,
             round_id: str | None = None) -> Examined:
-    report, read = validate_file(ws, path, template=template, round_id=round_id)
+    """Validate a file and archive its bytes (where there are several files, this runs
+    in worker processes, so the archive is written in parallel too)."""
+    intake = inspect(path, allow_macros=True)
+    archived = archive_bytes(ws, intake) if intake.sha256 else None
+    report, read = validate_file(ws, path, template=template, round_id=round_id,
+                                 intake=intake)
     content = None
     if report.valid and read is not None:
         content = read.content() if report.kind == "foreign" else content_of(read)
     cover = read.cover() if read is not None else {}
-    return Examined(report, content, cover, read if report.kind in AFTER_INGEST else None)
+    return Examined(report, content, cover, read if report.kind in AFTER_INGEST else None,
+                    archived)
+
+
+def archive_bytes(ws: Workspace, intake: Intake) -> str:
+    """Keep the bytes as received under their SHA-256 (written whole, then renamed, so an
+    archived file is never half there); the same bytes twice are kept once."""
+    archive = ws.archive / f"{intake.sha256}{intake.path.suffix.lower() or '.bin'}"
+    if not archive.exists():
+        archive.parent.mkdir(parents=True, exist_ok=True)
+        tmp = archive.with_name(f"{archive.name}.{os.getpid()}.partial")
+        tmp.write_bytes(intake.data)
+        tmp.replace(archive)
+    return archive.relative_to(ws.root).as_posix()
 
 
 def keep(ws: Workspace, ex: Examined, *, received: dt.datetime | None = None) -> FileReport:
@@ -125,12 +147,6 @@ def keep(ws: Workspace, ex: Examined, *, received: dt.datetime | None = None) ->
     if dup is not None:
         report.duplicate, report.submission_id, report.kept = True, dup["id"], True
         return report
-    archive = ws.archive / f"{report.sha256}{path.suffix.lower() or '.bin'}"
-    if not archive.exists():
-        archive.parent.mkdir(parents=True, exist_ok=True)
-        tmp = archive.with_suffix(".partial")
-        shutil.copyfile(path, tmp)
-        tmp.replace(archive)
     received = received or dt.datetime.now().replace(microsecond=0)
     cover = ex.cover
     late = 0
@@ -143,8 +159,8 @@ def keep(ws: Workspace, ex: Examined, *, received: dt.datetime | None = None) ->
     sub = {
         "kind": report.kind or "unknown", "template_id": report.template_id or None,
         "department": report.department or None, "round": report.round or None,
-        "file_name": path.name, "sha256": report.sha256, "size": path.stat().st_size,
-        "archive_path": str(archive.relative_to(ws.root)),
+        "file_name": path.name, "sha256": report.sha256, "size": report.size,
+        "archive_path": ex.archived,
         "received_at": received.isoformat(), "status": report.status, "late": late,
         "contact": " ".join(str(cover.get(k) or "") for k in
                             ("Contact name", "Contact email")).strip() or None,
@@ -200,10 +216,20 @@ def ingest_files(ws: Workspace, paths: Iterable[Path], *, received: dt.datetime 
         reports.append(r)
         if progress:
             progress(r)
-    if jobs <= 1 or len(paths) < 2:
-        for p in paths:
-            done(ingest_file(ws, p, received=received, template=template, round_id=round_id))
-        return reports
+    with ws.ledger.batch():
+        if jobs <= 1 or len(paths) < 2:
+            for p in paths:
+                done(ingest_file(ws, p, received=received, template=template,
+                                 round_id=round_id))
+        else:
+            _examine_in_pool(ws, paths, jobs, template, round_id,
+                             lambda ex: done(keep(ws, ex, received=received)))
+    return reports
+
+
+def _examine_in_pool(ws: Workspace, paths: list[Path], jobs: int, template: str | None,
+                     round_id: str | None, then: Callable[[Examined], None]) -> None:
+    """Examine files on `jobs` worker processes; `then` each result here, in file order."""
     window = 64 * jobs
     # workers start from a clean server process, never forked from this one (which may be
     # running a progress display's thread and holds the ledger's connection)
@@ -215,11 +241,10 @@ def ingest_files(ws: Workspace, paths: Iterable[Path], *, received: dt.datetime 
             for i in range(0, len(paths), window):
                 jobs_ = [(p, template, round_id) for p in paths[i:i + window]]
                 for ex in pool.map(_worker_examine, jobs_, chunksize=8):
-                    done(keep(ws, ex, received=received))
+                    then(ex)
         except KeyboardInterrupt:
             pool.shutdown(wait=False, cancel_futures=True)
             raise
-    return reports
 
 
 # ----------------------------------------------------------------------------- content
@@ -240,41 +265,41 @@ def content_of(read: BookRead) -> Content:
                 for f in ("actual", "forecast"):
                     v = row.get(f)
                     if v is not None and row.is_input(f):
-                        at = row.at(f)
-                        c.values.append((meta["measure"], "", row.key[0], f, v, at.sheet,
-                                         at.cell))
+                        cell = row.cell(f)
+                        c.values.append((meta["measure"], "", row.key[0], f, v, b.sheet,
+                                         cell))
                 if row.get("comment") and row.is_input("comment"):
-                    at = row.at("comment")
+                    cell = row.cell("comment")
                     c.texts.append((dept, pid, "comment", n, row.get("comment"),
                                     {"period": row.key[0], "measure": meta["measure"]},
-                                    at.sheet, at.cell))
+                                    b.sheet, cell))
             elif kind == "orgs":
                 org, period = row.key
                 num, den, val = row.get("numerator"), row.get("denominator"), row.get("value")
                 for f, v in (("numerator", num), ("denominator", den)):
                     if v is not None:
-                        at = row.at(f)
-                        c.values.append((meta["measure"], org, period, f, v, at.sheet, at.cell))
+                        cell = row.cell(f)
+                        c.values.append((meta["measure"], org, period, f, v, b.sheet, cell))
                 if num is not None and den:
                     val = round(100.0 * num / den, 6)
                 if val is not None:
-                    at = row.at("numerator" if num is not None else "value")
-                    c.values.append((meta["measure"], org, period, "actual", val, at.sheet,
-                                     at.cell))
+                    cell = row.cell("numerator" if num is not None else "value")
+                    c.values.append((meta["measure"], org, period, "actual", val, b.sheet,
+                                     cell))
             elif kind == "assess":
                 code, v = row.get("code"), row.get("now")
                 if v is None:
                     continue
-                at = row.at("now")
+                cell = row.cell("now")
                 if code == "narrative":
-                    c.texts.append((dept, pid, "narrative", 1, v, {}, at.sheet, at.cell))
+                    c.texts.append((dept, pid, "narrative", 1, v, {}, b.sheet, cell))
                 else:
-                    c.ratings.append((pid, "self", dims.get(row.key[0], code), v, at.sheet,
-                                      at.cell))
+                    c.ratings.append((pid, "self", dims.get(row.key[0], code), v, b.sheet,
+                                      cell))
             elif kind == "miles":
-                at = row.at("status")
+                cell = row.cell("status")
                 c.milestones.append((row.key[0], row.get("status"), _iso(row.get("forecast")),
-                                     row.get("comment"), at.sheet, at.cell))
+                                     row.get("comment"), b.sheet, cell))
             elif kind in ("issues", "risks", "asks"):
                 text_col = {"issues": "text", "risks": "risk", "asks": "ask"}[kind]
                 text = row.get(text_col)
@@ -283,35 +308,35 @@ def content_of(read: BookRead) -> Content:
                 sub = kind[:-1]
                 if kind == "issues":
                     sub = "decision" if row.get("type") == "Decision sought" else "issue"
-                extra = {k: _iso(row.get(k)) for k in row.cells if k != text_col}
-                at = row.at(text_col)
-                c.texts.append((dept, pid, sub, n, text, extra, at.sheet, at.cell))
+                extra = {k: _iso(row.get(k)) for k in row.values if k != text_col}
+                cell = row.cell(text_col)
+                c.texts.append((dept, pid, sub, n, text, extra, b.sheet, cell))
             elif kind == "actions":
                 if row.get("status"):
-                    at = row.at("status")
+                    cell = row.cell("status")
                     c.action_updates.append((row.key[0], row.get("status"), row.get("update"),
-                                             at.sheet, at.cell))
+                                             b.sheet, cell))
             elif kind == "unit_assess":
                 for dim, _ in FRAMEWORK:
                     v = row.get(f"unit_{dim}")
                     if v is not None:
-                        at = row.at(f"unit_{dim}")
-                        c.ratings.append((row.key[0], "unit", dim, v, at.sheet, at.cell))
+                        cell = row.cell(f"unit_{dim}")
+                        c.ratings.append((row.key[0], "unit", dim, v, b.sheet, cell))
                 if row.get("narrative"):
-                    at = row.at("narrative")
+                    cell = row.cell("narrative")
                     c.texts.append((row.get("department"), row.key[0], "unit_narrative", 1,
-                                    row.get("narrative"), {}, at.sheet, at.cell))
+                                    row.get("narrative"), {}, b.sheet, cell))
             elif kind == "dept_narrative":
                 if row.get("narrative"):
-                    at = row.at("narrative")
+                    cell = row.cell("narrative")
                     c.texts.append((row.key[0], "", "dept_narrative", 1, row.get("narrative"),
-                                    {}, at.sheet, at.cell))
+                                    {}, b.sheet, cell))
             elif kind == "challenges":
                 if row.get("challenge"):
-                    at = row.at("challenge")
+                    cell = row.cell("challenge")
                     c.texts.append((row.get("department") or "", "", "challenge",
                                     row.get("number") or n, row.get("challenge"),
-                                    {"progress": row.get("progress")}, at.sheet, at.cell))
+                                    {"progress": row.get("progress")}, b.sheet, cell))
     return c
 
 

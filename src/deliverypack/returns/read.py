@@ -7,9 +7,11 @@ object, so the same checks run on a file on disk or on a workbook open in Excel.
 
 from __future__ import annotations
 
+import io
 import re
 import zipfile
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +34,7 @@ class Range:
     c2: int
 
 
+@lru_cache(maxsize=8192)  # every return of a template holds the same names
 def parse_ref(text: str) -> Range | None:
     """"'My sheet'!$A$5:$E$20" -> Range; None for anything else (#REF!, several areas)."""
     text = text.strip()
@@ -82,9 +85,13 @@ class BookValues:
 
     @classmethod
     def from_path(cls, path: Path) -> BookValues:
-        path = Path(path)
-        with zipfile.ZipFile(path) as zf:
-            root = SafeET.fromstring(zf.read("xl/workbook.xml"))
+        data = Path(path).read_bytes()
+        return cls.from_bytes(data, zipfile.ZipFile(io.BytesIO(data)))
+
+    @classmethod
+    def from_bytes(cls, data: bytes, zf: zipfile.ZipFile) -> BookValues:
+        """A workbook's values from its bytes (and the zip already open over them)."""
+        root = SafeET.fromstring(zf.read("xl/workbook.xml"))
         sheets = [s.get("name") for s in root.iter(f"{NS}sheet")]
         names: dict[str, Range] = {}
         for dn in root.iter(f"{NS}definedName"):
@@ -94,7 +101,7 @@ class BookValues:
             rng = parse_ref(dn.text)
             if rng is not None and rng.sheet in sheets:  # a name on a deleted sheet is #REF!
                 names[name] = rng
-        wb = CalamineWorkbook.from_path(str(path))
+        wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
 
         def load(sheet: str) -> list[list[Any]]:
             if sheet not in sheets:
@@ -108,24 +115,23 @@ _ERROR_CELL = re.compile(rb'<c r="([A-Z]{1,3}[0-9]+)"[^>]*?t="e"[^>]*>'
                          rb'(?:<f[^>]*>.*?</f>|<f[^>]*/>)?<v>([^<]*)</v>', re.S)
 
 
-def error_cells(path: Path, sheets: set[str]) -> dict[tuple[str, str], str]:
+def error_cells(zf: zipfile.ZipFile, sheets: set[str]) -> dict[tuple[str, str], str]:
     """Cells holding an Excel error (#DIV/0!, #REF!...), which calamine reads as empty:
     {(sheet, cell): error}. A byte scan of the named sheets' XML, nothing evaluated."""
-    with zipfile.ZipFile(path) as zf:
-        root = SafeET.fromstring(zf.read("xl/workbook.xml"))
-        rels = SafeET.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
-        target = {r.get("Id"): r.get("Target") for r in rels}
-        rid = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
-        out: dict[tuple[str, str], str] = {}
-        for sh in root.iter(f"{NS}sheet"):
-            name = sh.get("name")
-            if name not in sheets:
-                continue
-            t = target.get(sh.get(rid), "")
-            part = t.lstrip("/") if t.startswith("/") else f"xl/{t}"
-            data = zf.read(part)
-            if b't="e"' not in data:
-                continue
-            for m in _ERROR_CELL.finditer(data):
-                out[(name, m.group(1).decode())] = m.group(2).decode()
-        return out
+    root = SafeET.fromstring(zf.read("xl/workbook.xml"))
+    rels = SafeET.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
+    target = {r.get("Id"): r.get("Target") for r in rels}
+    rid = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+    out: dict[tuple[str, str], str] = {}
+    for sh in root.iter(f"{NS}sheet"):
+        name = sh.get("name")
+        if name not in sheets:
+            continue
+        t = target.get(sh.get(rid), "")
+        part = t.lstrip("/") if t.startswith("/") else f"xl/{t}"
+        data = zf.read(part)
+        if b't="e"' not in data:
+            continue
+        for m in _ERROR_CELL.finditer(data):
+            out[(name, m.group(1).decode())] = m.group(2).decode()
+    return out

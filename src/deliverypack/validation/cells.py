@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
+from math import inf
 
 from .issues import Issue, issue
 
@@ -210,3 +213,99 @@ def read_code(raw: object, allowed: list[str], at: At, out: list[Issue], *,
         return None
     out.append(at.issue("value-normalised", found=raw, expected=value))
     return value
+
+
+# ----------------------------------------------------------------------------- readers
+# Ingest reads tens of thousands of cells a second, nearly all of them everyday values: a
+# number in range, a code from the list, plain text. A Reader pairs a `fast` test that
+# answers those at once (or says SLOW) with the `full` reader above, which reads anything
+# and says why not. `fast` never raises an issue, so what it accepts the full reader would
+# accept unchanged (tests/test_cells.py checks the two agree).
+
+SLOW = object()  # a fast reader's answer for "read this one in full"
+
+Fast = Callable[[object], object]
+Full = Callable[[object, At, list[Issue]], object]
+
+
+@dataclass(frozen=True, slots=True)
+class Reader:
+    fast: Fast
+    full: Full
+
+
+def number_reader(*, required: bool = False, percent: bool = False,
+                  minimum: float | None = None, maximum: float | None = None,
+                  plausible: tuple[float | None, float | None] = (None, None),
+                  what: str | None = None, whole: bool = False) -> Reader:
+    """read_number (and, if `whole`, a whole number) with its everyday case made fast."""
+    full = partial(read_number, required=required, percent=percent, minimum=minimum,
+                   maximum=maximum, plausible=plausible, what=what)
+    lo = 0.0 if percent and minimum is None else minimum
+    hi = 100.0 if percent and maximum is None else maximum
+    bounds_lo = [b for b in (lo, plausible[0]) if b is not None]
+    bounds_hi = [b for b in (hi, plausible[1]) if b is not None]
+    flo, fhi = max(bounds_lo, default=-inf), min(bounds_hi, default=inf)
+
+    def fast(raw: object) -> object:
+        c = raw.__class__
+        if c is float or c is int:
+            if percent:
+                if not -1.5 <= raw <= 1.5:  # type: ignore[operator]
+                    return SLOW
+                v = round(raw * 100.0, 10)  # type: ignore[operator]
+            else:
+                v = round(float(raw), 10)  # type: ignore[arg-type]
+            if not flo <= v <= fhi:
+                return SLOW
+            if whole:
+                return int(v) if v.is_integer() else SLOW
+            return v
+        return None if (raw is None or raw == "") and not required else SLOW
+
+    if not whole:
+        return Reader(fast, full)
+
+    def full_whole(raw: object, at: At, out: list[Issue]) -> int | None:
+        v = full(raw, at, out)
+        if v is not None and not float(v).is_integer():
+            out.append(at.issue("not-a-number", found=raw, expected="a whole number"))
+            return None
+        return int(v) if v is not None else None
+    return Reader(fast, full_whole)
+
+
+def text_reader(*, required: bool = False, what: str = "some text",
+                max_len: int = 4000) -> Reader:
+    def fast(raw: object) -> object:
+        if raw.__class__ is str:
+            if len(raw) <= max_len and raw.strip() and not raw.startswith(  # type: ignore
+                    FORMULA_STARTS):
+                return raw
+            return None if raw == "" and not required else SLOW
+        return None if raw is None and not required else SLOW
+    return Reader(fast, partial(read_text, required=required, what=what, max_len=max_len))
+
+
+def code_reader(allowed: list[str], *, required: bool = False) -> Reader:
+    exact = frozenset(allowed)
+
+    def fast(raw: object) -> object:
+        if raw.__class__ is str and raw in exact:
+            return raw
+        return None if (raw is None or raw == "") and not required else SLOW
+
+    def full(raw: object, at: At, out: list[Issue]) -> str | None:
+        return read_code(raw, allowed, at, out, required=required)
+    return Reader(fast, full)
+
+
+def date_reader(*, required: bool = False, what: str = "a date") -> Reader:
+    def fast(raw: object) -> object:
+        c = raw.__class__
+        if c is dt.date:
+            return raw
+        if c is dt.datetime:
+            return raw.date()  # type: ignore[attr-defined]
+        return None if (raw is None or raw == "") and not required else SLOW
+    return Reader(fast, partial(read_date, required=required, what=what))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from ..domain import Register
@@ -17,49 +18,56 @@ from ..returns.read import BookValues, Range, address
 from ..templates.build import cell_allowed, cell_required
 from ..templates.layout import BlockSpec, ColumnSpec, WorkbookSpec
 from .cells import (
+    SLOW,
     At,
+    Reader,
+    code_reader,
+    date_reader,
     fmt_number,
     from_serial,
     is_blank,
-    read_code,
-    read_date,
-    read_number,
-    read_text,
+    number_reader,
+    text_reader,
 )
 from .issues import Issue
 
 
 @dataclass(slots=True)
-class CellRead:
-    """A value read, the raw cell it came from, and where (the address made only on use)."""
+class Where:
+    """Where the rows of one table were read: shared by its rows, so a row carries only its
+    values and row number, and an address is made only when something asks for it."""
 
-    value: Any
-    raw: Any
     sheet: str
-    row: int
-    col: int
-    file: str = ""
-
-    @property
-    def at(self) -> At:
-        return At(sheet=self.sheet, cell=address(self.row, self.col), file=self.file)
+    file: str
+    index: dict[str, int]  # column key -> position in the row's raw values
+    cols: list[int]  # position -> 1-based column in the sheet
 
 
-@dataclass
+@dataclass(slots=True)
 class RowRead:
     key: tuple
-    cells: dict[str, CellRead]
-    spec_row: dict[str, Any] = field(default_factory=dict)
+    values: dict[str, Any]  # every column of the table, in order: locked ones as issued
+    raws: tuple  # the cells as read, in column order
+    spec_row: dict[str, Any]
+    r: int
+    where: Where
 
     def is_input(self, col: str) -> bool:
-        return col in self.spec_row.get("_input", [])
+        return col in self.spec_row.get("_input", ())
 
     def get(self, col: str) -> Any:
-        c = self.cells.get(col)
-        return c.value if c else None
+        return self.values.get(col)
+
+    def raw(self, col: str) -> Any:
+        j = self.where.index.get(col)
+        return None if j is None else self.raws[j]
+
+    def cell(self, col: str) -> str:
+        """The address of a column's cell in this row ('D14')."""
+        return address(self.r, self.where.cols[self.where.index[col]])
 
     def at(self, col: str) -> At:
-        return self.cells[col].at
+        return At(self.where.sheet, self.cell(col), self.where.file)
 
 
 @dataclass
@@ -168,27 +176,31 @@ def _same(a: Any, b: Any) -> bool:
     return a == b
 
 
-def read_cell(typ: str, col: ColumnSpec, raw: Any, at: At, out: list[Issue], *,
-              required: bool, allowed: list[str], label: str = "") -> Any:
-    """Parse one input cell by its declared type; `label` names the field in messages."""
-    what = (label or col.header).lower()
+def cell_reader(typ: str, col: ColumnSpec, *, required: bool, allowed: list[str],
+                label: str = "") -> Reader:
+    """How one input cell is read, by its declared type; `label` names the field in
+    messages. One Reader serves every cell alike, in every template that has one."""
+    return _reader(typ, label or col.header, col.minimum, col.maximum, tuple(col.plausible),
+                   required, tuple(allowed))
+
+
+@lru_cache(maxsize=1024)
+def _reader(typ: str, name: str, minimum: float | None, maximum: float | None,
+            plausible: tuple[float | None, float | None], required: bool,
+            allowed: tuple[str, ...]) -> Reader:
+    what = name.lower()
     if typ in ("code", "rating"):
-        return read_code(raw, allowed, at, out, required=required)
+        return code_reader(list(allowed), required=required)
     if typ in ("number", "percent", "int"):
-        v = read_number(raw, at, out, required=required, percent=typ == "percent",
-                        minimum=col.minimum, maximum=col.maximum, plausible=col.plausible,
-                        what=f"the {what} as a percentage between 0 and 100"
-                        if typ == "percent" else f"the {what} as a number")
-        if typ == "int" and v is not None and not float(v).is_integer():
-            out.append(at.issue("not-a-number", found=raw, expected="a whole number"))
-            return None
-        return int(v) if typ == "int" and v is not None else v
+        return number_reader(required=required, percent=typ == "percent", minimum=minimum,
+                             maximum=maximum, plausible=plausible, whole=typ == "int",
+                             what=f"the {what} as a percentage between 0 and 100"
+                             if typ == "percent" else f"the {what} as a number")
     if typ == "date":
-        return read_date(raw, at, out, required=required, what=f"the {what} as a date")
+        return date_reader(required=required, what=f"the {what} as a date")
     if typ == "period":
-        p = _period_of(raw)
-        return p
-    return read_text(raw, at, out, required=required, what=f"the {what}")
+        return Reader(_period_of, lambda raw, at, out: _period_of(raw))
+    return text_reader(required=required, what=f"the {what}")
 
 
 # ----------------------------------------------------------------------------- blocks
@@ -214,111 +226,189 @@ def check_structure(book: BookValues, spec: WorkbookSpec, reg: Register | None,
         yield At(sheet="Cover", cell="", file=file).issue("unknown-round", found=spec.round)
 
 
-def _column_positions(book: BookValues, rng: Range, block: BlockSpec) -> dict[str, int]:
-    """Where each column is: by its header above the range, else by position."""
-    grid = book.grid(rng.sheet)
-    line = grid[rng.r1 - 2] if 0 <= rng.r1 - 2 < len(grid) else []
-    headers = {}
-    for c in range(rng.c1, min(rng.c2, len(line)) + 1):
-        h = line[c - 1]
-        if isinstance(h, str) and h.strip():
-            headers.setdefault(h.strip(), c)
-    pos = {}
-    for j, col in enumerate(block.columns):
-        pos[col.key] = headers.get(col.header, rng.c1 + j)
-    return pos
+@dataclass(slots=True)
+class _RowPlan:
+    spec_row: dict[str, Any]
+    rkey: tuple
+    template: dict[str, Any]  # every column in order, locked values filled in
+    locked: list[tuple[int, str, Any, Any]]  # (position, type, value wanted, as issued)
+    inputs: list[tuple[int, str, Reader]]  # (position, column, reader)
 
 
-_PLANS: dict[int, tuple[BlockSpec, list[ColumnSpec], dict]] = {}
+@dataclass
+class _BlockPlan:
+    keys: list[ColumnSpec]
+    key_idx: list[int]
+    expected: dict[tuple, _RowPlan]
+    free: _RowPlan  # a list without keys: every column typed in
+    index: dict[str, int]  # column key -> position
+    layouts: dict[tuple, list[int]] = field(default_factory=dict)
 
 
-def _plan(block: BlockSpec) -> tuple[list[ColumnSpec], dict[tuple, tuple[dict, dict]]]:
-    """Per block, once per issued spec: its key columns, and for each expected row key the
-    row and the value every locked cell must hold."""
+_PLANS: dict[int, tuple[BlockSpec, _BlockPlan]] = {}
+_MEMO_TYPES = (str, dt.date, dt.datetime)  # hashable, and never equal to a number
+_KEYS: dict[tuple[str, Any], Any] = {}  # (type, raw key cell) -> the key it reads as
+# (type, value a locked cell must hold) -> (class, raw) last read and found equal to it,
+# so the same locked cell in the next return (of any template) costs one comparison
+_GOOD: dict[tuple[str, Any], tuple[type, Any]] = {}
+
+
+def _remember(memo: dict, key: Any, value: Any, limit: int = 8192) -> Any:
+    if len(memo) >= limit:  # bounded: memory stays flat over any number of returns
+        memo.clear()
+    memo[key] = value
+    return value
+
+
+def _row_plan(block: BlockSpec, row: dict[str, Any], index: dict[str, int],
+              keys: list[ColumnSpec], default: dict[str, Reader]) -> _RowPlan:
+    inputs = row.get("_input", ())
+    types = row.get("_type")
+    plain = not (types or "_allowed" in row or "_required" in row or block.kind == "cover")
+    locked, readers, template = [], [], {}
+    for col in block.columns:
+        key = col.key
+        typ = types.get(key, col.type) if types else col.type
+        if row and col.role != "input" and key not in inputs:
+            value = row.get(key)
+            locked.append((index[key], typ, expected_value(typ, value), value))
+            template[key] = value
+            continue
+        if plain:
+            reader = default[key]
+        else:
+            label = str(row.get("field") or "") if block.kind == "cover" else ""
+            reader = cell_reader(typ, col, required=cell_required(col, row),
+                                 allowed=cell_allowed(block, col, row), label=label)
+        readers.append((index[key], key, reader))
+        template[key] = None
+    return _RowPlan(row, tuple(row.get(c.key) for c in keys), template, locked, readers)
+
+
+def _plan(block: BlockSpec) -> _BlockPlan:
+    """Per table of an issued spec, made once: for each expected row key, the values its
+    locked cells must hold and a reader for each input cell."""
     cached = _PLANS.get(id(block))
     if cached is not None and cached[0] is block:
-        return cached[1], cached[2]
+        return cached[1]
+    index = {c.key: j for j, c in enumerate(block.columns)}
     keys = block.key_columns
-    expected: dict[tuple, tuple[dict, dict]] = {}
+    default = {c.key: cell_reader(c.type, c, required=c.required, allowed=c.allowed)
+               for c in block.columns}
+    expected = {}
     for row in block.rows if keys else []:  # a list without keys is read as typed
         k = tuple(expected_value(c.type, row.get(c.key)) for c in keys)
-        inputs = row.get("_input", ())
-        types = row.get("_type") or {}
-        wants = {c.key: expected_value(types.get(c.key, c.type), row.get(c.key))
-                 for c in block.columns if c.role != "input" and c.key not in inputs}
-        expected[k] = (row, wants)
-    if len(_PLANS) > 512:  # about as many specs as the ledger keeps parsed; memory stays flat
-        _PLANS.clear()
-    _PLANS[id(block)] = (block, keys, expected)
-    return keys, expected
+        expected[k] = _row_plan(block, row, index, keys, default)
+    plan = _BlockPlan(keys, [index[c.key] for c in keys], expected,
+                      _row_plan(block, {}, index, keys, default), index)
+    _remember(_PLANS, id(block), (block, plan), limit=512)  # as many specs as the ledger keeps
+    return plan
+
+
+def _layout(plan: _BlockPlan, book: BookValues, rng: Range, block: BlockSpec, file: str
+            ) -> tuple[list[int], Where]:
+    """Where each column is: by its header above the range, else by position (a table
+    whose columns were moved is still read right). Remembered per header line."""
+    grid = book.grid(rng.sheet)
+    line = grid[rng.r1 - 2] if 0 <= rng.r1 - 2 < len(grid) else []
+    head = tuple(line[rng.c1 - 1:rng.c2])
+    memo = (rng.sheet, rng.c1, head)
+    cols = plan.layouts.get(memo)
+    if cols is None:
+        headers: dict[str, int] = {}
+        for c, h in enumerate(head, start=rng.c1):
+            if isinstance(h, str) and h.strip():
+                headers.setdefault(h.strip(), c)
+        cols = [headers.get(col.header, rng.c1 + j) for j, col in enumerate(block.columns)]
+        _remember(plan.layouts, memo, cols)
+    return cols, Where(rng.sheet, file, plan.index, cols)
+
+
+def _key_of(plan: _BlockPlan, raws: tuple) -> tuple:
+    """A row's key in the spec's terms (a month typed as text or a date reads the same)."""
+    out = []
+    for c, j in zip(plan.keys, plan.key_idx, strict=True):
+        raw = raws[j]
+        if raw.__class__ in _MEMO_TYPES:
+            k = _KEYS.get((c.type, raw))
+            if k is None:
+                k = _remember(_KEYS, (c.type, raw), normalise(c.type, raw))
+        else:
+            k = normalise(c.type, raw)
+        out.append(k)
+    return tuple(out)
+
+
+def _blank(v: Any) -> bool:
+    return v is None or v == "" or (v.__class__ is str and not v.strip())
 
 
 def read_block(book: BookValues, block: BlockSpec, sheet_name: str, file: str,
                out: list[Issue]) -> BlockRead | None:
-    """Read a table through its defined name. The hot loop of ingest: kept lean, with
-    provenance made lazily and addresses only for problems."""
+    """Read a table through its defined name. The hot loop of ingest: everyday cells take
+    one comparison or one fast read; issues and addresses are made only for problems."""
     rng = book.names.get(block.name)
     if rng is None:
         return None
     result = BlockRead(spec=block, sheet=rng.sheet)
-    pos = _column_positions(book, rng, block)
-    keys, expected = _plan(block)
-    seen: set[tuple] = set()
+    plan = _plan(block)
+    cols, where = _layout(plan, book, rng, block, file)
+    c0s = [c - 1 for c in cols]
+    width, n_cols = max(c0s) + 1, len(c0s)
     grid = book.grid(rng.sheet)
-    sheet = rng.sheet
-    cols = [(c, pos[c.key] - 1) for c in block.columns]
-    key_idx = [j for j, (c, _) in enumerate(cols) if c.role == "key"]
-    is_cover = block.kind == "cover"
-    empty: tuple = ()
-    for r in range(rng.r1, rng.r2 + 1):
-        line = grid[r - 1] if r - 1 < len(grid) else empty
-        n = len(line)
-        raws = [line[c0] if c0 < n else None for _, c0 in cols]
-        if all(v is None or v == "" or (v.__class__ is str and not v.strip()) for v in raws):
+    sheet, keyed, expected = rng.sheet, bool(plan.keys), plan.expected
+    seen: set[tuple] = set()
+    rows = result.rows
+    for r in range(rng.r1, min(rng.r2, len(grid)) + 1):
+        line = grid[r - 1]
+        if len(line) >= width:
+            raws = tuple([line[c] for c in c0s])
+        else:
+            raws = tuple([line[c] if c < len(line) else None for c in c0s])
+        empty = raws.count("") + raws.count(None)  # calamine reads an empty cell as ""
+        if empty == n_cols or (empty and all(map(_blank, raws))):
             continue  # an inserted or unused row
-        if keys:
-            k = tuple(normalise(cols[j][0].type, raws[j]) for j in key_idx)
-            hit = expected.get(k)
-            if hit is None:
-                j = next((j for j in key_idx if not is_blank(raws[j])), None)
+        if keyed:
+            k = _key_of(plan, raws)
+            rp = expected.get(k)
+            if rp is None:
+                j = next((j for j in plan.key_idx if not is_blank(raws[j])), None)
                 if j is None:
                     j = next(j for j, v in enumerate(raws) if not is_blank(v))
-                out.append(At(sheet, address(r, cols[j][1] + 1), file).issue(
+                out.append(At(sheet, address(r, cols[j]), file).issue(
                     "unexpected-row", found=raws[j]))
                 continue
             if k in seen:
-                j = key_idx[0]
-                out.append(At(sheet, address(r, cols[j][1] + 1), file).issue(
+                j = plan.key_idx[0]
+                out.append(At(sheet, address(r, cols[j]), file).issue(
                     "duplicate-key", found=raws[j]))
                 continue
             seen.add(k)
-            row, wants = hit
+            rkey = rp.rkey
         else:
-            row, wants = {}, {}
-        types = row.get("_type")
-        cells: dict[str, CellRead] = {}
-        for (col, c0), raw in zip(cols, raws, strict=True):
-            key = col.key
-            typ = types.get(key, col.type) if types else col.type
-            if key in wants:
-                want = wants[key]
-                got = normalise(typ, raw)
-                if want != got and not _same(want, got):
-                    out.append(At(sheet, address(r, c0 + 1), file).issue(
-                        "locked-cell-changed", found=raw,
-                        expected=display(typ, row.get(key))))
-                cells[key] = CellRead(row.get(key), raw, sheet, r, c0 + 1, file)
+            rp, rkey = plan.free, (len(rows) + 1,)
+        for j, typ, want, shown in rp.locked:
+            raw = raws[j]
+            good = _GOOD.get((typ, want))
+            if good is not None and raw.__class__ is good[0] and raw == good[1]:
                 continue
-            at = At(sheet, address(r, c0 + 1), file)
-            label = str(row.get("field") or "") if is_cover else ""
-            value = read_cell(typ, col, raw, at, out, required=cell_required(col, row),
-                              allowed=cell_allowed(block, col, row), label=label)
-            cells[key] = CellRead(value, raw, sheet, r, c0 + 1, file)
-        rkey = tuple(row.get(c.key) for c in keys) if keys else (len(result.rows) + 1,)
-        result.rows.append(RowRead(key=rkey, cells=cells, spec_row=row))
-    for k, (row, _) in expected.items():
+            got = normalise(typ, raw)
+            if want != got and not _same(want, got):
+                out.append(At(sheet, address(r, cols[j]), file).issue(
+                    "locked-cell-changed", found=raw, expected=display(typ, shown)))
+            elif raw.__class__ is not bool:
+                _remember(_GOOD, (typ, want), (raw.__class__, raw))
+        values = rp.template.copy()
+        for j, key, reader in rp.inputs:
+            raw = raws[j]
+            v = reader.fast(raw)
+            if v is SLOW:
+                v = reader.full(raw, At(sheet, address(r, cols[j]), file), out)
+            values[key] = v
+        rows.append(RowRead(rkey, values, raws, rp.spec_row, r, where))
+    for k, rp in expected.items():
         if k not in seen:
-            label = ", ".join(display(c.type, row.get(c.key)) for c in keys)
+            label = ", ".join(display(c.type, rp.spec_row.get(c.key)) for c in plan.keys)
             out.append(At(sheet=rng.sheet, cell="", file=file).issue("missing-row",
                                                                      expected=label))
     return result
@@ -375,8 +465,8 @@ def check_completeness(block: BlockRead, round_id: str) -> Iterator[Issue]:
     """An actual left empty for a month of this round that has passed."""
     for row in block.rows:
         period = row.key[0]
-        cell = row.cells.get("actual")
-        if cell is not None and is_blank(cell.raw) and period <= round_id:
+        if "actual" in row.where.index and is_blank(row.raw("actual")) and \
+                period <= round_id:
             if row.is_input("actual"):
                 yield row.at("actual").issue("actual-missing", expected=period_label(period))
 
@@ -396,7 +486,7 @@ def _version_check(read: BookRead, spec: WorkbookSpec, issues: list[Issue]
     cover = next(read.of_kind("cover"), None)
     row = next((r for r in cover.rows if r.key[0] == "Template version"), None) if cover \
         else None
-    raw = normalise("text", row.cells["value"].raw) if row else None
+    raw = normalise("text", row.raw("value")) if row else None
     if row is None or raw in (None, spec.version):
         yield from issues
         return

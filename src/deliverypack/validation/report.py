@@ -18,6 +18,7 @@ class FileReport:
     round: str = ""
     template_id: str = ""
     sha256: str = ""
+    size: int = 0
     issues: list[Issue] = field(default_factory=list)
     kept: bool = False  # recorded in the ledger
     duplicate: bool = False
