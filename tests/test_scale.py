@@ -104,3 +104,32 @@ def test_interrupted_ingest_leaves_whole_files_only(ws, filled, monkeypatch):
                             sid)[0][0]
         sub = dict(ws.ledger.query("SELECT * FROM submissions WHERE id=?", sid)[0])
         assert n > 0, sub
+
+
+def test_interrupted_mid_file_keeps_the_files_done_and_none_of_that_one(ws, filled,
+                                                                         monkeypatch):
+    """Ctrl-C while a file's values are being written, inside a batch: the files before it
+    are committed (seen from another connection), the interrupted one is not there at all."""
+    import sqlite3
+
+    from deliverypack.ledger.store import Ledger
+    files = [filled(d) for d in ("HO", "DH", "BIS")]
+    real, calls = Ledger._store_content, []
+
+    def store_then_interrupt(self, db, sid, sub, content):
+        calls.append(sub["department"])
+        real(self, db, sid, sub, content)  # the values are written ...
+        if len(calls) == 3:
+            raise KeyboardInterrupt  # ... and the file is cut off before its end
+    monkeypatch.setattr(Ledger, "_store_content", store_then_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        ingest_files(ws, files, jobs=1)
+    other = sqlite3.connect(ws.ledger_path)
+    assert [r[0] for r in other.execute("SELECT department FROM submissions ORDER BY id")] \
+        == ["HO", "DH"]
+    orphans = other.execute("SELECT count(*) FROM measure_values WHERE submission_id NOT IN "
+                            "(SELECT id FROM submissions)").fetchone()[0]
+    assert orphans == 0
+    per_file = other.execute("SELECT count(*) FROM measure_values GROUP BY submission_id"
+                             ).fetchall()
+    assert len(per_file) == 2 and all(n > 0 for (n,) in per_file)
