@@ -23,7 +23,6 @@ from typing import Any
 from ..templates.layout import WorkbookSpec
 from .schema import MIGRATIONS, SCHEMA_VERSION
 
-
 BATCH_SECONDS = 0.5  # the most work a crash (not Ctrl-C) can undo in a long ingest
 
 

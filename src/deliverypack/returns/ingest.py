@@ -12,9 +12,11 @@ import multiprocessing
 import os
 import re
 import sys
+from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 from typing import Any
 from zipfile import ZipFile
@@ -196,8 +198,9 @@ def _worker_init(root: str) -> None:
     _WORKER["ws"] = Workspace.open(root)
 
 
-def _worker_examine(job: tuple[Path, str | None, str | None]) -> Examined:
-    return examine(_WORKER["ws"], *job)
+def _worker_examine(paths: list[Path], template: str | None, round_id: str | None
+                    ) -> list[Examined]:
+    return [examine(_WORKER["ws"], p, template, round_id) for p in paths]
 
 
 def ingest_files(ws: Workspace, paths: Iterable[Path], *, received: dt.datetime | None = None,
@@ -229,8 +232,11 @@ def ingest_files(ws: Workspace, paths: Iterable[Path], *, received: dt.datetime 
 
 def _examine_in_pool(ws: Workspace, paths: list[Path], jobs: int, template: str | None,
                      round_id: str | None, then: Callable[[Examined], None]) -> None:
-    """Examine files on `jobs` worker processes; `then` each result here, in file order."""
-    window = 64 * jobs
+    """Examine files on `jobs` worker processes; `then` each result here, in file order.
+
+    A bounded number of small chunks is in flight at any time, topped up as each is
+    taken, so memory stays flat and no worker waits for the others at a window's end."""
+    chunks = iter([paths[i:i + CHUNK] for i in range(0, len(paths), CHUNK)])
     # workers start from a clean server process, never forked from this one (which may be
     # running a progress display's thread and holds the ledger's connection)
     ctx = multiprocessing.get_context("forkserver" if sys.platform.startswith("linux")
@@ -238,13 +244,19 @@ def _examine_in_pool(ws: Workspace, paths: list[Path], jobs: int, template: str 
     with ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_worker_init,
                              initargs=(str(ws.root),)) as pool:
         try:
-            for i in range(0, len(paths), window):
-                jobs_ = [(p, template, round_id) for p in paths[i:i + window]]
-                for ex in pool.map(_worker_examine, jobs_, chunksize=8):
+            pending = deque(pool.submit(_worker_examine, c, template, round_id)
+                            for c in islice(chunks, 4 * jobs))
+            while pending:
+                for ex in pending.popleft().result():
                     then(ex)
+                for c in islice(chunks, 1):
+                    pending.append(pool.submit(_worker_examine, c, template, round_id))
         except KeyboardInterrupt:
             pool.shutdown(wait=False, cancel_futures=True)
             raise
+
+
+CHUNK = 16  # files a worker examines per task: few enough to keep results in file order
 
 
 # ----------------------------------------------------------------------------- content
