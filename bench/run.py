@@ -202,24 +202,32 @@ def run_size(n: int) -> dict:
     print(f"N = {n:,}", flush=True)
     base = generate(n)
     row: dict = {"n": n}
+    # this machine's timings vary by a third from run to run: the best of three runs
+    # (of the floor and of ingest alike) where a run is short enough to repeat
+    reps = 3 if n <= 1000 else 1
     for kind in ("dept", "org"):
         files = base / kind
         for jobs in (1, JOBS):
-            _, _, out = measure([sys.executable, str(FLOOR_PY), str(files), str(jobs)])
-            row[f"{kind}_floor_j{jobs}_s"] = float(out)
+            row[f"{kind}_floor_j{jobs}_s"] = min(
+                float(measure([sys.executable, str(FLOOR_PY), str(files), str(jobs)])[2])
+                for _ in range(reps))
         row[f"{kind}_floor_s"] = row[f"{kind}_floor_j1_s"]
         for jobs in (1, JOBS):
-            work = base / f"run-{kind}-{jobs}"
-            if work.exists():
-                shutil.rmtree(work)
-            shutil.copytree(base / "ws", work)
-            _, peak, out = measure([sys.executable, "-c", INGEST, str(work), str(files),
-                                    str(jobs)])
-            ok, total, secs = int(out.split()[0]), int(out.split()[1]), float(out.split()[2])
-            assert ok == total == n, f"{ok} of {total} accepted"
-            row[f"{kind}_ingest_j{jobs}_s"] = secs
-            row[f"{kind}_ingest_j{jobs}_rate"] = n / secs
-            row[f"{kind}_ingest_j{jobs}_peak_mb"] = peak / 1e6
+            best, top = float("inf"), 0
+            for _ in range(reps):
+                work = base / f"run-{kind}-{jobs}"
+                if work.exists():
+                    shutil.rmtree(work)
+                shutil.copytree(base / "ws", work)
+                _, peak, out = measure([sys.executable, "-c", INGEST, str(work), str(files),
+                                        str(jobs)])
+                ok, total, secs = (int(out.split()[0]), int(out.split()[1]),
+                                   float(out.split()[2]))
+                assert ok == total == n, f"{ok} of {total} accepted"
+                best, top = min(best, secs), max(top, peak)
+            row[f"{kind}_ingest_j{jobs}_s"] = best
+            row[f"{kind}_ingest_j{jobs}_rate"] = n / best
+            row[f"{kind}_ingest_j{jobs}_peak_mb"] = top / 1e6
         for jobs in (1, JOBS):  # like for like: each against the floor on as many processes
             row[f"{kind}_ratio_j{jobs}"] = (row[f"{kind}_ingest_j{jobs}_s"]
                                             / row[f"{kind}_floor_j{jobs}_s"])
