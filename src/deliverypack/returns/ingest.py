@@ -102,7 +102,8 @@ def _validate_foreign(ws: Workspace, book: BookValues, zf: ZipFile, report: File
 
 @dataclass
 class Examined:
-    """Everything learnt from a file without writing anything: made in a worker process."""
+    """Everything learnt from a file, its bytes archived but nothing recorded yet: made in
+    a worker process, recorded by the one process that writes the ledger."""
 
     report: FileReport
     content: Content | None
