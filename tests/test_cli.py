@@ -88,3 +88,26 @@ def test_every_command_is_documented_in_the_readme():
     assert len(names) >= 15
     missing = [n for n in names if f"deliverypack {n}" not in readme]
     assert not missing, f"commands not in the README: {missing}"
+
+
+def test_ingest_uses_workers_only_for_batches_big_enough(ws, filled, monkeypatch):
+    """A handful of returns is ingested on one process (starting workers would cost more);
+    a big batch on every core; --jobs always wins."""
+    import os
+
+    import deliverypack.cli as cli
+    import deliverypack.returns.ingest as ingest
+    used = []
+    real = ingest.ingest_files
+
+    def spy(ws_, files, **kw):
+        used.append(kw["jobs"])
+        return real(ws_, files, **{**kw, "jobs": 1})
+    monkeypatch.setattr(ingest, "ingest_files", spy)
+    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+    good = str(filled("HO"))
+    runner.invoke(app, ["ingest", good, "-w", str(ws.root), "--json"])
+    runner.invoke(app, ["ingest", good, "-w", str(ws.root), "--json", "--jobs", "3"])
+    monkeypatch.setattr(cli, "SMALL_BATCH", 1)
+    runner.invoke(app, ["ingest", good, "-w", str(ws.root), "--json"])
+    assert used == [1, 3, 4]
