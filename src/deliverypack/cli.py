@@ -199,7 +199,7 @@ def ingest(paths: list[Path], workspace: WorkspaceOpt = Path("."),
         _fail(exc)
     files = _expand(paths)
     reports = []
-    jobs = jobs or (os.cpu_count() or 1 if len(files) >= SMALL_BATCH else 1)
+    jobs = jobs or ((os.cpu_count() or 1) if len(files) >= SMALL_BATCH else 1)
     try:
         with Progress("[progress.description]{task.description}", BarColumn(),
                       MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),

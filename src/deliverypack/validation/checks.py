@@ -339,10 +339,6 @@ def _key_of(plan: _BlockPlan, raws: tuple) -> tuple:
     return tuple(out)
 
 
-def _blank(v: Any) -> bool:
-    return v is None or v == "" or (v.__class__ is str and not v.strip())
-
-
 def read_block(book: BookValues, block: BlockSpec, sheet_name: str, file: str,
                out: list[Issue]) -> BlockRead | None:
     """Read a table through its defined name. The hot loop of ingest: everyday cells take
@@ -366,7 +362,7 @@ def read_block(book: BookValues, block: BlockSpec, sheet_name: str, file: str,
         else:
             raws = tuple([line[c] if c < len(line) else None for c in c0s])
         empty = raws.count("") + raws.count(None)  # calamine reads an empty cell as ""
-        if empty == n_cols or (empty and all(map(_blank, raws))):
+        if empty == n_cols or (empty and all(map(is_blank, raws))):
             continue  # an inserted or unused row
         if keyed:
             k = _key_of(plan, raws)
