@@ -1,12 +1,18 @@
 # deliverypack: the two quick-start commands are `make demo` and `make test`.
-PYTHON ?= python3
+# Everything runs in a project virtualenv (.venv), created on first use: a Debian or Ubuntu
+# system Python refuses global installs, and a fresh clone has nothing installed.
+BOOTSTRAP ?= python3
+VENV ?= .venv
+PYTHON ?= $(VENV)/bin/python
 PIP = $(PYTHON) -m pip
-STAMP = build/.installed
+STAMP = $(VENV)/.deliverypack-installed
 
-.PHONY: setup demo test test-fast test-excel bench lint samples pictures clean docs
+.PHONY: setup demo test test-fast test-excel bench lint samples pictures clean docs wheel-smoke
 
-$(STAMP): pyproject.toml
-	@mkdir -p build
+$(VENV)/bin/python:
+	$(BOOTSTRAP) -m venv $(VENV)
+
+$(STAMP): pyproject.toml setup.py | $(VENV)/bin/python
 	$(PIP) install --quiet --disable-pip-version-check -e ".[dev,excel]"
 	@touch $(STAMP)
 
@@ -26,6 +32,11 @@ bench: setup
 
 lint: setup
 	$(PYTHON) -m ruff check src tests bench
+	$(PYTHON) -m mypy
+
+# Build the wheel, install it in a fresh virtualenv outside the checkout, run the demo there.
+wheel-smoke: setup
+	BOOTSTRAP=$(BOOTSTRAP) .ci/wheel-smoke $(PYTHON)
 
 # Regenerate sample_returns/ with the seeded filler (deterministic).
 samples: setup

@@ -15,10 +15,12 @@ from pptx.dml.color import RGBColor
 from pptx.enum.shapes import MSO_SHAPE
 from pptx.util import Emu
 
+from ..resources import shipped
+
 NAVY = RGBColor(0x1F, 0x38, 0x64)
 WIDTH, HEIGHT = Emu(12192000), Emu(6858000)  # 13.333 x 7.5 in
 LAYOUTS = ("Title Slide", "Title and Content", "Two Content", "Title Only")
-TEMPLATE = Path(__file__).resolve().parents[3] / "slide_templates" / "stocktake.pptx"
+TEMPLATE = shipped("slide_templates") / "stocktake.pptx"
 
 
 IN = 914400
@@ -53,6 +55,8 @@ def build(target: Path = TEMPLATE) -> Path:
     for ph in master.placeholders:
         idx = {"TITLE (1)": 0, "BODY (2)": 1, "DATE (16)": 10, "FOOTER (15)": 11,
                "SLIDE_NUMBER (13)": 12}.get(str(ph.placeholder_format.type))
+        if idx is None:
+            continue
         box = master_geo.get(idx) if idx in (0, 1) else FOOT.get(idx)
         if box:
             ph.left, ph.top, ph.width, ph.height = (Emu(int(v * IN)) for v in box)
@@ -88,7 +92,7 @@ def build(target: Path = TEMPLATE) -> Path:
     prs.core_properties.title = "Stocktake template"
     prs.core_properties.author = "deliverypack"
     target.parent.mkdir(parents=True, exist_ok=True)
-    prs.save(target)
+    prs.save(str(target))
     return target
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from docx import Document
+from docx.document import Document as DocxDocument
 from docx.enum.section import WD_ORIENT
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
@@ -17,11 +18,13 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 
-FOLDER = Path(__file__).resolve().parents[3] / "document_templates"
+from ..resources import shipped
+
+FOLDER = shipped("document_templates")
 NAVY = RGBColor(0x1F, 0x38, 0x64)
 
 
-def _base(landscape: bool = False) -> Document:
+def _base(landscape: bool = False) -> DocxDocument:
     doc = Document()
     sec = doc.sections[0]
     if landscape:
@@ -112,7 +115,7 @@ def shade(cell, hex_colour: str) -> None:
     tc_pr.append(shd)
 
 
-def minutes() -> Document:
+def minutes() -> DocxDocument:
     doc = _base()
     doc.add_paragraph("{{ taskforce }} Implementation Task Force", style="Title")
     doc.add_paragraph("Minutes of the meeting held on {{ date }}")
@@ -154,7 +157,7 @@ def _actions_table(doc, items: str):
                         "{{ a.status }}"], [2.4, 7.6, 3.2, 2.4, 2.4])
 
 
-def pack() -> Document:
+def pack() -> DocxDocument:
     doc = _base()
     doc.add_paragraph("{{ taskforce }} Implementation Task Force", style="Title")
     doc.add_paragraph("Agenda pack for the meeting on {{ date }}")
@@ -192,7 +195,7 @@ def pack() -> Document:
     return doc
 
 
-def report() -> Document:
+def report() -> DocxDocument:
     doc = _base(landscape=True)
     doc.add_paragraph("{{ department }}: six-monthly delivery report", style="Title")
     doc.add_paragraph("{{ round_label }}. {{ unit }}.")
@@ -222,7 +225,7 @@ def build_all(folder: Path = FOLDER) -> list[Path]:
         doc.core_properties.author = "deliverypack"
         doc.core_properties.title = name.replace("_", " ")
         path = folder / f"{name}.docx"
-        doc.save(path)
+        doc.save(str(path))
         out.append(path)
     return out
 

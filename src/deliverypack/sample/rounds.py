@@ -8,13 +8,14 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+from ..resources import shipped
 from ..returns.ingest import ingest_file
 from ..templates.issue import issue_assessment, issue_returns
+from ..templates.layout import WorkbookSpec
 from ..validation.report import FileReport
 from ..workspace import Workspace
 
-REPO = Path(__file__).resolve().parents[3]
-SAMPLE_RETURNS = REPO / "sample_returns"
+SAMPLE_RETURNS = shipped("sample_returns")
 
 # Who sent what late, who sent a broken return first, who did not return at all.
 LATE_DAYS = {("DfES", "2003-07"): 5, ("DWP", "2003-12"): 3}
@@ -34,7 +35,7 @@ def hold_meeting(ws: Workspace) -> dict[str, Path]:
     from .filler import fill_workbook
 
     record = issue_meeting_record(ws, "EOL", MEETINGS[0])
-    spec = ws.ledger.template(_tid(record))
+    spec = _spec(ws, record)
     filled = fill_workbook(record, spec, ws.register,
                            record.with_name(record.name.replace("-record", "-record-filled")))
     minutes, _ = write_minutes(ws, filled)
@@ -94,7 +95,7 @@ def make_samples(out: Path, workdir: Path) -> None:
             dept = t.name.split("-")[0]
             if (dept, round_id) in NOT_RETURNED:
                 continue
-            spec = ws.ledger.template(_tid(t))
+            spec = _spec(ws, t)
             if (dept, round_id) in BROKEN_FIRST:
                 bad = folder / f"{dept}-{round_id}-attempt1.xlsx"
                 traj = next(b for _, b in spec.blocks() if b.kind == "traj")
@@ -111,7 +112,7 @@ def make_samples(out: Path, workdir: Path) -> None:
 
     def assessments(ws: Workspace, round_id: str, templates: list[Path]) -> list[Path]:
         t = templates[0]
-        spec = ws.ledger.template(_tid(t))
+        spec = _spec(ws, t)
         selfr = {k: r["value"] for k, r in ws.ledger.ratings(round_id, "self").items()}
         target = out / round_id / t.name
         fill_workbook(t, spec, reg, target, unit_ratings=unit_ratings_for(reg, round_id, selfr))
@@ -123,6 +124,14 @@ def make_samples(out: Path, workdir: Path) -> None:
         for rep in run_round(ws, r, returns, assessments):
             print(f"{rep.status:9} {rep.file} ({len(rep.errors)} errors, "
                   f"{len(rep.warnings)} warnings)")
+
+
+def _spec(ws: Workspace, path: Path) -> WorkbookSpec:
+    """The spec a template we just issued was recorded with."""
+    spec = ws.ledger.template(_tid(path))
+    if spec is None:
+        raise LookupError(f"{path.name} was not issued in this workspace")
+    return spec
 
 
 def _tid(path: Path) -> str:
@@ -137,6 +146,6 @@ if __name__ == "__main__":
     import tempfile
 
     target = Path(sys.argv[1]) if len(sys.argv) > 1 else SAMPLE_RETURNS
-    if target.exists():
-        shutil.rmtree(target)
+    for old in (d for d in target.glob("*") if d.is_dir()):  # keeps __init__.py
+        shutil.rmtree(old)
     make_samples(target, Path(tempfile.mkdtemp()) / "ws")
