@@ -121,9 +121,10 @@ def meeting_spec(reg: Register, led: Ledger, tf_id: str, date: dt.date) -> Workb
                  ColumnSpec(key="organisation", header="Organisation", width=24)],
         rows=[{"name": m.name, "organisation": m.organisation} for m in members
               if m.kind != "secretariat"], free_rows=4)
-    extra = [{"field": "Task force", "value": tf_id}, {"field": "Meeting", "value": meeting_id},
-             {"field": "Meeting date", "value": date, "_type": {"value": "date"}},
-             {"field": "Chair", "value": tf.chair}]
+    extra: list[dict[str, Any]] = [
+        {"field": "Task force", "value": tf_id}, {"field": "Meeting", "value": meeting_id},
+        {"field": "Meeting date", "value": date, "_type": {"value": "date"}},
+        {"field": "Chair", "value": tf.chair}]
     return fingerprint(WorkbookSpec(
         template_id="", kind="meeting", department=tf_id, round="",
         title=f"{tf.name} meeting record {date:%d %B %Y}",

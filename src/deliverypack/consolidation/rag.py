@@ -85,7 +85,7 @@ def forecast(measure: Measure, actuals: dict[str, float],
     lo, hi = (0.0, 100.0) if measure.unit == "percent" else (None, None)
     while p <= end:
         v = intercept + slope * months_between(x0, p)
-        if lo is not None:  # a percentage cannot be projected past 0% or 100%
+        if lo is not None and hi is not None:  # a percentage stays within 0% and 100%
             v = min(max(v, lo), hi)
         values[p] = round(v, 6)
         p = add_months(p, step)

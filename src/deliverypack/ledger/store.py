@@ -161,7 +161,8 @@ class Ledger:
                 "VALUES (:kind,:template_id,:department,:round,:file_name,:sha256,:size,"
                 ":archive_path,:received_at,:status,:late,:contact,:signed_off_by,"
                 ":signed_off_on,:n_errors,:n_warnings)", sub)
-            sid = int(cur.lastrowid)
+            sid = cur.lastrowid
+            assert sid is not None  # an INSERT always sets it
             db.executemany(
                 "INSERT INTO issues VALUES (?,?,?,?,?,?,?,?)",
                 [(sid, i["code"], i["severity"], i["sheet"], i["cell"], i["found"],

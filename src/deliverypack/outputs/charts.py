@@ -10,6 +10,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.dates as mdates  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 
 from ..consolidation.rag import format_value  # noqa: E402
@@ -25,16 +26,18 @@ def trajectory_png(series: MeasureSeries, target: Path) -> Path:
     def line(values: dict, **style):
         pts = [(period_date(p), values[p]) for p in periods if values.get(p) is not None]
         if pts:
-            ax.plot([x for x, _ in pts], [y for _, y in pts], **style)
-    fc = dict(series.projection.values)
+            ax.plot(np.array([x for x, _ in pts], dtype="datetime64[D]"),
+                    [y for _, y in pts], **style)
+    fc: dict[str, float | None] = dict(series.projection.values)
     if series.latest_period:
         fc[series.latest_period] = series.latest_actual
     line(series.planned, color="#7F7F7F", linestyle="--", linewidth=1.8,
          label="Planned trajectory")
     line(series.actual, color="#1F3864", linewidth=2.6, label="Actual")
     line(fc, color="#2E75B6", linestyle=":", linewidth=2.2, label="Forecast")
-    ax.plot([period_date(m.target_period)], [m.target], marker="D", color="#C00000",
-            markersize=7, linestyle="none", label=f"Target {format_value(m, m.target)}")
+    ax.plot(np.array([period_date(m.target_period)], dtype="datetime64[D]"), [m.target],
+            marker="D", color="#C00000", markersize=7, linestyle="none",
+            label=f"Target {format_value(m, m.target)}")
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %y"))
     ax.yaxis.set_major_formatter(FuncFormatter(
         lambda v, _: f"{v:.0f}%" if m.unit == "percent" else f"{v:,.0f}"))

@@ -297,7 +297,10 @@ def _table(prs, slide, spec: Slide) -> None:
 
 
 def _trajectory(prs, slide, spec: Slide) -> None:
-    series, m = spec.series, spec.series.measure
+    series = spec.series
+    if series is None:
+        raise ValueError(f"trajectory slide {spec.title!r} was planned without a series")
+    m = series.measure
     left_ph, right_ph = slide.placeholders[1], slide.placeholders[2]
     # the headline sentence sits under the title, across the slide
     box = slide.shapes.add_textbox(Emu(int(0.6 * 914400)), Emu(int(1.2 * 914400)),
@@ -312,7 +315,7 @@ def _trajectory(prs, slide, spec: Slide) -> None:
         left_ph.height - Emu(int(0.35 * 914400))
     left_ph._element.getparent().remove(left_ph._element)  # the chart takes its place
     periods = series.periods
-    fc = dict(series.projection.values)
+    fc: dict[str, float | None] = dict(series.projection.values)
     if series.latest_period:
         fc[series.latest_period] = series.latest_actual
     data = CategoryChartData(number_format='0.0"%"' if m.unit == "percent" else "#,##0")

@@ -277,7 +277,7 @@ def _trajectory_block(wb, ws, st, series: MeasureSeries, r: int) -> int:
                            "Source"]):
         ws.write_string(top, j, h, st.head)
     periods = series.periods
-    fc = dict(series.projection.values)
+    fc: dict[str, float | None] = dict(series.projection.values)
     if series.latest_period:  # join the forecast line to the last actual
         fc[series.latest_period] = series.latest_actual
     from ..consolidation.rag import data_rag
@@ -298,7 +298,7 @@ def _trajectory_block(wb, ws, st, series: MeasureSeries, r: int) -> int:
     name = "Trajectories"
     cats = [name, top + 1, 0, last, 0]
     target_index = periods.index(m.target_period) if m.target_period in periods else None
-    planned_points = None
+    planned_points: list[dict[str, dict[str, str]] | None] | None = None
     if target_index is not None:
         planned_points = [None] * len(periods)
         planned_points[target_index] = {"fill": {"color": "#C00000"},

@@ -173,6 +173,7 @@ def keep(ws: Workspace, ex: Examined, *, received: dt.datetime | None = None) ->
     }
 
     def after(submission_id: int) -> None:
+        assert ex.read is not None  # `after` is passed only when there is a read
         for hook in AFTER_INGEST.get(report.kind, []):
             hook(ws, ex.read, submission_id)
     rec: Recorded = led.record_submission(

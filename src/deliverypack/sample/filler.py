@@ -117,6 +117,8 @@ def fill_workbook(template: Path, spec: WorkbookSpec, reg: Register, target: Pat
         if dn is None:
             continue
         rng_ = parse_ref(dn.attr_text)
+        if rng_ is None:  # our own templates name one plain range per block
+            raise ValueError(f"{template.name}: {block.name} is not a plain range")
         ws = wb[rng_.sheet]
         rows = block.rows + [{} for _ in range(block.free_rows)]
         values = _per_row(_block_values(block, reg, round_id, rng, spec, unit_ratings))

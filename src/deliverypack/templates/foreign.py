@@ -79,7 +79,7 @@ def add_template(ws: Workspace, name: str, blank: Path, datamap: Path) -> Foreig
     issues += check_against_blank(entries, book.sheet_names, datamap.name)
     if issues:
         raise DatamapRejected(issues)
-    labels = []
+    labels: list[tuple[str, int, int, str]] = []
     for e in entries:
         if len(labels) >= LABELS:
             break

@@ -127,7 +127,7 @@ def cover_block(kind: str, tid: str, who: str, who_name: str, round_id: str,
                 extra: list[dict[str, Any]] | None = None,
                 who_label: str = "Department") -> BlockSpec:
     """The cover: template id and version locked, contact and sign-off to fill."""
-    rows = [
+    rows: list[dict[str, Any]] = [
         {"field": "Template id", "value": tid},
         {"field": "Template version", "value": TEMPLATE_VERSION},
         {"field": "Kind", "value": kind},

@@ -279,7 +279,7 @@ def text_reader(*, required: bool = False, what: str = "some text",
                 max_len: int = 4000) -> Reader:
     def fast(raw: object) -> object:
         if raw.__class__ is str:
-            if len(raw) <= max_len and raw.strip() and not raw.startswith(  # type: ignore
+            if len(raw) <= max_len and raw.strip() and not raw.startswith(
                     FORMULA_STARTS):
                 return raw
             return None if raw == "" and not required else SLOW
