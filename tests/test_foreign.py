@@ -8,7 +8,7 @@ import zipfile
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from conftest import FIXTURES
+from conftest import FIXTURES, needs_shared
 from deliverypack.returns.ingest import ingest_file, validate_file
 from deliverypack.templates.datamap import read_datamap
 from deliverypack.templates.foreign import (
@@ -19,7 +19,7 @@ from deliverypack.templates.foreign import (
 )
 
 DFT = FIXTURES / "dft-bicc-return"
-pytestmark = pytest.mark.skipif(not DFT.exists(), reason="../shared/fixtures not present")
+pytestmark = needs_shared(DFT)
 
 
 @pytest.fixture

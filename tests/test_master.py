@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from conftest import REALDATA
+from conftest import REALDATA, needs_shared
 from deliverypack.consolidation.league import league
 from deliverypack.consolidation.rag import data_rag, forecast
 from deliverypack.domain import Measure
@@ -124,7 +124,7 @@ def test_forecast_on_a_constructed_series():
 AE = REALDATA / "nhs_ae_counts_by_trust_monthly.csv"
 
 
-@pytest.mark.skipif(not AE.exists(), reason="../shared/data/realdata not present")
+@needs_shared(AE)
 def test_league_table_and_funnel_limits_on_real_ae_data():
     att, br = {}, {}
     with AE.open() as fh:

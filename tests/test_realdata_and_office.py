@@ -11,14 +11,14 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from conftest import REALDATA, block, needs_soffice, soffice_convert, spec_of
+from conftest import REALDATA, block, needs_shared, needs_soffice, soffice_convert, spec_of
 from deliverypack.returns.ingest import ingest_file
 from deliverypack.sample.filler import fill_workbook
 
 AE_COUNTS = REALDATA / "nhs_ae_counts_by_trust_monthly.csv"
 
 
-@pytest.mark.skipif(not AE_COUNTS.exists(), reason="../shared/data/realdata not present")
+@needs_shared(AE_COUNTS)
 def test_real_ae_attendances_by_trust_are_ingested_intact(ws, tmp_path):
     """NHS England A&E counts (Jul-Dec 2016) typed into the sample's Jul-Dec 2002 months."""
     series: dict[tuple[str, str, str], int] = {}

@@ -4,6 +4,7 @@ actions closing the loop between meetings and returns."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 from docx import Document
@@ -110,8 +111,6 @@ def test_invalid_meeting_record_is_refused_and_stores_nothing(demo_copy, tmp_pat
     assert "01 Jan 2004" in due.message and due.cell
     assert len(meetings_of(ws2.ledger, "EOL")) == before
     assert not [a for a in ws2.ledger.actions() if a["id"].startswith("EOL-03")]
-    from test_validation_codes import TRIGGERED
-    TRIGGERED["due-before-meeting"] = due.text()
 
 
 def test_text_from_returns_is_escaped_not_lost(demo_copy, tmp_path):
@@ -123,9 +122,31 @@ def test_text_from_returns_is_escaped_not_lost(demo_copy, tmp_path):
     assert "R&D <draft> =1+1" in _text(Document(out))
 
 
-def test_every_shipped_word_template_declares_only_what_we_give(demo):
-    for name in ("minutes", "agenda_pack", "delivery_report"):
-        assert template(name).get_undeclared_template_variables()  # parses, has tags
+def test_every_shipped_word_template_declares_only_what_we_give(demo_copy, tmp_path,
+                                                                monkeypatch):
+    """Each shipped template asks only for values its writer gives, and uses all of them."""
+    from deliverypack.outputs import agenda_pack, delivery_report, documents
+    from deliverypack.outputs.minutes import minutes_context
+
+    ws = demo_copy
+    asked: dict[str, tuple[set[str], set[str]]] = {}
+
+    def spy(tpl, context, target):
+        asked[Path(tpl.template_file).stem] = (tpl.get_undeclared_template_variables(),
+                                               set(context))
+        return documents.render(tpl, context, target)
+    for module in (agenda_pack, delivery_report):
+        monkeypatch.setattr(module, "render", spy)
+    agenda_pack.write_pack(ws, "EOL", dt.date(2004, 3, 8), target=tmp_path / "p.docx")
+    write_report(ws, "2003-12", "HO", target=tmp_path / "r.docx")
+    meeting = meetings_of(ws.ledger, "EOL")[0]
+    asked["minutes"] = (template("minutes").get_undeclared_template_variables(),
+                        set(minutes_context(ws, meeting)))
+    assert set(asked) == {"minutes", "agenda_pack", "delivery_report"}
+    for name, (declared, given) in asked.items():
+        assert declared, f"{name}: no tags at all"
+        assert declared <= given, f"{name} asks for what no writer gives: {declared - given}"
+        assert given <= declared, f"{name} is given values it never shows: {given - declared}"
 
 
 def test_minutes_refuse_a_workbook_that_is_not_a_meeting_record(demo_copy):
