@@ -10,7 +10,7 @@ import datetime as dt
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -22,10 +22,33 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 from rich.table import Table
+from typer.core import TyperGroup
 
 from .errors import DeliverypackError, UsageError
 
+# `--template` took a foreign template's name, a .pptx or a .docx depending on the command;
+# each command now names what it takes, and the old spelling is refused with the new name.
+RENAMED_TEMPLATE = {"templates": "--foreign", "validate": "--foreign", "ingest": "--foreign",
+                    "export-master": "--foreign", "deck": "--slide-template",
+                    "minutes": "--word-template"}
+
+
+class _Commands(TyperGroup):
+    """The top-level group: refuses options that were renamed, naming their new spelling."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:  # ctx: click's Context
+        if any(a == "--template" or a.startswith("--template=") for a in args):
+            command = next((a for a in args if not a.startswith("-")), "")
+            new = RENAMED_TEMPLATE.get(command,
+                                       "--foreign, --slide-template or --word-template")
+            err.print(f"Error: --template is no more: use {new} (it says what it takes)",
+                      highlight=False)
+            raise typer.Exit(2)
+        return super().parse_args(ctx, args)
+
+
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
+                  cls=_Commands,
                   help="deliverypack: returns, ledger and papers for a delivery unit.")
 console = Console()
 err = Console(stderr=True)
@@ -35,8 +58,19 @@ WorkspaceOpt = Annotated[Path, typer.Option("-w", "--workspace", help="Workspace
 RoundOpt = Annotated[str | None, typer.Option("--round", "-r", help="Round id, YYYY-MM.")]
 
 
+def _version(show: bool) -> None:
+    if show:
+        from importlib.metadata import version
+
+        console.print(f"deliverypack {version('deliverypack')}", highlight=False)
+        raise typer.Exit()
+
+
 @app.callback()
-def _main(debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False):
+def _main(debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+          _show_version: Annotated[bool, typer.Option(
+              "--version", is_eager=True, callback=_version,
+              help="Print the version and exit.")] = False):
     STATE["debug"] = debug
 
 
@@ -155,7 +189,7 @@ def _print_reports(reports, as_json: bool) -> None:
 
 
 ForeignOpt = Annotated[str | None, typer.Option(
-    "--template", help="A registered foreign template (deliverypack template add).")]
+    "--foreign", help="A registered foreign template (deliverypack template add).")]
 
 
 @app.command()
@@ -276,8 +310,8 @@ def deck(round: RoundOpt = None, workspace: WorkspaceOpt = Path("."),
          priority: Annotated[list[str] | None, typer.Option(
              "--priority", "-p", help="Only these priorities (repeat).")] = None,
          template: Annotated[Path | None, typer.Option(
-             help="A branded .pptx with layouts named Title Slide, Title and Content, "
-                  "Two Content, Title Only.")] = None,
+             "--slide-template", help="A branded .pptx with layouts named Title Slide, "
+             "Title and Content, Two Content, Title Only.")] = None,
          output: Annotated[Path | None, typer.Option("-o", "--output")] = None):
     """Write the stocktake deck (outputs/stocktake-ROUND.pptx) from the ledger."""
     from .outputs.deck import build_deck
@@ -312,7 +346,8 @@ def template_add(name: str, blank: Annotated[Path, typer.Option(help="The blank 
 
 
 @app.command("export-master")
-def export_master_cmd(template: Annotated[str, typer.Option(help="The foreign template.")],
+def export_master_cmd(template: Annotated[str, typer.Option(
+                          "--foreign", help="The foreign template.")],
                       workspace: WorkspaceOpt = Path("."),
                       output: Annotated[Path | None, typer.Option("-o", "--output")] = None):
     """Write a datamaps-style wide master: keys as rows, one column per return."""
@@ -353,8 +388,8 @@ def meeting_record(taskforce: str, workspace: WorkspaceOpt = Path("."), date: Da
 @app.command()
 def minutes(record: Path, workspace: WorkspaceOpt = Path("."),
             output: Annotated[Path | None, typer.Option("-o", "--output")] = None,
-            template: Annotated[Path | None, typer.Option(help="Your own Word template.")]
-            = None):
+            template: Annotated[Path | None, typer.Option(
+                "--word-template", help="Your own Word template.")] = None):
     """Check a filled meeting record, store the meeting and its actions, write the minutes."""
     from .outputs.minutes import RecordRejected, write_minutes
 
