@@ -195,7 +195,7 @@ def test_register_mistakes_are_reported_by_sheet_and_cell(tmp_path):
     found = {(i.code, i.sheet, i.cell) for i in issues}
     assert ("not-allowed", "Measures", "D2") in found
     assert ("not-a-number", "Trajectories", "C3") in found
-    assert ("unknown-reference", "Priorities", "row 2") in found
+    assert ("unknown-reference", "Priorities", "B2") in found
 
 
 def test_empty_register_has_every_sheet_and_instructions(tmp_path):

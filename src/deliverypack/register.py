@@ -7,7 +7,7 @@ the unit may reorder them; every problem is reported by sheet and cell.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -200,20 +200,37 @@ def read_register(path: Path, programme: str = "") -> tuple[Register, list[dict]
     book = BookValues.from_path(Path(path))
     issues: list[Issue] = []
     data: dict[str, list[Any]] = {}
+    where: dict[str, Where] = {}
     file = Path(path).name
     for sh in SHEETS:
+        where[sh.name] = Where([], {})
         if sh.name not in book.sheet_names:
             issues.append(At(sh.name, "", file).issue("missing-sheet", expected=repr(sh.name)))
             data[sh.attr] = []
             continue
-        data[sh.attr] = list(_read_sheet(book, sh, file, issues))
+        data[sh.attr] = list(_read_sheet(book, sh, file, issues, where[sh.name]))
     actions = data.pop("actions")
     reg = Register(programme=programme or "Delivery programme", **data)
-    issues.extend(_check_references(reg, actions, file))
+    issues.extend(_check_references(reg, actions, file, where))
     return reg, actions, issues
 
 
-def _read_sheet(book: BookValues, sh: Sheet, file: str, issues: list[Issue]) -> Iterator[Any]:
+@dataclass(frozen=True)
+class Where:
+    """Where a sheet's items were read: the sheet row of each item kept, in order (blank and
+    rejected rows are skipped, so list positions are not rows), and each attribute's column
+    (1-based), so a later check reports the cell."""
+
+    rows: list[int]
+    columns: dict[str, int]
+
+    def cell(self, index: int, attr: str) -> str:
+        row = self.rows[index]
+        return address(row, self.columns[attr]) if attr in self.columns else f"row {row}"
+
+
+def _read_sheet(book: BookValues, sh: Sheet, file: str, issues: list[Issue],
+                where: Where) -> Iterator[Any]:
     grid = book.grid(sh.name)
     if not grid:
         return
@@ -222,6 +239,7 @@ def _read_sheet(book: BookValues, sh: Sheet, file: str, issues: list[Issue]) -> 
     for col in sh.columns:
         if col.header.lower() in headers:
             cols.append((col, headers[col.header.lower()]))
+            where.columns[col.attr] = headers[col.header.lower()] + 1
         elif col.required:
             issues.append(At(sh.name, "1", file).issue("missing-name",
                                                        expected=f"a column headed {col.header!r}"))
@@ -245,14 +263,18 @@ def _read_sheet(book: BookValues, sh: Sheet, file: str, issues: list[Issue]) -> 
             seen_ids[key] = address(i, 1)
         clean = {k: v for k, v in item.items() if v is not None}
         if sh.model is dict:
+            where.rows.append(i)
             yield clean
             continue
         try:
-            yield sh.model(**clean)
+            model = sh.model(**clean)
         except ValidationError as exc:
             for err in exc.errors():
                 issues.append(At(sh.name, address(i, 1), file).issue(
                     "not-allowed", found=str(err.get("input")), expected=err["msg"]))
+            continue
+        where.rows.append(i)
+        yield model
 
 
 def _read_value(col: Col, raw: Any, at: At, issues: list[Issue]) -> Any:
@@ -266,8 +288,8 @@ def _read_value(col: Col, raw: Any, at: At, issues: list[Issue]) -> Any:
     if col.type == "code":
         return read_code(raw, list(col.allowed), at, issues, required=col.required)
     if col.type == "bool":
-        v = read_code(raw, ["yes", "no"], at, issues)
-        return None if v is None else v == "yes"
+        answer = read_code(raw, ["yes", "no"], at, issues)
+        return None if answer is None else answer == "yes"
     if col.type == "period":
         if is_blank(raw):
             if col.required:
@@ -284,14 +306,17 @@ def _read_value(col: Col, raw: Any, at: At, issues: list[Issue]) -> Any:
     return text.strip() if isinstance(text, str) else text
 
 
-def _check_references(reg: Register, actions: list[dict], file: str) -> Iterator[Issue]:
-    """Every reference resolves: a priority's department, a measure's priority, and so on."""
-    def refs(sheet: str, items: list, attr: str, known: set[str], what: str):
-        for i, it in enumerate(items, start=2):
+def _check_references(reg: Register, actions: list[dict], file: str,
+                      where: dict[str, Where]) -> Iterator[Issue]:
+    """Every reference resolves: a priority's department, a measure's priority, and so on.
+    Each problem names the sheet cell the reference was read from."""
+    def refs(sheet: str, items: Sequence[Any], attr: str, known: set[str],
+             what: str) -> Iterator[Issue]:
+        for i, it in enumerate(items):
             v = it[attr] if isinstance(it, dict) else getattr(it, attr)
             if v and v not in known:
-                yield At(sheet, f"row {i}", file).issue("unknown-reference", found=v,
-                                                        expected=f"a {what} id")
+                yield At(sheet, where[sheet].cell(i, attr), file).issue(
+                    "unknown-reference", found=v, expected=f"a {what} id")
     depts = {d.id for d in reg.departments}
     prios = {p.id for p in reg.priorities}
     meas = {m.id for m in reg.measures}
@@ -303,16 +328,18 @@ def _check_references(reg: Register, actions: list[dict], file: str) -> Iterator
     yield from refs("Organisations", reg.organisations, "department_id", depts, "department")
     yield from refs("Members", reg.members, "taskforce_id", tfs, "task force")
     yield from refs("Actions", actions, "department", depts, "department")
-    for t in reg.taskforces:
+    for i, t in enumerate(reg.taskforces):
         for p in t.priorities:
             if p not in prios:
-                yield At("TaskForces", "", file).issue("unknown-reference", found=p,
-                                                       expected="a priority id")
+                yield At("TaskForces", where["TaskForces"].cell(i, "priorities"), file).issue(
+                    "unknown-reference", found=p, expected="a priority id")
     import re
-    for sheet, items in (("Priorities", reg.priorities), ("Measures", reg.measures)):
-        for i, it in enumerate(items, start=2):
+    ids: tuple[tuple[str, Sequence[Priority | Measure]], ...] = (
+        ("Priorities", reg.priorities), ("Measures", reg.measures))
+    for sheet, items in ids:
+        for i, it in enumerate(items):
             if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,15}", it.id):
-                yield At(sheet, address(i, 1), file).issue(
+                yield At(sheet, where[sheet].cell(i, "id"), file).issue(
                     "not-allowed", found=it.id,
                     expected="a short id of letters, digits and underscores, starting with a "
                              "letter")
