@@ -156,3 +156,18 @@ def test_minutes_refuse_a_workbook_that_is_not_a_meeting_record(demo_copy):
     with pytest.raises(UsageError, match="is not a meeting record \\(it is a return\\)"):
         write_minutes(ws, ws.outbox("2003-12") / "HO-2003-12.xlsx")
     assert ws.ledger.query("SELECT count(*) FROM submissions")[0][0] == before
+
+
+def test_a_taskforce_owns_its_actions_exactly_not_by_prefix(ws):
+    """Task force EOL's agenda pack must not carry task force EOL2's actions."""
+    from deliverypack.taskforce import meeting_origin, open_actions_for
+
+    led = ws.ledger
+    for aid, origin in [("EOL-01-A01", meeting_origin("EOL", "EOL-01")),
+                        ("EOL2-01-A01", meeting_origin("EOL2", "EOL2-01")),
+                        ("R1", "Task force EOL"), ("R2", "Task force EOLX")]:
+        led.upsert_action({"id": aid, "description": "An action", "owner": "Someone",
+                           "due": "2004-01-01", "origin": origin})
+    ids = {a["id"] for a in open_actions_for(ws.register, led, "EOL")}
+    assert {"EOL-01-A01", "R1"} <= ids
+    assert not ids & {"EOL2-01-A01", "R2"}

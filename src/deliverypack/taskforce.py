@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -49,11 +50,23 @@ def next_meeting(reg: Register, led: Ledger, tf_id: str, date: dt.date | None
     return f"{tf_id}-{len(past) + 1:02d}", date
 
 
+def meeting_origin(tf_id: str, meeting_id: str) -> str:
+    """The origin an action allocated at a task force meeting is recorded with."""
+    return f"Task force {tf_id} meeting {meeting_id}"
+
+
+def taskforce_of_origin(origin: str) -> str | None:
+    """The task force an action's origin names ('Task force EOL' or 'Task force EOL meeting
+    EOL-01' -> 'EOL'), matched whole: task force EOL does not own EOL2's actions."""
+    m = re.fullmatch(r"Task force (\S+)(?: meeting \S+)?", origin.strip())
+    return m.group(1) if m else None
+
+
 def open_actions_for(reg: Register, led: Ledger, tf_id: str) -> list[Any]:
     """Open actions of the task force's own meetings and of its priorities."""
     tf = reg.taskforce(tf_id)
     return [a for a in led.actions(open_only=True)
-            if a["origin"].startswith(f"Task force {tf_id}") or a["priority_id"] in
+            if taskforce_of_origin(a["origin"]) == tf_id or a["priority_id"] in
             tf.priorities]
 
 
@@ -205,7 +218,7 @@ def store_meeting(ws: Workspace, read: BookRead, submission_id: int) -> None:
         led.upsert_action({"id": aid, "description": row.get("description"),
                            "owner": row.get("owner"), "department": row.get("department") or "",
                            "priority_id": row.get("priority") or "", "due": row.get("due"),
-                           "origin": f"Task force {tf_id} meeting {meeting_id}"})
+                           "origin": meeting_origin(tf_id, meeting_id)})
     record = {
         "attendance": [{"name": r.key[0], "role": r.get("role"), "kind": r.get("kind"),
                         "attendance": r.get("attendance"),
