@@ -14,17 +14,16 @@ from .ledger import Ledger
 from .validation.issues import Issue
 
 SETTINGS_FILE = "deliverypack.toml"
+# The marking on every paper unless the settings (or a task force) say otherwise: the one
+# default, written into new workspaces and used where a workspace's settings omit it.
+DEFAULT_MARKING = "OFFICIAL-SENSITIVE"
 
 DEFAULT_SETTINGS = """\
 # deliverypack workspace settings
 [programme]
 name = "{name}"
 unit = "Delivery Unit"
-protective_marking = "OFFICIAL-SENSITIVE"
-
-[returns]
-# A return received after its round's due date is marked late.
-jobs = 0   # 0: one worker per core
+protective_marking = "{marking}"
 """
 
 
@@ -83,7 +82,7 @@ class Workspace:
 
     @property
     def marking(self) -> str:
-        return self.settings.get("programme", {}).get("protective_marking", "OFFICIAL")
+        return self.settings.get("programme", {}).get("protective_marking", DEFAULT_MARKING)
 
     @cached_property
     def _register(self) -> tuple[Register, list[dict], list[Issue]]:
@@ -158,5 +157,6 @@ def init_workspace(root: Path, *, sample: bool = False) -> Workspace:
     else:
         write_register(root / "register.xlsx", None)
         name = "Delivery programme"
-    (root / SETTINGS_FILE).write_text(DEFAULT_SETTINGS.format(name=name), encoding="utf-8")
+    settings = DEFAULT_SETTINGS.format(name=name, marking=DEFAULT_MARKING)
+    (root / SETTINGS_FILE).write_text(settings, encoding="utf-8")
     return Workspace.open(root)
