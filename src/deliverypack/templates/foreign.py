@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from xml.sax.saxutils import escape
 
 import defusedxml.ElementTree as SafeET
 import xlsxwriter
+from lxml import etree
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 
 from ..errors import DeliverypackError, UsageError
@@ -340,62 +340,92 @@ def _sheet_parts(zin: zipfile.ZipFile) -> dict[str, str]:
 
 
 EXCEL_EPOCH = dt.datetime(1899, 12, 30)
+# XML 1.0 cannot hold most control characters; OOXML writes them as _xHHHH_ (and a literal
+# "_xHHHH_" in the text as _x005F_xHHHH_), as Excel does, so no character typed is lost.
+_XML_BAD = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_LITERAL_ESCAPE = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
 
 
-def _cell_xml(ref: str, style: bytes, value: Any) -> bytes:
+def ooxml_text(value: str) -> str:
+    """Text as an OOXML string element holds it (ST_Xstring escaping)."""
+    value = _LITERAL_ESCAPE.sub(r"_x005F_\1", value)
+    return _XML_BAD.sub(lambda m: f"_x{ord(m.group()):04X}_", value)
+
+
+def _q(tag: str) -> str:
+    return f"{{{NS}}}{tag}"
+
+
+def _set_value(cell: etree._Element, value: Any) -> None:
+    """Make `cell` hold `value` (text inline, numbers and dates as numbers), keeping its
+    reference and style."""
+    keep = {k: v for k in ("r", "s") if (v := cell.get(k)) is not None}
+    cell.attrib.clear()
+    for child in list(cell):
+        cell.remove(child)
+    for k, v in keep.items():
+        cell.set(k, v)
     if isinstance(value, str):
-        text = escape(value).encode("utf-8")
-        return (b'<c r="' + ref.encode() + b'"' + style + b' t="inlineStr"><is>'
-                b'<t xml:space="preserve">' + text + b"</t></is></c>")
+        cell.set("t", "inlineStr")
+        t = etree.SubElement(etree.SubElement(cell, _q("is")), _q("t"))
+        t.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+        t.text = ooxml_text(value)
+        return
     if isinstance(value, dt.datetime | dt.date):
         d = value if isinstance(value, dt.datetime) else dt.datetime.combine(value, dt.time())
         number = (d - EXCEL_EPOCH).total_seconds() / 86400
     else:
         number = float(value)
-    return b'<c r="' + ref.encode() + b'"' + style + b"><v>" + repr(number).encode() + \
-        b"</v></c>"
+    etree.SubElement(cell, _q("v")).text = repr(number)
+
+
+def _widen_spans(row: etree._Element, col: int) -> None:
+    """A row's optional `spans` hint ("2:5") must cover a cell added outside it."""
+    spans = row.get("spans")
+    if spans is None:
+        return
+    m = re.fullmatch(r"(\d+):(\d+)", spans)
+    if m is None:  # several ranges: only a hint, so drop it rather than guess
+        del row.attrib["spans"]
+        return
+    lo, hi = int(m.group(1)), int(m.group(2))
+    row.set("spans", f"{min(lo, col)}:{max(hi, col)}")
 
 
 def _set_cells(data: bytes, cells: dict[str, Any]) -> bytes:
-    """Change only the given cells' bytes in a sheet's XML (everything else stays as it
-    was, byte for byte); a formula cell is the template's and is never overwritten."""
+    """Change the given cells in a sheet part, editing the parsed XML (rows with `spans`,
+    any namespace prefix); a formula cell is the template's and is never overwritten."""
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False,
+                             remove_blank_text=False)
+    root = etree.fromstring(data, parser)
+    sheet_data = root.find(_q("sheetData"))
+    if sheet_data is None:
+        raise DeliverypackError("the template's sheet has no sheetData")
+    rows = {int(r.get("r", "0")): r for r in sheet_data.iterchildren(_q("row"))}
     for ref, value in cells.items():
         if value is None:
             continue
         col, rnum = _rc(ref)
-        row = re.search(rb'<row r="%d"(?:\s[^>]*?)?(/>|>.*?</row>)' % rnum, data, re.S)
+        row = rows.get(rnum)
         if row is None:
-            new_row = b'<row r="%d">' % rnum + _cell_xml(ref, b"", value) + b"</row>"
-            later = next((m for m in re.finditer(rb'<row r="(\d+)"', data)
-                          if int(m.group(1)) > rnum), None)
-            if later is not None:
-                data = data[:later.start()] + new_row + data[later.start():]
-            elif b"<sheetData/>" in data:
-                data = data.replace(b"<sheetData/>", b"<sheetData>" + new_row + b"</sheetData>")
+            row = etree.Element(_q("row"), r=str(rnum))
+            later = [n for n in rows if n > rnum]
+            if later:
+                rows[min(later)].addprevious(row)
             else:
-                data = data.replace(b"</sheetData>", new_row + b"</sheetData>", 1)
+                sheet_data.append(row)
+            rows[rnum] = row
+        cell = next((c for c in row.iterchildren(_q("c")) if c.get("r") == ref), None)
+        if cell is None:
+            cell = etree.Element(_q("c"), r=ref)
+            after = next((c for c in row.iterchildren(_q("c"))
+                          if _rc(c.get("r", ref))[0] > col), None)
+            if after is not None:
+                after.addprevious(cell)
+            else:
+                row.append(cell)
+            _widen_spans(row, col)
+        elif cell.find(_q("f")) is not None:
             continue
-        if row.group(1) == b"/>":  # an empty row written as <row .../>
-            start = row.start()
-            head = data[start:row.end() - 2]
-            data = data[:start] + head + b">" + _cell_xml(ref, b"", value) + b"</row>" + \
-                data[row.end():]
-            continue
-        body_start = row.start(1) + 1
-        body = data[body_start:row.end() - len(b"</row>")]
-        cell = re.search(rb'<c r="' + ref.encode() + rb'"(\s[^>]*?)?(/>|>.*?</c>)', body,
-                         re.S)
-        if cell is not None:
-            if b"<f" in cell.group(0):
-                continue
-            attrs = cell.group(1) or b""
-            style = re.search(rb'\ss="[^"]*"', attrs)
-            new = _cell_xml(ref, style.group(0) if style else b"", value)
-            body = body[:cell.start()] + new + body[cell.end():]
-        else:
-            after = next((m for m in re.finditer(rb'<c r="([A-Z]+)\d+"', body)
-                          if column_index_from_string(m.group(1).decode()) > col), None)
-            pos = after.start() if after is not None else len(body)
-            body = body[:pos] + _cell_xml(ref, b"", value) + body[pos:]
-        data = data[:body_start] + body + data[row.end() - len(b"</row>"):]
-    return data
+        _set_value(cell, value)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
