@@ -243,12 +243,3 @@ def store_meeting(ws: Workspace, read: BookRead, submission_id: int) -> None:
 def _rows(blocks: dict, kind: str) -> list:
     return blocks[kind].rows if kind in blocks else []
 
-
-def _register_hooks() -> None:
-    from .returns.ingest import AFTER_INGEST, EXTRA_CHECKS
-
-    EXTRA_CHECKS["meeting"] = [check_meeting]
-    AFTER_INGEST["meeting"] = [store_meeting]
-
-
-_register_hooks()

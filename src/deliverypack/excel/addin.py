@@ -15,9 +15,10 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+from ..returns.ingest import check_workbook
 from ..returns.read import BookValues, parse_ref
 from ..templates.build import SPEC_SHEET, embedded_spec
-from ..validation.checks import check_book, template_id_of
+from ..validation.checks import template_id_of
 from ..validation.issues import Issue
 from ..validation.report import FileReport
 
@@ -70,7 +71,7 @@ def check_return(book, register=None) -> FileReport:
             expected="a return made by deliverypack"))
     else:
         report.kind, report.department, report.round = spec.kind, spec.department, spec.round
-        issues, _ = check_book(values, spec, register, book.name)
+        issues, _ = check_workbook(values, spec, register, book.name)
         report.issues.extend(issues)
     _show(book, report.issues)
     return report

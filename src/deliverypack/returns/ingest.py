@@ -13,7 +13,7 @@ import os
 import re
 import sys
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from itertools import islice
@@ -21,11 +21,14 @@ from pathlib import Path
 from typing import Any
 from zipfile import ZipFile
 
-from ..domain import FRAMEWORK
+from ..domain import FRAMEWORK, Register
 from ..ledger.store import Content, Recorded
+from ..taskforce import check_meeting, store_meeting
+from ..templates.layout import WorkbookSpec
 from ..validation.cells import At
 from ..validation.checks import BookRead, check_book, template_id_of
 from ..validation.feedback import write_feedback
+from ..validation.issues import Issue
 from ..validation.report import FileReport
 from ..workspace import Workspace
 from .intake import Intake, inspect
@@ -68,8 +71,7 @@ def validate_file(ws: Workspace, path: Path, *, template: str | None = None,
     report.template_id, report.kind = spec.template_id, spec.kind
     report.department, report.round = spec.department, spec.round
     try:
-        issues, read = check_book(book, spec, ws.register, path.name,
-                                  extra=EXTRA_CHECKS.get(spec.kind))
+        issues, read = check_workbook(book, spec, ws.register, path.name)
     except Exception as exc:
         report.issues.append(at.issue("not-a-workbook",
                                       found=f"a workbook that cannot be read ({exc})"))
@@ -121,10 +123,11 @@ def examine(ws: Workspace, path: Path, template: str | None = None,
     report, read = validate_file(ws, path, template=template, round_id=round_id,
                                  intake=intake)
     content = None
+    kind = KINDS.get(report.kind)
     if report.valid and read is not None:
-        content = read.content() if report.kind == "foreign" else content_of(read)
+        content = kind.extract(read) if kind else read.content()  # else: foreign
     cover = read.cover() if read is not None else {}
-    return Examined(report, content, cover, read if report.kind in AFTER_INGEST else None,
+    return Examined(report, content, cover, read if kind and kind.after_ingest else None,
                     archived)
 
 
@@ -174,8 +177,8 @@ def keep(ws: Workspace, ex: Examined, *, received: dt.datetime | None = None) ->
 
     def after(submission_id: int) -> None:
         assert ex.read is not None  # `after` is passed only when there is a read
-        for hook in AFTER_INGEST.get(report.kind, []):
-            hook(ws, ex.read, submission_id)
+        for step in KINDS[report.kind].after_ingest:
+            step(ws, ex.read, submission_id)
     rec: Recorded = led.record_submission(
         sub, [i.model_dump() for i in report.issues], ex.content,
         after if report.valid and ex.read is not None else None)
@@ -354,9 +357,38 @@ def content_of(read: BookRead) -> Content:
     return c
 
 
-# Kind-specific checks and follow-ups (task force meeting records add theirs).
-EXTRA_CHECKS: dict[str, list] = {}
-AFTER_INGEST: dict[str, list[Callable[[Workspace, BookRead, int], None]]] = {}
+# ----------------------------------------------------------------------------- kinds
+ExtraCheck = Callable[[BookRead], Iterator[Issue]]
+AfterIngest = Callable[[Workspace, BookRead, int], None]
 
 
-from .. import taskforce as _taskforce  # noqa: E402,F401  (registers the meeting record checks)
+@dataclass(frozen=True)
+class WorkbookKind:
+    """One kind of workbook deliverypack issues and reads back: the checks it needs beyond
+    its spec's, what runs in the ledger transaction once it is accepted, and how its content
+    is extracted for the ledger."""
+
+    name: str
+    what: str  # as a person would say it: "a meeting record"
+    checks: tuple[ExtraCheck, ...] = ()
+    after_ingest: tuple[AfterIngest, ...] = ()
+    extract: Callable[[BookRead], Content] = content_of
+
+
+# Every kind, declared once: ingest, validate and the Excel add-in all read this table.
+KINDS: dict[str, WorkbookKind] = {k.name: k for k in (
+    WorkbookKind("return", "a department return"),
+    WorkbookKind("org_return", "an organisation return"),
+    WorkbookKind("assessment", "the unit's assessment"),
+    WorkbookKind("meeting", "a meeting record", checks=(check_meeting,),
+                 after_ingest=(store_meeting,)),
+)}
+
+
+def check_workbook(book: BookValues, spec: WorkbookSpec, reg: Register | None, file: str
+                   ) -> tuple[list[Issue], BookRead]:
+    """Check one of our own workbooks against its spec and its kind's extra checks."""
+    kind = KINDS.get(spec.kind)
+    if kind is None:
+        raise ValueError(f"{file}: a template of unknown kind {spec.kind!r}")
+    return check_book(book, spec, reg, file, extra=list(kind.checks))
