@@ -52,4 +52,4 @@ test-excel: setup
 clean:
 	rm -rf build .pytest_cache
 docs: setup
-	$(PYTHON) -m deliverypack.docs
+	$(PYTHON) -m deliverypack.docs README.md

@@ -68,4 +68,7 @@ def update_readme(path: Path) -> None:
 
 
 if __name__ == "__main__":
-    update_readme(Path(__file__).resolve().parents[2] / "README.md")
+    import sys
+
+    # a source checkout's README (make docs runs at its top); an installed package has none
+    update_readme(Path(sys.argv[1] if len(sys.argv) > 1 else "README.md"))
