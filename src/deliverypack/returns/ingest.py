@@ -15,8 +15,8 @@ import sys
 from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from itertools import islice
 from pathlib import Path
 from typing import Any
 from zipfile import ZipFile
@@ -26,10 +26,11 @@ from ..ledger.store import Content, Recorded
 from ..validation.cells import At
 from ..validation.checks import BookRead, check_book, template_id_of
 from ..validation.feedback import write_feedback
+from ..validation.issues import Issue
 from ..validation.report import FileReport
 from ..workspace import Workspace
 from .intake import Intake, inspect
-from .read import BookValues, error_cells
+from .read import BookValues, PackageDamaged, SheetTooLarge, error_cells
 
 
 def validate_file(ws: Workspace, path: Path, *, template: str | None = None,
@@ -51,9 +52,8 @@ def validate_file(ws: Workspace, path: Path, *, template: str | None = None,
     try:
         book = BookValues.from_bytes(intake.data, intake.zip)
         tid = template_id_of(book)
-    except Exception as exc:  # a damaged workbook: say so, never a traceback
-        report.issues.append(at.issue("not-a-workbook",
-                                      found=f"a workbook that cannot be read ({exc})"))
+    except BaseException as exc:  # a damaged workbook: say so, never a traceback
+        report.issues.append(_unreadable(at, _reraise_interrupts(exc)))
         return report, None
     if tid is None or template:
         return _validate_foreign(ws, book, intake.zip, report, template, round_id)
@@ -67,15 +67,33 @@ def validate_file(ws: Workspace, path: Path, *, template: str | None = None,
         return report, None
     report.template_id, report.kind = spec.template_id, spec.kind
     report.department, report.round = spec.department, spec.round
+    book.bound_to([b.name for _, b in spec.blocks()])
     try:
         issues, read = check_book(book, spec, ws.register, path.name,
                                   extra=EXTRA_CHECKS.get(spec.kind))
-    except Exception as exc:
-        report.issues.append(at.issue("not-a-workbook",
-                                      found=f"a workbook that cannot be read ({exc})"))
+    except BaseException as exc:
+        report.issues.append(_unreadable(at, _reraise_interrupts(exc)))
         return report, None
     report.issues.extend(issues)
     return report, read
+
+
+def _reraise_interrupts(exc: BaseException) -> BaseException:
+    """Ctrl-C and exits go on; anything else a reader raises (a native reader's panic is a
+    BaseException) is about the file."""
+    if isinstance(exc, KeyboardInterrupt | SystemExit | GeneratorExit | MemoryError):
+        raise exc
+    return exc
+
+
+def _unreadable(at: At, exc: BaseException) -> Issue:
+    """The issue for a workbook the reader could not, or must not, read."""
+    if isinstance(exc, SheetTooLarge):
+        return At(sheet=exc.sheet, cell="", file=at.file).issue(
+            "sheet-too-large", found=exc.far, expected=exc.expected)
+    if isinstance(exc, PackageDamaged):
+        return at.issue(exc.code, found=exc.found)
+    return at.issue("not-a-workbook", found=f"a workbook that cannot be read ({exc})")
 
 
 def _validate_foreign(ws: Workspace, book: BookValues, zf: ZipFile, report: FileReport,
@@ -89,8 +107,13 @@ def _validate_foreign(ws: Workspace, book: BookValues, zf: ZipFile, report: File
             expected="a workbook issued by this workspace (deliverypack templates) or a "
                      "registered foreign template (deliverypack template add)"))
         return report, None
-    errors = error_cells(zf, {e.sheet for e in tpl.entries})
-    issues, read = foreign.check_foreign(book, tpl, report.file, errors)
+    try:
+        errors = error_cells(zf, {e.sheet for e in tpl.entries})
+        issues, read = foreign.check_foreign(book, tpl, report.file, errors)
+    except BaseException as exc:  # a damaged or oversized workbook: never a traceback
+        report.issues.append(_unreadable(At(sheet="", cell="", file=report.file),
+                                         _reraise_interrupts(exc)))
+        return report, None
     report.issues.extend(issues)
     report.kind, report.template_id = "foreign", tpl.name
     # without a mapped department, the file's name says who sent it (DfT-2003-12.xlsm: DfT)
@@ -196,6 +219,9 @@ _WORKER: dict[str, Workspace] = {}
 
 
 def _worker_init(root: str) -> None:
+    from .lifeline import die_with_parent
+
+    die_with_parent()
     _WORKER["ws"] = Workspace.open(root)
 
 
@@ -231,30 +257,87 @@ def ingest_files(ws: Workspace, paths: Iterable[Path], *, received: dt.datetime 
     return reports
 
 
+def _pool(ws: Workspace, jobs: int) -> ProcessPoolExecutor:
+    # workers start from a clean server process, never forked from this one (which may be
+    # running a progress display's thread and holds the ledger's connection); the server
+    # and its workers are killed by the kernel if this process dies
+    if sys.platform.startswith("linux"):
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(["deliverypack.returns.lifeline"])
+    else:
+        ctx = multiprocessing.get_context("spawn")
+    return ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_worker_init,
+                               initargs=(str(ws.root),))
+
+
 def _examine_in_pool(ws: Workspace, paths: list[Path], jobs: int, template: str | None,
                      round_id: str | None, then: Callable[[Examined], None]) -> None:
     """Examine files on `jobs` worker processes; `then` each result here, in file order.
 
     A bounded number of small chunks is in flight at any time, topped up as each is
-    taken, so memory stays flat and no worker waits for the others at a window's end."""
-    chunks = iter([paths[i:i + CHUNK] for i in range(0, len(paths), CHUNK)])
-    # workers start from a clean server process, never forked from this one (which may be
-    # running a progress display's thread and holds the ledger's connection)
-    ctx = multiprocessing.get_context("forkserver" if sys.platform.startswith("linux")
-                                      else "spawn")
-    with ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_worker_init,
-                             initargs=(str(ws.root),)) as pool:
-        try:
-            pending = deque(pool.submit(_worker_examine, c, template, round_id)
-                            for c in islice(chunks, 4 * jobs))
-            while pending:
-                for ex in pending.popleft().result():
+    taken, so memory stays flat and no worker waits for the others at a window's end.
+    A worker that dies (a native reader aborting on a hostile file) costs only that file:
+    the chunk it was in is examined again one file at a time, in a fresh worker, which
+    names the file; the chunks in flight are handed out again."""
+    chunks = deque(paths[i:i + CHUNK] for i in range(0, len(paths), CHUNK))
+    while chunks:
+        with _pool(ws, jobs) as pool:
+            pending: deque[tuple[list[Path], Any]] = deque()
+            try:
+                _drain(pool, chunks, pending, 4 * jobs, template, round_id, then)
+            except BrokenProcessPool:
+                lost = [c for c, _ in pending]
+                chunks.extendleft(reversed(lost))
+                pool.shutdown(wait=False, cancel_futures=True)
+                if chunks:  # the first chunk not yet taken holds the file, or is innocent
+                    _examine_alone(ws, chunks.popleft(), template, round_id, then)
+            except KeyboardInterrupt:
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
+
+
+def _drain(pool: ProcessPoolExecutor, chunks: deque[list[Path]],
+           pending: deque[tuple[list[Path], Any]], window: int, template: str | None,
+           round_id: str | None, then: Callable[[Examined], None]) -> None:
+    """Keep `window` chunks in flight, taking results in order; a chunk leaves `pending`
+    only once every file of it has been handed to `then`."""
+    def top_up(n: int) -> None:
+        for _ in range(min(n, len(chunks))):
+            fut = pool.submit(_worker_examine, chunks[0], template, round_id)
+            pending.append((chunks.popleft(), fut))
+    top_up(window)
+    while pending:
+        results = pending[0][1].result()
+        pending.popleft()
+        for ex in results:
+            then(ex)
+        top_up(1)
+
+
+def _examine_alone(ws: Workspace, paths: list[Path], template: str | None,
+                   round_id: str | None, then: Callable[[Examined], None]) -> None:
+    """Examine each file in a worker of its own; a file that kills its worker is rejected
+    with reader-crashed, and the next file gets a fresh worker."""
+    todo = deque(paths)
+    while todo:
+        with _pool(ws, 1) as pool:
+            try:
+                while todo:
+                    [ex] = pool.submit(_worker_examine, [todo[0]], template, round_id).result()
+                    todo.popleft()
                     then(ex)
-                for c in islice(chunks, 1):
-                    pending.append(pool.submit(_worker_examine, c, template, round_id))
-        except KeyboardInterrupt:
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
+            except BrokenProcessPool:
+                then(crashed(ws, todo.popleft()))
+
+
+def crashed(ws: Workspace, path: Path) -> Examined:
+    """A file whose reading killed the process reading it: rejected, its bytes kept."""
+    intake = inspect(path, allow_macros=True)
+    report = FileReport(file=path.name, path=path, sha256=intake.sha256, size=intake.size)
+    report.issues.append(At(sheet="", cell="", file=path.name).issue(
+        "reader-crashed", found="the reading process ended abruptly"))
+    archived = archive_bytes(ws, intake) if intake.sha256 else None
+    return Examined(report, None, {}, None, archived)
 
 
 CHUNK = 16  # files a worker examines per task: few enough to keep results in file order
