@@ -138,7 +138,7 @@ def test_special_files_are_refused_without_being_opened(ws, filled, tmp_path):
         assert out[name]["issues"][0]["code"] == "not-a-regular-file"
         assert kind in out[name]["issues"][0]["message"]
     assert out["d-good.xlsx"]["status"] == "accepted"
-    archived = [p.read_bytes() for p in ws.archive.iterdir()]
+    archived = [p.read_bytes() for p in ws.archive.glob("*.xlsx")]
     assert not any(b"root:" in b for b in archived)  # /etc/passwd was never copied
     assert len(archived) == 1
 
@@ -204,3 +204,44 @@ def test_pool_path_recovers_in_process(ws, filled, tmp_path):
     far_cell(files[3], files[3].with_suffix(".tmp")).replace(files[3])
     reps = ingest_files(ws, files, jobs=2)
     assert [r.status for r in reps] == ["accepted"] * 3 + ["rejected"] + ["accepted"] * 2
+
+
+def _descendants(pid: int) -> list[int]:
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            kids = [int(k) for k in Path(f"/proc/{p}/task/{p}/children").read_text().split()]
+        except OSError:
+            continue
+        out += kids
+        todo += kids
+    return out
+
+
+def _running(pid: int) -> bool:
+    try:
+        return "\nState:\tZ" not in Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs /proc (Linux)")
+def test_workers_die_with_a_killed_ingest(ws, filled, tmp_path):
+    import signal
+    import time
+    copies(filled("DH"), tmp_path / "inbox", 300)
+    proc = subprocess.Popen([sys.executable, "-m", "deliverypack.cli", "ingest",
+                             str(tmp_path / "inbox"), "-w", str(ws.root), "--jobs", "2"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    t0 = time.monotonic()
+    while len(_descendants(proc.pid)) < 3 and time.monotonic() - t0 < 60:
+        time.sleep(0.05)
+    kids = _descendants(proc.pid)
+    assert len(kids) >= 3, "the forkserver and its workers never started"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    t0 = time.monotonic()
+    while any(_running(k) for k in kids) and time.monotonic() - t0 < 10:
+        time.sleep(0.1)
+    assert not [k for k in kids if _running(k)], "processes outlived the killed ingest"

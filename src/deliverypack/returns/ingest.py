@@ -16,7 +16,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from zipfile import ZipFile
@@ -133,6 +133,7 @@ class Examined:
     cover: dict[str, Any]
     read: BookRead | None  # kept only where a kind-specific hook needs it (meetings)
     archived: str | None = None  # where its bytes are kept, relative to the workspace
+    options: dict[str, str | None] = field(default_factory=dict)  # --template, --round
 
 
 def examine(ws: Workspace, path: Path, template: str | None = None,
@@ -148,7 +149,7 @@ def examine(ws: Workspace, path: Path, template: str | None = None,
         content = read.content() if report.kind == "foreign" else content_of(read)
     cover = read.cover() if read is not None else {}
     return Examined(report, content, cover, read if report.kind in AFTER_INGEST else None,
-                    archived)
+                    archived, {"foreign_template": template, "round_option": round_id})
 
 
 def archive_bytes(ws: Workspace, intake: Intake) -> str:
@@ -158,13 +159,31 @@ def archive_bytes(ws: Workspace, intake: Intake) -> str:
     if not archive.exists():
         archive.parent.mkdir(parents=True, exist_ok=True)
         tmp = archive.with_name(f"{archive.name}.{os.getpid()}.partial")
-        tmp.write_bytes(intake.data)
-        tmp.replace(archive)
+        try:
+            tmp.write_bytes(intake.data)
+            tmp.replace(archive)
+        finally:  # a full disk leaves nothing half-written
+            tmp.unlink(missing_ok=True)
     return archive.relative_to(ws.root).as_posix()
 
 
-def keep(ws: Workspace, ex: Examined, *, received: dt.datetime | None = None) -> FileReport:
-    """Archive the bytes, record the submission in one transaction, feedback if rejected."""
+def clean_partials(ws: Workspace) -> list[Path]:
+    """Remove what a killed ingest left half-written in archive/ (a .partial whose writing
+    process is gone); return what was removed."""
+    gone = []
+    for tmp in ws.archive.glob("*.partial") if ws.archive.is_dir() else []:
+        pid = tmp.suffixes[-2].lstrip(".") if len(tmp.suffixes) >= 2 else ""
+        if pid.isdigit() and int(pid) != os.getpid() and _alive(int(pid)):
+            continue  # another ingest is writing it now
+        tmp.unlink(missing_ok=True)
+        gone.append(tmp)
+    return gone
+
+
+def keep(ws: Workspace, ex: Examined, *, received: dt.datetime | None = None,
+         journal: bool = True) -> FileReport:
+    """Record the submission in one transaction (its journal record first, beside the
+    archived bytes, so the ledger can be rebuilt), feedback if rejected."""
     report, path = ex.report, ex.report.path
     if not report.sha256:
         return report  # nothing readable to keep
@@ -198,6 +217,13 @@ def keep(ws: Workspace, ex: Examined, *, received: dt.datetime | None = None) ->
     def after(submission_id: int) -> None:
         for hook in AFTER_INGEST.get(report.kind, []):
             hook(ws, ex.read, submission_id)
+    if journal and ex.archived:
+        from .recovery import write_journal
+        write_journal(ws, ex.archived, {
+            "file_name": path.name, "received_at": sub["received_at"],
+            "sha256": report.sha256, "archive_path": ex.archived, "kind": sub["kind"],
+            "template_id": sub["template_id"], "department": sub["department"],
+            "round": sub["round"], **ex.options})
     rec: Recorded = led.record_submission(
         sub, [i.model_dump() for i in report.issues], ex.content,
         after if report.valid and ex.read is not None else None)
@@ -207,6 +233,16 @@ def keep(ws: Workspace, ex: Examined, *, received: dt.datetime | None = None) ->
             path, report.issues,
             ws.feedback(report.round or "meetings") / f"{path.stem}.feedback.xlsx")
     return report
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
 
 
 def ingest_file(ws: Workspace, path: Path, *, received: dt.datetime | None = None,
@@ -241,19 +277,35 @@ def ingest_files(ws: Workspace, paths: Iterable[Path], *, received: dt.datetime 
     """
     paths = [Path(p) for p in paths]
     reports: list[FileReport] = []
+    led = ws.ledger
+    uncommitted: list[FileReport] = []  # kept since the ledger's last commit
+    seen = [led.commits]
 
     def done(r: FileReport) -> None:
+        if led.commits != seen[0]:
+            uncommitted.clear()
+            seen[0] = led.commits
+        uncommitted.append(r)
         reports.append(r)
         if progress:
             progress(r)
-    with ws.ledger.batch():
-        if jobs <= 1 or len(paths) < 2:
-            for p in paths:
-                done(ingest_file(ws, p, received=received, template=template,
-                                 round_id=round_id))
-        else:
-            _examine_in_pool(ws, paths, jobs, template, round_id,
-                             lambda ex: done(keep(ws, ex, received=received)))
+    clean_partials(ws)
+    from .recovery import reconcile
+    reconcile(ws)  # files archived by an ingest that failed before recording them
+    try:
+        with led.batch():
+            if jobs <= 1 or len(paths) < 2:
+                for p in paths:
+                    done(ingest_file(ws, p, received=received, template=template,
+                                     round_id=round_id))
+            else:
+                _examine_in_pool(ws, paths, jobs, template, round_id,
+                                 lambda ex: done(keep(ws, ex, received=received)))
+    except BaseException:
+        if led.commits == seen[0]:  # the last commit failed: these files were not kept
+            for r in uncommitted:
+                r.kept, r.submission_id = False, None
+        raise
     return reports
 
 
