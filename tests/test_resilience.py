@@ -245,3 +245,22 @@ def test_workers_die_with_a_killed_ingest(ws, filled, tmp_path):
     while any(_running(k) for k in kids) and time.monotonic() - t0 < 10:
         time.sleep(0.1)
     assert not [k for k in kids if _running(k)], "processes outlived the killed ingest"
+
+
+def test_feedback_for_a_file_too_large_to_read_lists_its_problems_alone(ws, filled, tmp_path):
+    """Bounded time and memory: the oversized return is never loaded to be annotated."""
+    from openpyxl import load_workbook
+
+    from deliverypack.returns.ingest import ingest_file
+    good = filled("DH")
+    sheet = next(s.name for s in ws.ledger.template(validate_file(ws, good)[0].template_id)
+                 .sheets if s.name != "Cover")
+    bad = add_cells(good, tmp_path / "DH-huge.xlsx", sheet,
+                    b'<row r="900000"><c r="Z900000" t="inlineStr"><is><t>x</t></is></c>'
+                    b'</row>')
+    rep = ingest_file(ws, bad)
+    assert rep.feedback is not None and not rep.valid
+    wb = load_workbook(rep.feedback)
+    assert wb.sheetnames == ["Problems"]
+    rows = [[c.value for c in r] for r in wb["Problems"].iter_rows(min_row=5)]
+    assert any(r[2] == sheet and "Z900000" in r[4] for r in rows), rows
