@@ -261,8 +261,9 @@ def test_codes_raised_by_the_register_and_meeting_records(ws, tmp_path):
 
 
 def _codes_asserted(path: Path) -> set[str]:
-    """Issue codes a test module proves are raised: the code argument of `check(...)`, and
-    string literals inside `assert` statements."""
+    """Issue codes a test module proves are raised: the code argument of `check(...)`,
+    string literals inside `assert` statements or passed to an `_assert...` helper, and
+    the value bound to `code` where a parametrised test then asserts on `code`."""
     tree = ast.parse(path.read_text())
     found: set[str] = set()
     for node in ast.walk(tree):
@@ -270,9 +271,17 @@ def _codes_asserted(path: Path) -> set[str]:
                 and node.func.id == "check" and len(node.args) >= 3
                 and isinstance(node.args[2], ast.Constant)):
             found.add(node.args[2].value)
-        elif isinstance(node, ast.Assert):
+        elif isinstance(node, ast.Assert) or (
+                isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                and node.func.id.startswith("_assert")):
             found |= {c.value for c in ast.walk(node)
                       if isinstance(c, ast.Constant) and isinstance(c.value, str)}
+        elif (isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Tuple)
+              and isinstance(node.value, ast.Tuple)):
+            for name, value in zip(node.targets[0].elts, node.value.elts, strict=False):
+                if (isinstance(name, ast.Name) and name.id == "code"
+                        and isinstance(value, ast.Constant)):
+                    found.add(value.value)
     return found
 
 

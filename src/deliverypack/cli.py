@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -52,7 +54,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=N
                   help="deliverypack: returns, ledger and papers for a delivery unit.")
 console = Console()
 err = Console(stderr=True)
-STATE = {"debug": False}
+STATE: dict[str, Any] = {"debug": False}
 
 WorkspaceOpt = Annotated[Path, typer.Option("-w", "--workspace", help="Workspace folder.")]
 RoundOpt = Annotated[str | None, typer.Option("--round", "-r", help="Round id, YYYY-MM.")]
@@ -74,17 +76,56 @@ def _main(debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks."
     STATE["debug"] = debug
 
 
-def _ws(path: Path):
+def _ws(path: Path, write: bool = False):
+    """The workspace; for a command that writes, its ledger must pass the quick check."""
     from .workspace import Workspace
 
-    return Workspace.open(path)
+    ws = Workspace.open(path)
+    STATE["ledger"] = ws.ledger_path
+    if write:
+        ws.writable_ledger()
+    return ws
 
 
 def _fail(exc: Exception) -> None:
     if STATE["debug"]:
         raise exc
-    err.print(f"[bold red]Error:[/] {exc}", highlight=False)
+    err.print(f"[bold red]Error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
     raise typer.Exit(2 if isinstance(exc, UsageError) else 1)
+
+
+FAULTS = (sqlite3.Error, OSError, UnicodeDecodeError)
+
+
+def fault_line(exc: BaseException) -> str | None:
+    """`<first cause> (<path>)` for a fault of the machine (SQLite, the disk, permissions):
+    the first error in the chain is the cause; what failed after it (a rollback, a
+    commit) is not. None for anything else."""
+    chain: list[BaseException] = []
+    e: BaseException | None = exc
+    while e is not None and not any(e is c for c in chain):
+        chain.append(e)
+        e = e.__cause__ or e.__context__
+    faults = [c for c in chain if isinstance(c, FAULTS)]
+    if not faults:
+        return None
+    first = faults[-1]
+    ledger = STATE.get("ledger") or "ledger.sqlite"
+    if isinstance(first, OSError) and not isinstance(first, DeliverypackError):
+        path = first.filename or ledger
+        return f"{first.strerror or first} ({path})"
+    if isinstance(first, UnicodeDecodeError):
+        return f"the ledger holds text that cannot be read: it is damaged ({ledger})"
+    return f"{first} ({ledger})"
+
+
+def _fault(exc: BaseException) -> None:
+    """End a command on a machine fault with one line and exit 1."""
+    if STATE["debug"]:
+        raise exc
+    err.print(f"[bold red]Error:[/] {escape(fault_line(exc) or str(exc))}", highlight=False,
+              soft_wrap=True)
+    raise typer.Exit(1)
 
 
 def _where(label: str, path: Path) -> None:
@@ -114,14 +155,14 @@ def templates(round: RoundOpt = None, workspace: WorkspaceOpt = Path("."),
     if template:
         from .templates.foreign import prefill_all
         try:
-            paths = prefill_all(_ws(workspace), template, _required_round(round))
+            paths = prefill_all(_ws(workspace, write=True), template, _required_round(round))
         except DeliverypackError as exc:
             _fail(exc)
         for p in paths:
             _where(p.stem, p)
         return
     try:
-        ws = _ws(workspace)
+        ws = _ws(workspace, write=True)
         rid = ws.round_or_latest(round) if round else _required_round(round)
         paths = issue_returns(ws, rid)
         orgs = issue_organisation_returns(ws, rid)
@@ -146,7 +187,7 @@ def assessment(round: RoundOpt = None, workspace: WorkspaceOpt = Path(".")):
     from .templates.issue import issue_assessment
 
     try:
-        ws = _ws(workspace)
+        ws = _ws(workspace, write=True)
         rid = ws.round_or_latest(_required_round(round))
         path = issue_assessment(ws, rid)
     except DeliverypackError as exc:
@@ -175,14 +216,16 @@ def _print_reports(reports, as_json: bool) -> None:
         note = " (already received: no change)" if r.duplicate else ""
         if r.superseded:
             note = " (supersedes the earlier return)"
-        console.print(f"[{colour}]{r.status.upper()}[/] {r.file} {r.department} {r.round}"
-                      f"{note}", highlight=False)
+        console.print(f"[{colour}]{r.status.upper()}[/] "
+                      f"{escape(f'{r.file} {r.department} {r.round}')}{note}",
+                      highlight=False)
         if r.issues:
             t = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
             for h in ("severity", "code", "sheet", "cell", "problem"):
                 t.add_column(h, overflow="fold")
-            for i in r.issues:
-                t.add_row(i.severity, i.code, i.sheet, i.cell, i.message)
+            for i in r.issues:  # text from a return is never console markup
+                t.add_row(*(escape(x) for x in (i.severity, i.code, i.sheet, i.cell,
+                                                 i.message)))
             console.print(t)
         if r.feedback:
             _where("feedback workbook", r.feedback)
@@ -199,12 +242,16 @@ def validate(paths: list[Path], workspace: WorkspaceOpt = Path("."),
     """Check returns without keeping them."""
     from .returns.ingest import validate_file
 
+    reports = []
     try:
         ws = _ws(workspace)
-        reports = [validate_file(ws, p, template=template, round_id=round)[0]
-                   for p in _expand(paths)]
+        for p in _expand(paths):
+            reports.append(validate_file(ws, p, template=template, round_id=round)[0])
     except DeliverypackError as exc:
         _fail(exc)
+    except FAULTS as exc:
+        _print_reports(reports, as_json)  # the files done, whole
+        _fault(exc)
     _print_reports(reports, as_json)
     raise typer.Exit(int(not all(r.valid for r in reports)))
 
@@ -225,7 +272,7 @@ def ingest(paths: list[Path], workspace: WorkspaceOpt = Path("."),
     from .returns.ingest import ingest_files
 
     try:
-        ws = _ws(workspace)
+        ws = _ws(workspace, write=True)
         when = dt.datetime.fromisoformat(received) if received else None
     except ValueError:
         _fail(UsageError(f"--received: expected a date YYYY-MM-DD, found {received!r}"))
@@ -252,7 +299,11 @@ def ingest(paths: list[Path], workspace: WorkspaceOpt = Path("."),
                   "consistent. Run the same command again to carry on.")
         raise typer.Exit(130) from None
     except DeliverypackError as exc:
+        _print_reports(reports, as_json)
         _fail(exc)
+    except FAULTS as exc:  # the files the ledger holds (or that were refused unread)
+        _print_reports([r for r in reports if r.kept or not r.sha256], as_json)
+        _fault(exc)
     _print_reports(reports, as_json)
     raise typer.Exit(int(not all(r.valid for r in reports)))
 
@@ -285,8 +336,9 @@ def status(round: RoundOpt = None, workspace: WorkspaceOpt = Path("."),
             t.add_column(h, overflow="fold")
         for s in rows:
             colour = {"accepted": "green", "rejected": "red"}.get(s.status, "yellow")
-            t.add_row(s.department, f"[{colour}]{s.status}[/]", "late" if s.late else "",
-                      str(s.attempts), s.file, s.problems[0] if s.problems else "")
+            t.add_row(escape(s.department), f"[{colour}]{s.status}[/]",
+                      "late" if s.late else "", str(s.attempts), escape(s.file or ""),
+                      escape(s.problems[0]) if s.problems else "")
         console.print(t)
 
 
@@ -338,7 +390,7 @@ def template_add(name: str, blank: Annotated[Path, typer.Option(help="The blank 
     from .templates.foreign import add_template
 
     try:
-        tpl = add_template(_ws(workspace), name, blank, datamap)
+        tpl = add_template(_ws(workspace, write=True), name, blank, datamap)
     except DeliverypackError as exc:
         _fail(exc)
     console.print(f"Template {tpl.name}: {len(tpl.entries)} mapped cells on "
@@ -394,7 +446,8 @@ def minutes(record: Path, workspace: WorkspaceOpt = Path("."),
     from .outputs.minutes import RecordRejected, write_minutes
 
     try:
-        path, _ = write_minutes(_ws(workspace), record, target=output, word_template=template)
+        path, _ = write_minutes(_ws(workspace, write=True), record, target=output,
+                                word_template=template)
     except RecordRejected as exc:
         _print_reports([exc.report], False)
         _fail(exc)
@@ -442,6 +495,57 @@ def report(round: RoundOpt = None, workspace: WorkspaceOpt = Path("."),
 
 
 @app.command()
+def check(workspace: WorkspaceOpt = Path(".")):
+    """Check the ledger: SQLite's integrity check, and every record against archive/."""
+    from .returns.recovery import check as check_ledger
+
+    try:
+        res = check_ledger(_ws(workspace))
+    except DeliverypackError as exc:
+        _fail(exc)
+    for line in res.integrity:
+        err.print(f"ledger damaged: {escape(line)}", highlight=False, soft_wrap=True)
+    for line in res.problems:
+        err.print(escape(line), highlight=False, soft_wrap=True)
+    if res.ok:
+        console.print(f"Ledger sound: {res.submissions} submission(s), {res.archived} "
+                      "archived file(s), each with its record.", highlight=False)
+    raise typer.Exit(int(not res.ok))
+
+
+@app.command()
+def backup(dest: Annotated[Path | None, typer.Argument(
+        help="File or folder for the copy (default: backups/ in the workspace).")] = None,
+           workspace: WorkspaceOpt = Path(".")):
+    """Write a consistent copy of the ledger (safe while an ingest runs)."""
+    from .returns.recovery import backup as backup_ledger
+
+    try:
+        path = backup_ledger(_ws(workspace), dest)
+    except DeliverypackError as exc:
+        _fail(exc)
+    _where("ledger backup", path)
+
+
+@app.command()
+def rebuild(workspace: WorkspaceOpt = Path("."),
+            force: Annotated[bool, typer.Option(
+                "--force", help="Replace an existing ledger (it is kept beside).")] = False):
+    """Re-create the ledger from archive/ alone (each file with its journal record)."""
+    from .returns.recovery import rebuild as rebuild_ledger
+
+    try:
+        ws = _ws(workspace)
+        path, n, aside = rebuild_ledger(ws, force=force)
+    except DeliverypackError as exc:
+        _fail(exc)
+    console.print(f"Ledger rebuilt from {n} archived file(s).", highlight=False)
+    _where("ledger", path)
+    if aside:
+        _where("previous ledger", aside)
+
+
+@app.command()
 def demo(directory: Annotated[Path, typer.Argument(help="Folder for the demo workspace.")]
          = Path("demo-workspace")):
     """Run the whole flow on the sample programme and print where every output is."""
@@ -457,7 +561,13 @@ def main() -> None:
     try:
         app()
     except DeliverypackError as exc:  # anything a command did not catch itself
-        err.print(f"Error: {exc}", highlight=False)
+        err.print(f"Error: {escape(str(exc))}", highlight=False, soft_wrap=True)
+        sys.exit(1)
+    except FAULTS as exc:  # a read-only workspace, a full disk, a locked or damaged ledger
+        if STATE["debug"]:
+            raise
+        err.print(f"Error: {escape(fault_line(exc) or str(exc))}", highlight=False,
+                  soft_wrap=True)
         sys.exit(1)
 
 

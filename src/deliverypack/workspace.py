@@ -109,13 +109,52 @@ class Workspace:
 
     @cached_property
     def ledger(self) -> Ledger:
-        led = Ledger(self.ledger_path)
-        # only what is new is written: a worker process opening the ledger while an ingest
-        # holds the write lock must not need it
+        self._refuse_lost_ledger()
+        # how long to wait for another process's write (an ingest) before giving up
+        wait = float(self.settings.get("ledger", {}).get("lock_timeout", 30))
+        led = Ledger(self.ledger_path, timeout=wait)
+        if not led.readonly:
+            self.adopt_register_actions(led)
+        from .returns.recovery import keep_spec
+        led.on_template = lambda spec, file, issued: keep_spec(self, spec, file, issued)
+        return led
+
+    def adopt_register_actions(self, led: Ledger) -> None:
+        """Add the register's actions the ledger does not have yet. Only what is new is
+        written: a worker process opening the ledger while an ingest holds the write lock
+        must not need it."""
         known = {r[0] for r in led.query("SELECT id FROM actions")}
         for a in self._register[1]:
             if a["id"] not in known:
                 led.upsert_action({**a, "origin": a.get("origin") or "Register"})
+
+    def _refuse_lost_ledger(self) -> None:
+        """A missing or empty ledger beside received or published files was lost, not
+        never made: refuse to start a new one silently over the record."""
+        path = self.ledger_path
+        if path.exists() and path.stat().st_size > 0:
+            return
+        held = [d.name + "/" for d in (self.archive, self.outputs)
+                if d.is_dir() and any(f.is_file() for f in d.iterdir())]
+        if held:
+            state = "is empty" if path.exists() else "is missing"
+            raise WorkspaceError(
+                f"the ledger {path} {state}, but {' and '.join(held)} hold files: it was "
+                "lost, not never made. Restore it from a backup (copy the file written by "
+                "`deliverypack backup` to ledger.sqlite), or re-create it from archive/ "
+                "with `deliverypack rebuild`.")
+
+    def writable_ledger(self) -> Ledger:
+        """The ledger for a command that writes: refused if SQLite's quick check fails."""
+        led = self.ledger
+        problems = [] if led.readonly else led.quick_check()
+        if problems:
+            lines = [ln.strip() for p in problems for ln in p.splitlines()
+                     if ln.strip() and not ln.startswith("***")] or problems
+            raise WorkspaceError(
+                f"the ledger {self.ledger_path} is damaged ({lines[0]}); nothing was "
+                "written. Run `deliverypack check`, then restore a backup or run "
+                "`deliverypack rebuild`.")
         return led
 
     def round_or_latest(self, round_id: str | None) -> str:

@@ -10,8 +10,10 @@ latest counts); the same bytes twice change nothing.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
+import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
@@ -38,15 +40,21 @@ class Recorded:
 
 
 class Ledger:
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, *, readonly: bool | None = None, timeout: float = 30):
+        """Open the ledger; read-only where it cannot be written (a read-only workspace:
+        the commands that only read still work, the others fail at their first write
+        with one line saying so)."""
         self.path = Path(path)
-        self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+        self.readonly = (not _writable(self.path)) if readonly is None else readonly
+        self.db = _connect(self.path, self.readonly, timeout)
         self.db.row_factory = sqlite3.Row
-        self.db.execute("PRAGMA foreign_keys = ON")
-        self.db.execute("PRAGMA journal_mode = WAL")
-        self.db.execute("PRAGMA synchronous = NORMAL")
         self._specs: dict[str, WorkbookSpec] = {}
         self._batch_started: float | None = None  # when the open batch last committed
+        self.commits = 0  # how many commits this connection has made (what is durable)
+        self.clock: str | None = None  # the time stamped on records (a replay's own)
+        # called with (spec, file, issued_at) for every template recorded: the workspace
+        # keeps each spec beside the archive, so the ledger can be rebuilt from it
+        self.on_template: Callable[[WorkbookSpec, str, str], None] | None = None
         self._migrate()
 
     def close(self) -> None:
@@ -66,12 +74,16 @@ class Ledger:
             try:
                 yield self.db
             except BaseException:
-                self.db.execute("ROLLBACK TO one_file")
-                self.db.execute("RELEASE one_file")
+                # after a disk error SQLite may have rolled back already: the first
+                # cause is what the user must see, not `no such savepoint`
+                with contextlib.suppress(sqlite3.Error):
+                    self.db.execute("ROLLBACK TO one_file")
+                    self.db.execute("RELEASE one_file")
                 raise
             self.db.execute("RELEASE one_file")
             if time.monotonic() - self._batch_started >= BATCH_SECONDS:
                 self.db.execute("COMMIT")
+                self.commits += 1
                 self.db.execute("BEGIN IMMEDIATE")
                 self._batch_started = time.monotonic()
             return
@@ -79,9 +91,11 @@ class Ledger:
         try:
             yield self.db
         except BaseException:
-            self.db.execute("ROLLBACK")
+            with contextlib.suppress(sqlite3.Error):
+                self.db.execute("ROLLBACK")
             raise
         self.db.execute("COMMIT")
+        self.commits += 1
 
     @contextmanager
     def batch(self) -> Iterator[None]:
@@ -95,9 +109,18 @@ class Ledger:
         self._batch_started = time.monotonic()
         try:
             yield
-        finally:
+        except BaseException:
             self._batch_started = None
-            self.db.execute("COMMIT")
+            try:  # the files done are whole: keep them (Ctrl-C), unless the disk failed
+                self.db.execute("COMMIT")
+                self.commits += 1
+            except sqlite3.Error:
+                with contextlib.suppress(sqlite3.Error):
+                    self.db.execute("ROLLBACK")
+            raise
+        self._batch_started = None
+        self.db.execute("COMMIT")
+        self.commits += 1
 
     def _migrate(self) -> None:
         has_meta = self.db.execute(
@@ -110,11 +133,20 @@ class Ledger:
             from ..errors import WorkspaceError
             raise WorkspaceError(f"{self.path} was written by a newer deliverypack "
                                  f"(schema {current}); upgrade deliverypack to read it")
+        if current < SCHEMA_VERSION and self.readonly:
+            from ..errors import WorkspaceError
+            raise WorkspaceError(f"{self.path} needs upgrading (schema {current} to "
+                                 f"{SCHEMA_VERSION}) and cannot be written")
         for version in range(current + 1, SCHEMA_VERSION + 1):
             # one script per version, applied whole or not at all
             self.db.executescript(
                 f"BEGIN IMMEDIATE;\n{MIGRATIONS[version]};\n"
                 f"INSERT OR REPLACE INTO meta VALUES ('schema_version', '{version}');\nCOMMIT;")
+
+    def quick_check(self) -> list[str]:
+        """SQLite's quick check: [] when the file is sound, else what is wrong."""
+        rows = [r[0] for r in self.db.execute("PRAGMA quick_check").fetchall()]
+        return [] if rows == ["ok"] else rows
 
     def query(self, sql: str, *args: Any) -> list[sqlite3.Row]:
         return self.db.execute(sql, args).fetchall()
@@ -122,10 +154,13 @@ class Ledger:
     # ------------------------------------------------------------------ templates
     def record_template(self, spec: WorkbookSpec, file: str) -> None:
         self._specs.pop(spec.template_id, None)
+        issued = self.clock or now_iso()
+        if self.on_template is not None:
+            self.on_template(spec, file, issued)
         with self.transaction() as db:
             db.execute("INSERT OR REPLACE INTO templates VALUES (?,?,?,?,?,?,?,?)",
                        (spec.template_id, spec.version, spec.kind, spec.department, spec.round,
-                        now_iso(), file, spec.model_dump_json()))
+                        issued, file, spec.model_dump_json()))
 
     def template(self, template_id: str) -> WorkbookSpec | None:
         """The spec a template was issued with (cached: resubmissions share one)."""
@@ -302,7 +337,7 @@ class Ledger:
     # ------------------------------------------------------------------ actions
     def upsert_action(self, a: dict[str, Any]) -> None:
         """Add an action if new; an existing action keeps its status and history."""
-        stamp = now_iso()
+        stamp = self.clock or now_iso()
         self.db.execute(
             "INSERT INTO actions (id, description, owner, department, priority_id, due, status,"
             " origin, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?) "
@@ -327,6 +362,34 @@ class Ledger:
     def action_updates(self, action_id: str) -> list[sqlite3.Row]:
         return self.query("SELECT * FROM action_updates WHERE action_id=? ORDER BY id",
                           action_id)
+
+
+def _writable(path: Path) -> bool:
+    """Whether the ledger (or, before it exists, its folder) can be written."""
+    if path.exists():
+        return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
+    return os.access(path.parent, os.W_OK)
+
+
+def _connect(path: Path, readonly: bool, timeout: float) -> sqlite3.Connection:
+    """A connection in WAL mode; read-only through a URI where the workspace is read-only
+    (and, where even the WAL's shared-memory file cannot be made, as an immutable file)."""
+    if not readonly:
+        db = sqlite3.connect(path, isolation_level=None, timeout=timeout)
+        db.execute("PRAGMA foreign_keys = ON")
+        db.execute("PRAGMA journal_mode = WAL")
+        db.execute("PRAGMA synchronous = NORMAL")
+        return db
+    uri = path.resolve().as_uri()
+    try:
+        db = sqlite3.connect(f"{uri}?mode=ro", uri=True, isolation_level=None,
+                             timeout=timeout)
+        db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return db
+    except sqlite3.OperationalError:
+        db = sqlite3.connect(f"{uri}?immutable=1", uri=True, isolation_level=None)
+        db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return db
 
 
 @dataclass

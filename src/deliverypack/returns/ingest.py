@@ -15,8 +15,8 @@ import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
-from itertools import islice
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from zipfile import ZipFile
@@ -32,7 +32,7 @@ from ..validation.issues import Issue
 from ..validation.report import FileReport
 from ..workspace import Workspace
 from .intake import Intake, inspect
-from .read import BookValues, error_cells
+from .read import BookValues, PackageDamaged, SheetTooLarge, error_cells
 
 
 def validate_file(ws: Workspace, path: Path, *, template: str | None = None,
@@ -54,9 +54,8 @@ def validate_file(ws: Workspace, path: Path, *, template: str | None = None,
     try:
         book = BookValues.from_bytes(intake.data, intake.zip)
         tid = template_id_of(book)
-    except Exception as exc:  # a damaged workbook: say so, never a traceback
-        report.issues.append(at.issue("not-a-workbook",
-                                      found=f"a workbook that cannot be read ({exc})"))
+    except BaseException as exc:  # a damaged workbook: say so, never a traceback
+        report.issues.append(_unreadable(at, _reraise_interrupts(exc)))
         return report, None
     if tid is None or template:
         return _validate_foreign(ws, book, intake.zip, report, template, round_id)
@@ -70,14 +69,32 @@ def validate_file(ws: Workspace, path: Path, *, template: str | None = None,
         return report, None
     report.template_id, report.kind = spec.template_id, spec.kind
     report.department, report.round = spec.department, spec.round
+    book.bound_to([b.name for _, b in spec.blocks()])
     try:
         issues, read = check_workbook(book, spec, ws.register, path.name)
-    except Exception as exc:
-        report.issues.append(at.issue("not-a-workbook",
-                                      found=f"a workbook that cannot be read ({exc})"))
+    except BaseException as exc:
+        report.issues.append(_unreadable(at, _reraise_interrupts(exc)))
         return report, None
     report.issues.extend(issues)
     return report, read
+
+
+def _reraise_interrupts(exc: BaseException) -> BaseException:
+    """Ctrl-C and exits go on; anything else a reader raises (a native reader's panic is a
+    BaseException) is about the file."""
+    if isinstance(exc, KeyboardInterrupt | SystemExit | GeneratorExit | MemoryError):
+        raise exc
+    return exc
+
+
+def _unreadable(at: At, exc: BaseException) -> Issue:
+    """The issue for a workbook the reader could not, or must not, read."""
+    if isinstance(exc, SheetTooLarge):
+        return At(sheet=exc.sheet, cell="", file=at.file).issue(
+            "sheet-too-large", found=exc.far, expected=exc.expected)
+    if isinstance(exc, PackageDamaged):
+        return at.issue(exc.code, found=exc.found)
+    return at.issue("not-a-workbook", found=f"a workbook that cannot be read ({exc})")
 
 
 def _validate_foreign(ws: Workspace, book: BookValues, zf: ZipFile, report: FileReport,
@@ -91,8 +108,13 @@ def _validate_foreign(ws: Workspace, book: BookValues, zf: ZipFile, report: File
             expected="a workbook issued by this workspace (deliverypack templates) or a "
                      "registered foreign template (deliverypack template add)"))
         return report, None
-    errors = error_cells(zf, {e.sheet for e in tpl.entries})
-    issues, read = foreign.check_foreign(book, tpl, report.file, errors)
+    try:
+        errors = error_cells(zf, {e.sheet for e in tpl.entries})
+        issues, read = foreign.check_foreign(book, tpl, report.file, errors)
+    except BaseException as exc:  # a damaged or oversized workbook: never a traceback
+        report.issues.append(_unreadable(At(sheet="", cell="", file=report.file),
+                                         _reraise_interrupts(exc)))
+        return report, None
     report.issues.extend(issues)
     report.kind, report.template_id = "foreign", tpl.name
     # without a mapped department, the file's name says who sent it (DfT-2003-12.xlsm: DfT)
@@ -112,6 +134,7 @@ class Examined:
     cover: dict[str, Any]
     read: BookRead | None  # kept only where a kind-specific hook needs it (meetings)
     archived: str | None = None  # where its bytes are kept, relative to the workspace
+    options: dict[str, str | None] = field(default_factory=dict)  # --template, --round
 
 
 def examine(ws: Workspace, path: Path, template: str | None = None,
@@ -128,7 +151,7 @@ def examine(ws: Workspace, path: Path, template: str | None = None,
         content = kind.extract(read) if kind else read.content()  # else: foreign
     cover = read.cover() if read is not None else {}
     return Examined(report, content, cover, read if kind and kind.after_ingest else None,
-                    archived)
+                    archived, {"foreign_template": template, "round_option": round_id})
 
 
 def archive_bytes(ws: Workspace, intake: Intake) -> str:
@@ -138,13 +161,31 @@ def archive_bytes(ws: Workspace, intake: Intake) -> str:
     if not archive.exists():
         archive.parent.mkdir(parents=True, exist_ok=True)
         tmp = archive.with_name(f"{archive.name}.{os.getpid()}.partial")
-        tmp.write_bytes(intake.data)
-        tmp.replace(archive)
+        try:
+            tmp.write_bytes(intake.data)
+            tmp.replace(archive)
+        finally:  # a full disk leaves nothing half-written
+            tmp.unlink(missing_ok=True)
     return archive.relative_to(ws.root).as_posix()
 
 
-def keep(ws: Workspace, ex: Examined, *, received: dt.datetime | None = None) -> FileReport:
-    """Archive the bytes, record the submission in one transaction, feedback if rejected."""
+def clean_partials(ws: Workspace) -> list[Path]:
+    """Remove what a killed ingest left half-written in archive/ (a .partial whose writing
+    process is gone); return what was removed."""
+    gone = []
+    for tmp in ws.archive.glob("*.partial") if ws.archive.is_dir() else []:
+        pid = tmp.suffixes[-2].lstrip(".") if len(tmp.suffixes) >= 2 else ""
+        if pid.isdigit() and int(pid) != os.getpid() and _alive(int(pid)):
+            continue  # another ingest is writing it now
+        tmp.unlink(missing_ok=True)
+        gone.append(tmp)
+    return gone
+
+
+def keep(ws: Workspace, ex: Examined, *, received: dt.datetime | None = None,
+         journal: bool = True) -> FileReport:
+    """Record the submission in one transaction (its journal record first, beside the
+    archived bytes, so the ledger can be rebuilt), feedback if rejected."""
     report, path = ex.report, ex.report.path
     if not report.sha256:
         return report  # nothing readable to keep
@@ -179,6 +220,13 @@ def keep(ws: Workspace, ex: Examined, *, received: dt.datetime | None = None) ->
         assert ex.read is not None  # `after` is passed only when there is a read
         for step in KINDS[report.kind].after_ingest:
             step(ws, ex.read, submission_id)
+    if journal and ex.archived:
+        from .recovery import write_journal
+        write_journal(ws, ex.archived, {
+            "file_name": path.name, "received_at": sub["received_at"],
+            "sha256": report.sha256, "archive_path": ex.archived, "kind": sub["kind"],
+            "template_id": sub["template_id"], "department": sub["department"],
+            "round": sub["round"], **ex.options})
     rec: Recorded = led.record_submission(
         sub, [i.model_dump() for i in report.issues], ex.content,
         after if report.valid and ex.read is not None else None)
@@ -188,6 +236,16 @@ def keep(ws: Workspace, ex: Examined, *, received: dt.datetime | None = None) ->
             path, report.issues,
             ws.feedback(report.round or "meetings") / f"{path.stem}.feedback.xlsx")
     return report
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
 
 
 def ingest_file(ws: Workspace, path: Path, *, received: dt.datetime | None = None,
@@ -200,6 +258,9 @@ _WORKER: dict[str, Workspace] = {}
 
 
 def _worker_init(root: str) -> None:
+    from .lifeline import die_with_parent
+
+    die_with_parent()
     _WORKER["ws"] = Workspace.open(root)
 
 
@@ -219,20 +280,49 @@ def ingest_files(ws: Workspace, paths: Iterable[Path], *, received: dt.datetime 
     """
     paths = [Path(p) for p in paths]
     reports: list[FileReport] = []
+    led = ws.ledger
+    uncommitted: list[FileReport] = []  # kept since the ledger's last commit
+    seen = [led.commits]
 
     def done(r: FileReport) -> None:
+        if led.commits != seen[0]:
+            uncommitted.clear()
+            seen[0] = led.commits
+        uncommitted.append(r)
         reports.append(r)
         if progress:
             progress(r)
-    with ws.ledger.batch():
-        if jobs <= 1 or len(paths) < 2:
-            for p in paths:
-                done(ingest_file(ws, p, received=received, template=template,
-                                 round_id=round_id))
-        else:
-            _examine_in_pool(ws, paths, jobs, template, round_id,
-                             lambda ex: done(keep(ws, ex, received=received)))
+    clean_partials(ws)
+    from .recovery import reconcile
+    reconcile(ws)  # files archived by an ingest that failed before recording them
+    try:
+        with led.batch():
+            if jobs <= 1 or len(paths) < 2:
+                for p in paths:
+                    done(ingest_file(ws, p, received=received, template=template,
+                                     round_id=round_id))
+            else:
+                _examine_in_pool(ws, paths, jobs, template, round_id,
+                                 lambda ex: done(keep(ws, ex, received=received)))
+    except BaseException:
+        if led.commits == seen[0]:  # the last commit failed: these files were not kept
+            for r in uncommitted:
+                r.kept, r.submission_id = False, None
+        raise
     return reports
+
+
+def _pool(ws: Workspace, jobs: int) -> ProcessPoolExecutor:
+    # workers start from a clean server process, never forked from this one (which may be
+    # running a progress display's thread and holds the ledger's connection); the server
+    # and its workers are killed by the kernel if this process dies
+    if sys.platform.startswith("linux"):
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(["deliverypack.returns.lifeline"])
+    else:
+        ctx = multiprocessing.get_context("spawn")
+    return ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_worker_init,
+                               initargs=(str(ws.root),))
 
 
 def _examine_in_pool(ws: Workspace, paths: list[Path], jobs: int, template: str | None,
@@ -240,25 +330,69 @@ def _examine_in_pool(ws: Workspace, paths: list[Path], jobs: int, template: str 
     """Examine files on `jobs` worker processes; `then` each result here, in file order.
 
     A bounded number of small chunks is in flight at any time, topped up as each is
-    taken, so memory stays flat and no worker waits for the others at a window's end."""
-    chunks = iter([paths[i:i + CHUNK] for i in range(0, len(paths), CHUNK)])
-    # workers start from a clean server process, never forked from this one (which may be
-    # running a progress display's thread and holds the ledger's connection)
-    ctx = multiprocessing.get_context("forkserver" if sys.platform.startswith("linux")
-                                      else "spawn")
-    with ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_worker_init,
-                             initargs=(str(ws.root),)) as pool:
-        try:
-            pending = deque(pool.submit(_worker_examine, c, template, round_id)
-                            for c in islice(chunks, 4 * jobs))
-            while pending:
-                for ex in pending.popleft().result():
+    taken, so memory stays flat and no worker waits for the others at a window's end.
+    A worker that dies (a native reader aborting on a hostile file) costs only that file:
+    the chunk it was in is examined again one file at a time, in a fresh worker, which
+    names the file; the chunks in flight are handed out again."""
+    chunks = deque(paths[i:i + CHUNK] for i in range(0, len(paths), CHUNK))
+    while chunks:
+        with _pool(ws, jobs) as pool:
+            pending: deque[tuple[list[Path], Any]] = deque()
+            try:
+                _drain(pool, chunks, pending, 4 * jobs, template, round_id, then)
+            except BrokenProcessPool:
+                lost = [c for c, _ in pending]
+                chunks.extendleft(reversed(lost))
+                pool.shutdown(wait=False, cancel_futures=True)
+                if chunks:  # the first chunk not yet taken holds the file, or is innocent
+                    _examine_alone(ws, chunks.popleft(), template, round_id, then)
+            except KeyboardInterrupt:
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
+
+
+def _drain(pool: ProcessPoolExecutor, chunks: deque[list[Path]],
+           pending: deque[tuple[list[Path], Any]], window: int, template: str | None,
+           round_id: str | None, then: Callable[[Examined], None]) -> None:
+    """Keep `window` chunks in flight, taking results in order; a chunk leaves `pending`
+    only once every file of it has been handed to `then`."""
+    def top_up(n: int) -> None:
+        for _ in range(min(n, len(chunks))):
+            fut = pool.submit(_worker_examine, chunks[0], template, round_id)
+            pending.append((chunks.popleft(), fut))
+    top_up(window)
+    while pending:
+        results = pending[0][1].result()
+        pending.popleft()
+        for ex in results:
+            then(ex)
+        top_up(1)
+
+
+def _examine_alone(ws: Workspace, paths: list[Path], template: str | None,
+                   round_id: str | None, then: Callable[[Examined], None]) -> None:
+    """Examine each file in a worker of its own; a file that kills its worker is rejected
+    with reader-crashed, and the next file gets a fresh worker."""
+    todo = deque(paths)
+    while todo:
+        with _pool(ws, 1) as pool:
+            try:
+                while todo:
+                    [ex] = pool.submit(_worker_examine, [todo[0]], template, round_id).result()
+                    todo.popleft()
                     then(ex)
-                for c in islice(chunks, 1):
-                    pending.append(pool.submit(_worker_examine, c, template, round_id))
-        except KeyboardInterrupt:
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
+            except BrokenProcessPool:
+                then(crashed(ws, todo.popleft()))
+
+
+def crashed(ws: Workspace, path: Path) -> Examined:
+    """A file whose reading killed the process reading it: rejected, its bytes kept."""
+    intake = inspect(path, allow_macros=True)
+    report = FileReport(file=path.name, path=path, sha256=intake.sha256, size=intake.size)
+    report.issues.append(At(sheet="", cell="", file=path.name).issue(
+        "reader-crashed", found="the reading process ended abruptly"))
+    archived = archive_bytes(ws, intake) if intake.sha256 else None
+    return Examined(report, None, {}, None, archived)
 
 
 CHUNK = 16  # files a worker examines per task: few enough to keep results in file order

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import re
+import stat
 import struct
 import zipfile
 import zlib
@@ -70,10 +72,13 @@ def inspect(path: Path, *, allow_macros: bool = False) -> Intake:
     res = Intake(path=path)
     at = At(sheet="", cell="", file=path.name)
     try:
-        data = path.read_bytes() if path.stat().st_size <= MAX_FILE_BYTES else None
-        res.size = path.stat().st_size
+        kind = _special(os.lstat(path).st_mode)
+        data = None if kind else _read_regular(path, res)
     except OSError as exc:
         res.issues.append(at.issue("file-unreadable", found=exc.strerror or str(exc)))
+        return res
+    if kind:
+        res.issues.append(at.issue("not-a-regular-file", found=kind))
         return res
     if data is None:
         res.issues.append(at.issue("file-too-large", found=f"{res.size:,} bytes",
@@ -103,6 +108,32 @@ def inspect(path: Path, *, allow_macros: bool = False) -> Intake:
     if not res.refused:
         res.zip = zf
     return res
+
+
+def _special(mode: int) -> str:
+    """What a path is when it is not a regular file ('' when it is one)."""
+    if stat.S_ISREG(mode):
+        return ""
+    return ("a symbolic link" if stat.S_ISLNK(mode) else "a folder" if stat.S_ISDIR(mode)
+            else "a named pipe (FIFO)" if stat.S_ISFIFO(mode) else "a socket"
+            if stat.S_ISSOCK(mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+            else "a special file")
+
+
+def _read_regular(path: Path, res: Intake) -> bytes | None:
+    """The file's bytes, read through a descriptor that cannot follow a link or wait on a
+    pipe swapped in after the check; None when it is over MAX_FILE_BYTES."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    with os.fdopen(fd, "rb") as fh:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise OSError(0, f"{_special(st.st_mode)} swapped in while reading")
+        res.size = st.st_size
+        if st.st_size > MAX_FILE_BYTES:
+            return None
+        data = fh.read(MAX_FILE_BYTES + 1)
+    res.size = len(data)
+    return None if len(data) > MAX_FILE_BYTES else data
 
 
 def _check_zip(zf: zipfile.ZipFile, data: bytes, res: Intake, at: At, allow_macros: bool

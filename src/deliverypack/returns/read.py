@@ -59,6 +59,86 @@ def address(row: int, col: int) -> str:
     return f"{_LETTERS[col] if col < len(_LETTERS) else get_column_letter(col)}{row}"
 
 
+# What one sheet may span before it is read. The native reader holds a sheet as a dense
+# rectangle from A1 to its farthest cell (32 bytes a cell), so one cell typed at XFD1048576
+# would ask for 512 GB: the extent is measured from the XML first, and a sheet beyond these
+# bounds is refused, never read. ROW_ROOM is what a sheet may hold below the template's
+# last named table (notes, a pasted block) and still be read.
+MAX_SHEET_ROWS = 200_000
+MAX_SHEET_COLS = 1_000
+MAX_SHEET_CELLS = 4_000_000
+ROW_ROOM = 2_000
+
+
+class SheetTooLarge(Exception):
+    """A sheet spans more cells than can be read in bounded memory."""
+
+    def __init__(self, sheet: str, far: str, expected: str):
+        super().__init__(f"sheet {sheet!r} reaches {far}, beyond {expected}")
+        self.sheet, self.far, self.expected = sheet, far, expected
+
+
+class PackageDamaged(Exception):
+    """A part of the package would make the native reader fail (an issue code, a finding)."""
+
+    def __init__(self, code: str, found: str):
+        super().__init__(found)
+        self.code, self.found = code, found
+
+
+_ROW_REF = re.compile(rb"<row\b[^>]*?\sr=\"([0-9]+)\"")
+_CELL_COL = re.compile(rb"<c\b[^>]*?\sr=\"([A-Z]+)[0-9]*\"")
+_TAG = re.compile(rb"<(row|c)(?=[\s>/])(?:\s+r=\"([A-Z]*)([0-9]+)\")?")
+
+
+def _col(letters: bytes) -> int:
+    return column_index_from_string(letters.decode()) if 0 < len(letters) <= 3 else 10 ** 6
+_DIMENSION = re.compile(rb"<dimension\s+ref=\"([^\"]*)\"")
+_COUNT = re.compile(rb"\b(?:count|uniqueCount)=\"([0-9]+)\"")
+
+
+def sheet_extent(zf: zipfile.ZipFile, part: str) -> tuple[int, int]:
+    """(rows, columns) a sheet spans: its farthest row and column, as declared by its
+    dimension and as its rows and cells say (the native reader trusts both; a row or cell
+    without a reference follows the one before it)."""
+    xml = zf.read(part)
+    tags = _TAG.findall(xml)  # one pass: (tag, column letters, row) of every row and cell
+    rows = cols = 0
+    if any(not ref for _, _, ref in tags):  # a reference elsewhere in the tag, or none
+        row_refs, col_refs = _ROW_REF.findall(xml), _CELL_COL.findall(xml)
+        n_rows = sum(1 for t, _, _ in tags if t == b"row")
+        rows = max((int(m) for m in set(row_refs)), default=0) + n_rows - len(row_refs)
+        cols = max((_col(c) for c in set(col_refs)), default=0)
+        if len(tags) - n_rows > len(col_refs):
+            cols += max(r.count(b"<c ") + r.count(b"<c>") + r.count(b"<c/>")
+                        for r in xml.split(b"<row"))
+    else:
+        rows = max((int(r) for t, _, r in tags if t == b"row"), default=0)
+        cols = max((_col(c) for c in {c for t, c, _ in tags if t == b"c"}), default=0)
+    m = _DIMENSION.search(xml, 0, 4096)
+    if m:
+        rng = parse_ref(f"x!{m.group(1).decode('ascii', 'replace')}")
+        if rng is not None:
+            rows, cols = max(rows, rng.r2), max(cols, rng.c2)
+    return rows, cols
+
+
+def check_shared_strings(zf: zipfile.ZipFile) -> None:
+    """A shared-string count the native reader reserves memory for must be one the part can
+    hold (each string takes at least `<si/>`, five bytes): a count that lies aborts it."""
+    try:
+        info = zf.getinfo("xl/sharedStrings.xml")
+    except KeyError:
+        return
+    with zf.open(info) as fh:
+        head = fh.read(1024)
+    m = re.search(rb"<(?:\w+:)?sst\b[^>]*>", head)
+    for n in _COUNT.findall(m.group(0) if m else b""):
+        if int(n) > info.file_size // 5 + 1:
+            raise PackageDamaged("package-damaged", f"a shared-strings count of {int(n):,} "
+                                 f"in a part of {info.file_size:,} bytes")
+
+
 @dataclass
 class BookValues:
     """Sheet names, defined names and a grid of values per sheet (loaded on first use)."""
@@ -67,11 +147,21 @@ class BookValues:
     names: dict[str, Range]
     _grids: dict[str, list[list[Any]]] = field(default_factory=dict)
     _loader: Any = None
+    row_limits: dict[str, int] = field(default_factory=dict)  # the template's area + room
 
     def grid(self, sheet: str) -> list[list[Any]]:
         if sheet not in self._grids:
             self._grids[sheet] = self._loader(sheet) if self._loader else []
         return self._grids[sheet]
+
+    def bound_to(self, names: list[str]) -> None:
+        """Bound each sheet's reading to the template's area: the last row of its named
+        tables (as this workbook places them) plus ROW_ROOM."""
+        for n in names:
+            rng = self.names.get(n)
+            if rng is not None:
+                self.row_limits[rng.sheet] = max(self.row_limits.get(rng.sheet, 0),
+                                                 min(rng.r2, MAX_SHEET_ROWS) + ROW_ROOM)
 
     def value(self, sheet: str, row: int, col: int) -> Any:
         grid = self.grid(sheet)
@@ -101,34 +191,59 @@ class BookValues:
             rng = parse_ref(dn.text)
             if rng is not None and rng.sheet in sheets:  # a name on a deleted sheet is #REF!
                 names[name] = rng
+        check_shared_strings(zf)
         wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        parts = sheet_parts(zf, root)
 
         def load(sheet: str) -> list[list[Any]]:
             if sheet not in sheets:
                 return []
+            part = parts.get(sheet)
+            if part is not None:
+                rows, cols = sheet_extent(zf, part)
+                limit = min(book.row_limits.get(sheet, MAX_SHEET_ROWS), MAX_SHEET_ROWS)
+                if rows > limit or cols > MAX_SHEET_COLS or rows * cols > MAX_SHEET_CELLS:
+                    far = address(min(rows, 1048576), min(cols, 16384)) \
+                        if cols <= 16384 else f"column {cols:,}"
+                    raise SheetTooLarge(sheet, far, f"{limit:,} rows and "
+                                        f"{MAX_SHEET_COLS:,} columns")
             return wb.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
 
-        return cls(sheet_names=sheets, names=names, _loader=load)
+        book = cls(sheet_names=sheets, names=names, _loader=load)
+        return book
 
 
 _ERROR_CELL = re.compile(rb'<c r="([A-Z]{1,3}[0-9]+)"[^>]*?t="e"[^>]*>'
                          rb'(?:<f[^>]*>.*?</f>|<f[^>]*/>)?<v>([^<]*)</v>', re.S)
 
 
+def sheet_parts(zf: zipfile.ZipFile, root: Any = None) -> dict[str, str]:
+    """{sheet name: its part in the package}, through the workbook's relationships."""
+    if root is None:
+        root = SafeET.fromstring(zf.read("xl/workbook.xml"))
+    try:
+        rels = SafeET.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
+    except KeyError:
+        return {}
+    target = {r.get("Id"): r.get("Target") or "" for r in rels}
+    rid = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+    out: dict[str, str] = {}
+    names = set(zf.namelist())
+    for sh in root.iter(f"{NS}sheet"):
+        t = target.get(sh.get(rid), "")
+        part = t.lstrip("/") if t.startswith("/") else f"xl/{t}"
+        if part in names:
+            out[sh.get("name") or ""] = part
+    return out
+
+
 def error_cells(zf: zipfile.ZipFile, sheets: set[str]) -> dict[tuple[str, str], str]:
     """Cells holding an Excel error (#DIV/0!, #REF!...), which calamine reads as empty:
     {(sheet, cell): error}. A byte scan of the named sheets' XML, nothing evaluated."""
-    root = SafeET.fromstring(zf.read("xl/workbook.xml"))
-    rels = SafeET.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
-    target = {r.get("Id"): r.get("Target") for r in rels}
-    rid = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
     out: dict[tuple[str, str], str] = {}
-    for sh in root.iter(f"{NS}sheet"):
-        name = sh.get("name")
+    for name, part in sheet_parts(zf).items():
         if name not in sheets:
             continue
-        t = target.get(sh.get(rid), "")
-        part = t.lstrip("/") if t.startswith("/") else f"xl/{t}"
         data = zf.read(part)
         if b't="e"' not in data:
             continue

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils.cell import coordinate_from_string
@@ -21,8 +21,22 @@ ERROR_FILL = PatternFill("solid", fgColor="F4B6B6")
 WARNING_FILL = PatternFill("solid", fgColor="FFE699")
 
 
+# A return larger than this, or one with a sheet too large to read, gets a feedback
+# workbook of its problems alone: annotating a copy would load it whole (a million-row
+# return took 25 s and 828 MB), which is what the reader refused to do.
+ANNOTATE_MAX_BYTES = 5 * 1024 * 1024
+UNANNOTATED = {"sheet-too-large", "package-damaged", "reader-crashed"}
+
+
 def write_feedback(source: Path, issues: list[Issue], target: Path) -> Path:
-    wb = load_workbook(source)
+    """The return annotated at each problem's cell, with a Problems sheet; or, for a file
+    too large to load in bounded time and memory, the Problems sheet alone."""
+    if source.stat().st_size > ANNOTATE_MAX_BYTES or any(i.code in UNANNOTATED
+                                                          for i in issues):
+        wb = Workbook()
+        wb.remove(wb.active)
+    else:
+        wb = load_workbook(source)
     marked: dict[tuple[str, str], list[Issue]] = {}
     for i in issues:
         if i.sheet in wb.sheetnames and _is_cell(i.cell):

@@ -27,6 +27,9 @@ _TYPES = [
     # file level: the file is refused before any cell is read
     IssueType("file-unreadable", "error", "File cannot be read",
               "the file could not be read: {found}", "The file is missing, empty or unreadable."),
+    IssueType("not-a-regular-file", "error", "Not a regular file",
+              "expected a regular file, found {found}; it was not opened",
+              "A link, pipe or device in the inbox is refused without being read."),
     IssueType("not-a-workbook", "error", "Not an Excel workbook",
               "expected an Excel workbook (.xlsx), found {found}",
               "The file is not an .xlsx workbook (for example a PDF, CSV or renamed file)."),
@@ -42,6 +45,17 @@ _TYPES = [
     IssueType("zip-bomb", "error", "Suspicious compression",
               "expected ordinary compression, found {found}",
               "A part of the file expands far more than a real workbook would (a zip bomb)."),
+    IssueType("sheet-too-large", "error", "Sheet too large",
+              "expected cells within {expected}, found a cell at {found}; the sheet was "
+              "not read", "A sheet reaches far beyond the template's area (a cell typed "
+              "at the bottom-right corner of a sheet); clear the stray cells."),
+    IssueType("package-damaged", "error", "Damaged workbook",
+              "expected a sound workbook package, found {found}",
+              "The workbook's package is damaged or altered (a bad checksum, a repeated or "
+              "linked part, sizes or counts that lie, broken XML); save it again in Excel."),
+    IssueType("reader-crashed", "error", "Workbook could not be read",
+              "the workbook stopped the reader ({found}); the other files were not affected",
+              "The spreadsheet reader failed on this file; save it again in Excel."),
     IssueType("unsafe-zip-entry", "error", "Unsafe part name",
               "expected ordinary part names, found {found}",
               "A part of the file has a name that points outside the workbook."),

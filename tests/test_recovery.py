@@ -1,0 +1,173 @@
+"""The ledger can be checked, backed up and rebuilt from archive/ alone; a lost ledger is
+never silently replaced by an empty one."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from docx import Document
+from openpyxl import load_workbook
+from pptx import Presentation
+from typer.testing import CliRunner
+
+from deliverypack.cli import app
+from deliverypack.demo import run_demo
+from deliverypack.workspace import Workspace
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def demo_ws(tmp_path_factory) -> Path:
+    from rich.console import Console
+    root = tmp_path_factory.mktemp("demo") / "ws"
+    run_demo(root, Console(quiet=True))
+    return root
+
+
+def _copy(src: Path, dst: Path) -> Path:
+    shutil.copytree(src, dst)
+    return dst
+
+
+def _papers(root: Path, out: Path) -> dict[str, Path]:
+    """The papers built from the ledger, written outside the workspace."""
+    from deliverypack.outputs.agenda_pack import write_pack
+    from deliverypack.outputs.deck import build_deck
+    from deliverypack.outputs.delivery_report import write_report
+    from deliverypack.outputs.master import build_master
+    from deliverypack.sample.rounds import MEETINGS
+
+    ws = Workspace.open(root)
+    out.mkdir(parents=True, exist_ok=True)
+    rnd = ws.round_or_latest(None)
+    papers = {"master": build_master(ws, rnd, out / "master.xlsx"),
+              "deck": build_deck(ws, rnd, target=out / "deck.pptx"),
+              "report": write_report(ws, rnd, "HO", target=out / "report.docx"),
+              "pack": write_pack(ws, "EOL", MEETINGS[1], target=out / "pack.docx")}
+    ws.ledger.close()
+    return papers
+
+
+def _workbook_values(path: Path) -> dict:
+    wb = load_workbook(path)
+    return {ws.title: [[c.value for c in row] for row in ws.iter_rows()]
+            for ws in wb.worksheets}
+
+
+def _deck_content(path: Path) -> list:
+    out = []
+    for slide in Presentation(path).slides:
+        for shape in slide.shapes:
+            if shape.has_text_frame:
+                out.append(shape.text_frame.text)
+            if getattr(shape, "has_chart", False) and shape.has_chart:
+                out.append([(s.name, list(s.values)) for p in shape.chart.plots
+                            for s in p.series])
+            if getattr(shape, "has_table", False) and shape.has_table:
+                out.append([[c.text for c in r.cells] for r in shape.table.rows])
+        out.append(slide.notes_slide.notes_text_frame.text if slide.has_notes_slide else "")
+    return out
+
+
+def _doc_content(path: Path) -> list:
+    d = Document(path)
+    return [p.text for p in d.paragraphs] + [[[c.text for c in r.cells] for r in t.rows]
+                                             for t in d.tables]
+
+
+def _tables(path: Path) -> dict[str, list]:
+    db = sqlite3.connect(path)
+    out = {}
+    for (t,) in db.execute("SELECT name FROM sqlite_master WHERE type='table'"):
+        cols = [c[1] for c in db.execute(f"PRAGMA table_info({t})")]
+        keep = [c for c in cols if c != "created_at"]  # when the register was first read
+        out[t] = sorted(map(repr, db.execute(f"SELECT {', '.join(keep)} FROM {t}")))
+    db.close()
+    return out
+
+
+def test_rebuild_after_the_full_demo_gives_the_same_ledger_and_papers(demo_ws, tmp_path):
+    ws_dir = _copy(demo_ws, tmp_path / "ws")
+    before = _papers(ws_dir, tmp_path / "before")
+    status_before = runner.invoke(app, ["status", "-w", str(ws_dir), "--json"]).stdout
+    tables_before = _tables(ws_dir / "ledger.sqlite")
+    assert len(tables_before["submissions"]) > 10 and tables_before["meetings"]
+
+    (ws_dir / "ledger.sqlite").unlink()
+    r = runner.invoke(app, ["status", "-w", str(ws_dir)])
+    assert r.exit_code == 1 and "deliverypack rebuild" in r.output
+    assert not (ws_dir / "ledger.sqlite").exists()  # never silently re-created
+
+    r = runner.invoke(app, ["rebuild", "-w", str(ws_dir)])
+    assert r.exit_code == 0, r.output
+    assert _tables(ws_dir / "ledger.sqlite") == tables_before
+    assert runner.invoke(app, ["status", "-w", str(ws_dir), "--json"]).stdout == status_before
+    after = _papers(ws_dir, tmp_path / "after")
+    assert _workbook_values(after["master"]) == _workbook_values(before["master"])
+    assert _deck_content(after["deck"]) == _deck_content(before["deck"])
+    assert _doc_content(after["report"]) == _doc_content(before["report"])
+    assert _doc_content(after["pack"]) == _doc_content(before["pack"])
+    r = runner.invoke(app, ["check", "-w", str(ws_dir)])
+    assert r.exit_code == 0 and "Ledger sound" in r.output
+
+
+def test_an_empty_ledger_beside_an_archive_is_refused_with_how_to_restore(demo_ws,
+                                                                          tmp_path):
+    ws_dir = _copy(demo_ws, tmp_path / "ws")
+    (ws_dir / "ledger.sqlite").write_bytes(b"")
+    for cmd in (["status"], ["master", "-o", str(tmp_path / "m.xlsx")]):
+        r = runner.invoke(app, [*cmd, "-w", str(ws_dir)])
+        assert r.exit_code == 1 and "is empty" in r.output and "backup" in r.output
+    assert not (tmp_path / "m.xlsx").exists()
+    assert (ws_dir / "ledger.sqlite").stat().st_size == 0
+
+
+def test_check_names_what_is_wrong(demo_ws, tmp_path):
+    ws_dir = _copy(demo_ws, tmp_path / "ws")
+    archived = sorted(p for p in (ws_dir / "archive").glob("*.xlsx"))
+    archived[0].unlink()  # a submission's file gone
+    stray = ws_dir / "archive" / ("0" * 64 + ".xlsx")
+    stray.write_bytes(b"PK")  # an archived file with no record
+    r = runner.invoke(app, ["check", "-w", str(ws_dir)])
+    assert r.exit_code == 1
+    assert f"{archived[0].name} is missing from archive/" in r.output
+    assert f"archive/{stray.name} has no record in the ledger" in r.output
+
+
+def test_random_bytes_in_the_ledger_are_caught_and_writers_refuse(demo_ws, tmp_path):
+    ws_dir = _copy(demo_ws, tmp_path / "ws")
+    path = ws_dir / "ledger.sqlite"
+    data = bytearray(path.read_bytes())
+    mid = len(data) // 2
+    data[mid:mid + 8192] = bytes((i * 151 + 7) % 256 for i in range(8192))
+    path.write_bytes(bytes(data))
+    r = subprocess.run([sys.executable, "-m", "deliverypack.cli", "check", "-w", str(ws_dir)],
+                       capture_output=True, text=True)
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert r.stderr.strip(), r.stdout
+    r = subprocess.run([sys.executable, "-m", "deliverypack.cli", "ingest", "-w", str(ws_dir),
+                        str(ws_dir / "inbox")], capture_output=True, text=True)
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+
+def test_backup_is_a_consistent_copy_made_while_the_ledger_is_open(demo_ws, tmp_path):
+    ws_dir = _copy(demo_ws, tmp_path / "ws")
+    writer = sqlite3.connect(ws_dir / "ledger.sqlite")
+    writer.execute("BEGIN IMMEDIATE")  # an ingest holding the write lock
+    writer.execute("UPDATE submissions SET contact='uncommitted'")
+    r = runner.invoke(app, ["backup", str(tmp_path / "copy.sqlite"), "-w", str(ws_dir)])
+    writer.rollback()
+    writer.close()
+    assert r.exit_code == 0, r.output
+    copy = sqlite3.connect(tmp_path / "copy.sqlite")
+    assert copy.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert copy.execute("SELECT count(*) FROM submissions WHERE contact='uncommitted'"
+                        ).fetchone()[0] == 0
+    assert _tables(tmp_path / "copy.sqlite") == _tables(ws_dir / "ledger.sqlite")

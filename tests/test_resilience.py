@@ -1,0 +1,266 @@
+"""One bad file never costs the batch: huge, crashing and special files are each rejected
+with a code while every other file is ingested; the exit status is 1 and the JSON valid.
+Every damaged file is generated here."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from deliverypack.returns.ingest import ingest_files, validate_file
+
+HERE = Path(__file__).resolve().parent
+
+
+def rewrite(src: Path, dst: Path, change, stored: tuple[str, ...] = ()) -> Path:
+    """A copy of a workbook's package with `change(name, data)` applied to every part (the
+    parts named in `stored` left uncompressed)."""
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            data = change(item.filename, zin.read(item.filename))
+            if data is not None:
+                zout.writestr(item.filename, data, zipfile.ZIP_STORED
+                              if item.filename in stored else zipfile.ZIP_DEFLATED)
+    return dst
+
+
+def sheet_part(src: Path, name: str) -> str:
+    from deliverypack.returns.read import sheet_parts
+    with zipfile.ZipFile(src) as zf:
+        return sheet_parts(zf)[name]
+
+
+def add_cells(src: Path, dst: Path, sheet: str, xml: bytes) -> Path:
+    part = sheet_part(src, sheet)
+    return rewrite(src, dst, lambda n, d: d.replace(b"</sheetData>", xml + b"</sheetData>")
+                   if n == part else d)
+
+
+def far_cell(src: Path, dst: Path) -> Path:
+    """One cell typed at XFD1048576 on the cover: the dense read would ask for 512 GB."""
+    return add_cells(src, dst, "Cover", b'<row r="1048576"><c r="XFD1048576" t="inlineStr">'
+                     b'<is><t>x</t></is></c></row>')
+
+
+def copies(src: Path, folder: Path, n: int, tag: str = "") -> list[Path]:
+    """n distinct files (their bytes differ in a document property) of one return."""
+    folder.mkdir(parents=True, exist_ok=True)
+    out = []
+    for k in range(n):
+        def change(name, data, k=k):
+            if name == "docProps/core.xml":
+                return data.replace(b"</cp:coreProperties>",
+                                    f"<dc:title>copy {tag}{k}</dc:title>"
+                                    "</cp:coreProperties>".encode())
+            return data
+        out.append(rewrite(src, folder / f"{k:04d}-{src.name}", change))
+    return out
+
+
+def cli(*args: str, env: dict | None = None, timeout: int = 300
+        ) -> subprocess.CompletedProcess:
+    """The real command, in its own process, as a user runs it."""
+    return subprocess.run([sys.executable, "-m", "deliverypack.cli", *args],
+                          capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, **(env or {})})
+
+
+@pytest.mark.parametrize("case", ["far-cell", "lying-dimension", "lying-shared-strings",
+                                  "cells-without-references"])
+def test_a_file_that_would_exhaust_the_reader_is_refused_unread(ws, filled, tmp_path, case):
+    good = filled("DH")
+    bad = tmp_path / f"{case}.xlsx"
+    if case == "far-cell":
+        far_cell(good, bad)
+        code, sheet = "sheet-too-large", "Cover"
+    elif case == "lying-dimension":
+        part = sheet_part(good, "Cover")
+        rewrite(good, bad, lambda n, d: d.replace(b'<dimension ref="', b'<dimension ref="'
+                                                  b'A1:XFD1048576" x="') if n == part else d)
+        code, sheet = "sheet-too-large", "Cover"
+    elif case == "lying-shared-strings":
+        def change(name, data):
+            return data
+        change.extra = True
+        with zipfile.ZipFile(good) as zin, zipfile.ZipFile(bad, "w") as zout:
+            for item in zin.infolist():
+                zout.writestr(item.filename, zin.read(item.filename))
+            zout.writestr("xl/sharedStrings.xml", b'<sst xmlns="http://schemas.openxmlformats'
+                          b'.org/spreadsheetml/2006/main" count="4000000000" '
+                          b'uniqueCount="4000000000"><si><t>a</t></si></sst>')
+        code, sheet = "package-damaged", ""
+    else:  # cells with no reference follow each other: 20,000 of them run past column XFD
+        add_cells(good, bad, "Cover", b"<row>" + b"<c/>" * 20000 + b"</row>")
+        code, sheet = "sheet-too-large", "Cover"
+    rep, _ = validate_file(ws, bad)
+    assert not rep.valid
+    hit = next(i for i in rep.issues if i.code == code)
+    assert hit.sheet == sheet and bad.name in (rep.file,)
+
+
+def test_notes_below_the_template_are_read_but_a_far_row_in_a_table_sheet_is_not(
+        ws, filled, tmp_path):
+    """A table sheet is bounded by the template's area (its last named row + room)."""
+    good = filled("DH")
+    near = add_cells(good, tmp_path / "near.xlsx", "Cover", b'<row r="500"><c r="H500" '
+                     b't="inlineStr"><is><t>a note</t></is></c></row>')
+    assert validate_file(ws, near)[0].valid
+    from deliverypack.returns.read import ROW_ROOM
+    spec_sheet = next(s.name for s in ws.ledger.template(
+        validate_file(ws, good)[0].template_id).sheets if s.name != "Cover")
+    far = add_cells(good, tmp_path / "far.xlsx", spec_sheet,
+                    f'<row r="{ROW_ROOM + 5000}"><c r="B{ROW_ROOM + 5000}" t="inlineStr">'
+                    '<is><t>x</t></is></c></row>'.encode())
+    rep, _ = validate_file(ws, far)
+    assert [(i.code, i.sheet) for i in rep.errors] == [("sheet-too-large", spec_sheet)]
+
+
+def test_special_files_are_refused_without_being_opened(ws, filled, tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "a-zero.xlsx").symlink_to("/dev/zero")
+    (inbox / "b-passwd.xlsx").symlink_to("/etc/passwd")
+    os.mkfifo(inbox / "c-fifo.xlsx")
+    good = filled("DH")
+    os.replace(good, inbox / "d-good.xlsx")
+    r = cli("ingest", str(inbox), "-w", str(ws.root), "--json", timeout=60)
+    assert r.returncode == 1, r.stderr
+    out = {Path(x["file"]).name: x for x in json.loads(r.stdout)}
+    for name, kind in (("a-zero.xlsx", "symbolic link"), ("b-passwd.xlsx", "symbolic link"),
+                       ("c-fifo.xlsx", "named pipe")):
+        assert out[name]["status"] == "rejected"
+        assert out[name]["issues"][0]["code"] == "not-a-regular-file"
+        assert kind in out[name]["issues"][0]["message"]
+    assert out["d-good.xlsx"]["status"] == "accepted"
+    archived = [p.read_bytes() for p in ws.archive.glob("*.xlsx")]
+    assert not any(b"root:" in b for b in archived)  # /etc/passwd was never copied
+    assert len(archived) == 1
+
+
+def _batch(ws, filled, tmp_path, n: int, bad_at: list[int], make_bad) -> list[Path]:
+    files = copies(filled("DH"), tmp_path / "inbox", n)
+    for k in bad_at:
+        make_bad(files[k], files[k])
+    return files
+
+
+def _assert_batch(ws, r: subprocess.CompletedProcess, files: list[Path], bad: dict[int, str]):
+    assert r.returncode == 1, r.stderr[-2000:]
+    out = json.loads(r.stdout)
+    assert [Path(x["file"]).name for x in out] == [f.name for f in files]
+    for k, x in enumerate(out):
+        if k in bad:
+            assert x["status"] == "rejected" and x["issues"][0]["code"] == bad[k], x
+            assert files[k].name in x["file"]
+        else:
+            assert x["status"] == "accepted", x
+    rows = ws.ledger.query("SELECT status, count(*) FROM submissions GROUP BY status")
+    assert dict(map(tuple, rows)) == {"accepted": len(files) - len(bad), "rejected": len(bad)}
+
+
+def test_a_huge_file_in_the_middle_of_a_batch_of_20_costs_only_itself(ws, filled, tmp_path):
+    files = _batch(ws, filled, tmp_path, 20, [10], lambda s, d: far_cell(s, d.with_suffix(
+        ".tmp")).replace(d))
+    r = cli("ingest", str(tmp_path / "inbox"), "-w", str(ws.root), "--json")
+    _assert_batch(ws, r, files, {10: "sheet-too-large"})
+
+
+def test_a_crash_inside_the_reader_costs_only_that_file_on_the_parallel_path(
+        ws, filled, tmp_path):
+    """300 files on worker processes: one aborts its worker (SIGABRT inside the reader),
+    one is huge; both are rejected by name, the other 298 are ingested."""
+    mark = "abort-the-reader-here"
+
+    def crashing(src, dst):
+        tmp = dst.with_suffix(".tmp")
+        rewrite(src, tmp, lambda n, d: d.replace(b"</cp:coreProperties>",
+                                                 f"<dc:subject>{mark}</dc:subject>"
+                                                 "</cp:coreProperties>".encode())
+                if n == "docProps/core.xml" else d, stored=("docProps/core.xml",))
+        tmp.replace(dst)
+    files = copies(filled("DH"), tmp_path / "inbox", 300)
+    crashing(files[150], files[150])
+    far_cell(files[40], files[40].with_suffix(".tmp")).replace(files[40])
+    env = {"PYTHONPATH": os.pathsep.join([str(HERE / "faults"), os.environ.get(
+        "PYTHONPATH", "")]), "DP_FAULT_ABORT_MARK": mark}
+    r = cli("ingest", str(tmp_path / "inbox"), "-w", str(ws.root), "--json", "--jobs", "2",
+            env=env)
+    _assert_batch(ws, r, files, {150: "reader-crashed", 40: "sheet-too-large"})
+    # and the crash is real: the same file read in one process takes the process down
+    alone = cli("validate", str(files[150]), "-w", str(ws.root), env=env)
+    assert alone.returncode < 0 or alone.returncode == 134
+
+
+def test_pool_path_recovers_in_process(ws, filled, tmp_path):
+    """The in-library parallel path gives the same result as the serial one for a batch
+    holding a huge file."""
+    files = copies(filled("DH"), tmp_path / "inbox", 6)
+    far_cell(files[3], files[3].with_suffix(".tmp")).replace(files[3])
+    reps = ingest_files(ws, files, jobs=2)
+    assert [r.status for r in reps] == ["accepted"] * 3 + ["rejected"] + ["accepted"] * 2
+
+
+def _descendants(pid: int) -> list[int]:
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            kids = [int(k) for k in Path(f"/proc/{p}/task/{p}/children").read_text().split()]
+        except OSError:
+            continue
+        out += kids
+        todo += kids
+    return out
+
+
+def _running(pid: int) -> bool:
+    try:
+        return "\nState:\tZ" not in Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs /proc (Linux)")
+def test_workers_die_with_a_killed_ingest(ws, filled, tmp_path):
+    import signal
+    import time
+    copies(filled("DH"), tmp_path / "inbox", 300)
+    proc = subprocess.Popen([sys.executable, "-m", "deliverypack.cli", "ingest",
+                             str(tmp_path / "inbox"), "-w", str(ws.root), "--jobs", "2"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    t0 = time.monotonic()
+    while len(_descendants(proc.pid)) < 3 and time.monotonic() - t0 < 60:
+        time.sleep(0.05)
+    kids = _descendants(proc.pid)
+    assert len(kids) >= 3, "the forkserver and its workers never started"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    t0 = time.monotonic()
+    while any(_running(k) for k in kids) and time.monotonic() - t0 < 10:
+        time.sleep(0.1)
+    assert not [k for k in kids if _running(k)], "processes outlived the killed ingest"
+
+
+def test_feedback_for_a_file_too_large_to_read_lists_its_problems_alone(ws, filled, tmp_path):
+    """Bounded time and memory: the oversized return is never loaded to be annotated."""
+    from openpyxl import load_workbook
+
+    from deliverypack.returns.ingest import ingest_file
+    good = filled("DH")
+    sheet = next(s.name for s in ws.ledger.template(validate_file(ws, good)[0].template_id)
+                 .sheets if s.name != "Cover")
+    bad = add_cells(good, tmp_path / "DH-huge.xlsx", sheet,
+                    b'<row r="900000"><c r="Z900000" t="inlineStr"><is><t>x</t></is></c>'
+                    b'</row>')
+    rep = ingest_file(ws, bad)
+    assert rep.feedback is not None and not rep.valid
+    wb = load_workbook(rep.feedback)
+    assert wb.sheetnames == ["Problems"]
+    rows = [[c.value for c in r] for r in wb["Problems"].iter_rows(min_row=5)]
+    assert any(r[2] == sheet and "Z900000" in r[4] for r in rows), rows
