@@ -254,18 +254,42 @@ def status(round: RoundOpt = None, workspace: WorkspaceOpt = Path("."),
             t.add_row(s.department, f"[{colour}]{s.status}[/]", "late" if s.late else "",
                       str(s.attempts), s.file, s.problems[0] if s.problems else "")
         console.print(t)
+        _round_log(ws, r)
+
+
+PublishOpt = Annotated[bool, typer.Option(
+    "--publish", help="This is the paper as published: close the round, so no return for "
+    "it is kept unless the unit reopens it (deliverypack round reopen).")]
+
+
+def _published(ws, publish: bool, round_id: str, what: str, path: Path) -> None:
+    """Close the round a published paper was made from."""
+    from .ledger.rounds import close_round
+
+    if publish and close_round(ws.ledger, round_id, f"{what} published ({path.name})"):
+        console.print(f"Round {round_id} is now closed: its {what} is published.")
+
+
+def _round_log(ws, round_id: str) -> None:
+    """The round's closures and reopenings, with their reasons, under its returns."""
+    from .ledger.rounds import round_history
+
+    for e in round_history(ws.ledger, round_id):
+        console.print(f"  Round {round_id} {e.text()}", highlight=False)
 
 
 @app.command()
 def master(round: RoundOpt = None, workspace: WorkspaceOpt = Path("."),
            output: Annotated[Path | None, typer.Option("-o", "--output",
-                                                       help="Where to write it.")] = None):
+                                                       help="Where to write it.")] = None,
+           publish: PublishOpt = False):
     """Write the master assessment workbook (outputs/master-ROUND.xlsx) from the ledger."""
     from .outputs.master import build_master
 
     try:
         ws = _ws(workspace)
         path = build_master(ws, ws.round_or_latest(round), output)
+        _published(ws, publish, ws.round_or_latest(round), "master", path)
     except DeliverypackError as exc:
         _fail(exc)
     _where("master workbook", path)
@@ -278,7 +302,8 @@ def deck(round: RoundOpt = None, workspace: WorkspaceOpt = Path("."),
          template: Annotated[Path | None, typer.Option(
              help="A branded .pptx with layouts named Title Slide, Title and Content, "
                   "Two Content, Title Only.")] = None,
-         output: Annotated[Path | None, typer.Option("-o", "--output")] = None):
+         output: Annotated[Path | None, typer.Option("-o", "--output")] = None,
+         publish: PublishOpt = False):
     """Write the stocktake deck (outputs/stocktake-ROUND.pptx) from the ledger."""
     from .outputs.deck import build_deck
 
@@ -286,6 +311,7 @@ def deck(round: RoundOpt = None, workspace: WorkspaceOpt = Path("."),
         ws = _ws(workspace)
         path = build_deck(ws, ws.round_or_latest(round), priorities=priority,
                           template=template, target=output)
+        _published(ws, publish, ws.round_or_latest(round), "stocktake deck", path)
     except DeliverypackError as exc:
         _fail(exc)
     _where("stocktake deck", path)
@@ -309,6 +335,44 @@ def template_add(name: str, blank: Annotated[Path, typer.Option(help="The blank 
         _fail(exc)
     console.print(f"Template {tpl.name}: {len(tpl.entries)} mapped cells on "
                   f"{len({e.sheet for e in tpl.entries})} sheets", highlight=False)
+
+
+round_app = typer.Typer(help="A round's lifecycle: open -> closed (its papers published) "
+                        "-> reopened by the unit, with a reason.", no_args_is_help=True)
+app.add_typer(round_app, name="round")
+
+
+@round_app.command("close")
+def round_close(round_id: Annotated[str, typer.Argument(metavar="ROUND")],
+                reason: Annotated[str, typer.Option(help="Why, for the returns log.")]
+                = "closed by the unit", workspace: WorkspaceOpt = Path(".")):
+    """Close a round: returns for it are refused until the unit reopens it."""
+    from .ledger.rounds import close_round
+
+    try:
+        ws = _ws(workspace)
+        rid = ws.round_or_latest(round_id)
+        done = close_round(ws.ledger, rid, reason)
+    except DeliverypackError as exc:
+        _fail(exc)
+    console.print(f"Round {rid} {'is now closed' if done else 'was already closed'}.")
+
+
+@round_app.command("reopen")
+def round_reopen(round_id: Annotated[str, typer.Argument(metavar="ROUND")],
+                 reason: Annotated[str, typer.Option(help="Why it is reopened (kept in the "
+                                                          "ledger, shown in the returns log).")],
+                 workspace: WorkspaceOpt = Path(".")):
+    """Reopen a closed round, saying why."""
+    from .ledger.rounds import reopen_round
+
+    try:
+        ws = _ws(workspace)
+        rid = ws.round_or_latest(round_id)
+        reopen_round(ws.ledger, rid, reason)
+    except DeliverypackError as exc:
+        _fail(exc)
+    console.print(f"Round {rid} is open again: {reason}")
 
 
 @app.command("export-master")

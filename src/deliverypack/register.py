@@ -240,7 +240,8 @@ def _read_sheet(book: BookValues, sh: Sheet, file: str, issues: list[Issue]) -> 
         key = item.get("id")
         if key is not None and sh.attr != "trajectories":
             if key in seen_ids:
-                issues.append(At(sh.name, address(i, 1), file).issue("duplicate-key", found=key))
+                issues.append(At(sh.name, address(i, 1), file).issue(
+                    "duplicate-key", found=f"the id {key}", expected=seen_ids[key]))
                 continue
             seen_ids[key] = address(i, 1)
         clean = {k: v for k, v in item.items() if v is not None}

@@ -75,7 +75,32 @@ def validate_file(ws: Workspace, path: Path, *, template: str | None = None,
                                       found=f"a workbook that cannot be read ({exc})"))
         return report, None
     report.issues.extend(issues)
+    report.issues.extend(round_checks(ws, spec, path, at, round_id))
     return report, read
+
+
+def round_checks(ws: Workspace, spec: Any, path: Path, at: At, round_id: str | None
+                 ) -> list[Any]:
+    """A return is for the round it was issued for, while that round is open; a file
+    named for someone else is worth a word."""
+    from ..ledger.rounds import round_state
+
+    out = []
+    if round_id and spec.round and spec.round != round_id:
+        out.append(at.issue("wrong-round", found=spec.round, expected=round_id))
+    closed = round_state(ws.ledger, spec.round) if spec.round else None
+    if closed is not None:
+        out.append(at.issue("round-closed", found=spec.round, expected=closed.text()))
+    if spec.kind in ("return", "org_return") and spec.department:
+        reg = ws.register
+        ids = {d.id.upper(): d.id for d in reg.departments} if spec.kind == "return" else \
+            {o.id.upper(): o.id for o in reg.organisations}
+        words = re.split(r"[-_ .]+", path.stem.upper())
+        other = next((ids[w] for w in words if w in ids and ids[w] != spec.department), None)
+        if other is not None:
+            out.append(at.issue("file-name-department", found=other,
+                                expected=spec.department))
+    return out
 
 
 def _validate_foreign(ws: Workspace, book: BookValues, zf: ZipFile, report: FileReport,
@@ -166,7 +191,8 @@ def keep(ws: Workspace, ex: Examined, *, received: dt.datetime | None = None) ->
         "archive_path": ex.archived,
         "received_at": received.isoformat(), "status": report.status, "late": late,
         "contact": " ".join(str(cover.get(k) or "") for k in
-                            ("Contact name", "Contact email")).strip() or None,
+                            ("Contact name", "Contact email", "Contact telephone")
+                            ).strip() or None,
         "signed_off_by": cover.get("Signed off by (SRO or delegate)"),
         "signed_off_on": signed.isoformat() if isinstance(signed, dt.date) else None,
         "n_errors": len(report.errors), "n_warnings": len(report.warnings),
