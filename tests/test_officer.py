@@ -298,3 +298,27 @@ def test_a_file_named_for_another_department_gets_a_warning(ws, filled):
     hit = next(i for i in rep.issues if i.code == "file-name-department")
     assert hit.message == "the file's name says DH, but the return is DWP's"
     assert rep.valid
+
+
+def test_meeting_actions_typed_over_the_note_and_header_are_reported(ws, tmp_path):
+    import datetime as dt
+
+    from deliverypack.sample.filler import fill_workbook
+    from deliverypack.taskforce import issue_meeting_record
+    record = issue_meeting_record(ws, "EOL", dt.date(2003, 9, 15))
+    spec = spec_of(ws, record)
+    filled = fill_workbook(record, spec, ws.register, tmp_path / "record.xlsx")
+    new = block(spec, "new_actions")
+    sheet, first = where(filled, new.name, 0, "description", spec)
+    r1 = int(first[1:])
+    wb = load_workbook(filled)
+    sh = wb[sheet]
+    for k, r in enumerate((r1 - 2, r1 - 1)):  # two rows too high: over the note and header
+        sh[f"A{r}"], sh[f"B{r}"] = f"Action typed too high {k}", "Minister"
+    wb.save(tmp_path / "high.xlsx")
+    rep, found = issues(ws, tmp_path / "high.xlsx")
+    assert not rep.valid
+    assert "'Action typed too high 0'" in one(found, "locked-cell-changed", sheet, f"A{r1 - 2}")
+    assert "expected 'Action'" in one(found, "locked-cell-changed", sheet, f"A{r1 - 1}")
+    assert "expected 'Owner'" in one(found, "locked-cell-changed", sheet, f"B{r1 - 1}")
+    assert "'Minister'" in one(found, "outside-input", sheet, f"B{r1 - 2}")
