@@ -121,10 +121,15 @@ def assessment(round: RoundOpt = None, workspace: WorkspaceOpt = Path(".")):
 
 
 def _expand(paths: list[Path]) -> list[Path]:
+    from .returns.folder import round_files
+
     out = []
     for p in paths:
         if p.is_dir():
-            out += sorted(x for x in p.iterdir() if x.suffix.lower() in (".xlsx", ".xlsm"))
+            files, skipped = round_files(p)
+            out += files
+            for line in skipped:
+                err.print(f"Skipped {line}", highlight=False)
         elif not p.exists():
             raise typer.BadParameter(f"{p}: no such file or folder")
         else:
@@ -242,8 +247,9 @@ def status(round: RoundOpt = None, workspace: WorkspaceOpt = Path("."),
     except DeliverypackError as exc:
         _fail(exc)
     if as_json:
-        sys.stdout.write(json.dumps({r: [s.__dict__ for s in v] for r, v in table.items()},
-                                    indent=2) + "\n")
+        out: dict = {r: [s.__dict__ for s in v] for r, v in table.items()}
+        out["organisations"] = {r: _org_rows(ws, r) for r in table}
+        sys.stdout.write(json.dumps(out, indent=2) + "\n")
         return
     for r, rows in table.items():
         t = Table(title=f"Round {r}", title_justify="left")
@@ -255,6 +261,7 @@ def status(round: RoundOpt = None, workspace: WorkspaceOpt = Path("."),
                       str(s.attempts), s.file, s.problems[0] if s.problems else "")
         console.print(t)
         _round_log(ws, r)
+        _org_status(ws, r)
 
 
 PublishOpt = Annotated[bool, typer.Option(
@@ -268,6 +275,36 @@ def _published(ws, publish: bool, round_id: str, what: str, path: Path) -> None:
 
     if publish and close_round(ws.ledger, round_id, f"{what} published ({path.name})"):
         console.print(f"Round {round_id} is now closed: its {what} is published.")
+
+
+def _org_rows(ws, round_id: str) -> dict:
+    """status --json: each organisation's return, and each measure's coverage."""
+    from .consolidation.coverage import coverage, organisation_status
+
+    return {"returns": [o.__dict__ for o in organisation_status(ws.register, ws.ledger,
+                                                                 round_id)],
+            "coverage": [{"measure": c.measure_id, "period": c.period, "summary": c.text(),
+                          "partial": c.partial, "returned": c.returned, "missing": c.missing,
+                          "not_yet_available": c.unavailable}
+                         for c in coverage(ws.register, ws.ledger, round_id).values()]}
+
+
+def _org_status(ws, round_id: str) -> None:
+    """Organisations: a coverage line per measure and month, then who is to chase."""
+    from .consolidation.coverage import coverage_lines, organisation_status
+
+    for line in coverage_lines(ws.register, ws.ledger, round_id):
+        console.print(f"  {line}", highlight=False)
+    chase = [o for o in organisation_status(ws.register, ws.ledger, round_id)
+             if o.status != "accepted" or o.late]
+    if chase:
+        t = Table(title=f"Organisations to chase, round {round_id}", title_justify="left")
+        for h in ("organisation", "kind", "status", "late", "file", "first problem"):
+            t.add_column(h, overflow="fold")
+        for o in chase:
+            t.add_row(o.organisation, o.kind, o.status, "late" if o.late else "", o.file,
+                      o.problems[0] if o.problems else "")
+        console.print(t)
 
 
 def _round_log(ws, round_id: str) -> None:

@@ -325,6 +325,11 @@ def content_of(read: BookRead) -> Content:
                     cell = row.cell("numerator" if num is not None else "value")
                     c.values.append((meta["measure"], org, period, "actual", val, b.sheet,
                                      cell))
+                if row.get("unavailable"):  # no figure yet, and why: kept, shown as a gap
+                    cell = row.cell("unavailable")
+                    c.texts.append((dept, pid, "unavailable", n, row.get("unavailable"),
+                                    {"measure": meta["measure"], "org": org,
+                                     "period": period}, b.sheet, cell))
             elif kind == "assess":
                 code, v = row.get("code"), row.get("now")
                 if v is None:

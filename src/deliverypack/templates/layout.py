@@ -158,14 +158,17 @@ def _measure_type(m: Measure) -> ColumnType:
     return "percent" if m.unit == "percent" else "number"
 
 
-def _measure_columns_extra(m: Measure) -> dict[str, Any]:
+def _measure_columns_extra(m: Measure, *, organisation: bool = False) -> dict[str, Any]:
+    """Bounds of an actual; the plausible range at the level it was set for (national, or
+    one organisation's figure), never the national range on an organisation."""
+    plausible = (m.org_plausible_min, m.org_plausible_max) if organisation else \
+        (m.plausible_min, m.plausible_max)
     # counts cannot be negative, unless the register says the measure can (a net change)
-    negative_ok = m.plausible_min is not None and m.plausible_min < 0
+    negative_ok = any(x is not None and x < 0 for x in (m.plausible_min, m.org_plausible_min))
     lo = 0.0 if m.unit in ("count", "gbp", "rate") and not negative_ok else None
     if m.unit == "points":
-        return {"minimum": -100.0, "maximum": 100.0, "plausible": (m.plausible_min,
-                                                                    m.plausible_max)}
-    return {"minimum": lo, "plausible": (m.plausible_min, m.plausible_max)}
+        return {"minimum": -100.0, "maximum": 100.0, "plausible": plausible}
+    return {"minimum": lo, "plausible": plausible}
 
 
 def return_spec(reg: Register, dept_id: str, round_id: str, *,
@@ -297,21 +300,28 @@ def _organisation_block(reg: Register, m: Measure, periods: list[str],
     cols = [ColumnSpec(key="org", header="Code", role="key", width=10),
             ColumnSpec(key="name", header="Organisation", role="locked", width=40),
             ColumnSpec(key="period", header="Month", type="period", role="key", width=12)]
+    # the figure is required unless the row says why there is none yet (check_organisations)
     if m.has_denominator:
         cols += [ColumnSpec(key="numerator", header=m.numerator_label, type="number",
-                            role="input", required=True, minimum=0, width=18),
+                            role="input", minimum=0, width=18),
                  ColumnSpec(key="denominator", header=m.denominator_label, type="number",
-                            role="input", required=True, minimum=0, width=18)]
+                            role="input", minimum=0, width=18)]
     else:
         cols.append(ColumnSpec(key="value", header=m.name, type=_measure_type(m),
-                               role="input", required=True, width=16,
-                               **_measure_columns_extra(m)))
+                               role="input", width=16,
+                               **_measure_columns_extra(m, organisation=True)))
+    cols.append(ColumnSpec(key="unavailable", header=UNAVAILABLE, role="input", width=30,
+                           prompt="No figure yet? Leave the figure empty and say why here."))
     rows = [{"org": o.id, "name": o.name, "period": p}
             for o in (reg.organisations_for(m) if orgs is None else orgs) for p in periods]
     return BlockSpec(
         name=f"dp_{m.priority_id}_{m.id}_orgs", kind="orgs",
-        title=f"By {m.breakdown}: {m.name}", note="One row per organisation and month.",
+        title=f"By {m.breakdown}: {m.name}",
+        note="One row per organisation and month. No figure yet? Say why in the last column.",
         columns=cols, rows=rows, meta={"priority": m.priority_id, "measure": m.id})
+
+
+UNAVAILABLE = "Not yet available: why"
 
 
 def _milestone_block(reg: Register, pid: str) -> BlockSpec:

@@ -582,7 +582,25 @@ def check_milestones(block: BlockRead, round_id: str) -> Iterator[Issue]:
 
 
 def check_organisations(block: BlockRead) -> Iterator[Issue]:
+    """Each organisation's figure, or a reason why there is none yet (a gap, with a
+    warning); a numerator within its denominator."""
+    keys = {col.key for col in block.spec.columns}
+    figures = [c for c in ("numerator", "denominator", "value") if c in keys]
+    asks_reason = "unavailable" in keys
     for row in block.rows:
+        if asks_reason:
+            reason = row.get("unavailable")
+            blank = [c for c in figures if is_blank(row.raw(c))]
+            if reason and len(blank) == len(figures):
+                yield row.at("unavailable").issue(
+                    "not-yet-available", found=f"{row.key[0]}, {period_label(row.key[1])}",
+                    expected=reason)
+            elif not reason:
+                for c in blank:
+                    yield row.at(c).issue(
+                        "required-missing",
+                        expected=f"the {block.spec.column(c).header.lower()}, or a reason in "
+                                 f"'{block.spec.column('unavailable').header}'")
         num, den = row.get("numerator"), row.get("denominator")
         if num is not None and den is not None and num > den:
             yield row.at("numerator").issue(

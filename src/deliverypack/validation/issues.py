@@ -155,6 +155,10 @@ _TYPES = [
     IssueType("file-name-department", "warning", "File named for another department",
               "the file's name says {found}, but the return is {expected}'s",
               "The file name names a department other than the one on the cover."),
+    IssueType("not-yet-available", "warning", "Figure not yet available",
+              "no figure for {found}: {expected}; it is kept as a gap, and the figure built "
+              "from organisations is marked partial",
+              "An organisation's row says why it has no figure yet; accepted, shown as a gap."),
     IssueType("text-too-long", "error", "Text too long",
               "expected at most {expected} characters, found {found}",
               "A text cell is longer than a paper can carry."),
