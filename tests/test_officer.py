@@ -322,3 +322,28 @@ def test_meeting_actions_typed_over_the_note_and_header_are_reported(ws, tmp_pat
     assert "expected 'Action'" in one(found, "locked-cell-changed", sheet, f"A{r1 - 1}")
     assert "expected 'Owner'" in one(found, "locked-cell-changed", sheet, f"B{r1 - 1}")
     assert "'Minister'" in one(found, "outside-input", sheet, f"B{r1 - 2}")
+
+
+def test_completed_milestones_stay_complete(ws, filled, tmp_path):
+    from deliverypack.templates.issue import issue_returns
+    p = filled("HO")
+    spec = spec_of(ws, p)
+    miles = block(spec, "miles")
+    done = filled("HO", name="HO-done.xlsx", overrides={
+        (miles.name, 0, "status"): "Complete", (miles.name, 0, "forecast"): "2002-11-20"})
+    assert ingest_file(ws, done).valid
+    issue_returns(ws, "2003-07")
+    nxt = ws.outbox("2003-07") / "HO-2003-07.xlsx"
+    spec2 = spec_of(ws, nxt)
+    row = block(spec2, "miles").rows[0]
+    assert row["status"] == "Complete" and row["_locked"] == ["status", "forecast"]
+    sheet, cell = where(nxt, block(spec2, "miles").name, 0, "status", spec2)
+    wb = load_workbook(nxt)
+    assert wb[sheet][cell].value == "Complete" and wb[sheet][cell].protection.locked
+    rep = ingest_file(ws, filled("HO", round_id="2003-07", name="HO-2003-07.xlsx"))
+    assert rep.valid, rep.flatten(("code", "cell", "message"))
+    st = ws.ledger.milestone_updates("2003-07")[miles.rows[0]["id"]]
+    assert (st["status"], st["forecast"], st["round"]) == ("Complete", "2002-11-20", "2003-07")
+    changed = edit(ws.outbox("2003-07") / "HO-2003-07.xlsx", tmp_path / "reopened.xlsx",
+                   {(sheet, cell): "On track"})
+    assert ("locked-cell-changed", sheet, cell) in issues(ws, changed)[1]

@@ -174,8 +174,10 @@ def _measure_columns_extra(m: Measure, *, organisation: bool = False) -> dict[st
 def return_spec(reg: Register, dept_id: str, round_id: str, *,
                 prev_actuals: dict[tuple[str, str], float] | None = None,
                 prev_ratings: dict[tuple[str, str], str] | None = None,
-                open_actions: list[dict[str, Any]] | None = None) -> WorkbookSpec:
-    """The department's return for a round, pre-filled from the register and the ledger."""
+                open_actions: list[dict[str, Any]] | None = None,
+                completed: dict[str, dt.date | None] | None = None) -> WorkbookSpec:
+    """The department's return for a round, pre-filled from the register and the ledger;
+    `completed` milestones (id -> completion date) stay complete, locked."""
     prev_actuals = prev_actuals or {}
     prev_ratings = prev_ratings or {}
     dept = reg.department(dept_id)
@@ -194,7 +196,7 @@ def return_spec(reg: Register, dept_id: str, round_id: str, *,
                 periods = [p for p in sorted(reg.trajectory(m.id)) if p in window]
                 blocks.append(_organisation_block(reg, m, periods))
         if reg.milestones_of(pr.id):
-            blocks.append(_milestone_block(reg, pr.id))
+            blocks.append(_milestone_block(reg, pr.id, completed or {}))
         blocks += _free_blocks(pr.id)
         sheets.append(SheetSpec(
             name=sheet_title(f"{pr.id} {pr.short}"), heading=pr.title,
@@ -324,11 +326,20 @@ def _organisation_block(reg: Register, m: Measure, periods: list[str],
 UNAVAILABLE = "Not yet available: why"
 
 
-def _milestone_block(reg: Register, pid: str) -> BlockSpec:
-    rows = [{"id": ms.id, "title": ms.title, "due": ms.due} for ms in reg.milestones_of(pid)]
+def _milestone_block(reg: Register, pid: str,
+                     completed: dict[str, dt.date | None] | None = None) -> BlockSpec:
+    completed = completed or {}
+    rows: list[dict[str, Any]] = []
+    for ms in reg.milestones_of(pid):
+        row: dict[str, Any] = {"id": ms.id, "title": ms.title, "due": ms.due}
+        if ms.id in completed:  # complete in an earlier round: not re-rated every round
+            row.update(status="Complete", forecast=completed[ms.id],
+                       _locked=["status", "forecast"])
+        rows.append(row)
     return BlockSpec(
         name=f"dp_{pid}_miles", kind="miles", title="Milestones",
-        note="Status for every milestone; a forecast date unless it is complete.",
+        note="Status for every milestone; a forecast date unless it is complete. Milestones "
+             "completed in an earlier round stay complete.",
         columns=[ColumnSpec(key="id", header="ID", role="key", width=10),
                  ColumnSpec(key="title", header="Milestone", role="locked", width=44),
                  ColumnSpec(key="due", header="Due", type="date", role="locked", width=12),

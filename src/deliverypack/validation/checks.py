@@ -283,7 +283,8 @@ def _row_plan(block: BlockSpec, row: dict[str, Any], index: dict[str, int],
     for col in block.columns:
         key = col.key
         typ = types.get(key, col.type) if types else col.type
-        if row and col.role != "input" and key not in inputs:
+        if row and (col.role != "input" and key not in inputs or key in row.get(
+                "_locked", ())):
             value = row.get(key)
             locked.append((index[key], typ, expected_value(typ, value), value))
             template[key] = value
@@ -569,6 +570,8 @@ def check_milestones(block: BlockRead, round_id: str) -> Iterator[Issue]:
         status, forecast, due = row.get("status"), row.get("forecast"), row.get("due")
         if isinstance(due, str):
             due = dt.date.fromisoformat(due)
+        if isinstance(forecast, str):  # locked: a milestone completed in an earlier round
+            forecast = dt.date.fromisoformat(forecast)
         if status and status != "Complete" and forecast is None:
             yield row.at("forecast").issue("forecast-date-required", found=repr(status))
         if forecast is None or status is None:
