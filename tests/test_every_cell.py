@@ -39,6 +39,8 @@ def _value(typ: str, allowed: list[str], n: int, key: str) -> tuple[Any, Any]:
         return (100000 + n, 100000 + n) if key == "denominator" else (n, n)
     if typ == "int":
         return n, n
+    if typ == "date" and key == "period":  # a revision's month: one already past
+        return dt.date(2002, 9, 1), "2002-09"
     if typ == "date":
         d = dt.date(2004, 2, 1) + dt.timedelta(days=n)
         return d, d.isoformat()
@@ -99,7 +101,7 @@ def ledger_records(ws: Workspace, sid: int) -> list[tuple[set[str] | None, set[s
     led = ws.ledger
     out: list[tuple[set[str] | None, set[str]]] = []
     for table in ("measure_values", "ratings", "texts", "milestone_updates",
-                  "action_updates"):
+                  "action_updates", "revisions"):
         for r in led.query(f"SELECT * FROM {table} WHERE submission_id=?", sid):
             d = dict(r)
             out.append(({d.get("cell") or ""}, _leaves(d)))

@@ -347,3 +347,30 @@ def test_completed_milestones_stay_complete(ws, filled, tmp_path):
     changed = edit(ws.outbox("2003-07") / "HO-2003-07.xlsx", tmp_path / "reopened.xlsx",
                    {(sheet, cell): "On track"})
     assert ("locked-cell-changed", sheet, cell) in issues(ws, changed)[1]
+
+
+def test_revisions_of_earlier_months_are_kept_and_marked_in_the_master(ws, filled, tmp_path):
+    import datetime as dt
+
+    from deliverypack.outputs.master import build_master
+    p = filled("DH")
+    spec = spec_of(ws, p)
+    rev = block(spec, "revisions")
+    f = filled("DH", name="DH-rev.xlsx", overrides={
+        (rev.name, 0, "measure"): "AE4", (rev.name, 0, "period"): dt.date(2002, 9, 1),
+        (rev.name, 0, "value"): 82.1, (rev.name, 0, "reason"): "Restated after validation",
+        (rev.name, 1, "measure"): "AE4", (rev.name, 1, "value"): 80.0})
+    rep, found = issues(ws, f)
+    sheet, cell = where(f, rev.name, 1, "period", spec)
+    assert "this row has a revision but no month" in one(found, "row-incomplete", sheet, cell)
+    ok = filled("DH", name="DH-ok.xlsx", overrides={
+        (rev.name, 0, "measure"): "AE4", (rev.name, 0, "period"): dt.date(2002, 9, 1),
+        (rev.name, 0, "value"): 82.1, (rev.name, 0, "reason"): "Restated after validation"})
+    rep = ingest_file(ws, ok)
+    assert rep.valid, rep.flatten(("code", "cell", "message"))
+    got = ws.ledger.query("SELECT * FROM revisions WHERE submission_id=?", rep.submission_id)
+    assert [(r["measure_id"], r["period"], r["value"], r["reason"], r["sheet"]) for r in got] \
+        == [("AE4", "2002-09", 82.1, "Restated after validation", "Revisions")]
+    log = load_workbook(build_master(ws, "2002-12"))["Returns log"]
+    assert any(r[2].value == "revised" and "AE4 Sep 2002 revised to 82.1: Restated after "
+               "validation ('Revisions'!C" in (r[8].value or "") for r in log.iter_rows())

@@ -471,6 +471,13 @@ def _collection_rows(reg, led, rnd: str) -> list[list]:
              for c in coverage(reg, led, rnd).values()]
     rows += [[rnd, "Round", e.event, "", "", "", e.at, "", e.reason]
              for e in round_history(led, rnd)]
+    rows += [[rnd, r["department"], "revised", "", "", r["file_name"], r["received_at"], "",
+              f"{r['measure_id']} {period_label(r['period'])} revised to {r['value']:,.10g}: "
+              f"{r['reason']} ('{r['sheet']}'!{r['cell']})"]
+             for r in led.query(
+                 "SELECT v.*, s.department, s.file_name, s.received_at FROM revisions v JOIN "
+                 "submissions s ON s.id=v.submission_id WHERE s.status='accepted' AND "
+                 "s.superseded_by IS NULL AND s.round=? ORDER BY v.measure_id, v.period", rnd)]
     return rows
 
 

@@ -389,4 +389,18 @@ EXTRA_CHECKS: dict[str, list] = {}
 AFTER_INGEST: dict[str, list[Callable[[Workspace, BookRead, int], None]]] = {}
 
 
+def store_revisions(ws: Workspace, read: BookRead, submission_id: int) -> None:
+    """Keep a return's revisions of earlier months, each with its sheet and cell; the value
+    first returned stays where it is."""
+    rows = [(submission_id, r.get("measure"), "", f"{r.get('period'):%Y-%m}", r.get("value"),
+             r.get("reason"), b.sheet, r.cell("value"))
+            for b in read.of_kind("revisions") for r in b.rows
+            if r.get("measure") and r.get("period") and r.get("value") is not None]
+    if rows:
+        ws.ledger.db.executemany("INSERT INTO revisions VALUES (?,?,?,?,?,?,?,?)", rows)
+
+
+AFTER_INGEST["return"] = [store_revisions]
+
+
 from .. import taskforce as _taskforce  # noqa: E402,F401  (registers the meeting record checks)

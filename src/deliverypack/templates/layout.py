@@ -205,6 +205,14 @@ def return_spec(reg: Register, dept_id: str, round_id: str, *,
         name="Actions", heading="Actions allocated to your department",
         subheading="Give each open action a status and a short update.",
         blocks=[actions_block(open_actions or [])]))
+    own = [m.id for pr in reg.priorities_of(dept_id) for m in reg.measures_of(pr.id)
+           if m.returned_by == "department"]
+    if own:
+        sheets.append(SheetSpec(
+            name="Revisions", heading="Revisions of earlier months",
+            subheading="A figure restated since you returned it: give the measure, the "
+                       "month, the revised value and why. The first figure is kept too.",
+            blocks=[revisions_block(own)]))
     return fingerprint(WorkbookSpec(
         template_id=tid, kind="return", department=dept_id, round=round_id,
         title=f"{dept.name} return {rnd.label}", instructions=RETURN_INSTRUCTIONS,
@@ -374,6 +382,23 @@ def _free_blocks(pid: str) -> list[BlockSpec]:
                            ColumnSpec(key="of_whom", header="Of whom", width=20)],
                   free_rows=3, meta={"priority": pid}),
     ]
+
+
+def revisions_block(measures: list[str]) -> BlockSpec:
+    """Revisions of months already returned (earlier actuals are locked in the trajectory
+    tables): kept as revisions beside the first figure, each with its own sheet and cell."""
+    return BlockSpec(
+        name="dp_revisions", kind="revisions", title="Revisions",
+        note="One row per revised figure, in the measure's unit (a percentage as 82.1).",
+        columns=[ColumnSpec(key="measure", header="Measure", type="code", allowed=measures,
+                            width=12, prompt="The measure's id."),
+                 ColumnSpec(key="period", header="Month", type="date", width=14,
+                            prompt="The month revised (any day of it)."),
+                 ColumnSpec(key="value", header="Revised value", type="number", width=14,
+                            prompt="The revised figure, in the measure's unit."),
+                 ColumnSpec(key="reason", header="Reason", width=60,
+                            prompt="Why the figure changed.")],
+        free_rows=6)
 
 
 def actions_block(actions: list[Any], *, name: str = "dp_actions",

@@ -259,7 +259,7 @@ class _BlockPlan:
 
 _PLANS: dict[int, tuple[BlockSpec, _BlockPlan]] = {}
 # lists whose partly filled rows a kind-specific check reports (meeting records' actions)
-OWN_ROW_CHECKS = {"new_actions"}
+OWN_ROW_CHECKS = {"new_actions", "revisions"}
 _MEMO_TYPES = (str, dt.date, dt.datetime)  # hashable, and never equal to a number
 _KEYS: dict[tuple[str, Any], Any] = {}  # (type, raw key cell) -> the key it reads as
 # (type, value a locked cell must hold) -> (class, raw) last read and found equal to it,
@@ -622,12 +622,26 @@ def check_completeness(block: BlockRead, round_id: str) -> Iterator[Issue]:
                 yield row.at("actual").issue("actual-missing", expected=period_label(period))
 
 
+def check_revisions(block: BlockRead, round_id: str) -> Iterator[Issue]:
+    """A revision names a month already past, with a value and a reason."""
+    for row in block.rows:
+        for col in ("period", "value", "reason"):
+            if is_blank(row.raw(col)):
+                yield row.at(col).issue("row-incomplete", found="a revision",
+                                        expected=block.spec.column(col).header.lower())
+        d = row.get("period")
+        if isinstance(d, dt.date) and f"{d:%Y-%m}" > round_id:
+            yield row.at("period").issue("out-of-range", found=f"{d:%b %Y}",
+                                         expected=f"a month up to {period_label(round_id)}")
+
+
 CROSS: dict[str, Callable[..., Iterator[Issue]]] = {
     "assess": lambda b, s: check_assessment(b),
     "unit_assess": lambda b, s: check_unit_assessment(b),
     "miles": lambda b, s: check_milestones(b, s.round),
     "orgs": lambda b, s: check_organisations(b),
     "traj": lambda b, s: check_completeness(b, s.round),
+    "revisions": lambda b, s: check_revisions(b, s.round),
 }
 
 
