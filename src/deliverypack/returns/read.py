@@ -140,12 +140,13 @@ _CELL = re.compile(rb'<c\b([^>/]*)>(.*?)</c>', re.S)
 _ATTR_R = re.compile(rb'\br="([A-Z]{1,3})([0-9]+)"')
 _F = re.compile(rb'<f\b[^>]*?(?:/>|>(.*?)</f>)', re.S)
 _V = re.compile(rb'<v>(.*?)</v>', re.S)
+_HAS_F = re.compile(rb"<f[\s>/]")
 
 
 def cell_marks(xml: bytes) -> dict[tuple[int, int], CellMark]:
     """{(row, col): CellMark} for the cells of a sheet's XML holding a formula or an
     error: a byte scan, skipped at once for a sheet with neither (every template)."""
-    if b"<f" not in xml and b't="e"' not in xml:
+    if b't="e"' not in xml and _HAS_F.search(xml) is None:  # (<formula1> is not a cell's)
         return {}
     from xml.sax.saxutils import unescape
 

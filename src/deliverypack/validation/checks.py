@@ -502,6 +502,7 @@ def check_margins(book: BookValues, sheet: SheetSpec, placed: list[Placed], file
     def cell(r: int, c: int) -> Any:
         return grid[r - 1][c - 1] if 0 < r <= len(grid) and c <= len(grid[r - 1]) else None
     claimed: set[tuple[int, int]] = set()
+    spans: dict[int, list[tuple[int, int]]] = {}
     prev_end = 0
     for k, p in enumerate(placed):
         # texts in column A above the table, with the row the template put each in
@@ -530,16 +531,17 @@ def check_margins(book: BookValues, sheet: SheetSpec, placed: list[Placed], file
             if _text(v) not in headers:  # columns moved as a whole are read by header
                 yield at(p.header, c).issue("locked-cell-changed", found=v,
                                             expected=repr(col.header))
-        for r in range(p.header + 1, p.end + 1):
-            for c in range(p.rng.c1, p.rng.c2 + 1):
-                claimed.add((r, c))
+        for r in range(p.header + 1, p.end + 1):  # the rows read: their table's columns
+            spans.setdefault(r, []).append((p.rng.c1, p.rng.c2))
     # a table drawn with no rows (no open actions) has no name: its texts stand alone
     placed_ids = {id(p.block) for p in placed}
     loose = {_text(t) for b in sheet.blocks if id(b) not in placed_ids
              for t in [b.title, b.note] + [c.header for c in b.columns] if t}
     for r, line in enumerate(grid, start=1):
+        read = spans.get(r, ())
         for c, v in enumerate(line, start=1):
-            if (r, c) in claimed or is_blank(v) or _text(v) in loose:
+            if v is None or v == "" or any(a <= c <= b for a, b in read) or \
+                    (r, c) in claimed or is_blank(v) or _text(v) in loose:
                 continue
             yield at(r, c).issue("outside-input", found=v,
                                  expected="type it in a shaded cell of the right table")
