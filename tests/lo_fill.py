@@ -3,7 +3,9 @@
 Run with the system Python that has python3-uno (not the project's interpreter):
     /usr/bin/python3 tests/lo_fill.py TEMPLATE.xlsx VALUES.json OUT.xlsx
 VALUES.json is a list of [sheet, cell, value] (numbers as numbers, dates as "YYYY-MM-DD",
-text as text). The values are typed through LibreOffice's own API into the open document.
+text as text, {"formula": "=..."} for a formula, {"insert_row": true} to insert a row above
+the cell's row as the Insert Rows command does). The values are typed through LibreOffice's
+own API into the open document.
 """
 
 import json
@@ -48,8 +50,13 @@ def main(template, values_json, out):
         doc = desktop.loadComponentFromURL(uno.systemPathToFileUrl(os.path.abspath(template)),
                                            "_blank", 0, (prop("Hidden", True),))
         for sheet_name, cell_name, value in json.load(open(values_json)):
-            cell = doc.Sheets.getByName(sheet_name).getCellRangeByName(cell_name)
-            if isinstance(value, (int, float)):
+            sheet = doc.Sheets.getByName(sheet_name)
+            cell = sheet.getCellRangeByName(cell_name)
+            if isinstance(value, dict) and value.get("insert_row"):
+                sheet.Rows.insertByIndex(cell.CellAddress.Row, 1)
+            elif isinstance(value, dict):
+                cell.setFormula(value["formula"])
+            elif isinstance(value, (int, float)):
                 cell.setValue(value)
             elif isinstance(value, str) and len(value) == 10 and value[4] == "-":
                 cell.setFormula(value)  # LibreOffice reads an ISO date as a date

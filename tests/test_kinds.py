@@ -7,7 +7,7 @@ import ast
 from pathlib import Path
 
 import deliverypack
-from deliverypack.returns.ingest import KINDS
+from deliverypack.returns.ingest import KINDS, store_revisions
 from deliverypack.taskforce import check_meeting, store_meeting
 
 SRC = Path(deliverypack.__file__).parent
@@ -41,5 +41,7 @@ def test_the_table_holds_every_kind_we_issue_and_the_meeting_steps():
     assert issued == set(KINDS) == {"return", "org_return", "assessment", "meeting"}
     assert KINDS["meeting"].checks == (check_meeting,)
     assert KINDS["meeting"].after_ingest == (store_meeting,)
-    assert all(not k.checks and not k.after_ingest for n, k in KINDS.items() if n != "meeting")
+    assert KINDS["return"].after_ingest == (store_revisions,)
+    assert all(not k.checks and not k.after_ingest for n, k in KINDS.items()
+               if n not in ("meeting", "return"))
 

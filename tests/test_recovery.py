@@ -7,6 +7,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -143,6 +144,9 @@ def test_check_names_what_is_wrong(demo_ws, tmp_path):
 def test_random_bytes_in_the_ledger_are_caught_and_writers_refuse(demo_ws, tmp_path):
     ws_dir = _copy(demo_ws, tmp_path / "ws")
     path = ws_dir / "ledger.sqlite"
+    # the ledger at rest: the session's open connection may hold its newest pages in the WAL
+    with closing(sqlite3.connect(path)) as db:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     data = bytearray(path.read_bytes())
     mid = len(data) // 2
     data[mid:mid + 8192] = bytes((i * 151 + 7) % 256 for i in range(8192))

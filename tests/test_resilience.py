@@ -106,11 +106,13 @@ def test_a_file_that_would_exhaust_the_reader_is_refused_unread(ws, filled, tmp_
 
 def test_notes_below_the_template_are_read_but_a_far_row_in_a_table_sheet_is_not(
         ws, filled, tmp_path):
-    """A table sheet is bounded by the template's area (its last named row + room)."""
+    """A table sheet is bounded by the template's area (its last named row + room). A note
+    far below the inputs is read, and reported as outside them: it is never lost."""
     good = filled("DH")
     near = add_cells(good, tmp_path / "near.xlsx", "Cover", b'<row r="500"><c r="H500" '
                      b't="inlineStr"><is><t>a note</t></is></c></row>')
-    assert validate_file(ws, near)[0].valid
+    assert [(i.code, i.sheet, i.cell) for i in validate_file(ws, near)[0].errors] == [
+        ("outside-input", "Cover", "H500")]
     from deliverypack.returns.read import ROW_ROOM
     spec_sheet = next(s.name for s in ws.ledger.template(
         validate_file(ws, good)[0].template_id).sheets if s.name != "Cover")

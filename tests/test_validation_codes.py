@@ -201,7 +201,7 @@ def test_cell_codes(ws, filled):
         (traj.name, inputs[0], "actual"): "n/a",
         (traj.name, inputs[1], "actual"): " 94.5% ",
         (traj.name, inputs[2], "actual"): 180,
-        (traj.name, inputs[3], "actual"): 91,
+        (traj.name, inputs[3], "actual"): 9100,  # the cell holds 91 (shows 9,100%)
         (traj.name, inputs[4], "actual"): 10,
         (traj.name, inputs[5], "actual"): None,
         (assess.name, 0, "now"): "Very high",
@@ -261,9 +261,10 @@ def test_codes_raised_by_the_register_and_meeting_records(ws, tmp_path):
 
 
 def _codes_asserted(path: Path) -> set[str]:
-    """Issue codes a test module proves are raised: the code argument of `check(...)`,
-    string literals inside `assert` statements or passed to an `_assert...` helper, and
-    the value bound to `code` where a parametrised test then asserts on `code`."""
+    """Issue codes a test module proves are raised: the code argument of `check(...)` and
+    `one(...)`, string literals inside `assert` statements or passed to an `_assert...`
+    helper, the code a `next(i for i in issues if i.code == ...)` must find (it raises
+    when none is), and the value bound to `code` where a test then asserts on `code`."""
     tree = ast.parse(path.read_text())
     found: set[str] = set()
     for node in ast.walk(tree):
@@ -271,6 +272,17 @@ def _codes_asserted(path: Path) -> set[str]:
                 and node.func.id == "check" and len(node.args) >= 3
                 and isinstance(node.args[2], ast.Constant)):
             found.add(node.args[2].value)
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                and node.func.id == "one" and len(node.args) >= 2
+                and isinstance(node.args[1], ast.Constant)):
+            found.add(node.args[1].value)
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                and node.func.id == "next" and len(node.args) == 1):
+            for cmp in ast.walk(node.args[0]):
+                if isinstance(cmp, ast.Compare) and isinstance(cmp.ops[0], ast.Eq) and \
+                        "code" in ast.unparse(cmp.left) and \
+                        isinstance(cmp.comparators[0], ast.Constant):
+                    found.add(cmp.comparators[0].value)
         elif isinstance(node, ast.Assert) or (
                 isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
                 and node.func.id.startswith("_assert")):

@@ -196,10 +196,15 @@ def assessment(round: RoundOpt = None, workspace: WorkspaceOpt = Path(".")):
 
 
 def _expand(paths: list[Path]) -> list[Path]:
+    from .returns.folder import round_files
+
     out = []
     for p in paths:
         if p.is_dir():
-            out += sorted(x for x in p.iterdir() if x.suffix.lower() in (".xlsx", ".xlsm"))
+            files, skipped = round_files(p)
+            out += files
+            for line in skipped:
+                err.print(f"Skipped {line}", highlight=False)
         elif not p.exists():
             raise typer.BadParameter(f"{p}: no such file or folder")
         else:
@@ -327,8 +332,9 @@ def status(round: RoundOpt = None, workspace: WorkspaceOpt = Path("."),
     except DeliverypackError as exc:
         _fail(exc)
     if as_json:
-        sys.stdout.write(json.dumps({r: [s.__dict__ for s in v] for r, v in table.items()},
-                                    indent=2) + "\n")
+        out: dict = {r: [s.__dict__ for s in v] for r, v in table.items()}
+        out["organisations"] = {r: _org_rows(ws, r) for r in table}
+        sys.stdout.write(json.dumps(out, indent=2) + "\n")
         return
     for r, rows in table.items():
         t = Table(title=f"Round {r}", title_justify="left")
@@ -340,18 +346,73 @@ def status(round: RoundOpt = None, workspace: WorkspaceOpt = Path("."),
                       "late" if s.late else "", str(s.attempts), escape(s.file or ""),
                       escape(s.problems[0]) if s.problems else "")
         console.print(t)
+        _round_log(ws, r)
+        _org_status(ws, r)
+
+
+PublishOpt = Annotated[bool, typer.Option(
+    "--publish", help="This is the paper as published: close the round, so no return for "
+    "it is kept unless the unit reopens it (deliverypack round reopen).")]
+
+
+def _published(ws, publish: bool, round_id: str, what: str, path: Path) -> None:
+    """Close the round a published paper was made from."""
+    from .ledger.rounds import close_round
+
+    if publish and close_round(ws.ledger, round_id, f"{what} published ({path.name})"):
+        console.print(f"Round {round_id} is now closed: its {what} is published.")
+
+
+def _org_rows(ws, round_id: str) -> dict:
+    """status --json: each organisation's return, and each measure's coverage."""
+    from .consolidation.coverage import coverage, organisation_status
+
+    return {"returns": [o.__dict__ for o in organisation_status(ws.register, ws.ledger,
+                                                                 round_id)],
+            "coverage": [{"measure": c.measure_id, "period": c.period, "summary": c.text(),
+                          "partial": c.partial, "returned": c.returned, "missing": c.missing,
+                          "not_yet_available": c.unavailable}
+                         for c in coverage(ws.register, ws.ledger, round_id).values()]}
+
+
+def _org_status(ws, round_id: str) -> None:
+    """Organisations: a coverage line per measure and month, then who is to chase."""
+    from .consolidation.coverage import coverage_lines, organisation_status
+
+    for line in coverage_lines(ws.register, ws.ledger, round_id):
+        console.print(f"  {line}", highlight=False)
+    chase = [o for o in organisation_status(ws.register, ws.ledger, round_id)
+             if o.status != "accepted" or o.late]
+    if chase:
+        t = Table(title=f"Organisations to chase, round {round_id}", title_justify="left")
+        for h in ("organisation", "kind", "status", "late", "file", "first problem"):
+            t.add_column(h, overflow="fold")
+        for o in chase:
+            t.add_row(o.organisation, o.kind, o.status, "late" if o.late else "", o.file,
+                      o.problems[0] if o.problems else "")
+        console.print(t)
+
+
+def _round_log(ws, round_id: str) -> None:
+    """The round's closures and reopenings, with their reasons, under its returns."""
+    from .ledger.rounds import round_history
+
+    for e in round_history(ws.ledger, round_id):
+        console.print(f"  Round {round_id} {e.text()}", highlight=False)
 
 
 @app.command()
 def master(round: RoundOpt = None, workspace: WorkspaceOpt = Path("."),
            output: Annotated[Path | None, typer.Option("-o", "--output",
-                                                       help="Where to write it.")] = None):
+                                                       help="Where to write it.")] = None,
+           publish: PublishOpt = False):
     """Write the master assessment workbook (outputs/master-ROUND.xlsx) from the ledger."""
     from .outputs.master import build_master
 
     try:
         ws = _ws(workspace)
         path = build_master(ws, ws.round_or_latest(round), output)
+        _published(ws, publish, ws.round_or_latest(round), "master", path)
     except DeliverypackError as exc:
         _fail(exc)
     _where("master workbook", path)
@@ -364,7 +425,8 @@ def deck(round: RoundOpt = None, workspace: WorkspaceOpt = Path("."),
          template: Annotated[Path | None, typer.Option(
              "--slide-template", help="A branded .pptx with layouts named Title Slide, "
              "Title and Content, Two Content, Title Only.")] = None,
-         output: Annotated[Path | None, typer.Option("-o", "--output")] = None):
+         output: Annotated[Path | None, typer.Option("-o", "--output")] = None,
+         publish: PublishOpt = False):
     """Write the stocktake deck (outputs/stocktake-ROUND.pptx) from the ledger."""
     from .outputs.deck import build_deck
 
@@ -372,6 +434,7 @@ def deck(round: RoundOpt = None, workspace: WorkspaceOpt = Path("."),
         ws = _ws(workspace)
         path = build_deck(ws, ws.round_or_latest(round), priorities=priority,
                           template=template, target=output)
+        _published(ws, publish, ws.round_or_latest(round), "stocktake deck", path)
     except DeliverypackError as exc:
         _fail(exc)
     _where("stocktake deck", path)
@@ -395,6 +458,44 @@ def template_add(name: str, blank: Annotated[Path, typer.Option(help="The blank 
         _fail(exc)
     console.print(f"Template {tpl.name}: {len(tpl.entries)} mapped cells on "
                   f"{len({e.sheet for e in tpl.entries})} sheets", highlight=False)
+
+
+round_app = typer.Typer(help="A round's lifecycle: open -> closed (its papers published) "
+                        "-> reopened by the unit, with a reason.", no_args_is_help=True)
+app.add_typer(round_app, name="round")
+
+
+@round_app.command("close")
+def round_close(round_id: Annotated[str, typer.Argument(metavar="ROUND")],
+                reason: Annotated[str, typer.Option(help="Why, for the returns log.")]
+                = "closed by the unit", workspace: WorkspaceOpt = Path(".")):
+    """Close a round: returns for it are refused until the unit reopens it."""
+    from .ledger.rounds import close_round
+
+    try:
+        ws = _ws(workspace)
+        rid = ws.round_or_latest(round_id)
+        done = close_round(ws.ledger, rid, reason)
+    except DeliverypackError as exc:
+        _fail(exc)
+    console.print(f"Round {rid} {'is now closed' if done else 'was already closed'}.")
+
+
+@round_app.command("reopen")
+def round_reopen(round_id: Annotated[str, typer.Argument(metavar="ROUND")],
+                 reason: Annotated[str, typer.Option(help="Why it is reopened (kept in the "
+                                                          "ledger, shown in the returns log).")],
+                 workspace: WorkspaceOpt = Path(".")):
+    """Reopen a closed round, saying why."""
+    from .ledger.rounds import reopen_round
+
+    try:
+        ws = _ws(workspace)
+        rid = ws.round_or_latest(round_id)
+        reopen_round(ws.ledger, rid, reason)
+    except DeliverypackError as exc:
+        _fail(exc)
+    console.print(f"Round {rid} is open again: {reason}")
 
 
 @app.command("export-master")

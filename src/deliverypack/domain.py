@@ -82,8 +82,11 @@ class Measure(BaseModel):
     target_period: str
     tolerance_ag: float = 0.0  # shortfall against trajectory still rated AG (measure units)
     tolerance_ar: float = 0.0  # shortfall still rated AR; beyond it, R
-    plausible_min: float | None = None
+    plausible_min: float | None = None  # for the national figure (the trajectory's level)
     plausible_max: float | None = None
+    # for one organisation's figure; the national range never applies to an organisation
+    org_plausible_min: float | None = None
+    org_plausible_max: float | None = None
     breakdown: str = ""  # organisation kind this measure is reported by, e.g. "trust"
     returned_by: Literal["department", "organisation"] = "department"
     numerator_label: str = ""

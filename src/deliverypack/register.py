@@ -81,8 +81,14 @@ SHEETS: tuple[Sheet, ...] = (
             note="shortfall against trajectory still rated AG (measure units)"),
         Col("tolerance AR", "tolerance_ar", "number",
             note="shortfall still rated AR; beyond it the data RAG is R"),
-        Col("plausible min", "plausible_min", "number"),
-        Col("plausible max", "plausible_max", "number"),
+        Col("plausible min", "plausible_min", "number",
+            note="lowest believable national figure; a lower actual is queried, not refused"),
+        Col("plausible max", "plausible_max", "number",
+            note="highest believable national figure"),
+        Col("organisation plausible min", "org_plausible_min", "number",
+            note="lowest believable figure for one organisation (a trust, a force)"),
+        Col("organisation plausible max", "org_plausible_max", "number",
+            note="highest believable figure for one organisation"),
         Col("breakdown", "breakdown", note="organisation kind reported on, e.g. trust"),
         Col("returned by", "returned_by", "code", False, ("department", "organisation")),
         Col("numerator", "numerator_label", width=22),
@@ -129,6 +135,76 @@ SHEETS: tuple[Sheet, ...] = (
         "Actions agreed outside task force minutes (e.g. at a stocktake)."),
 )
 
+PERIOD_RULE = ("a period written YYYY-MM (2013-03); a quarter is written as its last month "
+               "(2013-Q1 is 2013-03)")
+
+# What each column means, where its header and note do not say it all, and an example.
+HELP: dict[str, tuple[str, str]] = {
+    "id": ("a short code of letters, digits and underscores, unique in the sheet", "HO2"),
+    "name": ("the name as papers show it", "Home Office"),
+    "contact": ("who the unit writes to", "Asha Patel, asha.patel@ho.example"),
+    "department_id": ("the id of a department on the Departments sheet", "DH"),
+    "title": ("the full title", "Ensure effective asylum process"),
+    "short_title": ("a short title for sheet names and slides", "Asylum"),
+    "lead": ("the senior responsible owner", "Director General, Immigration"),
+    "target_statement": ("the target in words", "Remove more failed asylum seekers"),
+    "priority_id": ("the id of a priority on the Priorities sheet", "HO2"),
+    "unit": ("count, percent, points, rate or gbp", "percent"),
+    "direction": ("up: higher is better; down: lower is better", "up"),
+    "frequency": ("monthly or quarterly; a quarterly measure's periods are the quarters' "
+                  "last months (03, 06, 09, 12)", "quarterly"),
+    "baseline": ("the value at the start, in the measure's unit", "80"),
+    "baseline_period": (PERIOD_RULE, "2002-07"),
+    "target": ("the value to reach, in the measure's unit (a percentage as points)", "98"),
+    "target_period": (PERIOD_RULE, "2004-12"),
+    "tolerance_ag": ("shortfall against trajectory still rated AG, in the measure's unit",
+                     "1"),
+    "tolerance_ar": ("shortfall still rated AR; beyond it R. At least the AG tolerance", "3"),
+    "plausible_min": ("lowest believable national figure: a lower one is queried", "50"),
+    "plausible_max": ("highest believable national figure", "100"),
+    "org_plausible_min": ("lowest believable figure for one organisation", "20"),
+    "org_plausible_max": ("highest believable figure for one organisation", "100"),
+    "breakdown": ("the kind of organisation the measure is broken down by (as on the "
+                  "Organisations sheet); required when returned by organisation", "trust"),
+    "returned_by": ("department (the department's return gives every figure) or "
+                    "organisation (each organisation returns its own)", "organisation"),
+    "numerator_label": ("for a percentage built from two counts: what is counted",
+                        "Seen within 4 hours"),
+    "denominator_label": ("and out of what", "Attendances"),
+    "source": ("where the figures come from", "DH weekly A&E sitreps (QMAE)"),
+    "measure_id": ("the id of a measure on the Measures sheet", "AE4"),
+    "period": (PERIOD_RULE, "2003-12"),
+    "planned": ("the planned value for the period, in the measure's unit", "92.5"),
+    "due": ("a date", "31/03/2004"),
+    "kind": ("the kind (organisations: trust, school, force; members: minister, official "
+             "or secretariat)", "trust"),
+    "chair": ("who chairs it", "Secretary of State for Work and Pensions"),
+    "terms_of_reference": ("what it is for", "Drive delivery of the employment priorities"),
+    "cycle_weeks": ("weeks between meetings", "6"),
+    "priorities": ("priority ids, comma separated", "DWP1, BIS1"),
+    "protective_marking": ("printed in headers and footers", "OFFICIAL-SENSITIVE"),
+    "taskforce_id": ("the id of a task force on the TaskForces sheet", "EOL"),
+    "role": ("the member's role", "Minister of State for Employment"),
+    "organisation": ("the member's organisation", "DWP"),
+    "label": ("the round as papers name it", "December 2003"),
+    "six_monthly": ("yes for a six-monthly assessment round, else no", "yes"),
+    "description": ("what is to be done", "Report employer engagement by region"),
+    "owner": ("who does it", "Director, Implementation Unit"),
+    "department": ("the id of the owning department", "DWP"),
+    "status": ("open, in progress, done or dropped", "open"),
+    "origin": ("where it was agreed", "Stocktake 12 Jan 2004"),
+}
+
+
+def column_help(col: Col) -> str:
+    """One line of the instructions sheet: what a register column means, with an example."""
+    meaning, example = HELP.get(col.attr, (col.note or col.header, ""))
+    if col.note and col.note not in meaning:
+        meaning = f"{meaning}; {col.note}"
+    need = "required" if col.required else "optional"
+    return f"{meaning} ({need}). Example: {example}" if example else f"{meaning} ({need})."
+
+
 INSTRUCTIONS = [
     "The register: the unit's programme",
     "Each sheet is a table with its headers in row 1. Add rows; do not rename headers.",
@@ -155,6 +231,13 @@ def write_register(path: Path, reg: Register | None = None,
         ws.cell(row=r, column=1, value=sh.name).font = Font(bold=True)
         ws.cell(row=r, column=2, value=sh.about)
         r += 1
+    r += 1
+    ws.cell(row=r, column=1, value="Every column, with an example").font = Font(bold=True)
+    for sh in SHEETS:
+        for col in sh.columns:
+            r += 1
+            write_text_cell(ws.cell(row=r, column=1), f"{sh.name}: {col.header}")
+            write_text_cell(ws.cell(row=r, column=2), column_help(col))
     for sh in SHEETS:
         s = wb.create_sheet(sh.name)
         for j, col in enumerate(sh.columns, start=1):
@@ -258,7 +341,8 @@ def _read_sheet(book: BookValues, sh: Sheet, file: str, issues: list[Issue],
         key = item.get("id")
         if key is not None and sh.attr != "trajectories":
             if key in seen_ids:
-                issues.append(At(sh.name, address(i, 1), file).issue("duplicate-key", found=key))
+                issues.append(At(sh.name, address(i, 1), file).issue(
+                    "duplicate-key", found=f"the id {key}", expected=seen_ids[key]))
                 continue
             seen_ids[key] = address(i, 1)
         clean = {k: v for k, v in item.items() if v is not None}
@@ -298,7 +382,7 @@ def _read_value(col: Col, raw: Any, at: At, issues: list[Issue]) -> Any:
         try:
             return parse_period(raw if isinstance(raw, dt.date) else str(raw).strip())
         except ValueError:
-            issues.append(at.issue("not-a-date", found=raw))
+            issues.append(at.issue("not-allowed", found=raw, expected=PERIOD_RULE))
             return None
     text = read_text(raw, at, issues, required=col.required, what=col.header)
     if col.type == "list":
@@ -333,6 +417,27 @@ def _check_references(reg: Register, actions: list[dict], file: str,
             if p not in prios:
                 yield At("TaskForces", where["TaskForces"].cell(i, "priorities"), file).issue(
                     "unknown-reference", found=p, expected="a priority id")
+    for i, m in enumerate(reg.measures):
+        if m.returned_by == "organisation" and not m.breakdown:
+            yield At("Measures", where["Measures"].cell(i, "breakdown"), file).issue(
+                "required-missing", expected=f"a breakdown (the organisation kind) for measure "
+                                             f"{m.id}, which is returned by organisation")
+        if m.breakdown and not any(o.kind == m.breakdown for o in reg.organisations):
+            yield At("Measures", where["Measures"].cell(i, "breakdown"), file).issue(
+                "unknown-reference", found=m.breakdown,
+                expected="an organisation kind on the Organisations sheet")
+        if m.tolerance_ar < m.tolerance_ag:
+            yield At("Measures", where["Measures"].cell(i, "tolerance_ar"), file).issue(
+                "out-of-range", found=f"tolerance AR {m.tolerance_ar:g}",
+                expected=f"a tolerance AR of at least the tolerance AG ({m.tolerance_ag:g}) "
+                         f"for measure {m.id}")
+    quarterly = {m.id for m in reg.measures if m.frequency == "quarterly"}
+    for i, tp in enumerate(reg.trajectories):
+        if tp.measure_id in quarterly and int(tp.period[5:7]) % 3:
+            yield At("Trajectories", where["Trajectories"].cell(i, "period"), file).issue(
+                "not-allowed", found=tp.period,
+                expected=f"a quarter's last month for quarterly measure {tp.measure_id} "
+                         "(03, 06, 09 or 12)")
     import re
     ids: tuple[tuple[str, Sequence[Priority | Measure]], ...] = (
         ("Priorities", reg.priorities), ("Measures", reg.measures))

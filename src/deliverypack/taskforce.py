@@ -225,6 +225,9 @@ def store_meeting(ws: Workspace, read: BookRead, submission_id: int) -> None:
                         "represented_by": r.get("represented_by")}
                        for r in _rows(blocks, "attendance")],
         "distribution": [r.get("name") for r in _rows(blocks, "distribution") if r.get("name")],
+        # each name with its organisation, as typed (the list above stays names only)
+        "distribution_detail": [{"name": r.get("name"), "organisation": r.get("organisation")}
+                                for r in _rows(blocks, "distribution") if r.get("name")],
         "agenda": [{"no": r.key[0], "title": r.get("title"), "lead": r.get("lead")}
                    for r in _rows(blocks, "agenda")],
         "discussion": [{"item": r.get("item"), "text": r.get("text")}

@@ -1,6 +1,6 @@
 """Ledger schema and migrations. Bump SCHEMA_VERSION and append to MIGRATIONS to change it."""
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 MIGRATIONS = {
     1: """
@@ -91,5 +91,22 @@ CREATE INDEX foreign_values_by_submission ON foreign_values (submission_id);
 -- the current submission of a department and round, found without scanning its history
 CREATE INDEX submissions_current ON submissions (kind, department, round, status,
                                                  superseded_by);
+""",
+    3: """
+-- the round lifecycle: open (returns come in) -> closed (its papers published); reopened
+-- only by the unit, with a reason. Events, never updated: the latest says the state.
+CREATE TABLE IF NOT EXISTS round_events (
+  id INTEGER PRIMARY KEY, round TEXT NOT NULL,
+  event TEXT NOT NULL CHECK (event IN ('closed', 'reopened')),
+  reason TEXT NOT NULL, at TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS round_events_by_round ON round_events (round, id);
+
+-- revisions of earlier months, returned in a return's revisions section; kept beside the
+-- value first returned, never over it
+CREATE TABLE IF NOT EXISTS revisions (
+  submission_id INTEGER NOT NULL REFERENCES submissions(id),
+  measure_id TEXT NOT NULL, org_id TEXT NOT NULL DEFAULT '', period TEXT NOT NULL,
+  value REAL NOT NULL, reason TEXT NOT NULL, sheet TEXT NOT NULL, cell TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS revisions_by_measure ON revisions (measure_id, period);
 """,
 }

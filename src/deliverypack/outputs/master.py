@@ -445,7 +445,40 @@ def _returns_log(wb, st, ws_):
                 fmt = {"accepted": st.rag["G"], "rejected": st.rag["R"],
                        "not returned": st.rag["AR"]}.get(v, st.text) if j == 2 else st.text
                 _put(ws, r, j, v, fmt)
+        for vals in _collection_rows(reg, led, rnd):
+            r += 1
+            for j, v in enumerate(vals):
+                fmt = {"accepted": st.rag["G"], "rejected": st.rag["R"], "partial": st.rag["AR"],
+                       "not returned": st.rag["AR"]}.get(v, st.text) if j == 2 else st.text
+                _put(ws, r, j, v, fmt)
     _finish(ws, 0, r, len(headers), title="Returns log and chasing list")
+
+
+def _collection_rows(reg, led, rnd: str) -> list[list]:
+    """Below the departments: each organisation's return, each measure's coverage of
+    organisations ('14 of 15 trusts'), and the round's closures and reopenings."""
+    from ..consolidation.coverage import coverage, organisation_status
+    from ..ledger.rounds import round_history
+    from ..periods import period_label
+
+    rows: list[list] = [
+        [rnd, f"{o.organisation} ({o.kind})", o.status, "late" if o.late else "", o.attempts,
+         o.file, o.received_at, "", o.problems[0] if o.problems else ""]
+        for o in organisation_status(reg, led, rnd)]
+    rows += [[rnd, f"{c.measure_id} {period_label(c.period)}",
+              "partial" if c.partial else "complete", "", "", "", "", "",
+              c.text() + (f"; missing {', '.join(c.missing)}" if c.partial else "")]
+             for c in coverage(reg, led, rnd).values()]
+    rows += [[rnd, "Round", e.event, "", "", "", e.at, "", e.reason]
+             for e in round_history(led, rnd)]
+    rows += [[rnd, r["department"], "revised", "", "", r["file_name"], r["received_at"], "",
+              f"{r['measure_id']} {period_label(r['period'])} revised to {r['value']:,.10g}: "
+              f"{r['reason']} ('{r['sheet']}'!{r['cell']})"]
+             for r in led.query(
+                 "SELECT v.*, s.department, s.file_name, s.received_at FROM revisions v JOIN "
+                 "submissions s ON s.id=v.submission_id WHERE s.status='accepted' AND "
+                 "s.superseded_by IS NULL AND s.round=? ORDER BY v.measure_id, v.period", rnd)]
+    return rows
 
 
 def _data_quality(wb, st, ws_):

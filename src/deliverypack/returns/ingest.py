@@ -76,6 +76,7 @@ def validate_file(ws: Workspace, path: Path, *, template: str | None = None,
         report.issues.append(_unreadable(at, _reraise_interrupts(exc)))
         return report, None
     report.issues.extend(issues)
+    report.issues.extend(round_checks(ws, spec, path, at, round_id))
     return report, read
 
 
@@ -95,6 +96,30 @@ def _unreadable(at: At, exc: BaseException) -> Issue:
     if isinstance(exc, PackageDamaged):
         return at.issue(exc.code, found=exc.found)
     return at.issue("not-a-workbook", found=f"a workbook that cannot be read ({exc})")
+
+
+def round_checks(ws: Workspace, spec: Any, path: Path, at: At, round_id: str | None
+                 ) -> list[Any]:
+    """A return is for the round it was issued for, while that round is open; a file
+    named for someone else is worth a word."""
+    from ..ledger.rounds import round_state
+
+    out = []
+    if round_id and spec.round and spec.round != round_id:
+        out.append(at.issue("wrong-round", found=spec.round, expected=round_id))
+    closed = round_state(ws.ledger, spec.round) if spec.round else None
+    if closed is not None:
+        out.append(at.issue("round-closed", found=spec.round, expected=closed.text()))
+    if spec.kind in ("return", "org_return") and spec.department:
+        reg = ws.register
+        ids = {d.id.upper(): d.id for d in reg.departments} if spec.kind == "return" else \
+            {o.id.upper(): o.id for o in reg.organisations}
+        words = re.split(r"[-_ .]+", path.stem.upper())
+        other = next((ids[w] for w in words if w in ids and ids[w] != spec.department), None)
+        if other is not None:
+            out.append(at.issue("file-name-department", found=other,
+                                expected=spec.department))
+    return out
 
 
 def _validate_foreign(ws: Workspace, book: BookValues, zf: ZipFile, report: FileReport,
@@ -210,7 +235,8 @@ def keep(ws: Workspace, ex: Examined, *, received: dt.datetime | None = None,
         "archive_path": ex.archived,
         "received_at": received.isoformat(), "status": report.status, "late": late,
         "contact": " ".join(str(cover.get(k) or "") for k in
-                            ("Contact name", "Contact email")).strip() or None,
+                            ("Contact name", "Contact email", "Contact telephone")
+                            ).strip() or None,
         "signed_off_by": cover.get("Signed off by (SRO or delegate)"),
         "signed_off_on": signed.isoformat() if isinstance(signed, dt.date) else None,
         "n_errors": len(report.errors), "n_warnings": len(report.warnings),
@@ -437,6 +463,11 @@ def content_of(read: BookRead) -> Content:
                     cell = row.cell("numerator" if num is not None else "value")
                     c.values.append((meta["measure"], org, period, "actual", val, b.sheet,
                                      cell))
+                if row.get("unavailable"):  # no figure yet, and why: kept, shown as a gap
+                    cell = row.cell("unavailable")
+                    c.texts.append((dept, pid, "unavailable", n, row.get("unavailable"),
+                                    {"measure": meta["measure"], "org": org,
+                                     "period": period}, b.sheet, cell))
             elif kind == "assess":
                 code, v = row.get("code"), row.get("now")
                 if v is None:
@@ -496,6 +527,17 @@ ExtraCheck = Callable[[BookRead], Iterator[Issue]]
 AfterIngest = Callable[[Workspace, BookRead, int], None]
 
 
+def store_revisions(ws: Workspace, read: BookRead, submission_id: int) -> None:
+    """Keep a return's revisions of earlier months, each with its sheet and cell; the value
+    first returned stays where it is."""
+    rows = [(submission_id, r.get("measure"), "", f"{r.get('period'):%Y-%m}", r.get("value"),
+             r.get("reason"), b.sheet, r.cell("value"))
+            for b in read.of_kind("revisions") for r in b.rows
+            if r.get("measure") and r.get("period") and r.get("value") is not None]
+    if rows:
+        ws.ledger.db.executemany("INSERT INTO revisions VALUES (?,?,?,?,?,?,?,?)", rows)
+
+
 @dataclass(frozen=True)
 class WorkbookKind:
     """One kind of workbook deliverypack issues and reads back: the checks it needs beyond
@@ -511,7 +553,7 @@ class WorkbookKind:
 
 # Every kind, declared once: ingest, validate and the Excel add-in all read this table.
 KINDS: dict[str, WorkbookKind] = {k.name: k for k in (
-    WorkbookKind("return", "a department return"),
+    WorkbookKind("return", "a department return", after_ingest=(store_revisions,)),
     WorkbookKind("org_return", "an organisation return"),
     WorkbookKind("assessment", "the unit's assessment"),
     WorkbookKind("meeting", "a meeting record", checks=(check_meeting,),

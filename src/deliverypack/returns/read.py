@@ -19,6 +19,8 @@ import defusedxml.ElementTree as SafeET
 from openpyxl.utils import column_index_from_string, get_column_letter
 from python_calamine import CalamineWorkbook
 
+from ..validation.cells import Unreadable
+
 NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REF = re.compile(r"^\$?([A-Z]{1,3})\$?(\d+)(?::\$?([A-Z]{1,3})\$?(\d+))?$")
 
@@ -148,10 +150,17 @@ class BookValues:
     _grids: dict[str, list[list[Any]]] = field(default_factory=dict)
     _loader: Any = None
     row_limits: dict[str, int] = field(default_factory=dict)  # the template's area + room
+    _marker: Any = None  # sheet -> {(row, col): CellMark}, for cells holding formulas
+    # cells holding a formula with a saved value, by sheet: {(row, col): formula}
+    formulas: dict[str, dict[tuple[int, int], str]] = field(default_factory=dict)
 
     def grid(self, sheet: str) -> list[list[Any]]:
         if sheet not in self._grids:
-            self._grids[sheet] = self._loader(sheet) if self._loader else []
+            grid = self._loader(sheet) if self._loader else []
+            marks = self._marker(sheet) if self._marker else {}
+            if marks:
+                _overlay(grid, marks, self.formulas.setdefault(sheet, {}))
+            self._grids[sheet] = grid
         return self._grids[sheet]
 
     def bound_to(self, names: list[str]) -> None:
@@ -209,8 +218,81 @@ class BookValues:
                                         f"{MAX_SHEET_COLS:,} columns")
             return wb.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
 
-        book = cls(sheet_names=sheets, names=names, _loader=load)
+        def mark(sheet: str) -> dict[tuple[int, int], CellMark]:
+            part = parts.get(sheet)
+            return cell_marks(zf.read(part)) if part else {}
+
+        book = cls(sheet_names=sheets, names=names, _loader=load, _marker=mark)
         return book
+
+
+@dataclass(frozen=True, slots=True)
+class CellMark:
+    """What calamine does not say about a cell: that it holds a formula (and whether a
+    value was saved for it), or an Excel error, which calamine reads as empty."""
+
+    formula: str | None  # the formula as written, '=' first; None for a typed error
+    error: str | None  # '#DIV/0!'...
+    has_value: bool
+
+
+_CELL = re.compile(rb'<c\b([^>/]*)>(.*?)</c>', re.S)
+_ATTR_R = re.compile(rb'\br="([A-Z]{1,3})([0-9]+)"')
+_F = re.compile(rb'<f\b[^>]*?(?:/>|>(.*?)</f>)', re.S)
+_V = re.compile(rb'<v>(.*?)</v>', re.S)
+_HAS_F = re.compile(rb"<f[\s>/]")
+
+
+def cell_marks(xml: bytes) -> dict[tuple[int, int], CellMark]:
+    """{(row, col): CellMark} for the cells of a sheet's XML holding a formula or an
+    error: a byte scan, skipped at once for a sheet with neither (every template)."""
+    if b't="e"' not in xml and _HAS_F.search(xml) is None:  # (<formula1> is not a cell's)
+        return {}
+    from xml.sax.saxutils import unescape
+
+    out: dict[tuple[int, int], CellMark] = {}
+    for m in _CELL.finditer(xml):
+        attrs, body = m.group(1), m.group(2)
+        is_error = b't="e"' in attrs
+        f = _F.search(body)
+        if f is None and not is_error:
+            continue
+        r = _ATTR_R.search(attrs)
+        if r is None:
+            continue
+        v = _V.search(body)
+        value = unescape(v.group(1).decode("utf-8", "replace")) if v else ""
+        formula = None
+        if f is not None:
+            formula = "=" + unescape((f.group(1) or b"").decode("utf-8", "replace"))
+        # a formula whose saved value is the empty string is written <v></v> with t="str";
+        # openpyxl writes the same <v></v>, untyped, for a formula never calculated
+        saved = bool(value) or (v is not None and b't="str"' in attrs)
+        out[(int(r.group(2)), column_index_from_string(r.group(1).decode()))] = CellMark(
+            formula, value if is_error else None, saved)
+    return out
+
+
+def _overlay(grid: list[list[Any]], marks: dict[tuple[int, int], CellMark],
+             formulas: dict[tuple[int, int], str]) -> None:
+    """Put an Unreadable in the place of each cell whose value cannot be taken (an error,
+    a formula never calculated); note the formulas that have a value."""
+    for (r, c), mk in marks.items():
+        if mk.error is not None:
+            cell: Any = Unreadable("excel-error", mk.error)
+        elif not mk.has_value:
+            cell = Unreadable("formula-no-value", mk.formula or "a formula")
+        else:
+            formulas[(r, c)] = mk.formula or ""
+            continue
+        while len(grid) < r:
+            grid.append([])
+        line = grid[r - 1]
+        if len(line) < c:
+            line.extend([""] * (c - len(line)))
+        line[c - 1] = cell
+
+
 
 
 _ERROR_CELL = re.compile(rb'<c r="([A-Z]{1,3}[0-9]+)"[^>]*?t="e"[^>]*>'

@@ -182,6 +182,9 @@ def check(ws: Workspace) -> CheckResult:
     if rows != ["ok"]:
         res.integrity = rows[:20]
         return res
+    res.integrity = _unreadable_rows(led)
+    if res.integrity:
+        return res
     fk = led.query("PRAGMA foreign_key_check")
     if fk:
         res.problems.append(f"{len(fk)} row(s) point to records that do not exist "
@@ -214,6 +217,29 @@ def check(ws: Workspace) -> CheckResult:
             res.problems.append(f"archive/{f.name} has no journal record: a rebuild "
                                 "would leave it out")
     return res
+
+
+def _unreadable_rows(led: Any) -> list[str]:
+    """SQLite checks its pages' structure, not what a row holds: bytes overwritten inside
+    a long value (a template's spec spans overflow pages) pass its check. Every row is read
+    back, its text decoded, and each template's spec parsed."""
+    out: list[str] = []
+    tables = [r[0] for r in led.query(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")]
+    for t in tables:
+        try:
+            rows = led.query(f'SELECT * FROM "{t}"')
+        except sqlite3.Error as exc:
+            out.append(f"table {t}: its rows cannot be read ({exc})")
+            continue
+        if t == "templates":
+            for r in rows:
+                try:
+                    json.loads(r["spec"])
+                except ValueError:
+                    out.append(f"table templates: the spec of {r['template_id']} "
+                               f"(version {r['version']}) is damaged")
+    return out
 
 
 # ----------------------------------------------------------------------------- backup

@@ -40,6 +40,9 @@ def cell_allowed(block: BlockSpec, col: ColumnSpec, row: dict[str, Any]) -> list
 
 
 def cell_is_input(col: ColumnSpec, row: dict[str, Any]) -> bool:
+    """An input column, unless this row locks it (a milestone already complete)."""
+    if col.key in row.get("_locked", ()):
+        return False
     return col.role == "input" or col.key in row.get("_input", [])
 
 

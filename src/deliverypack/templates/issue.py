@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from ..consolidation.views import evidence_text, priority_summaries
@@ -21,18 +22,28 @@ def issue_returns(ws: Workspace, round_id: str) -> list[Path]:
     prev = reg.previous_round(round_id)
     prev_ratings = {k: r["value"] for k, r in led.ratings(prev.id, "self").items()} \
         if prev else {}
+    completed = {mid: _date(r["forecast"]) for mid, r in led.milestone_updates(
+        prev.id).items() if r["status"] == "Complete"} if prev else {}
     paths = []
     for dept in reg.departments:
         if not reg.priorities_of(dept.id):
             continue
         actions = [dict(a) for a in led.actions(department=dept.id, open_only=True)]
         spec = return_spec(reg, dept.id, round_id, prev_actuals=prev_actuals,
-                           prev_ratings=prev_ratings, open_actions=actions)
+                           prev_ratings=prev_ratings, open_actions=actions,
+                           completed=completed)
         path = ws.outbox(round_id) / f"{dept.id}-{round_id}.xlsx"
         build_workbook(spec, path)
         led.record_template(spec, path.name)
         paths.append(path)
     return paths
+
+
+def _date(text: str | None) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
 
 
 def issue_organisation_returns(ws: Workspace, round_id: str) -> list[Path]:

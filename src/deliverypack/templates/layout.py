@@ -158,21 +158,26 @@ def _measure_type(m: Measure) -> ColumnType:
     return "percent" if m.unit == "percent" else "number"
 
 
-def _measure_columns_extra(m: Measure) -> dict[str, Any]:
+def _measure_columns_extra(m: Measure, *, organisation: bool = False) -> dict[str, Any]:
+    """Bounds of an actual; the plausible range at the level it was set for (national, or
+    one organisation's figure), never the national range on an organisation."""
+    plausible = (m.org_plausible_min, m.org_plausible_max) if organisation else \
+        (m.plausible_min, m.plausible_max)
     # counts cannot be negative, unless the register says the measure can (a net change)
-    negative_ok = m.plausible_min is not None and m.plausible_min < 0
+    negative_ok = any(x is not None and x < 0 for x in (m.plausible_min, m.org_plausible_min))
     lo = 0.0 if m.unit in ("count", "gbp", "rate") and not negative_ok else None
     if m.unit == "points":
-        return {"minimum": -100.0, "maximum": 100.0, "plausible": (m.plausible_min,
-                                                                    m.plausible_max)}
-    return {"minimum": lo, "plausible": (m.plausible_min, m.plausible_max)}
+        return {"minimum": -100.0, "maximum": 100.0, "plausible": plausible}
+    return {"minimum": lo, "plausible": plausible}
 
 
 def return_spec(reg: Register, dept_id: str, round_id: str, *,
                 prev_actuals: dict[tuple[str, str], float] | None = None,
                 prev_ratings: dict[tuple[str, str], str] | None = None,
-                open_actions: list[dict[str, Any]] | None = None) -> WorkbookSpec:
-    """The department's return for a round, pre-filled from the register and the ledger."""
+                open_actions: list[dict[str, Any]] | None = None,
+                completed: dict[str, dt.date | None] | None = None) -> WorkbookSpec:
+    """The department's return for a round, pre-filled from the register and the ledger;
+    `completed` milestones (id -> completion date) stay complete, locked."""
     prev_actuals = prev_actuals or {}
     prev_ratings = prev_ratings or {}
     dept = reg.department(dept_id)
@@ -191,7 +196,7 @@ def return_spec(reg: Register, dept_id: str, round_id: str, *,
                 periods = [p for p in sorted(reg.trajectory(m.id)) if p in window]
                 blocks.append(_organisation_block(reg, m, periods))
         if reg.milestones_of(pr.id):
-            blocks.append(_milestone_block(reg, pr.id))
+            blocks.append(_milestone_block(reg, pr.id, completed or {}))
         blocks += _free_blocks(pr.id)
         sheets.append(SheetSpec(
             name=sheet_title(f"{pr.id} {pr.short}"), heading=pr.title,
@@ -200,6 +205,14 @@ def return_spec(reg: Register, dept_id: str, round_id: str, *,
         name="Actions", heading="Actions allocated to your department",
         subheading="Give each open action a status and a short update.",
         blocks=[actions_block(open_actions or [])]))
+    own = [m.id for pr in reg.priorities_of(dept_id) for m in reg.measures_of(pr.id)
+           if m.returned_by == "department"]
+    if own:
+        sheets.append(SheetSpec(
+            name="Revisions", heading="Revisions of earlier months",
+            subheading="A figure restated since you returned it: give the measure, the "
+                       "month, the revised value and why. The first figure is kept too.",
+            blocks=[revisions_block(own)]))
     return fingerprint(WorkbookSpec(
         template_id=tid, kind="return", department=dept_id, round=round_id,
         title=f"{dept.name} return {rnd.label}", instructions=RETURN_INSTRUCTIONS,
@@ -297,28 +310,44 @@ def _organisation_block(reg: Register, m: Measure, periods: list[str],
     cols = [ColumnSpec(key="org", header="Code", role="key", width=10),
             ColumnSpec(key="name", header="Organisation", role="locked", width=40),
             ColumnSpec(key="period", header="Month", type="period", role="key", width=12)]
+    # the figure is required unless the row says why there is none yet (check_organisations)
     if m.has_denominator:
         cols += [ColumnSpec(key="numerator", header=m.numerator_label, type="number",
-                            role="input", required=True, minimum=0, width=18),
+                            role="input", minimum=0, width=18),
                  ColumnSpec(key="denominator", header=m.denominator_label, type="number",
-                            role="input", required=True, minimum=0, width=18)]
+                            role="input", minimum=0, width=18)]
     else:
         cols.append(ColumnSpec(key="value", header=m.name, type=_measure_type(m),
-                               role="input", required=True, width=16,
-                               **_measure_columns_extra(m)))
+                               role="input", width=16,
+                               **_measure_columns_extra(m, organisation=True)))
+    cols.append(ColumnSpec(key="unavailable", header=UNAVAILABLE, role="input", width=30,
+                           prompt="No figure yet? Leave the figure empty and say why here."))
     rows = [{"org": o.id, "name": o.name, "period": p}
             for o in (reg.organisations_for(m) if orgs is None else orgs) for p in periods]
     return BlockSpec(
         name=f"dp_{m.priority_id}_{m.id}_orgs", kind="orgs",
-        title=f"By {m.breakdown}: {m.name}", note="One row per organisation and month.",
+        title=f"By {m.breakdown}: {m.name}",
+        note="One row per organisation and month. No figure yet? Say why in the last column.",
         columns=cols, rows=rows, meta={"priority": m.priority_id, "measure": m.id})
 
 
-def _milestone_block(reg: Register, pid: str) -> BlockSpec:
-    rows = [{"id": ms.id, "title": ms.title, "due": ms.due} for ms in reg.milestones_of(pid)]
+UNAVAILABLE = "Not yet available: why"
+
+
+def _milestone_block(reg: Register, pid: str,
+                     completed: dict[str, dt.date | None] | None = None) -> BlockSpec:
+    completed = completed or {}
+    rows: list[dict[str, Any]] = []
+    for ms in reg.milestones_of(pid):
+        row: dict[str, Any] = {"id": ms.id, "title": ms.title, "due": ms.due}
+        if ms.id in completed:  # complete in an earlier round: not re-rated every round
+            row.update(status="Complete", forecast=completed[ms.id],
+                       _locked=["status", "forecast"])
+        rows.append(row)
     return BlockSpec(
         name=f"dp_{pid}_miles", kind="miles", title="Milestones",
-        note="Status for every milestone; a forecast date unless it is complete.",
+        note="Status for every milestone; a forecast date unless it is complete. Milestones "
+             "completed in an earlier round stay complete.",
         columns=[ColumnSpec(key="id", header="ID", role="key", width=10),
                  ColumnSpec(key="title", header="Milestone", role="locked", width=44),
                  ColumnSpec(key="due", header="Due", type="date", role="locked", width=12),
@@ -353,6 +382,23 @@ def _free_blocks(pid: str) -> list[BlockSpec]:
                            ColumnSpec(key="of_whom", header="Of whom", width=20)],
                   free_rows=3, meta={"priority": pid}),
     ]
+
+
+def revisions_block(measures: list[str]) -> BlockSpec:
+    """Revisions of months already returned (earlier actuals are locked in the trajectory
+    tables): kept as revisions beside the first figure, each with its own sheet and cell."""
+    return BlockSpec(
+        name="dp_revisions", kind="revisions", title="Revisions",
+        note="One row per revised figure, in the measure's unit (a percentage as 82.1).",
+        columns=[ColumnSpec(key="measure", header="Measure", type="code", allowed=measures,
+                            width=12, prompt="The measure's id."),
+                 ColumnSpec(key="period", header="Month", type="date", width=14,
+                            prompt="The month revised (any day of it)."),
+                 ColumnSpec(key="value", header="Revised value", type="number", width=14,
+                            prompt="The revised figure, in the measure's unit."),
+                 ColumnSpec(key="reason", header="Reason", width=60,
+                            prompt="Why the figure changed.")],
+        free_rows=6)
 
 
 def actions_block(actions: list[Any], *, name: str = "dp_actions",

@@ -8,6 +8,7 @@ returns the value read (None when there is nothing usable).
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,6 +33,27 @@ class At:
                      expected=expected, file=self.file)
 
 
+@dataclass(frozen=True, slots=True)
+class Unreadable:
+    """A cell whose value cannot be taken: it shows an Excel error (#DIV/0!), or holds a
+    formula whose result was never saved. The reader puts this in the cell's place, so
+    every check meets it and says so, where a blank would have been read."""
+
+    code: str  # "excel-error" or "formula-no-value"
+    text: str  # the error shown, or the formula
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def unreadable(raw: object, at: At, out: list[Issue]) -> bool:
+    """True (with its issue) when the cell holds no value that can be taken."""
+    if raw.__class__ is Unreadable:
+        out.append(at.issue(raw.code, found=raw.text))
+        return True
+    return False
+
+
 def is_blank(raw: object) -> bool:
     return raw is None or (isinstance(raw, str) and raw.strip() == "")
 
@@ -43,6 +65,8 @@ def fmt_number(x: float) -> str:
 def read_text(raw: object, at: At, out: list[Issue], *, required: bool = False,
               what: str = "some text", max_len: int = 4000) -> str | None:
     """Text exactly as typed (numbers and dates shown as text); formula-like text kept as text."""
+    if unreadable(raw, at, out):
+        return None
     if is_blank(raw):
         if required:
             out.append(at.issue("required-missing", expected=what))
@@ -77,12 +101,36 @@ def _number_from_text(text: str) -> tuple[float | None, bool]:
     return None, False
 
 
+def percent_shown(points: float) -> str:
+    """Percentage points as a percentage cell shows them: 160 -> '160%'."""
+    return f"{points:,.10g}%"
+
+
+def bound_text(lo: float | None, hi: float | None, percent: bool) -> str:
+    """The limit a number must keep, in words: '0 or more', 'no more than 100%'."""
+    def f(x: float) -> str:
+        return percent_shown(x) if percent else fmt_number(x)
+    if lo is not None and hi is not None:
+        return f"from {f(lo)} to {f(hi)}"
+    if lo is not None:
+        return f"{f(lo)} or more"
+    return f"no more than {f(hi)}" if hi is not None else "a number"
+
+
 def read_number(raw: object, at: At, out: list[Issue], *, required: bool = False,
                 percent: bool = False, minimum: float | None = None,
                 maximum: float | None = None, plausible: tuple[float | None, float | None]
                 = (None, None), what: str | None = None) -> float | None:
-    """A number; for a percentage measure, percentage points (98% and 0.98 both give 98)."""
-    what = what or ("a percentage between 0 and 100" if percent else "a number")
+    """A number; for a percentage measure, percentage points.
+
+    The percentage rule (one rule, documented in the README): a percentage cell holds the
+    fraction it shows, so 0.98 (98%) is read as 98 and 1.4 (140%) and 1.6 (160%) are both
+    above 100% and refused, quoted as the cell shows them. A whole number from 2 to 100
+    (98, which the cell shows as 9,800%) can only mean percentage points: it is read so,
+    with a warning. Text is read the same way ('98%' and '0.98' are 98)."""
+    what = what or ("a percentage" if percent else "a number")
+    if unreadable(raw, at, out):
+        return None
     if is_blank(raw):
         if required:
             out.append(at.issue("required-missing", expected=what))
@@ -90,23 +138,30 @@ def read_number(raw: object, at: At, out: list[Issue], *, required: bool = False
     if isinstance(raw, bool):
         out.append(at.issue("not-a-number", found=str(raw).upper(), expected=what))
         return None
+    shown: str
     if isinstance(raw, int | float):
         value = float(raw)
+        if not math.isfinite(value):
+            out.append(at.issue("not-a-number", found=_non_finite(value), expected=what))
+            return None
+        shown = fmt_number(value)
         if percent:
-            if abs(value) <= 1.5:
+            shown = percent_shown(round(value * 100.0, 10))
+            if _points_typed(value):
+                out.append(at.issue("percent-as-points", found=shown,
+                                    expected=percent_shown(value)))
+            else:
                 value = value * 100.0
-            elif value <= 100:
-                out.append(at.issue("percent-as-points", found=raw, expected=f"{raw:g}%"))
     elif isinstance(raw, str):
         parsed, had_pct = _number_from_text(raw)
-        if parsed is None:
+        if parsed is None or not math.isfinite(parsed):
             out.append(at.issue("not-a-number", found=raw, expected=what))
             return None
-        value = parsed
-        if percent and not had_pct and abs(value) <= 1.5 and "." in raw:
+        value, shown = parsed, raw.strip()
+        if percent and not had_pct and not _points_typed(value):
             value *= 100.0
         out.append(at.issue("number-as-text", found=raw,
-                            expected=f"{fmt_number(value)}{'%' if percent else ''}"))
+                            expected=percent_shown(value) if percent else fmt_number(value)))
     else:
         out.append(at.issue("not-a-number", found=str(raw), expected=what))
         return None
@@ -114,14 +169,25 @@ def read_number(raw: object, at: At, out: list[Issue], *, required: bool = False
     lo = 0.0 if percent and minimum is None else minimum
     hi = 100.0 if percent and maximum is None else maximum
     if (lo is not None and value < lo) or (hi is not None and value > hi):
-        out.append(at.issue("out-of-range", found=raw, expected=what))
+        out.append(at.issue("out-of-range", found=shown,
+                            expected=f"{what} ({bound_text(lo, hi, percent)})"))
         return None
     plo, phi = plausible
     if (plo is not None and value < plo) or (phi is not None and value > phi):
         rng = f"{fmt_number(plo) if plo is not None else '-'} and " \
               f"{fmt_number(phi) if phi is not None else '-'}"
-        out.append(at.issue("implausible-value", found=raw, expected=rng))
+        out.append(at.issue("implausible-value", found=shown, expected=rng))
     return value
+
+
+def _points_typed(value: float) -> bool:
+    """A whole number from 2 to 100 in a percentage cell: percentage points typed plainly."""
+    return 2 <= value <= 100 and float(value).is_integer()
+
+
+def _non_finite(value: float) -> str:
+    return "NaN (not a number)" if math.isnan(value) else \
+        ("infinity" if value > 0 else "minus infinity")
 
 
 _DMY = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})$")
@@ -149,6 +215,9 @@ def _date_from_text(text: str) -> dt.date | None:
 
 
 EXCEL_EPOCH = dt.date(1899, 12, 30)
+# Dates a programme can mean. A number typed into a date cell becomes a date: 2003 is
+# 25 Jun 1905, 15 is 15 Jan 1900; such a date is refused, never read silently.
+PLAUSIBLE_DATES = (dt.date(1980, 1, 1), dt.date(2099, 12, 31))
 
 
 def from_serial(raw: object) -> dt.date | None:
@@ -162,24 +231,38 @@ def from_serial(raw: object) -> dt.date | None:
 def read_date(raw: object, at: At, out: list[Issue], *, required: bool = False,
               what: str = "a date") -> dt.date | None:
     """A date; text is read day first (03/04/2003 is 3 April), with a warning."""
+    if unreadable(raw, at, out):
+        return None
     if is_blank(raw):
         if required:
             out.append(at.issue("required-missing", expected=what))
         return None
     if isinstance(raw, dt.datetime):
-        return raw.date()
+        return _plausible_date(raw.date(), at, out)
     if isinstance(raw, dt.date):
-        return raw
+        return _plausible_date(raw, at, out)
     if (serial := from_serial(raw)) is not None:
-        return serial
+        return _plausible_date(serial, at, out)
     if isinstance(raw, str):
         d = _date_from_text(raw)
         if d is None:
             out.append(at.issue("not-a-date", found=raw))
             return None
         out.append(at.issue("date-as-text", found=raw, expected=d.strftime("%d %b %Y")))
-        return d
+        return _plausible_date(d, at, out)
     out.append(at.issue("not-a-date", found=raw))
+    return None
+
+
+def _plausible_date(d: dt.date, at: At, out: list[Issue]) -> dt.date | None:
+    lo, hi = PLAUSIBLE_DATES
+    if lo <= d <= hi:
+        return d
+    serial = (d - EXCEL_EPOCH).days
+    out.append(at.issue("implausible-date", found=f"{d:%d %b %Y} (the number {serial:,} in "
+                                                  "a date cell)" if 0 < serial < 40000
+                        else f"{d:%d %b %Y}",
+                        expected=f"{lo:%Y} to {hi:%Y}"))
     return None
 
 
@@ -195,6 +278,8 @@ def read_code(raw: object, allowed: list[str], at: At, out: list[Issue], *,
               required: bool = False, what: str | None = None) -> str | None:
     """One of `allowed`; near misses ('g', 'G ', 'Green') are read with a warning."""
     what = what or "one of " + ", ".join(allowed)
+    if unreadable(raw, at, out):
+        return None
     if is_blank(raw):
         if required:
             out.append(at.issue("required-missing", expected=what))
@@ -256,7 +341,7 @@ def number_reader(*, required: bool = False, percent: bool = False,
                 v = round(raw * 100.0, 10)  # type: ignore[operator]
             else:
                 v = round(float(raw), 10)  # type: ignore[arg-type]
-            if not flo <= v <= fhi:
+            if not flo <= v <= fhi or v in (inf, -inf):
                 return SLOW
             if whole:
                 return int(v) if v.is_integer() else SLOW
@@ -301,11 +386,14 @@ def code_reader(allowed: list[str], *, required: bool = False) -> Reader:
 
 
 def date_reader(*, required: bool = False, what: str = "a date") -> Reader:
+    lo, hi = PLAUSIBLE_DATES
+
     def fast(raw: object) -> object:
         c = raw.__class__
-        if c is dt.date:
-            return raw
         if c is dt.datetime:
-            return raw.date()  # type: ignore[attr-defined]
+            raw = raw.date()  # type: ignore[attr-defined]
+            c = dt.date
+        if c is dt.date:
+            return raw if lo <= raw <= hi else SLOW  # type: ignore[operator]
         return None if (raw is None or raw == "") and not required else SLOW
     return Reader(fast, partial(read_date, required=required, what=what))

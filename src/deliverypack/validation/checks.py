@@ -16,7 +16,7 @@ from ..domain import Register
 from ..periods import MONTHS, parse_period, period_end, period_label
 from ..returns.read import BookValues, Range, address
 from ..templates.build import cell_allowed, cell_required
-from ..templates.layout import BlockSpec, ColumnSpec, WorkbookSpec
+from ..templates.layout import BlockSpec, ColumnSpec, SheetSpec, WorkbookSpec
 from .cells import (
     SLOW,
     At,
@@ -170,6 +170,17 @@ def display(typ: str, value: Any) -> str:
     return repr(str(value))
 
 
+def _shown(value: Any) -> str:
+    """A value read, as a message quotes it."""
+    if value is None:
+        return "an empty cell"
+    if isinstance(value, float):
+        return fmt_number(value)
+    if isinstance(value, dt.date):
+        return f"{value:%d %b %Y}"
+    return repr(str(value))
+
+
 def _same(a: Any, b: Any) -> bool:
     if isinstance(a, float) and isinstance(b, float):
         return abs(a - b) <= 1e-6 * max(1.0, abs(a), abs(b))
@@ -194,7 +205,7 @@ def _reader(typ: str, name: str, minimum: float | None, maximum: float | None,
     if typ in ("number", "percent", "int"):
         return number_reader(required=required, percent=typ == "percent", minimum=minimum,
                              maximum=maximum, plausible=plausible, whole=typ == "int",
-                             what=f"the {what} as a percentage between 0 and 100"
+                             what=f"the {what} as a percentage"
                              if typ == "percent" else f"the {what} as a number")
     if typ == "date":
         return date_reader(required=required, what=f"the {what} as a date")
@@ -242,10 +253,13 @@ class _BlockPlan:
     expected: dict[tuple, _RowPlan]
     free: _RowPlan  # a list without keys: every column typed in
     index: dict[str, int]  # column key -> position
+    subject: int | None = None  # a list's column saying what a row is about (its text)
     layouts: dict[tuple, list[int]] = field(default_factory=dict)
 
 
 _PLANS: dict[int, tuple[BlockSpec, _BlockPlan]] = {}
+# lists whose partly filled rows a kind-specific check reports (meeting records' actions)
+OWN_ROW_CHECKS = {"new_actions", "revisions"}
 _MEMO_TYPES = (str, dt.date, dt.datetime)  # hashable, and never equal to a number
 _KEYS: dict[tuple[str, Any], Any] = {}  # (type, raw key cell) -> the key it reads as
 # (type, value a locked cell must hold) -> (class, raw) last read and found equal to it,
@@ -269,7 +283,8 @@ def _row_plan(block: BlockSpec, row: dict[str, Any], index: dict[str, int],
     for col in block.columns:
         key = col.key
         typ = types.get(key, col.type) if types else col.type
-        if row and col.role != "input" and key not in inputs:
+        if row and (col.role != "input" and key not in inputs or key in row.get(
+                "_locked", ())):
             value = row.get(key)
             locked.append((index[key], typ, expected_value(typ, value), value))
             template[key] = value
@@ -299,8 +314,10 @@ def _plan(block: BlockSpec) -> _BlockPlan:
     for row in block.rows if keys else []:  # a list without keys is read as typed
         k = tuple(expected_value(c.type, row.get(c.key)) for c in keys)
         expected[k] = _row_plan(block, row, index, keys, default)
+    subject = next((index[c.key] for c in block.columns if c.type == "text"), None) \
+        if not keys and block.kind not in OWN_ROW_CHECKS else None
     plan = _BlockPlan(keys, [index[c.key] for c in keys], expected,
-                      _row_plan(block, {}, index, keys, default), index)
+                      _row_plan(block, {}, index, keys, default), index, subject)
     _remember(_PLANS, id(block), (block, plan), limit=512)  # as many specs as the ledger keeps
     return plan
 
@@ -340,9 +357,11 @@ def _key_of(plan: _BlockPlan, raws: tuple) -> tuple:
 
 
 def read_block(book: BookValues, block: BlockSpec, sheet_name: str, file: str,
-               out: list[Issue]) -> BlockRead | None:
-    """Read a table through its defined name. The hot loop of ingest: everyday cells take
-    one comparison or one fast read; issues and addresses are made only for problems."""
+               out: list[Issue], end: int | None = None) -> BlockRead | None:
+    """Read a table through its defined name, and on to row `end` (the rows the template
+    leaves below it, where a row inserted under a full table lands). The hot loop of
+    ingest: everyday cells take one comparison or one fast read; issues and addresses are
+    made only for problems."""
     rng = book.names.get(block.name)
     if rng is None:
         return None
@@ -352,10 +371,11 @@ def read_block(book: BookValues, block: BlockSpec, sheet_name: str, file: str,
     c0s = [c - 1 for c in cols]
     width, n_cols = max(c0s) + 1, len(c0s)
     grid = book.grid(rng.sheet)
+    formulas = book.formulas.get(rng.sheet)
     sheet, keyed, expected = rng.sheet, bool(plan.keys), plan.expected
-    seen: set[tuple] = set()
+    seen: dict[tuple, int] = {}
     rows = result.rows
-    for r in range(rng.r1, min(rng.r2, len(grid)) + 1):
+    for r in range(rng.r1, min(max(rng.r2, end or 0), len(grid)) + 1):
         line = grid[r - 1]
         if len(line) >= width:
             raws = tuple([line[c] for c in c0s])
@@ -376,13 +396,21 @@ def read_block(book: BookValues, block: BlockSpec, sheet_name: str, file: str,
                 continue
             if k in seen:
                 j = plan.key_idx[0]
+                what = ", ".join(f"{c.header.lower()} {display(c.type, v)}"
+                                 for c, v in zip(plan.keys, k, strict=True))
                 out.append(At(sheet, address(r, cols[j]), file).issue(
-                    "duplicate-key", found=raws[j]))
+                    "duplicate-key", found=what, expected=address(seen[k], cols[j])))
                 continue
-            seen.add(k)
+            seen[k] = r
             rkey = rp.rkey
         else:
             rp, rkey = plan.free, (len(rows) + 1,)
+            if plan.subject is not None and is_blank(raws[plan.subject]):
+                has = [block.columns[j].header.lower() for j, v in enumerate(raws)
+                       if not is_blank(v)]
+                out.append(At(sheet, address(r, cols[plan.subject]), file).issue(
+                    "row-incomplete", found=" and ".join(has),
+                    expected=block.columns[plan.subject].header.lower()))
         for j, typ, want, shown in rp.locked:
             raw = raws[j]
             good = _GOOD.get((typ, want))
@@ -401,6 +429,12 @@ def read_block(book: BookValues, block: BlockSpec, sheet_name: str, file: str,
             if v is SLOW:
                 v = reader.full(raw, At(sheet, address(r, cols[j]), file), out)
             values[key] = v
+        if formulas:
+            for j, key, _ in rp.inputs:
+                f = formulas.get((r, cols[j]))
+                if f is not None:
+                    out.append(At(sheet, address(r, cols[j]), file).issue(
+                        "formula-input", found=f, expected=_shown(values[key])))
         rows.append(RowRead(rkey, values, raws, rp.spec_row, r, where))
     for k, rp in expected.items():
         if k not in seen:
@@ -408,6 +442,109 @@ def read_block(book: BookValues, block: BlockSpec, sheet_name: str, file: str,
             out.append(At(sheet=rng.sheet, cell="", file=file).issue("missing-row",
                                                                      expected=label))
     return result
+
+
+# ----------------------------------------------------------------------------- margins
+@dataclass(slots=True)
+class Placed:
+    """Where a table sits in the returned sheet: its title row, its header row, the range
+    its defined name covers, and the last row read for it (up to the next table's title,
+    so rows added just below a table are read, not dropped)."""
+
+    block: BlockSpec
+    rng: Range
+    top: int
+    header: int
+    end: int = 0
+    cols: list[int] = field(default_factory=list)
+
+
+def _text(v: Any) -> str:
+    return "" if is_blank(v) else " ".join(str(v).split())
+
+
+def place_blocks(book: BookValues, sheet: SheetSpec) -> list[Placed]:
+    """The tables of one sheet as they sit in the returned workbook, top to bottom."""
+    if sheet.name not in book.sheet_names:
+        return []
+    grid = book.grid(sheet.name)
+    out: list[Placed] = []
+    for block in sheet.blocks:
+        rng = book.names.get(block.name)
+        if rng is None or rng.sheet != sheet.name:
+            continue
+        header = rng.r1 - 1
+        while header > 1 and not any(not is_blank(v) for v in
+                                     (grid[header - 1] if header <= len(grid) else [])):
+            header -= 1  # a row inserted between the header and the first data row
+        default_top = header - (2 if block.note else 1)
+        top = next((r for r in range(header - 1, 0, -1) if r <= len(grid) and grid[r - 1]
+                    and _text(grid[r - 1][0]) == _text(block.title)), default_top)
+        out.append(Placed(block, rng, top, header))
+    out.sort(key=lambda p: p.rng.r1)
+    for p, nxt in zip(out, [*out[1:], None], strict=False):
+        p.end = (nxt.top - 1) if nxt is not None else len(grid)
+        p.end = max(p.end, p.rng.r2)
+    return out
+
+
+def check_margins(book: BookValues, sheet: SheetSpec, placed: list[Placed], file: str
+                  ) -> Iterator[Issue]:
+    """Every cell of the sheet that is neither read nor the template's own text: a
+    heading, title, note or column header changed is a locked cell changed; anything typed
+    elsewhere is reported by its cell, so nothing typed is silently dropped."""
+    grid = book.grid(sheet.name)
+    name = sheet.name
+
+    def at(r: int, c: int) -> At:
+        return At(name, address(r, c), file)
+
+    def cell(r: int, c: int) -> Any:
+        return grid[r - 1][c - 1] if 0 < r <= len(grid) and c <= len(grid[r - 1]) else None
+    claimed: set[tuple[int, int]] = set()
+    spans: dict[int, list[tuple[int, int]]] = {}
+    prev_end = 0
+    for k, p in enumerate(placed):
+        # texts in column A above the table, with the row the template put each in
+        own = [p.block.title] + ([p.block.note] if p.block.note else [])
+        wanted = [(t, p.header - len(own) + i) for i, t in enumerate(own)]
+        if k == 0:
+            wanted = [(t, i + 1) for i, t in enumerate((sheet.heading, sheet.subheading))
+                      if t] + wanted
+        rows = range(prev_end + 1, p.header)
+        prev_end = p.end
+        for text, default_row in wanted:
+            r = next((r for r in rows if (r, 1) not in claimed and
+                      _text(cell(r, 1)) == _text(text)), None)
+            if r is None:
+                claimed.add((default_row, 1))
+                yield at(default_row, 1).issue("locked-cell-changed",
+                                               found=cell(default_row, 1),
+                                               expected=repr(text))
+            else:
+                claimed.add((r, 1))
+        headers = {_text(c.header) for c in p.block.columns}
+        for j, col in enumerate(p.block.columns):
+            c = p.rng.c1 + j
+            claimed.add((p.header, c))
+            v = cell(p.header, c)
+            if _text(v) not in headers:  # columns moved as a whole are read by header
+                yield at(p.header, c).issue("locked-cell-changed", found=v,
+                                            expected=repr(col.header))
+        for r in range(p.header + 1, p.end + 1):  # the rows read: their table's columns
+            spans.setdefault(r, []).append((p.rng.c1, p.rng.c2))
+    # a table drawn with no rows (no open actions) has no name: its texts stand alone
+    placed_ids = {id(p.block) for p in placed}
+    loose = {_text(t) for b in sheet.blocks if id(b) not in placed_ids
+             for t in [b.title, b.note] + [c.header for c in b.columns] if t}
+    for r, line in enumerate(grid, start=1):
+        read = spans.get(r, ())
+        for c, v in enumerate(line, start=1):
+            if v is None or v == "" or any(a <= c <= b for a, b in read) or \
+                    (r, c) in claimed or is_blank(v) or _text(v) in loose:
+                continue
+            yield at(r, c).issue("outside-input", found=v,
+                                 expected="type it in a shaded cell of the right table")
 
 
 # ----------------------------------------------------------------------------- cross-field
@@ -435,6 +572,8 @@ def check_milestones(block: BlockRead, round_id: str) -> Iterator[Issue]:
         status, forecast, due = row.get("status"), row.get("forecast"), row.get("due")
         if isinstance(due, str):
             due = dt.date.fromisoformat(due)
+        if isinstance(forecast, str):  # locked: a milestone completed in an earlier round
+            forecast = dt.date.fromisoformat(forecast)
         if status and status != "Complete" and forecast is None:
             yield row.at("forecast").issue("forecast-date-required", found=repr(status))
         if forecast is None or status is None:
@@ -448,7 +587,25 @@ def check_milestones(block: BlockRead, round_id: str) -> Iterator[Issue]:
 
 
 def check_organisations(block: BlockRead) -> Iterator[Issue]:
+    """Each organisation's figure, or a reason why there is none yet (a gap, with a
+    warning); a numerator within its denominator."""
+    keys = {col.key for col in block.spec.columns}
+    figures = [c for c in ("numerator", "denominator", "value") if c in keys]
+    asks_reason = "unavailable" in keys
     for row in block.rows:
+        if asks_reason:
+            reason = row.get("unavailable")
+            blank = [c for c in figures if is_blank(row.raw(c))]
+            if reason and len(blank) == len(figures):
+                yield row.at("unavailable").issue(
+                    "not-yet-available", found=f"{row.key[0]}, {period_label(row.key[1])}",
+                    expected=reason)
+            elif not reason:
+                for c in blank:
+                    yield row.at(c).issue(
+                        "required-missing",
+                        expected=f"the {block.spec.column(c).header.lower()}, or a reason in "
+                                 f"'{block.spec.column('unavailable').header}'")
         num, den = row.get("numerator"), row.get("denominator")
         if num is not None and den is not None and num > den:
             yield row.at("numerator").issue(
@@ -467,12 +624,26 @@ def check_completeness(block: BlockRead, round_id: str) -> Iterator[Issue]:
                 yield row.at("actual").issue("actual-missing", expected=period_label(period))
 
 
+def check_revisions(block: BlockRead, round_id: str) -> Iterator[Issue]:
+    """A revision names a month already past, with a value and a reason."""
+    for row in block.rows:
+        for col in ("period", "value", "reason"):
+            if is_blank(row.raw(col)):
+                yield row.at(col).issue("row-incomplete", found="a revision",
+                                        expected=block.spec.column(col).header.lower())
+        d = row.get("period")
+        if isinstance(d, dt.date) and f"{d:%Y-%m}" > round_id:
+            yield row.at("period").issue("out-of-range", found=f"{d:%b %Y}",
+                                         expected=f"a month up to {period_label(round_id)}")
+
+
 CROSS: dict[str, Callable[..., Iterator[Issue]]] = {
     "assess": lambda b, s: check_assessment(b),
     "unit_assess": lambda b, s: check_unit_assessment(b),
     "miles": lambda b, s: check_milestones(b, s.round),
     "orgs": lambda b, s: check_organisations(b),
     "traj": lambda b, s: check_completeness(b, s.round),
+    "revisions": lambda b, s: check_revisions(b, s.round),
 }
 
 
@@ -497,10 +668,15 @@ def check_book(book: BookValues, spec: WorkbookSpec, reg: Register | None, file:
     """Every problem in the workbook, and what it says where it can be read."""
     issues = list(check_structure(book, spec, reg, file))
     read = BookRead(spec=spec)
-    for sheet, block in spec.blocks():
-        b = read_block(book, block, sheet.name, file, issues)
-        if b is not None:
-            read.blocks.append(b)
+    for sheet in spec.sheets:
+        placed = place_blocks(book, sheet)
+        ends = {id(p.block): p.end for p in placed}
+        for block in sheet.blocks:
+            b = read_block(book, block, sheet.name, file, issues, end=ends.get(id(block)))
+            if b is not None:
+                read.blocks.append(b)
+        if placed:
+            issues.extend(check_margins(book, sheet, placed, file))
     issues = list(_version_check(read, spec, issues))
     for b in read.blocks:
         if b.spec.kind in CROSS:

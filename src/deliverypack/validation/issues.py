@@ -125,14 +125,54 @@ _TYPES = [
               "expected {expected}, found {found}",
               "A number is outside the values the measure can take (e.g. a % above 100)."),
     IssueType("percent-as-points", "warning", "Percentage read as points",
-              "{found} in a percentage cell was read as {expected}",
-              "A percentage entered as a plain number (98 rather than 98%) was read as points."),
+              "the cell shows {found}: the whole number typed was read as {expected}",
+              "A whole number from 2 to 100 typed in a percentage cell (98 rather than 98%, "
+              "shown as 9,800%) was read as percentage points."),
     IssueType("implausible-value", "warning", "Implausible value",
               "expected a value between {expected}, found {found}; please check it",
               "A value is far outside the measure's plausible range."),
     IssueType("formula-text", "warning", "Text looks like a formula",
               "the text {found} begins like a formula; it is kept as text and never calculated",
               "Text beginning with =, +, -, @ is stored and written as text only."),
+    IssueType("excel-error", "error", "Excel error value",
+              "expected a value, found the Excel error {found}",
+              "The cell shows an error (#DIV/0!, #N/A, #REF!...) where a value was expected."),
+    IssueType("formula-no-value", "error", "Formula without a value",
+              "the cell holds the formula {found} but no calculated value; open and save the "
+              "file in Excel (or type the value itself)",
+              "A formula whose result was never saved (written by a program, not Excel) "
+              "cannot be read; nothing is ever calculated by deliverypack."),
+    IssueType("formula-input", "warning", "Formula in an input cell",
+              "the cell holds the formula {found}; its saved value {expected} was taken",
+              "A formula typed into an input cell is read at the value Excel saved for it."),
+    IssueType("implausible-date", "error", "Date out of range",
+              "expected a date from {expected}, found {found}",
+              "A date cell holds a date no programme means, usually a number typed into a "
+              "date cell (2003 becomes 25 Jun 1905)."),
+    IssueType("outside-input", "error", "Typed outside the inputs",
+              "nothing can be kept from this cell, which is outside the shaded input cells; "
+              "found {found}; {expected}",
+              "A value typed outside the template's input cells (below or beside a table, "
+              "in a margin) would be lost, so it is reported."),
+    IssueType("row-incomplete", "error", "Row partly filled",
+              "this row has {found} but no {expected}",
+              "A row of a list (issues, risks, asks, actions) is partly filled: the part "
+              "that says what it is about is missing."),
+    IssueType("wrong-round", "error", "Return for another round",
+              "expected a return for round {expected}, found a return issued for round "
+              "{found}", "The return was issued for a different round from the one being "
+              "ingested (last round's template sent again)."),
+    IssueType("round-closed", "error", "Round closed",
+              "round {found} is closed ({expected}); the unit must reopen it, with a reason, "
+              "before a return for it can be kept",
+              "Returns for a round whose papers are published are refused."),
+    IssueType("file-name-department", "warning", "File named for another department",
+              "the file's name says {found}, but the return is {expected}'s",
+              "The file name names a department other than the one on the cover."),
+    IssueType("not-yet-available", "warning", "Figure not yet available",
+              "no figure for {found}: {expected}; it is kept as a gap, and the figure built "
+              "from organisations is marked partial",
+              "An organisation's row says why it has no figure yet; accepted, shown as a gap."),
     IssueType("text-too-long", "error", "Text too long",
               "expected at most {expected} characters, found {found}",
               "A text cell is longer than a paper can carry."),
@@ -154,8 +194,8 @@ _TYPES = [
               "A cell refers to a department, priority, measure or organisation not in the "
               "register."),
     IssueType("duplicate-key", "error", "Duplicate",
-              "expected each value once, found {found} again",
-              "The same key appears twice in a table."),
+              "expected each row once, found {found} again (already given at {expected})",
+              "The same row (month, milestone, organisation) appears twice in a table."),
     IssueType("unsupported-value", "warning", "Value not read",
               "the cell holds {found}, a kind of value deliverypack does not read; it was "
               "not stored", "An Excel error or an unusual value (a duration, a time) is "
@@ -240,9 +280,8 @@ def issue(code: str, *, sheet: str = "", cell: str = "", found: object = "",
 # Codes whose `found` is a cell value and so is shown quoted, as typed.
 _QUOTE_FOUND = {
     "not-a-number", "number-as-text", "not-a-date", "date-as-text", "not-allowed",
-    "value-normalised", "out-of-range", "percent-as-points", "implausible-value",
-    "formula-text", "locked-cell-changed", "unexpected-row", "unknown-reference",
-    "duplicate-key", "unknown-department", "unknown-round", "unknown-template",
+    "value-normalised", "formula-text", "locked-cell-changed", "unexpected-row",
+    "unknown-reference", "outside-input", "unknown-department", "unknown-round", "unknown-template",
     "wrong-version", "due-before-meeting", "unsupported-value", "datamap-duplicate-key",
     "datamap-duplicate-cell", "datamap-unknown-type", "datamap-bad-cell",
     "datamap-unknown-sheet", "datamap-bad-mapping",
