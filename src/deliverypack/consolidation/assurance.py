@@ -82,6 +82,11 @@ class Recommendation:
 
 
 # ----------------------------------------------------------------------------- the flags
+def _lower(name: str) -> str:
+    """'Patients seen in A&E' -> 'patients seen in A&E': an acronym keeps its capitals."""
+    return name[:1].lower() + name[1:] if name[1:2].islower() else name
+
+
 def _passed_unmet(series: MeasureSeries) -> str | None:
     """'the 4,400 target for Sep 2003 has passed unmet: 5,101 in Dec 2003'."""
     m = series.measure
@@ -134,7 +139,7 @@ def rating_above_data(s: PrioritySummary) -> list[Flag]:
         if found:
             out.append(Flag(
                 "rating-above-data", f"{rating}, but {', '.join(w for w, _ in found)}",
-                f"Likelihood rated {RAG_NAMES[rating]}, but for {series.measure.name.lower()} "
+                f"Likelihood rated {RAG_NAMES[rating]}, but for {_lower(series.measure.name)} "
                 f"{'; and '.join(reasons)}.", s.priority.id, series.measure.id))
     return out
 
@@ -157,14 +162,14 @@ def stale_data(s: PrioritySummary) -> list[Flag]:
         step = 3 if m.frequency == "quarterly" else 1
         if series.latest_period is None:
             out.append(Flag("stale-data", "no figures yet",
-                            f"No actual has been returned for {m.name.lower()}.",
+                            f"No actual has been returned for {_lower(m.name)}.",
                             s.priority.id, m.id))
             continue
         lag = months_between(series.latest_period, series.round)
         if lag > step:
             out.append(Flag(
                 "stale-data", f"as of {period_label(series.latest_period)}",
-                f"The latest figure for {m.name.lower()} is for "
+                f"The latest figure for {_lower(m.name)} is for "
                 f"{period_label(series.latest_period)}, {lag} months before the round "
                 f"({period_label(series.round)}).", s.priority.id, m.id))
     return out
@@ -182,7 +187,7 @@ def partial_coverage(s: PrioritySummary, coverage: Mapping[str, Coverage],
                                             if len(c.missing) > 3 else "")
         out.append(Flag(
             "partial-coverage", f"{c.reported} of {c.expected} {kind}s",
-            f"{period_label(c.period)} figures for {series.measure.name.lower()} cover "
+            f"{period_label(c.period)} figures for {_lower(series.measure.name)} cover "
             f"{c.reported} of {c.expected} {kind}s" + (f"; missing: {names}" if names else "")
             + ".", s.priority.id, series.measure.id))
     return out
