@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 
 from conftest import REALDATA, needs_shared
 from deliverypack.consolidation.league import league
-from deliverypack.consolidation.rag import data_rag, forecast
+from deliverypack.consolidation.rag import data_rag
 from deliverypack.domain import Measure
 from deliverypack.outputs.master import build_master
 from deliverypack.sample.programme import SEED_TABLE
@@ -45,24 +45,63 @@ def test_summary_and_trajectory_values_come_from_the_ledger(master, demo_ws):
     ae = df[df["Priority"] == "DH1"].iloc[0]
     latest = demo_ws.ledger.latest_values("actual")[("AE4", "", "2003-12")]
     assert ae["Latest actual"] == pytest.approx(latest["value"])
-    assert ae["Likelihood 2003-12"] in ("G", "AG", "AR", "R")
-    from deliverypack.consolidation.views import next_milestone
-    updates = demo_ws.ledger.milestone_updates("2003-12")
-    assert ae["Next milestone"] == next_milestone(demo_ws.register, updates, "DH1") or (
-        pd.isna(ae["Next milestone"]) and next_milestone(demo_ws.register, updates,
-                                                         "DH1") == "")
+    assert ae["Likelihood December 2003"] in ("G", "AG", "AR", "R")
+    assert ae["Measure"] == "Patients spending 4 hours or less in A&E"
+    variance = "Variance: better (+) / worse (−) than trajectory"
+    assert ae[variance] == pytest.approx(latest["value"] - ae["Trajectory"])  # up is good
+    asy = df[df["Priority"] == "HO2"].iloc[0]  # down is good: fewer than planned is +
+    assert asy[variance] == pytest.approx(asy["Trajectory"] - asy["Latest actual"])
+    # one measure per row: every measure of the register once, each with its own figures
+    measures = [m.name for m in demo_ws.register.measures]
+    assert sorted(df["Measure"].dropna().loc[lambda x: x != "(no measure)"]) == sorted(measures)
+    assert df[df["Priority"] == "BIS1"].iloc[0]["Assurance flags"].count(";") == 2
 
     wb = load_workbook(master)
     charts = wb["Trajectories"]._charts
     assert len(charts) == len(demo_ws.register.measures)
     with zipfile.ZipFile(master) as z:
         chart1 = z.read("xl/charts/chart1.xml").decode()
-    assert chart1.count("<c:ser>") == 3
+    assert chart1.count("<c:ser>") == 4  # planned, actual, the unit's and HO's forecasts
     assert "Trajectories!$B$" in chart1 and "Trajectories!$C$" in chart1 \
-        and "Trajectories!$D$" in chart1
+        and "Trajectories!$D$" in chart1 and "Trajectories!$E$" in chart1
     assert 'val="sysDash"' in chart1 or 'val="dash"' in chart1
     # a date axis in months (XlsxWriter leaves baseTimeUnit to Excel, which infers months)
     assert "<c:dateAx>" in chart1 and '<c:majorTimeUnit val="months"/>' in chart1
+    # the chart sits beside its table: anchored right of the last table column
+    drawing = wb["Trajectories"]._charts[0].anchor._from
+    assert drawing.col >= 9
+
+
+def test_every_sheet_prints_a4_landscape_with_the_marking(master, demo_ws):
+    with zipfile.ZipFile(master) as z:
+        sheets = [n for n in z.namelist() if n.startswith("xl/worksheets/sheet")]
+        for name in sheets:
+            xml = z.read(name).decode()
+            assert 'paperSize="9"' in xml and 'orientation="landscape"' in xml, name
+            assert f"&amp;L&amp;\"-,Bold\"{demo_ws.marking}" in xml, name  # header
+            assert "Page &amp;P of &amp;N" in xml, name  # footer
+            assert "&amp;D" not in xml  # no month-first printed date
+        book = z.read("xl/workbook.xml").decode()
+    wb = load_workbook(master)
+    for ws in wb.worksheets:  # print titles on every sheet
+        assert ws.print_title_rows, ws.title
+    assert "_xlnm.Print_Titles" in book
+
+
+def test_wrapped_rows_are_tall_enough_and_units_print(master):
+    wb = load_workbook(master)
+    milestones = wb["Milestones"]
+    tall = [r for r in range(2, milestones.max_row + 1)
+            if len(str(milestones.cell(row=r, column=3).value or "")) > 40]
+    assert tall and all((milestones.row_dimensions[r].height or 15) >= 30 for r in tall)
+    summary = wb["Summary"]
+    formats = {summary.cell(row=r, column=8).number_format
+               for r in range(4, summary.max_row + 1)}
+    assert '#,##0.0"%"' in formats and "#,##0" in formats
+    flags = wb["Assurance flags"]
+    rows = [[c.value for c in row] for row in flags.iter_rows(min_row=5)]
+    assert ["BIS1", "Apprenticeships", "AG", None, "No return this round",
+            "as of Jun 2003 — no return"] == rows[4][:6]
 
 
 def test_regenerating_gives_identical_values(master, demo_ws, tmp_path):
@@ -106,19 +145,6 @@ def test_data_rag_at_the_tolerance_boundaries(direction, planned, actual, rag):
     m = Measure(id="X", priority_id="P", name="x", unit="count", direction=direction,
                 target=1, target_period="2004-01", tolerance_ag=1, tolerance_ar=3)
     assert data_rag(m, planned, actual) == rag
-
-
-def test_forecast_on_a_constructed_series():
-    m = Measure(id="X", priority_id="P", name="x", unit="percent", direction="up", target=98,
-                target_period="2004-12")
-    actual = {f"2003-{i:02d}": 90 + 0.5 * (i - 1) for i in range(1, 7)}  # +0.5 a month
-    f = forecast(m, actual)
-    assert f.values["2003-07"] == pytest.approx(93.0)
-    assert f.met_period == "2004-05"  # 92.5 + 0.5k >= 98 at k = 11 months after Jun 2003
-    steep = forecast(m, {f"2003-{i:02d}": 90 + 2.0 * i for i in range(1, 7)})
-    assert max(steep.values.values()) == 100.0  # a percentage never projects past 100%
-    flat = forecast(m, {f"2003-{i:02d}": 90 - 0.1 * i for i in range(1, 7)})
-    assert flat.met_period is None and "not met on current trend" in flat.sentence(m)
 
 
 AE = REALDATA / "nhs_ae_counts_by_trust_monthly.csv"

@@ -71,11 +71,11 @@ def ink(png: Path) -> float:
 
 # The pages the README shows: (output label in the demo, file stem, page, picture name).
 PICTURES = [  # (output, page, picture, crop)
-    ("stocktake deck", 3, "deck-summary", None),
-    ("stocktake deck", 11, "deck-trajectory", None),
-    ("stocktake deck", 12, "deck-league-table", None),
-    ("master workbook", 2, "master-summary", (0, 0, 1, 0.45)),
-    ("master workbook", 3, "master-framework", (0, 0, 1, 0.4)),
+    ("stocktake deck", 2, "deck-summary", None),
+    ("stocktake deck", 12, "deck-trajectory", None),
+    ("stocktake deck", 13, "deck-league-table", None),
+    ("master workbook", 2, "master-summary", None),
+    ("master workbook", 5, "master-framework", None),
     ("delivery report (Home Office)", 1, "delivery-report", None),
     ("minutes", 1, "minutes", None),
     ("agenda pack (EOL, next meeting)", 2, "agenda-pack", None),

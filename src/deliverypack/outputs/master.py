@@ -1,23 +1,30 @@
 """The master assessment workbook, built from the ledger alone (XlsxWriter).
 
-Every number is a value computed in consolidation/ (data RAG, forecast, league tables);
-every text a department typed is written with write_string, and the workbook is opened
-with strings_to_formulas off, so nothing typed ever becomes a formula.
+Every number is a value computed in consolidation/ (data RAG, forecast, league tables,
+assurance flags); every text a department typed is written with write_string, and the
+workbook is opened with strings_to_formulas off, so nothing typed ever becomes a formula.
+
+It prints: every sheet is A4 landscape, one page wide, with the protective marking in its
+header and footer, page numbers, print titles and UK dates; columns are kept to about
+SHEET_CHARS characters so type prints at 8 pt or more; every row with wrapped text is
+given the height its lines need; charts sit beside their table, never over cells.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import xlsxwriter
 
+from ..consolidation.assurance import FLAG_TITLES, Flag, assurance_flags
 from ..consolidation.league import league_for
-from ..consolidation.rag import format_value
+from ..consolidation.rag import data_rag, format_value, shortfall
 from ..consolidation.views import MeasureSeries, priority_summaries, returns_status
-from ..domain import FRAMEWORK, FRAMEWORK_SHORT, Measure
+from ..domain import FRAMEWORK, Measure
 from ..periods import period_date, period_label
 from ..workspace import Workspace
 from .files import atomic_path
@@ -25,6 +32,11 @@ from .files import atomic_path
 RAG_FILL = {"G": "#00B050", "AG": "#C4D79B", "AR": "#FFC000", "R": "#FF0000"}
 RAG_FONT = {"G": "#FFFFFF", "AG": "#000000", "AR": "#000000", "R": "#FFFFFF"}
 NAVY = "#1F3864"
+SHEET_CHARS = 145  # widest sheet, in column-width characters: prints at about 8 pt on A4
+LINE_PT = 15  # the height of one line of 11 pt text in a row
+VARIANCE = "Variance: better (+) / worse (−) than trajectory"
+FRAMEWORK_HEAD = {"challenge": "Challenge", "quality": "Quality", "capacity": "Capacity",
+                  "stage": "Stage", "likelihood": "Likelihood"}
 
 
 class _Styles:
@@ -32,6 +44,8 @@ class _Styles:
         self.wb = wb
         self.title = wb.add_format({"bold": True, "font_size": 16, "font_color": NAVY})
         self.sub = wb.add_format({"italic": True, "font_color": "#595959"})
+        self.sub_wrap = wb.add_format({"italic": True, "font_color": "#595959",
+                                       "text_wrap": True, "valign": "top"})
         self.head = wb.add_format({"bold": True, "font_color": "#FFFFFF", "bg_color": NAVY,
                                    "text_wrap": True, "valign": "vcenter", "border": 1})
         self.group = wb.add_format({"bold": True, "font_color": "#FFFFFF", "bg_color": "#2E75B6",
@@ -39,20 +53,34 @@ class _Styles:
         self.text = wb.add_format({"text_wrap": True, "valign": "top", "border": 1})
         self.cell = wb.add_format({"border": 1, "valign": "top"})
         self.date = wb.add_format({"border": 1, "num_format": "dd mmm yyyy", "valign": "top"})
-        self.month = wb.add_format({"border": 1, "num_format": "mmm yyyy"})
+        self.month = wb.add_format({"border": 1, "num_format": "mmm yyyy", "valign": "top"})
         self.center = wb.add_format({"border": 1, "align": "center", "valign": "top"})
+        self.block = wb.add_format({"bold": True, "font_color": NAVY, "font_size": 12})
+        self.flag = wb.add_format({"text_wrap": True, "valign": "top", "border": 1,
+                                   "font_color": "#C00000", "bold": True})
+        self.small_text = wb.add_format({"text_wrap": True, "valign": "top", "border": 1})
+        self.stamp = wb.add_format({"border": 1, "num_format": "dd mmm yyyy hh:mm",
+                                    "valign": "top"})
         self.rag = {k: wb.add_format({"bg_color": v, "font_color": RAG_FONT[k], "bold": True,
-                                      "align": "center", "border": 1})
+                                      "align": "center", "valign": "top", "border": 1})
                     for k, v in RAG_FILL.items()}
         self.nums: dict[str, Any] = {}
 
-    def num(self, measure: Measure | None, decimals: int | None = None):
-        fmt = "#,##0.0" if measure is None or measure.unit in ("percent", "points") \
-            else "#,##0"
-        if decimals is not None:
-            fmt = "#,##0" if decimals == 0 else "#,##0." + "0" * decimals
+    def num(self, measure: Measure | None, decimals: int | None = None, *,
+            diff: bool = False):
+        """A number format that prints the measure's unit: 94.1%, +0.7 pts, £1,200."""
+        unit = measure.unit if measure is not None else "count"
+        if decimals is None:
+            decimals = 1 if unit in ("percent", "points", "rate") else 0
+        body = "#,##0" + ("." + "0" * decimals if decimals else "")
+        suffix = {"percent": '" pts"' if diff else '"%"', "points": '" pts"'}.get(unit, "")
+        prefix = '"£"' if unit == "gbp" else ""
+        fmt = prefix + body + suffix
+        if diff:  # signed both ways, so better and worse read at a glance
+            fmt = f"+{fmt};−{fmt};{fmt}"
         if fmt not in self.nums:
-            self.nums[fmt] = self.wb.add_format({"border": 1, "num_format": fmt})
+            self.nums[fmt] = self.wb.add_format({"border": 1, "num_format": fmt,
+                                                 "valign": "top"})
         return self.nums[fmt]
 
 
@@ -70,12 +98,37 @@ def _put(ws, r: int, c: int, value: Any, fmt=None) -> None:
         ws.write_number(r, c, value, fmt)
 
 
-def _fit_row(ws, r: int, texts: list[tuple[str, int]]) -> None:
+def _lines(text: str | None, width: float) -> int:
+    """Lines a text wraps to in a column `width` characters wide (word wrap; a column
+    holds about its width in characters of text, a little more than of digits)."""
+    per_line = max(int(width) - 1, 1)
+    total = 0
+    for para in str(text or "").split("\n"):
+        lines, used = 1, 0
+        for word in para.split():
+            need = len(word) + (1 if used else 0)
+            if used and used + need > per_line:
+                lines += 1 + (len(word) - 1) // per_line
+                used = len(word) % per_line or per_line
+            else:
+                used += need
+                while used > per_line:
+                    lines += 1
+                    used -= per_line
+        total += lines
+    return total
+
+
+def _fit_row(ws, r: int, texts: list[tuple[Any, float]], least: int = 1) -> None:
     """Give a row the height its wrapped text needs (office suites do not grow rows
-    written by a streaming writer): texts are (text, column width in characters)."""
-    lines = max((1 + len(t or "") // max(w - 2, 1) for t, w in texts), default=1)
+    written by a streaming writer): texts are (value, column width in characters)."""
+    lines = max([least] + [_lines(t, w) for t, w in texts if isinstance(t, str)])
     if lines > 1:
-        ws.set_row(r, 15 * lines)
+        ws.set_row(r, LINE_PT * lines + 2)
+
+
+def _fit_values(ws, r: int, values: list[Any], widths: Sequence[float], least: int = 1) -> None:
+    _fit_row(ws, r, list(zip(values, widths, strict=False)), least)
 
 
 def _rag(ws, st: _Styles, r: int, c: int, code: str | None) -> None:
@@ -83,23 +136,40 @@ def _rag(ws, st: _Styles, r: int, c: int, code: str | None) -> None:
     _put(ws, r, c, code or "", st.rag.get(code or "", st.center))
 
 
-def _table(ws, st: _Styles, top: int, headers: list[str], widths: list[int]) -> None:
-    for j, (h, w) in enumerate(zip(headers, widths, strict=True)):
-        ws.write_string(top, j, h, st.head)
+def _table(ws, st: _Styles, top: int, headers: list[str], widths: Sequence[float]) -> None:
+    assert sum(widths) <= SHEET_CHARS + 5, (headers, sum(widths))
+    for j, w in enumerate(widths):
         ws.set_column(j, j, w)
-    ws.set_row(top, 32)
+    _fit_values(ws, top, headers, widths, least=2)
+    for j, h in enumerate(headers):
+        ws.write_string(top, j, h, st.head)
     ws.freeze_panes(top + 1, 0)
 
 
-def _finish(ws, top: int, last_row: int, ncols: int, *, title: str) -> None:
+class Print:
+    """What every printed page carries: the marking, the paper's title, its date."""
+
+    def __init__(self, marking: str, programme: str, built: dt.date):
+        self.marking, self.programme, self.built = marking, programme, built
+
+    def setup(self, ws, title: str, repeat: int | tuple[int, int] | None = None) -> None:
+        ws.set_landscape()
+        ws.set_paper(9)  # A4
+        ws.set_margins(left=0.4, right=0.4, top=0.75, bottom=0.75)
+        ws.fit_to_pages(1, 0)
+        if repeat is not None:
+            first, last = repeat if isinstance(repeat, tuple) else (repeat, repeat)
+            ws.repeat_rows(first, last)
+        esc = lambda t: t.replace("&", "&&")  # noqa: E731  (& starts a header code)
+        ws.set_header(f"&L&\"-,Bold\"{esc(self.marking)}&C{esc(title)}&R{esc(self.programme)}")
+        ws.set_footer(f"&L&\"-,Bold\"{esc(self.marking)}&CBuilt {self.built.day} "
+                      f"{self.built:%B %Y} from the ledger&RPage &P of &N")
+
+
+def _finish(ws, pr: Print, top: int, last_row: int, ncols: int, *, title: str) -> None:
     if last_row >= top:
         ws.autofilter(top, 0, max(last_row, top), ncols - 1)
-    ws.set_landscape()
-    ws.set_paper(9)
-    ws.fit_to_pages(1, 0)
-    ws.repeat_rows(top)
-    ws.set_header(f"&L&B{title}&R&D")
-    ws.set_footer("&LBuilt by deliverypack from the ledger&RPage &P of &N")
+    pr.setup(ws, title, top)
 
 
 def build_master(ws_: Workspace, round_id: str, target: Path | None = None) -> Path:
@@ -116,29 +186,35 @@ def build_master(ws_: Workspace, round_id: str, target: Path | None = None) -> P
         wb.set_properties({"title": f"Master assessment {round_id}", "author": "deliverypack",
                            "created": dt.datetime(2000, 1, 1)})
         st = _Styles(wb)
-        _cover(wb, st, ws_, round_id)
-        _summary(wb, st, summaries, round_id, prev.id if prev else None)
-        _framework(wb, st, ws_, round_id, "unit")
-        _framework(wb, st, ws_, round_id, "self")
-        _trajectories(wb, st, summaries, round_id)
-        _league_tables(wb, st, ws_, round_id)
-        _milestones(wb, st, ws_, round_id)
-        _actions(wb, st, ws_, round_id)
-        _texts(wb, st, ws_, round_id, "Risks", "risk",
-               ["Department", "Priority", "Risk", "Likelihood", "Impact", "Mitigation", "Source"],
-               ["likelihood", "impact", "mitigation"])
-        _texts(wb, st, ws_, round_id, "Asks of the centre", "ask",
-               ["Department", "Priority", "Ask", "Of whom", "Source"], ["of_whom"])
-        _returns_log(wb, st, ws_)
-        _data_quality(wb, st, ws_)
+        pr = Print(ws_.marking, ws_.programme, dt.date.today())
+        flags = assurance_flags(reg, led, round_id, summaries)
+        rnd = reg.round(round_id)
+        _cover(wb, st, pr, ws_, round_id)
+        _summary(wb, st, pr, summaries, flags, rnd.label, prev.label if prev else None)
+        _flags_sheet(wb, st, pr, summaries, flags, rnd.label)
+        _framework(wb, st, pr, ws_, round_id, "unit")
+        _framework(wb, st, pr, ws_, round_id, "self")
+        _trajectories(wb, st, pr, summaries, round_id)
+        _league_tables(wb, st, pr, ws_, round_id)
+        _milestones(wb, st, pr, ws_, round_id)
+        _actions(wb, st, pr, ws_, round_id)
+        _texts(wb, st, pr, ws_, round_id, "Risks", "risk",
+               ["Department", "Priority", "Risk", "Likelihood", "Impact", "Mitigation",
+                "Source"], ["likelihood", "impact", "mitigation"], [7, 8, 44, 10, 8, 38, 26])
+        _texts(wb, st, pr, ws_, round_id, "Asks of the centre", "ask",
+               ["Department", "Priority", "Ask", "Of whom", "Source"], ["of_whom"],
+               [7, 8, 66, 24, 30])
+        _returns_log(wb, st, pr, ws_)
+        _data_quality(wb, st, pr, ws_)
         wb.close()
     return target
 
 
-def _cover(wb, st, ws_, round_id):
+def _cover(wb, st, pr: Print, ws_, round_id):
     ws = wb.add_worksheet("Notes")
-    ws.set_column(0, 0, 28)
-    ws.set_column(1, 1, 100)
+    widths = [26, 104]
+    ws.set_column(0, 0, widths[0])
+    ws.set_column(1, 1, widths[1])
     ws.write_string(0, 0, f"{ws_.programme}: master assessment workbook", st.title)
     rnd = ws_.register.round(round_id)
     n = ws_.ledger.query("SELECT count(*) FROM submissions WHERE status='accepted' "
@@ -148,62 +224,117 @@ def _cover(wb, st, ws_, round_id):
                            "submission(s); every value traces to a file, sheet and cell"),
             ("Data RAG", "G on or better than trajectory; AG short by no more than the "
                          "measure's AG tolerance; AR by no more than its AR tolerance; R beyond."),
-            ("Forecast", "least-squares line through the last six actuals, projected to the "
-                         "target date"),
-            ("League tables", "funnel-plot limits at 95% and 99.8% around the pooled rate, by "
-                              "volume; an organisation is flagged only beyond chance"),
+            ("Variance", "actual minus trajectory, signed so that + is better and − is worse "
+                         "than trajectory for every measure, whichever way is good for it; "
+                         "percentages differ in percentage points (pts)."),
+            ("Forecast", "the unit's projection: a least-squares trend of the recent actuals "
+                         "(six months, or four quarters), drawn from the last actual, on the "
+                         "log-odds scale for a percentage; at least four monthly or three "
+                         "quarterly actuals; not projected beyond five years. The department's "
+                         "own forecast, as typed in its return, is shown beside it."),
+            ("Assurance flags", "facts a reviewer must see beside a judgement: "
+                                + "; ".join(t.lower() for t in FLAG_TITLES.values())
+                                + ". The unit's judgement is never changed by them; they "
+                                  "are listed on the 'Assurance flags' sheet."),
+            ("League tables", "a proportion rated against the standard (the measure's "
+                              "target, with its tolerances); funnel-plot limits at 95% and "
+                              "99.8% around the rate for all, by volume, say whether a "
+                              "difference is beyond chance; ties share a rank"),
+            ("Dates", "day month year throughout"),
             ("Regenerate", "deliverypack master --round " + round_id)]
     bold = wb.add_format({"bold": True, "valign": "top"})
     wrap = wb.add_format({"text_wrap": True, "valign": "top"})
     for i, (k, v) in enumerate(rows, start=2):
+        _fit_values(ws, i, [k, v], widths)
         ws.write_string(i, 0, k, bold)
         ws.write_string(i, 1, v, wrap)
-        ws.set_row(i, 15 * (1 + len(v) // 90))
-    ws.set_landscape()
-    ws.fit_to_pages(1, 0)
+    pr.setup(ws, "Notes", 0)
 
 
-def _summary(wb, st, summaries, round_id, prev_id):
+def _variance(m: Measure, planned: float | None, actual: float | None) -> float | None:
+    """Actual against trajectory, + better and − worse whichever way is good."""
+    if planned is None or actual is None:
+        return None
+    return round(-shortfall(m, planned, actual), 9)
+
+
+def _summary(wb, st, pr: Print, summaries, flags: dict[str, list[Flag]], label: str,
+             prev_label: str | None):
+    """One row per measure (a priority without a measure has one row of its own)."""
     ws = wb.add_worksheet("Summary")
-    ws.write_string(0, 0, f"Summary: likelihood of delivery and data, round {round_id}",
-                    st.title)
+    ws.write_string(0, 0, f"Summary: likelihood of delivery and data, {label}", st.title)
     top = 2
-    headers = ["Priority", "Department", "Title", "Lead", f"Likelihood {round_id}",
-               f"Likelihood {prev_id or '(none)'}", "Movement", "Data RAG", "Latest actual",
-               "Trajectory", "Period", "Forecast against target", "Next milestone"]
-    _table(ws, st, top, headers, [9, 11, 44, 24, 12, 12, 10, 9, 12, 12, 10, 50, 40])
+    headers = ["Priority", "Title", "Measure", f"Likelihood {label}",
+               f"Likelihood {prev_label or '(none)'}", "Move", "Data RAG", "Latest actual",
+               "Trajectory", VARIANCE, "As of", "Forecast against target", "Assurance flags"]
+    widths = [7, 14, 20, 10, 10, 5, 6, 9, 9, 11, 8, 21, 19]
+    _table(ws, st, top, headers, widths)
     r = top
     for s in summaries:
+        labels = "; ".join(f.label for f in flags.get(s.priority.id, []))
+        for series in s.series or [None]:
+            r += 1
+            m = series.measure if series else None
+            sentence = series.projection.sentence(m) if series and m else ""
+            row = [s.priority.id, s.priority.short, m.name if m else "(no measure)",
+                   None, None, s.movement, None,
+                   series.latest_actual if series else None,
+                   series.latest_planned if series else None,
+                   _variance(m, series.latest_planned, series.latest_actual)
+                   if series and m else None,
+                   period_date(series.latest_period) if series and series.latest_period
+                   else None, sentence, labels]
+            _fit_values(ws, r, row, widths)
+            _put(ws, r, 0, s.priority.id, st.cell)
+            _put(ws, r, 1, s.priority.short, st.text)
+            _put(ws, r, 2, row[2], st.text)
+            _rag(ws, st, r, 3, s.likelihood)
+            _rag(ws, st, r, 4, s.likelihood_last)
+            _put(ws, r, 5, s.movement, st.center)
+            _rag(ws, st, r, 6, series.rag if series else None)
+            for c in (7, 8):
+                _put(ws, r, c, row[c], st.num(m) if m else st.cell)
+            _put(ws, r, 9, row[9], st.num(m, diff=True) if m else st.cell)
+            _put(ws, r, 10, row[10], st.month)
+            _put(ws, r, 11, sentence, st.text)
+            _put(ws, r, 12, labels, st.flag if labels else st.text)
+    _finish(ws, pr, top, r, len(headers), title=f"Summary, {label}")
+
+
+def _flags_sheet(wb, st, pr: Print, summaries, flags: dict[str, list[Flag]], label: str):
+    """Every assurance flag of the round on one sheet, beside the judgement it qualifies."""
+    ws = wb.add_worksheet("Assurance flags")
+    ws.write_string(0, 0, f"Assurance flags, {label}", st.title)
+    ws.write_string(1, 0, "Facts a reviewer must see beside the judgement. The unit's "
+                          "judgement is not changed by them.", st.sub)
+    top = 3
+    headers = ["Priority", "Title", "Likelihood", "Measure", "Flag", "In short",
+               "What the reviewer must see"]
+    widths = [7, 18, 9, 7, 22, 22, 58]
+    _table(ws, st, top, headers, widths)
+    r = top
+    for s in summaries:
+        for f in flags.get(s.priority.id, []):
+            r += 1
+            row = [s.priority.id, s.priority.short, s.likelihood or "", f.measure_id,
+                   f.title, f.label, f.text]
+            _fit_values(ws, r, row, widths)
+            for j, v in enumerate(row):
+                if j == 2:
+                    _rag(ws, st, r, j, v or None)
+                else:
+                    _put(ws, r, j, v, st.text)
+    if r == top:
         r += 1
-        lead = s.series[0] if s.series else None
-        _fit_row(ws, r, [(s.priority.title, 44), (s.priority.lead, 24),
-                         (lead.projection.sentence(lead.measure) if lead else "", 50),
-                         (s.next_milestone, 40)])
-        _put(ws, r, 0, s.priority.id, st.cell)
-        _put(ws, r, 1, s.department, st.cell)
-        _put(ws, r, 2, s.priority.title, st.text)
-        _put(ws, r, 3, s.priority.lead, st.text)
-        _rag(ws, st, r, 4, s.likelihood)
-        _rag(ws, st, r, 5, s.likelihood_last)
-        _put(ws, r, 6, s.movement, st.center)
-        _rag(ws, st, r, 7, s.data_rag)
-        if lead and lead.latest_period:
-            _put(ws, r, 8, lead.latest_actual, st.num(lead.measure))
-            _put(ws, r, 9, lead.latest_planned, st.num(lead.measure))
-            _put(ws, r, 10, period_date(lead.latest_period), st.month)
-            _put(ws, r, 11, lead.projection.sentence(lead.measure), st.text)
-        else:
-            for c in range(8, 12):
-                _put(ws, r, c, "", st.cell)
-        _put(ws, r, 12, s.next_milestone, st.text)
-    _finish(ws, top, r, len(headers), title="Summary")
+        _put(ws, r, 0, "No assurance flags this round.", st.sub)
+    _finish(ws, pr, top, r, len(headers), title=f"Assurance flags, {label}")
 
 
-def _framework(wb, st, ws_, round_id, source: str = "unit"):
-    """The seed's table: priorities as rows, five columns per round, rounds side by side
-    (the unit's judgement; the departments' self-assessment on a sheet of its own)."""
+def _framework(wb, st, pr: Print, ws_, round_id, source: str = "unit"):
+    """The seed's table: priorities as rows, five columns per round, the last three
+    rounds side by side (the unit's judgement; the self-assessment on a sheet of its own)."""
     reg, led = ws_.register, ws_.ledger
-    rounds = [r.id for r in sorted(reg.rounds, key=lambda r: r.id) if r.id <= round_id]
+    rounds = [r.id for r in sorted(reg.rounds, key=lambda r: r.id) if r.id <= round_id][-3:]
     title = "Assessment framework" if source == "unit" else "Self-assessment"
     ws = wb.add_worksheet(title)
     ws.write_string(0, 0, "Assessment of delivery: the unit's judgement by round"
@@ -213,86 +344,131 @@ def _framework(wb, st, ws_, round_id, source: str = "unit"):
                           "is on the next sheet." if source == "unit" else
                           "As the departments rated themselves in their returns.", st.sub)
     top = 3
-    ws.set_column(0, 0, 10)
-    ws.set_column(1, 1, 46)
+    dim_widths = {"challenge": 9, "quality": 7.5, "capacity": 8.5, "stage": 5.5,
+                  "likelihood": 9.5}
+    widths = [7, 22] + [dim_widths[d] for _ in rounds for d, _ in FRAMEWORK]
+    assert sum(widths) <= SHEET_CHARS + 5
+    for j, w in enumerate(widths):
+        ws.set_column(j, j, w)
     # constant-memory mode writes rows strictly in order: the round groups first, then
     # the column headers (no merge spans two rows)
     ws.write_blank(top, 0, None, st.head)
     ws.write_blank(top, 1, None, st.head)
-    blocks = [(rid, source) for rid in rounds]
-    for b, (rid, _) in enumerate(blocks):
+    for b, rid in enumerate(rounds):
         ws.merge_range(top, 2 + 5 * b, top, 6 + 5 * b, reg.round(rid).label, st.group)
+    ws.set_row(top + 1, 2 * LINE_PT + 2)
     ws.write_string(top + 1, 0, "Priority", st.head)
     ws.write_string(top + 1, 1, "Assessment of delivery", st.head)
     col = 2
-    for _ in blocks:
+    for _ in rounds:
         for k, (dim, _) in enumerate(FRAMEWORK):
-            ws.write_string(top + 1, col + k, FRAMEWORK_SHORT[dim], st.head)
-            ws.set_column(col + k, col + k, 11)
+            ws.write_string(top + 1, col + k, FRAMEWORK_HEAD[dim], st.head)
         col += 5
-    ws.set_row(top + 1, 45)
-    ratings = {(rid, src): led.ratings(rid, src) for rid, src in blocks}
+    ratings = {rid: led.ratings(rid, source) for rid in rounds}
     r = top + 1
-    for pr in reg.priorities:
+    for p in reg.priorities:
         r += 1
-        _fit_row(ws, r, [(pr.title, 46)])
-        _put(ws, r, 0, pr.id, st.cell)
-        _put(ws, r, 1, pr.title, st.text)
+        _fit_row(ws, r, [(p.title, widths[1])])
+        _put(ws, r, 0, p.id, st.cell)
+        _put(ws, r, 1, p.title, st.text)
         col = 2
-        for rid, src in blocks:
+        for rid in rounds:
             for k, (dim, _) in enumerate(FRAMEWORK):
-                row = ratings[(rid, src)].get((pr.id, dim))
+                row = ratings[rid].get((p.id, dim))
                 v = row["value"] if row else None
                 if dim in ("challenge", "stage"):
                     _put(ws, r, col + k, v or "", st.center)
                 else:
                     _rag(ws, st, r, col + k, v)
             col += 5
+    r += 2
+    ws.write_string(r, 0, "Key: challenge L, M, H, VH (low to very high); stage 1 to 4; the "
+                          "others G Green, AG Amber/Green, AR Amber/Red, R Red.", st.sub)
     ws.freeze_panes(top + 2, 2)
-    _finish(ws, top + 1, r, col, title=title)
+    _finish(ws, pr, top + 1, r - 2, col, title=title)
+    ws.repeat_rows(top, top + 1)
 
 
-def _trajectories(wb, st, summaries, round_id):
+TRAJ_HEADERS = ["Period", "Planned", "Actual", "Forecast (unit)", "Department's forecast",
+                "Variance (+ better, − worse)", "Data RAG", "Source"]
+TRAJ_WIDTHS = [8, 9, 9, 9, 10, 10, 6, 24]
+CHART_COL = len(TRAJ_WIDTHS) + 1  # one narrow empty column, then the chart
+CHART_COLS, CHART_COL_WIDTH = 6, 9
+CHART_PX = (CHART_COLS * (CHART_COL_WIDTH * 7 + 5), 380)
+PAGE_PT = 640  # printable height of an A4 landscape page, in sheet points at its scale
+
+
+def _trajectories(wb, st, pr: Print, summaries, round_id):
     ws = wb.add_worksheet("Trajectories")
     ws.write_string(0, 0, "Trajectories: planned, actual and forecast by measure", st.title)
-    widths = [12, 12, 12, 12, 11, 9, 60]
-    for j, w in enumerate(widths):
+    for j, w in enumerate(TRAJ_WIDTHS):
         ws.set_column(j, j, w)
-    r = 2
+    ws.set_column(len(TRAJ_WIDTHS), len(TRAJ_WIDTHS), 1)
+    ws.set_column(CHART_COL, CHART_COL + CHART_COLS - 1, CHART_COL_WIDTH)  # the chart's
+    r, breaks = 2, []
+    used: float = 2 * LINE_PT
     for s in summaries:
         for series in s.series:
+            need = _block_height(series)
+            if used + need > PAGE_PT and r > 2:  # a block never breaks across pages
+                breaks.append(r)
+                used = 0
             r = _trajectory_block(wb, ws, st, series, r)
-    ws.set_landscape()
-    ws.fit_to_pages(1, 0)
+            used += need
+    ws.set_h_pagebreaks(breaks)
+    pr.setup(ws, "Trajectories", 0)
+
+
+def _block_height(series: MeasureSeries) -> float:
+    """Points a trajectory block takes: title, headline, header, a row a period, a gap."""
+    rows = max(len(series.periods) + 1, 21)
+    return (rows + 2) * LINE_PT + 34 + 3 * LINE_PT
+
+
+def _where(series: MeasureSeries) -> tuple[str, dict[str, str]]:
+    """The sheet every source cell is on (said once), and each period's file and cell."""
+    sheets = {src.sheet for src in series.sources.values()}
+    one = sheets.pop() if len(sheets) == 1 else ""
+    cells = {p: (f"{src.file}!{src.cell}" if one else f"{src.file} '{src.sheet}'!{src.cell}")
+             for p, src in series.sources.items()}
+    return one, cells
 
 
 def _trajectory_block(wb, ws, st, series: MeasureSeries, r: int) -> int:
     m = series.measure
-    ws.write_string(r, 0, f"{m.id}: {m.name} ({m.unit_label or m.unit}); target "
-                          f"{format_value(m, m.target)} by {period_label(m.target_period)}",
-                    wb.add_format({"bold": True, "font_color": NAVY, "font_size": 12}))
-    ws.write_string(r + 1, 0, series.headline(), st.sub)
+    # the title and headline are wrapped across the block's width, never spilling past it
+    last_col = CHART_COL + CHART_COLS - 1
+    width = sum(TRAJ_WIDTHS) + 1 + CHART_COLS * CHART_COL_WIDTH
+    title = (f"{m.id}: {m.name} ({m.unit_label or 'number'}); target "
+             f"{format_value(m, m.target)} by {period_label(m.target_period)}")
+    _fit_row(ws, r, [(title, width * 0.85)])
+    ws.merge_range(r, 0, r, last_col, title, st.block)
+    one_sheet, cells = _where(series)
+    head = series.headline() + (f" Source cells are on sheet '{one_sheet}' of each return."
+                                if one_sheet else "")
+    _fit_row(ws, r + 1, [(head, width)])
+    ws.merge_range(r + 1, 0, r + 1, last_col, head, st.sub_wrap)
     top = r + 2
-    for j, h in enumerate(["Period", "Planned", "Actual", "Forecast", "Variance", "Data RAG",
-                           "Source"]):
+    _fit_values(ws, top, TRAJ_HEADERS, TRAJ_WIDTHS, least=2)
+    for j, h in enumerate(TRAJ_HEADERS):
         ws.write_string(top, j, h, st.head)
     periods = series.periods
     fc: dict[str, float | None] = dict(series.projection.values)
-    if series.latest_period:  # join the forecast line to the last actual
+    if fc and series.latest_period:  # join the forecast line to the last actual
         fc[series.latest_period] = series.latest_actual
-    from ..consolidation.rag import data_rag
     for i, p in enumerate(periods):
         rr = top + 1 + i
         planned, actual = series.planned.get(p), series.actual.get(p)
+        where = cells.get(p, "")
+        _fit_row(ws, rr, [(where, TRAJ_WIDTHS[-1])])
         _put(ws, rr, 0, period_date(p), st.month)
         _put(ws, rr, 1, planned, st.num(m))
         _put(ws, rr, 2, actual, st.num(m))
         _put(ws, rr, 3, fc.get(p), st.num(m))
-        var = None if planned is None or actual is None else actual - planned
-        _put(ws, rr, 4, var, st.num(m))
-        _rag(ws, st, rr, 5, data_rag(m, planned, actual))
-        src = series.sources.get(p)
-        _put(ws, rr, 6, src.text() if src else "", st.cell)
+        _put(ws, rr, 4, series.theirs.get(p), st.num(m))
+        _put(ws, rr, 5, _variance(m, planned, actual), st.num(m, diff=True))
+        _rag(ws, st, rr, 6, data_rag(m, planned, actual))
+        _put(ws, rr, 7, where, st.small_text)
     last = top + len(periods)
     chart = wb.add_chart({"type": "line"})
     name = "Trajectories"
@@ -316,30 +492,40 @@ def _trajectory_block(wb, ws, st, series: MeasureSeries, r: int) -> int:
     chart.add_series({"name": "Actual", "categories": cats,
                       "values": [name, top + 1, 2, last, 2],
                       "line": {"color": NAVY, "width": 2.75}, "marker": {"type": "none"}})
-    chart.add_series({"name": "Forecast", "categories": cats,
+    chart.add_series({"name": "Forecast (unit)", "categories": cats,
                       "values": [name, top + 1, 3, last, 3],
                       "line": {"color": "#2E75B6", "dash_type": "round_dot", "width": 2.25},
                       "marker": {"type": "none"}})
+    if series.theirs:
+        chart.add_series({"name": "Department's forecast", "categories": cats,
+                          "values": [name, top + 1, 4, last, 4],
+                          "line": {"color": "#C55A11", "dash_type": "dash_dot", "width": 2},
+                          "marker": {"type": "circle", "size": 4,
+                                     "fill": {"color": "#C55A11"},
+                                     "border": {"color": "#C55A11"}}})
     chart.set_title({"name": f"{m.name}", "name_font": {"size": 11}})
-    chart.set_x_axis({"date_axis": True, "num_format": "mmm yy", 
-                      "major_unit": 3, "major_unit_type": "months"})
+    span = len(periods) * (3 if m.frequency == "quarterly" else 1)
+    chart.set_x_axis({"date_axis": True, "num_format": "mmm yy",
+                      "major_unit": 3 if span <= 18 else 6 if span <= 36 else 12,
+                      "major_unit_type": "months", "num_font": {"rotation": 0}})
+    unit_name = {"percent": "Per cent", "points": "Percentage points", "gbp": "£",
+                 "rate": "Rate", "count": "Number"}[m.unit]
     chart.set_y_axis({"num_format": "0\"%\"" if m.unit == "percent" else "#,##0",
+                      "name": unit_name, "name_font": {"size": 10, "bold": False,
+                                                       "rotation": 0},
                       "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
     chart.set_legend({"position": "bottom"})
     chart.show_blanks_as("gap")
-    chart.set_size({"width": 620, "height": 300})
-    ws.insert_chart(top, 8, chart)
-    return max(last, top + 16) + 3
+    chart.set_size({"width": CHART_PX[0], "height": CHART_PX[1]})
+    ws.insert_chart(top, CHART_COL, chart, {"object_position": 1})
+    return max(last, top + 20) + 3
 
 
-def _league_tables(wb, st, ws_, round_id):
+def _league_tables(wb, st, pr: Print, ws_, round_id):
     reg, led = ws_.register, ws_.ledger
     ws = wb.add_worksheet("League tables")
     ws.write_string(0, 0, "League tables of organisations, latest period", st.title)
-    headers = ["Rank", "Code", "Organisation", "Value", "Previous", "Change", "Quartile",
-               "Numerator", "Denominator", "Lower 99.8%", "Lower 95%", "Upper 95%",
-               "Upper 99.8%", "Flag", "RAG"]
-    widths = [6, 9, 44, 10, 10, 9, 9, 12, 12, 11, 11, 11, 11, 36, 6]
+    widths = [6, 7, 26, 9, 9, 9, 8, 10, 11, 8, 8, 8, 8, 19, 8]
     for j, w in enumerate(widths):
         ws.set_column(j, j, w)
     r = 2
@@ -348,35 +534,53 @@ def _league_tables(wb, st, ws_, round_id):
         if lg is None:
             continue
         table, latest, pooled = lg.rows, lg.period, lg.pooled
-        ws.write_string(r, 0, f"{m.id}: {m.name}, {period_label(latest)}"
-                        + (f" (pooled rate {pooled:.1f}%)" if pooled is not None else ""),
-                        wb.add_format({"bold": True, "font_color": NAVY, "font_size": 12}))
+        headers = ["Rank (= tie)", "Code", "Organisation",
+                   "Value" + (" (per 1,000)" if lg.basis == "rate-quartile" else ""),
+                   "Previous", "Change", "Quartile (1 = best)", "Numerator", "Denominator",
+                   "Lower 99.8%", "Lower 95%", "Upper 95%", "Upper 99.8%",
+                   "Against the rate for all", lg.rag_words(m).split(":")[0]]
+        ws.write_string(r, 0, f"{m.id}: {m.name}, {period_label(latest)}: {len(table)} of "
+                        f"{lg.expected or len(table)} {m.breakdown or 'organisation'}s"
+                        + (f"; rate for all {pooled:.1f}%" if pooled is not None else ""),
+                        st.block)
         top = r + 1
+        _fit_values(ws, top, headers, widths, least=2)
         for j, h in enumerate(headers):
             ws.write_string(top, j, h, st.head)
         for i, row in enumerate(table):
             rr = top + 1 + i
-            vals = [row.rank, row.org, row.name, row.value, row.previous, row.change,
-                    row.quartile, row.numerator, row.denominator, row.lower998, row.lower95,
-                    row.upper95, row.upper998, row.flag]
+            vals = [row.rank_label, row.org, row.name,
+                    row.rate if row.rate is not None else row.value, row.previous,
+                    row.change, row.quartile, row.numerator, row.denominator, row.lower998,
+                    row.lower95, row.upper95, row.upper998, row.flag]
+            _fit_values(ws, rr, vals, widths)
             for j, v in enumerate(vals):
-                fmt = st.num(m, 1) if j in (3, 4, 5, 9, 10, 11, 12) else (
-                    st.num(m, 0) if j in (7, 8) else st.cell)
+                if j in (3, 4):
+                    fmt = st.num(m, 1) if row.rate is None else st.num(None, 1)
+                elif j == 5:
+                    fmt = st.num(m, 1, diff=True)
+                elif j in (9, 10, 11, 12):
+                    fmt = st.num(m, 1)
+                elif j in (7, 8):
+                    fmt = st.num(None, 0)
+                else:
+                    fmt = st.text if j in (2, 13) else st.cell
                 _put(ws, rr, j, v, fmt)
-            _rag(ws, st, rr, 14, row.rag)
+            _rag(ws, st, rr, 14, row.rag or None)
         r = top + len(table) + 3
     ws.freeze_panes(2, 0)
-    _finish(ws, 2, r, len(headers), title="League tables")
+    _finish(ws, pr, 2, r, len(widths), title="League tables")
 
 
-def _milestones(wb, st, ws_, round_id):
+def _milestones(wb, st, pr: Print, ws_, round_id):
     reg, led = ws_.register, ws_.ledger
     ws = wb.add_worksheet("Milestones")
     updates = led.milestone_updates(round_id)
     headers = ["Priority", "ID", "Milestone", "Due", "Status", "Forecast", "Slippage (days)",
                "Comment", "Source"]
+    widths = [7, 9, 36, 11, 10, 11, 8, 28, 22]
     top = 0
-    _table(ws, st, top, headers, [9, 10, 50, 12, 12, 12, 10, 40, 40])
+    _table(ws, st, top, headers, widths)
     r = top
     for ms in reg.milestones:
         r += 1
@@ -385,20 +589,22 @@ def _milestones(wb, st, ws_, round_id):
         vals = [ms.priority_id, ms.id, ms.title, ms.due, u["status"] if u else "no update", fc,
                 (fc - ms.due).days if fc else None, u["comment"] if u else "",
                 f"{u['file_name']} '{u['sheet']}'!{u['cell']}" if u else ""]
+        _fit_values(ws, r, vals, widths)
         for j, v in enumerate(vals):
             _put(ws, r, j, v, st.date if isinstance(v, dt.date) else
-                 (st.text if j in (2, 7) else st.cell))
-    _finish(ws, top, r, len(headers), title="Milestones")
+                 (st.text if j in (2, 7, 8) else st.cell))
+    _finish(ws, pr, top, r, len(headers), title="Milestones")
 
 
-def _actions(wb, st, ws_, round_id):
+def _actions(wb, st, pr: Print, ws_, round_id):
     led = ws_.ledger
     ws = wb.add_worksheet("Actions tracker")
     end = ws_.register.round(round_id)
     today = end.due
     headers = ["Action", "Description", "Owner", "Department", "Priority", "Due", "Status",
-               "Overdue", "Latest update", "Origin"]
-    _table(ws, st, 0, headers, [12, 56, 28, 11, 9, 12, 12, 9, 50, 20])
+               "Overdue", "Latest update", "Agreed at"]
+    widths = [11, 34, 20, 8, 7, 11, 9, 9, 22, 14]
+    _table(ws, st, 0, headers, widths)
     r = 0
     for a in sorted(led.actions(), key=lambda a: (a["owner"], a["due"])):  # by owner
         r += 1
@@ -408,15 +614,16 @@ def _actions(wb, st, ws_, round_id):
         vals = [a["id"], a["description"], a["owner"], a["department"], a["priority_id"], due,
                 a["status"], "OVERDUE" if overdue else "", ups[-1]["note"] if ups else "",
                 a["origin"]]
+        _fit_values(ws, r, vals, widths)
         for j, v in enumerate(vals):
             _put(ws, r, j, v, st.date if isinstance(v, dt.date) else
                  (st.rag["R"] if v == "OVERDUE" else st.text))
-    _finish(ws, 0, r, len(headers), title="Actions tracker")
+    _finish(ws, pr, 0, r, len(headers), title="Actions tracker")
 
 
-def _texts(wb, st, ws_, round_id, title, kind, headers, extras):
+def _texts(wb, st, pr: Print, ws_, round_id, title, kind, headers, extras, widths):
     ws = wb.add_worksheet(title)
-    _table(ws, st, 0, headers, [11, 9, 60] + [14] * len(extras) + [40])
+    _table(ws, st, 0, headers, widths)
     r = 0
     for t in ws_.ledger.texts(round_id, kind):
         r += 1
@@ -424,34 +631,49 @@ def _texts(wb, st, ws_, round_id, title, kind, headers, extras):
         vals = [t["department"], t["priority_id"], t["text"]] + \
             [extra.get(k) or "" for k in extras] + [f"{t['file_name']} '{t['sheet']}'!"
                                                     f"{t['cell']}"]
+        _fit_values(ws, r, vals, widths)
         for j, v in enumerate(vals):
             _put(ws, r, j, v, st.text)
-    _finish(ws, 0, r, len(headers), title=title)
+    _finish(ws, pr, 0, r, len(headers), title=title)
 
 
-def _returns_log(wb, st, ws_):
+def _received(text: str | None) -> dt.datetime | str:
+    try:
+        return dt.datetime.fromisoformat(text) if text else ""
+    except ValueError:
+        return text or ""
+
+
+def _returns_log(wb, st, pr: Print, ws_):
     reg, led = ws_.register, ws_.ledger
     ws = wb.add_worksheet("Returns log")
     headers = ["Round", "Department", "Status", "Late", "Attempts", "File", "Received",
                "SHA-256", "First problem"]
-    _table(ws, st, 0, headers, [9, 11, 14, 7, 9, 30, 20, 66, 60])
+    widths = [8, 11, 12, 6, 8, 22, 16, 24, 35]
+    _table(ws, st, 0, headers, widths)
     r = 0
     for rnd in sorted(x.id for x in reg.rounds):
         for s in returns_status(reg, led, rnd):
             r += 1
             vals = [rnd, s.department, s.status, "late" if s.late else "", s.attempts, s.file,
-                    s.received_at, s.sha256, s.problems[0] if s.problems else ""]
+                    _received(s.received_at), s.sha256,
+                    s.problems[0] if s.problems else ""]
+            _fit_values(ws, r, vals, widths)
             for j, v in enumerate(vals):
                 fmt = {"accepted": st.rag["G"], "rejected": st.rag["R"],
-                       "not returned": st.rag["AR"]}.get(v, st.text) if j == 2 else st.text
+                       "not returned": st.rag["AR"]}.get(v, st.text) if j == 2 else (
+                    st.stamp if j == 6 else st.text)
+                if j == 7 and v:  # a hash has no spaces: break it where it must wrap
+                    v = " ".join(v[k:k + 16] for k in range(0, len(v), 16))
                 _put(ws, r, j, v, fmt)
         for vals in _collection_rows(reg, led, rnd):
             r += 1
+            _fit_values(ws, r, vals, widths)
             for j, v in enumerate(vals):
                 fmt = {"accepted": st.rag["G"], "rejected": st.rag["R"], "partial": st.rag["AR"],
                        "not returned": st.rag["AR"]}.get(v, st.text) if j == 2 else st.text
                 _put(ws, r, j, v, fmt)
-    _finish(ws, 0, r, len(headers), title="Returns log and chasing list")
+    _finish(ws, pr, 0, r, len(headers), title="Returns log and chasing list")
 
 
 def _collection_rows(reg, led, rnd: str) -> list[list]:
@@ -481,11 +703,12 @@ def _collection_rows(reg, led, rnd: str) -> list[list]:
     return rows
 
 
-def _data_quality(wb, st, ws_):
+def _data_quality(wb, st, pr: Print, ws_):
     ws = wb.add_worksheet("Data quality")
     headers = ["Round", "Department", "File", "Status", "Severity", "Code", "Sheet", "Cell",
                "Problem"]
-    _table(ws, st, 0, headers, [9, 11, 28, 10, 9, 22, 24, 7, 80])
+    widths = [8, 11, 22, 9, 8, 18, 16, 6, 45]
+    _table(ws, st, 0, headers, widths)
     r = 0
     for row in ws_.ledger.query(
             "SELECT s.round, s.department, s.file_name, s.status, i.* FROM issues i "
@@ -493,6 +716,7 @@ def _data_quality(wb, st, ws_):
         r += 1
         vals = [row["round"], row["department"], row["file_name"], row["status"],
                 row["severity"], row["code"], row["sheet"], row["cell"], row["message"]]
+        _fit_values(ws, r, vals, widths)
         for j, v in enumerate(vals):
             _put(ws, r, j, v, st.text)
-    _finish(ws, 0, r, len(headers), title="Data quality log")
+    _finish(ws, pr, 0, r, len(headers), title="Data quality log")
