@@ -25,26 +25,59 @@ def test_minutes_hold_distribution_attendees_numbered_record_and_actions(demo):
     ws, out = demo
     doc = Document(out["minutes"])
     text = _text(doc)
-    assert "Earn or Learn Implementation Task Force" in text
-    assert "Monday 15 September 2003" in text
+    tf = ws.register.taskforce("EOL")
+    assert doc.paragraphs[0].text == tf.name  # the register's name, nothing appended
+    assert "Task Force Implementation Task Force" not in text
+    assert "held at 10:00 on Monday 15 September 2003, Conference Room A, 70 Whitehall" in text
     i = [p.text for p in doc.paragraphs].index("Distribution")
-    assert "The Rt Hon Iain Duncan Smith MP" in doc.paragraphs[i + 1].text
-    assert "Economic and Domestic Secretariat" not in doc.paragraphs[i + 1].text  # tight list
-    assert "The Rt Hon Oliver Letwin MP, Chancellor of the Duchy of Lancaster" in text
-    assert "(represented by Permanent Secretary, DCLG)" in text
+    assert "The Rt Hon Charles Clarke MP" in doc.paragraphs[i + 1].text
+    assert "Helen Marsh" not in doc.paragraphs[i + 1].text  # tight list: no secretariat
+    assert "Michael Barber, Chief Adviser to the Prime Minister on Delivery" in text
+    assert "(represented by Simon Harcourt, Director General, DTI)" in text
     j = [p.text for p in doc.paragraphs].index("Apologies")
-    assert doc.paragraphs[j + 1].text == "The Rt Hon Greg Hands MP"
+    assert doc.paragraphs[j + 1].text == "The Rt Hon Paul Boateng MP"
     numbered = [p.text for p in doc.paragraphs if p.text[:2].rstrip(".").isdigit()
                 and "\t" in p.text]
     assert [int(p.split(".")[0]) for p in numbered] == list(range(1, len(numbered) + 1))
-    assert len(numbered) == 8  # six paragraphs of discussion, two decisions
+    assert len(numbered) == 7  # five paragraphs of discussion, two decisions
     table = doc.tables[-1]
     rows = [[c.text for c in r.cells] for r in table.rows]
     assert rows[0] == ["No.", "Action", "Owner", "Due"]
     assert [r[0] for r in rows[1:]] == ["EOL-01-A01", "EOL-01-A02", "EOL-01-A03"]
-    assert rows[2][2] == "Minister of State for Employment" and rows[2][3] == "20 Oct 2003"
+    assert rows[2][2] == "Des Browne MP" and rows[2][3] == "20 Oct 2003"
+    assert "Monday 27 October 2003" in text  # next meeting, one six-week cycle on
+    assert "Issued 22 September 2003" in text and "Helen Marsh" in text
+    assert ws.marking == "RESTRICTED – POLICY"
     for part in (doc.sections[0].header, doc.sections[0].footer):
-        assert "OFFICIAL-SENSITIVE" in part.paragraphs[0].text
+        assert ws.marking in part.paragraphs[0].text
+    for word in ("Implementation Unit", "OFFICIAL", "Hancock", "levy", "BIS "):
+        assert word not in text
+
+
+def test_minutes_of_a_first_meeting_have_no_matters_arising(demo):
+    ws, out = demo
+    text = _text(Document(out["minutes"]))
+    assert not meetings_of(ws.ledger, "EOL")[0]["date"] > "2003-09-15"
+    for phrase in ("Matters arising", "from the last meeting", "remain open"):
+        assert phrase not in text
+    assert text.count("(lead: ") == 4  # pack, two priorities, any other business
+
+
+def test_minutes_state_the_figures_the_ledger_held(demo):
+    """The performance paragraph says rise or fall and the run below trajectory as the data
+    does (the apprenticeship starts rose while below trajectory)."""
+    from deliverypack.consolidation.views import measure_series
+    from deliverypack.outputs.facts import measure_facts
+
+    ws, out = demo
+    para = next(p.text for p in Document(out["minutes"]).paragraphs
+                if "presented the performance pack" in p.text)
+    s = measure_series(ws.register, ws.ledger, ws.register.measure("APP1"), "2003-07")
+    f = measure_facts(s)
+    assert f.change is not None and f.change > 0 and f.periods_behind == 4
+    assert "Modern Apprenticeship starts in the quarter" in para
+    assert "Up " in para and "below trajectory for the fourth quarter running" in para
+    assert "fall" not in para
 
 
 def test_action_from_meeting_one_reaches_the_return_and_the_next_pack(demo):
@@ -66,14 +99,52 @@ def test_agenda_pack_lists_attendance_dashboard_charts_and_annex(demo):
     ws, out = demo
     doc = Document(out["agenda pack (EOL, next meeting)"])
     text = _text(doc)
-    assert "Ministers: The Rt Hon Matt Hancock MP" in text
-    assert "Secretariat: Economic and Domestic Secretariat" in text
+    assert "The Rt Hon Andrew Smith MP, Secretary of State for Work and Pensions" in text
+    assert "Helen Marsh, Secretary to the task force" in text
+    agenda = next(t for t in doc.tables if t.rows[0].cells[0].text == "Time")
+    rows = [[c.text for c in r.cells] for r in agenda.rows[1:]]
+    assert [r[0] for r in rows] == ["10:00", "10:10", "10:30", "10:55", "11:20", "11:25"]
+    assert rows[0][2].startswith("Matters arising") and rows[0][4].startswith("EOL(04) 1")
+    assert rows[1][3] == ws.unit_name and rows[1][4].startswith("EOL(04) 2")
+    assert rows[3][3] == "Ruth Adebayo, Director of Learning, LSC"  # named, not a role
     dash = next(t for t in doc.tables if t.rows[0].cells[0].text == "Measure")
     names = [r.cells[0].text for r in dash.rows[1:]]
-    assert names == ["Net new jobs since July 2002", "Apprenticeship starts in the quarter"]
-    assert {r.cells[3].text for r in dash.rows[1:]} <= {"G", "AG", "AR", "R"}
+    assert names == ["Net new jobs since July 2002", "Modern Apprenticeship starts in the quarter"]
+    assert {r.cells[4].text for r in dash.rows[1:]} <= {"G", "AG", "AR", "R"}
     assert len(doc.inline_shapes) == 2  # a trajectory chart per measure
-    assert "Annex: detailed analysis" in text
+    assert "Annex: analysis of the figures" in text
+    assert "falls 19 weeks after the last (15 September 2003)" in text  # off its cycle
+    assert "Below trajectory in 4 of 4 quarters with figures." in text
+
+
+def test_pack_trends_and_letters_agree_with_the_data_rag(demo):
+    """Trend talks about the gap to trajectory, so it never says 'ahead' beside a shortfall;
+    the RAG letter is bold in the ink that reads on its fill, centred."""
+    from deliverypack.consolidation.views import measure_series
+    from deliverypack.outputs.documents import RAG_HEX, RAG_INK
+    from deliverypack.outputs.facts import round_as_of
+
+    ws, out = demo
+    doc = Document(out["agenda pack (EOL, next meeting)"])
+    dash = next(t for t in doc.tables if t.rows[0].cells[0].text == "Measure")
+    rid = round_as_of(ws.register, dt.date(2004, 1, 26))
+    seen = set()
+    for row, m in zip(dash.rows[1:], ws.register.measures_of("DWP1") +
+                      ws.register.measures_of("BIS1"), strict=True):
+        s = measure_series(ws.register, ws.ledger, m, rid)
+        rag, trend = row.cells[4].text, row.cells[5].text
+        assert rag == s.rag
+        assert trend.startswith("ahead" if rag == "G" else "behind"), (rag, trend)
+        assert row.cells[1].text.replace(",", "") == f"{s.latest_actual:.0f}"
+        cell = row.cells[4]
+        assert f'w:fill="{RAG_HEX[rag]}"' in cell._tc.xml
+        run = next(r for r in cell.paragraphs[0].runs if r.text == rag)
+        assert run.bold and str(run.font.color.rgb) == RAG_INK[rag]
+        assert cell.paragraphs[0].alignment == 1  # centred
+        seen.add(rag)
+    assert {"G", "R"} <= seen  # one measure ahead, one behind: both cases are checked
+    # the apprenticeship figure is June's: no December return, and the pack says so
+    assert "Jun 2003" in dash.rows[2].cells[2].text
 
 
 def test_delivery_report_reproduces_the_seed_table(demo):

@@ -19,8 +19,8 @@ DEFAULT_SETTINGS = """\
 # deliverypack workspace settings
 [programme]
 name = "{name}"
-unit = "Delivery Unit"
-protective_marking = "OFFICIAL-SENSITIVE"
+unit = "{unit}"
+protective_marking = "{marking}"
 
 [returns]
 # A return received after its round's due date is marked late.
@@ -150,13 +150,15 @@ def init_workspace(root: Path, *, sample: bool = False) -> Workspace:
     for sub in ("outbox", "inbox", "archive", "feedback", "outputs"):
         (root / sub).mkdir(exist_ok=True)
     if sample:
-        from .sample.programme import ACTIONS, sample_register
+        from .sample.programme import ACTIONS, MARKING, UNIT_NAME, sample_register
 
         reg = sample_register()
         write_register(root / "register.xlsx", reg, ACTIONS)
-        name = reg.programme
+        name, unit, marking = reg.programme, UNIT_NAME, MARKING
     else:
         write_register(root / "register.xlsx", None)
-        name = "Delivery programme"
-    (root / SETTINGS_FILE).write_text(DEFAULT_SETTINGS.format(name=name), encoding="utf-8")
+        name, unit, marking = "Delivery programme", "Delivery Unit", "OFFICIAL-SENSITIVE"
+    (root / SETTINGS_FILE).write_text(DEFAULT_SETTINGS.format(name=name, unit=unit,
+                                                              marking=marking),
+                                      encoding="utf-8")
     return Workspace.open(root)

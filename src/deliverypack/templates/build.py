@@ -93,6 +93,7 @@ def build_workbook(spec: WorkbookSpec, target: Path) -> Path:
         ws.protection.formatColumns = False
         ws.protection.formatRows = False
         ws.page_setup.orientation = "landscape"
+        ws.page_setup.paperSize = ws.PAPERSIZE_A4  # UK government paper, not US Letter
         ws.page_setup.fitToWidth = 1
         ws.page_setup.fitToHeight = 0
         ws.sheet_properties.pageSetUpPr.fitToPage = True
