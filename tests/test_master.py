@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 
 from conftest import REALDATA
 from deliverypack.consolidation.league import league
-from deliverypack.consolidation.rag import data_rag, forecast
+from deliverypack.consolidation.rag import data_rag
 from deliverypack.domain import Measure
 from deliverypack.outputs.master import build_master
 from deliverypack.sample.programme import SEED_TABLE
@@ -106,19 +106,6 @@ def test_data_rag_at_the_tolerance_boundaries(direction, planned, actual, rag):
     m = Measure(id="X", priority_id="P", name="x", unit="count", direction=direction,
                 target=1, target_period="2004-01", tolerance_ag=1, tolerance_ar=3)
     assert data_rag(m, planned, actual) == rag
-
-
-def test_forecast_on_a_constructed_series():
-    m = Measure(id="X", priority_id="P", name="x", unit="percent", direction="up", target=98,
-                target_period="2004-12")
-    actual = {f"2003-{i:02d}": 90 + 0.5 * (i - 1) for i in range(1, 7)}  # +0.5 a month
-    f = forecast(m, actual)
-    assert f.values["2003-07"] == pytest.approx(93.0)
-    assert f.met_period == "2004-05"  # 92.5 + 0.5k >= 98 at k = 11 months after Jun 2003
-    steep = forecast(m, {f"2003-{i:02d}": 90 + 2.0 * i for i in range(1, 7)})
-    assert max(steep.values.values()) == 100.0  # a percentage never projects past 100%
-    flat = forecast(m, {f"2003-{i:02d}": 90 - 0.1 * i for i in range(1, 7)})
-    assert flat.met_period is None and "not met on current trend" in flat.sentence(m)
 
 
 AE = REALDATA / "nhs_ae_counts_by_trust_monthly.csv"

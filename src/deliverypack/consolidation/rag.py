@@ -5,20 +5,24 @@ measure's own units and the direction of good respected:
   G  on or better than trajectory;  AG short by at most tolerance_ag;
   AR short by at most tolerance_ar; R  short by more. Boundaries are inclusive.
 
-Forecast: an ordinary least-squares straight line through the last FORECAST_POINTS
-actuals (fewer if fewer exist, at least two), projected month by month to the target
-period. The target is "met" in the first period where the line reaches it; a line moving
-away from the target gives "not on current trend".
+Forecast (`forecast`): an ordinary least-squares trend through the recent actuals (the last
+six months of a monthly measure, the last four quarters of a quarterly one, by the actual
+months between them so a gap is a gap), drawn from the last actual itself so the dotted
+line never jumps, and projected period by period. A percentage is fitted on the log-odds
+scale, so it bends towards 0% or 100% and never passes them; a count never goes below
+zero. Fewer than MIN_POINTS recent actuals give "too few points to project"; a target not
+reached within HORIZON_YEARS of the last actual is "not on current trend within 5 years".
+The sentence is read off the same projected values the chart draws, so the two agree.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from ..domain import Measure
 from ..periods import add_months, months_between, period_label
 
-FORECAST_POINTS = 6
 EPS = 1e-9
 
 
@@ -46,62 +50,154 @@ def meets(measure: Measure, value: float, target: float) -> bool:
 
 @dataclass
 class Forecast:
+    """A projection of a measure's actuals, and what it says about the target."""
+
     values: dict[str, float]  # period -> projected value, after the last actual
-    met_period: str | None  # first period the projection meets the target
-    on_trend: bool  # the line moves towards the target (or it is already met)
-    slope: float  # per month
+    met_period: str | None  # first period the projection meets the target (None: not met)
+    on_trend: bool  # the trend moves towards the target (or it is already met)
+    slope: float  # per month, in the fitted scale (log-odds for a percentage)
+    status: str = "projected"  # projected | too-few-points | already-met
+    method: str = ""
+    last_period: str | None = None
+    last_value: float | None = None
+    points: int = 0
+
+    def at(self, period: str) -> float | None:
+        """The projected value at a period (the last actual at its own period)."""
+        if period == self.last_period:
+            return self.last_value
+        return self.values.get(period)
+
+    def on_time(self, measure: Measure) -> bool | None:
+        """Met by the target date on current trend? None when there is nothing to judge."""
+        if self.status == "too-few-points":
+            return None
+        return self.met_period is not None and self.met_period <= measure.target_period
 
     def sentence(self, measure: Measure) -> str:
-        target = format_value(measure, measure.target)
-        if self.met_period and self.met_period <= measure.target_period:
-            return (f"on current trend the {target} target is met in "
-                    f"{period_label(self.met_period)}")
+        """What the projection says, in words that agree with its own values."""
+        m = measure
+        target = format_value(m, m.target)
+        due = period_label(m.target_period)
+        if self.status == "too-few-points":
+            return (f"too few points to project ({self.points} recent actual"
+                    f"{'s' if self.points != 1 else ''}; {min_points(m)} needed)")
+        if self.status == "already-met":
+            return f"the {target} target is met ({format_value(m, self.last_value)} " \
+                   f"in {period_label(self.last_period or m.target_period)})"
+        if self.last_period is not None and self.last_period >= m.target_period:
+            # the target date is behind us: say when (if ever) the trend reaches it
+            if self.met_period:
+                return (f"the {target} target for {due} was missed; on current trend it "
+                        f"is met in {period_label(self.met_period)}")
+            return (f"the {target} target for {due} was missed and is not met on current "
+                    f"trend within {HORIZON_YEARS} years")
+        by = self.at(m.target_period)
+        head = (f"on current trend {format_value(m, by)} by {due}" if by is not None
+                else "on current trend")
+        if self.met_period and self.met_period <= m.target_period:
+            return f"{head}, meeting the {target} target in {period_label(self.met_period)}"
         if self.met_period:
-            return (f"on current trend the {target} target is met in "
-                    f"{period_label(self.met_period)}, after the target date "
-                    f"({period_label(measure.target_period)})")
-        return f"the {target} target is not met on current trend"
+            return (f"{head}, short of the {target} target; met in "
+                    f"{period_label(self.met_period)}, after the target date")
+        if not self.on_trend:
+            return f"{head}, short of the {target} target: the trend is away from it"
+        return (f"{head}, short of the {target} target, which is not met on current trend "
+                f"within {HORIZON_YEARS} years")
+
+
+MIN_POINTS = {"monthly": 4, "quarterly": 3}
+WINDOW_MONTHS = {"monthly": 6, "quarterly": 12}  # recent actuals the trend is fitted to
+HORIZON_YEARS = 5
+
+
+def min_points(measure: Measure) -> int:
+    return MIN_POINTS[measure.frequency]
+
+
+def bounds(measure: Measure) -> tuple[float | None, float | None]:
+    """The values a measure can take: 0-100 for a percentage, at least 0 for a count."""
+    lo = {"percent": 0.0, "count": 0.0, "rate": 0.0, "gbp": 0.0}.get(measure.unit)
+    hi = 100.0 if measure.unit == "percent" else None
+    if measure.plausible_min is not None:
+        lo = measure.plausible_min if lo is None else max(lo, measure.plausible_min)
+    if measure.plausible_max is not None:
+        hi = measure.plausible_max if hi is None else min(hi, measure.plausible_max)
+    return lo, hi
+
+
+def method_text(measure: Measure) -> str:
+    """The forecast's method in one sentence, for notes and the master."""
+    window = ("last six months" if measure.frequency == "monthly" else "last four quarters")
+    scale = (" on the log-odds scale, so it stays between 0% and 100%"
+             if measure.unit == "percent" else "")
+    return (f"least-squares trend of the actuals in the {window}{scale}, drawn from the "
+            f"last actual; at least {min_points(measure)} actuals needed; not projected "
+            f"beyond {HORIZON_YEARS} years")
+
+
+def _logit(p: float) -> float:
+    q = min(max(p / 100.0, 0.001), 0.999)
+    return math.log(q / (1 - q))
+
+
+def _expit(x: float) -> float:
+    return 100.0 / (1 + math.exp(-x))
 
 
 def forecast(measure: Measure, actuals: dict[str, float],
              horizon: str | None = None, step: int | None = None) -> Forecast:
     """Project the recent actuals to the target period (or `horizon`), a value per period."""
-    step = step or (3 if measure.frequency == "quarterly" else 1)
-    points = sorted(actuals.items())[-FORECAST_POINTS:]
-    if len(points) < 2:
-        return Forecast({}, None, False, 0.0)
-    x0 = points[0][0]
-    xs = [months_between(x0, p) for p, _ in points]
-    ys = [v for _, v in points]
+    m = measure
+    step = step or (3 if m.frequency == "quarterly" else 1)
+    method = method_text(m)
+    known = sorted((p, v) for p, v in actuals.items() if v is not None)
+    if not known:
+        return Forecast({}, None, False, 0.0, "too-few-points", method, points=0)
+    last, last_v = known[-1]
+    if meets(m, last_v, m.target):
+        return Forecast({}, last, True, 0.0, "already-met", method, last, last_v, len(known))
+    points = [(p, v) for p, v in known if months_between(p, last) < WINDOW_MONTHS[m.frequency]]
+    if len(points) < min_points(m):
+        return Forecast({}, None, False, 0.0, "too-few-points", method, last, last_v,
+                        len(points))
+    logit = m.unit == "percent"
+    xs = [months_between(last, p) for p, _ in points]  # <= 0, the last actual at 0
+    ys = [_logit(v) if logit else v for _, v in points]
     n = len(xs)
     mx, my = sum(xs) / n, sum(ys) / n
     sxx = sum((x - mx) ** 2 for x in xs)
     slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sxx if sxx else 0.0
-    intercept = my - slope * mx
-    last = points[-1][0]
-    end = max(horizon or measure.target_period, measure.target_period)
+    anchor = _logit(last_v) if logit else last_v
+    lo, hi = bounds(m)
+
+    def value(months: int) -> float:
+        y = anchor + slope * months
+        v = _expit(y) if logit else y
+        if lo is not None:
+            v = max(v, lo)
+        if hi is not None:
+            v = min(v, hi)
+        return round(v, 6)
+
+    end = max(horizon or m.target_period, m.target_period)
     values: dict[str, float] = {}
-    p = add_months(last, step)
-    lo, hi = (0.0, 100.0) if measure.unit == "percent" else (None, None)
-    while p <= end:
-        v = intercept + slope * months_between(x0, p)
-        if lo is not None:  # a percentage cannot be projected past 0% or 100%
-            v = min(max(v, lo), hi)
-        values[p] = round(v, 6)
-        p = add_months(p, step)
-    good = slope > EPS if measure.direction == "up" else slope < -EPS
     met: str | None = None
-    if meets(measure, points[-1][1], measure.target):
-        met, good = last, True
-    elif good:
-        # first period at which the line reaches the target (may be after the target date)
-        k = (measure.target - intercept) / slope
-        months = int(-(-k // 1))  # ceiling
-        met = add_months(x0, months)
-        # align to the measure's reporting periods
-        while months_between(last, met) % step:
-            met = add_months(met, 1)
-    return Forecast(values, met, good, slope)
+    cap = add_months(last, 12 * HORIZON_YEARS)
+    p = add_months(last, step)
+    while p <= max(end, cap):
+        v = value(months_between(last, p))
+        if p <= end:
+            values[p] = v
+        if met is None and meets(m, v, m.target):
+            met = p
+            if p > end:
+                break
+        p = add_months(p, step)
+    scale = max(abs(anchor), 1e-6)
+    flat = abs(slope) * 12 < 1e-6 * scale
+    good = not flat and (slope > 0 if m.direction == "up" else slope < 0)
+    return Forecast(values, met, good, slope, "projected", method, last, last_v, n)
 
 
 def format_value(measure: Measure, value: float | None, *, signed: bool = False) -> str:

@@ -34,6 +34,8 @@ class MeasureSeries:
     sources: dict[str, Source]
     projection: Forecast
     round: str
+    # the department's own forecast, as typed in its returns (latest round counts)
+    theirs: dict[str, float] = field(default_factory=dict)
 
     @property
     def latest_period(self) -> str | None:
@@ -55,7 +57,8 @@ class MeasureSeries:
 
     @property
     def periods(self) -> list[str]:
-        return sorted(set(self.planned) | set(self.actual) | set(self.projection.values))
+        return sorted(set(self.planned) | set(self.actual) | set(self.projection.values)
+                      | set(self.theirs))
 
     def headline(self) -> str:
         """'Actual 94.1% in Nov 2003 against a trajectory of 95.0%: off track by 0.9 points;
@@ -71,11 +74,14 @@ class MeasureSeries:
 
 
 def measure_series(reg: Register, led: Ledger, measure: Measure, round_id: str,
-                   actual_rows: dict | None = None) -> MeasureSeries:
+                   actual_rows: dict | None = None,
+                   forecast_rows: dict | None = None) -> MeasureSeries:
     if measure.returned_by == "organisation":
         return _pooled_series(reg, led, measure, round_id)
     rows = actual_rows if actual_rows is not None else led.latest_values(
         "actual", round_upto=round_id)
+    theirs_rows = forecast_rows if forecast_rows is not None else led.latest_values(
+        "forecast", round_upto=round_id)
     actual: dict[str, float] = {}
     sources: dict[str, Source] = {}
     for (mid, org, period), r in rows.items():
@@ -84,8 +90,12 @@ def measure_series(reg: Register, led: Ledger, measure: Measure, round_id: str,
         actual[period] = r["value"]
         sources[period] = Source(r["department"], r["file_name"], r["sheet"], r["cell"],
                                  r["round"])
+    theirs = {period: r["value"] for (mid, org, period), r in theirs_rows.items()
+              if mid == measure.id and not org and r["value"] is not None
+              and period not in actual}
     return MeasureSeries(measure=measure, planned=reg.trajectory(measure.id), actual=actual,
-                         sources=sources, projection=forecast(measure, actual), round=round_id)
+                         sources=sources, projection=forecast(measure, actual), round=round_id,
+                         theirs=theirs)
 
 
 def _pooled_series(reg: Register, led: Ledger, measure: Measure, round_id: str
@@ -155,6 +165,7 @@ def priority_summaries(reg: Register, led: Ledger, round_id: str) -> list[Priori
     unit_last = led.ratings(prev.id, "unit") if prev else {}
     self_now = led.ratings(round_id, "self")
     actual_rows = led.latest_values("actual", round_upto=round_id)
+    forecast_rows = led.latest_values("forecast", round_upto=round_id)
     updates = led.milestone_updates(round_id)
     out = []
     for pr in reg.priorities:
@@ -166,7 +177,7 @@ def priority_summaries(reg: Register, led: Ledger, round_id: str) -> list[Priori
                 s.unit_last[dim] = unit_last[(pr.id, dim)]["value"]
             if (pr.id, dim) in self_now:
                 s.self_now[dim] = self_now[(pr.id, dim)]["value"]
-        s.series = [measure_series(reg, led, m, round_id, actual_rows)
+        s.series = [measure_series(reg, led, m, round_id, actual_rows, forecast_rows)
                     for m in reg.measures_of(pr.id)]
         s.next_milestone = next_milestone(reg, updates, pr.id)
         out.append(s)
