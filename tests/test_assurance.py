@@ -156,7 +156,7 @@ def test_the_decision_sought_comes_from_the_unit_the_return_or_the_data():
     r = decision_sought(green, unit)
     assert (r.text, r.basis) == ("Agree to fund 400 places.", "the Home Office return")
     r = decision_sought(s, PriorityTexts(department_name="Home Office"))
-    assert r.from_data and r.text == "Agree a priority review of Asylum: likelihood rated Red."
+    assert r.from_data and r.text == "Agree a priority review: likelihood rated Red."
     r = decision_sought(green, PriorityTexts())
     assert r.from_data and r.text == "No decision sought: note progress."
 

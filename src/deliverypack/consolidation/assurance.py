@@ -298,7 +298,7 @@ def decision_sought(s: PrioritySummary, texts: PriorityTexts,
     if at_risk:
         why = f"likelihood rated {RAG_NAMES[s.likelihood or 'R']}"
     elif any(f.code == "rating-above-data" for f in flags):
-        why = "its rating is better than its data support"
+        why = "the rating is better than the data support"
     elif any(f.code == "no-return" for f in flags):
         return Recommendation(pid, f"Ask {texts.department_name or 'the department'} for "
                                    "its overdue return before the next stocktake.",
@@ -306,8 +306,7 @@ def decision_sought(s: PrioritySummary, texts: PriorityTexts,
     else:
         return Recommendation(pid, "No decision sought: note progress.",
                               "built from the data")
-    return Recommendation(pid, f"Agree a priority review of {s.priority.short}: {why}.",
-                          "built from the data")
+    return Recommendation(pid, f"Agree a priority review: {why}.", "built from the data")
 
 
 def _sentence(text: str) -> str:

@@ -4,12 +4,21 @@ For a proportion with a denominator (patients seen within 4 hours out of attenda
 organisation is flagged only where its difference from the overall rate is beyond chance
 for its volume: the limits are p ± z·sqrt(p(1−p)/n) around the pooled proportion p, with
 z = 1.96 (about 95%) and z = 3.09 (99.8%), as Spiegelhalter advises for performance tables.
+
+The RAG says something else, and says it honestly: a proportion is rated against the
+standard (the measure's target, with its tolerances), not against the pooled rate; a count
+is turned into a rate per 1,000 where the return gives a denominator (a population), and
+is not RAG-rated where it does not (the largest bodies are not red for being large); any
+other measure is rated by quartile. Ties share a rank, a quartile and a RAG.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+
+from ..domain import Measure
+from .rag import data_rag
 
 Z95, Z998 = 1.959964, 3.090232
 
@@ -30,7 +39,14 @@ class LeagueRow:
     lower998: float | None = None
     upper998: float | None = None
     flag: str = ""  # "worse than expected (beyond 99.8% limit)", ... "within limits"
-    rag: str = ""
+    rag: str = ""  # "" when the measure is not RAG-rated (a count without a population)
+    tied: bool = False  # shares its rank with another organisation
+    rate: float | None = None  # a count per 1,000 of its denominator
+
+    @property
+    def rank_label(self) -> str:
+        """'3', or '3=' for a tie."""
+        return f"{self.rank}{'=' if self.tied else ''}"
 
     @property
     def short_flag(self) -> str:
@@ -43,23 +59,50 @@ class LeagueRow:
         return f"{side} ({'99.8%' if '99.8%' in self.flag else '95%'} limit)"
 
 
-def league(rows: list[dict], *, direction: str = "up") -> list[LeagueRow]:
+def rag_basis(measure: Measure | None, rows: list[dict]) -> str:
+    """How a league table's RAG is decided: standard, quartile, rate-quartile or none."""
+    if measure is None:
+        return "quartile"
+    if measure.unit == "percent":
+        return "standard"
+    if measure.unit == "count":
+        return "rate-quartile" if rows and all(r.get("denominator") for r in rows) else "none"
+    return "quartile"
+
+
+def league(rows: list[dict], *, direction: str = "up", measure: Measure | None = None
+           ) -> list[LeagueRow]:
     """rows: {org, name, value, previous?, numerator?, denominator?} for one period."""
-    good_up = direction == "up"
-    ordered = sorted(rows, key=lambda r: (-r["value"] if good_up else r["value"], r["org"]))
+    good_up = (measure.direction if measure is not None else direction) == "up"
+    basis = rag_basis(measure, rows)
+
+    def score(r: dict) -> float:
+        """What is ranked: the value, or a count's rate per 1,000 of its denominator."""
+        if basis == "rate-quartile":
+            return 1000.0 * r["value"] / r["denominator"]
+        return r["value"]
+
+    ordered = sorted(rows, key=lambda r: (-score(r) if good_up else score(r), r["org"]))
     n = len(ordered)
+    keys = [round(score(r), 1) for r in ordered]  # ties as the table prints them
+    ranks: list[int] = []
+    for i, k in enumerate(keys):
+        ranks.append(ranks[-1] if i and k == keys[i - 1] else i + 1)
     with_den = [r for r in ordered if r.get("denominator")]
     pooled = (sum(r["numerator"] for r in with_den) / sum(r["denominator"] for r in with_den)
-              if with_den else None)
+              if with_den and all(r.get("numerator") is not None for r in with_den) else None)
     out = []
     for i, r in enumerate(ordered):
         prev = r.get("previous")
-        row = LeagueRow(rank=i + 1, org=r["org"], name=r.get("name", r["org"]),
+        rank = ranks[i]
+        row = LeagueRow(rank=rank, org=r["org"], name=r.get("name", r["org"]),
                         value=r["value"], previous=prev,
                         change=None if prev is None else round(r["value"] - prev, 6),
-                        quartile=min(4, 1 + (4 * i) // max(n, 1)),
-                        numerator=r.get("numerator"), denominator=r.get("denominator"))
-        if pooled is not None and r.get("denominator"):
+                        quartile=min(4, 1 + (4 * (rank - 1)) // max(n, 1)),
+                        numerator=r.get("numerator"), denominator=r.get("denominator"),
+                        tied=ranks.count(rank) > 1,
+                        rate=score(r) if basis == "rate-quartile" else None)
+        if pooled is not None and r.get("denominator") and basis != "rate-quartile":
             se = math.sqrt(pooled * (1 - pooled) / r["denominator"])
             row.lower95, row.upper95 = 100 * (pooled - Z95 * se), 100 * (pooled + Z95 * se)
             row.lower998, row.upper998 = 100 * (pooled - Z998 * se), 100 * (pooled + Z998 * se)
@@ -69,16 +112,21 @@ def league(rows: list[dict], *, direction: str = "up") -> list[LeagueRow]:
             better95 = (v > row.upper95) if good_up else (v < row.lower95)
             worse95 = (v < row.lower95) if good_up else (v > row.upper95)
             if worse:
-                row.flag, row.rag = "worse than expected (beyond 99.8% limit)", "R"
+                row.flag = "worse than expected (beyond 99.8% limit)"
             elif worse95:
-                row.flag, row.rag = "possibly worse (beyond 95% limit)", "AR"
+                row.flag = "possibly worse (beyond 95% limit)"
             elif better:
-                row.flag, row.rag = "better than expected (beyond 99.8% limit)", "G"
+                row.flag = "better than expected (beyond 99.8% limit)"
             elif better95:
-                row.flag, row.rag = "possibly better (beyond 95% limit)", "G"
+                row.flag = "possibly better (beyond 95% limit)"
             else:
-                row.flag, row.rag = "within limits", "AG"
-        else:
+                row.flag = "within limits"
+        if measure is None and row.flag:  # no standard known: the funnel decides
+            row.rag = ("R" if "worse than" in row.flag else "AR" if "worse" in row.flag
+                       else "G" if "better" in row.flag else "AG")
+        elif basis == "standard" and measure is not None:
+            row.rag = data_rag(measure, measure.target, r["value"]) or ""
+        elif basis in ("quartile", "rate-quartile"):
             row.rag = {1: "G", 2: "AG", 3: "AR", 4: "R"}[row.quartile]
         out.append(row)
     return out
@@ -99,6 +147,25 @@ class League:
     rows: list[LeagueRow]
     pooled: float | None
     sources: dict[str, str]
+    basis: str = "quartile"  # standard | quartile | rate-quartile | none
+    expected: int = 0  # organisations the register lists for the measure
+
+    def rag_words(self, measure: Measure) -> str:
+        """What the RAG column means, for a heading or a note."""
+        from .rag import format_value
+        return {"standard": f"RAG against the {format_value(measure, measure.target)} "
+                            "standard",
+                "quartile": "RAG by quartile (1 = best)",
+                "rate-quartile": "RAG by quartile of the rate per 1,000",
+                "none": "not RAG-rated: a count without a population"}[self.basis]
+
+    def pick(self, each: int = 5) -> list[LeagueRow]:
+        """The top and bottom `each` (ties at the edge included), or all if few."""
+        if len(self.rows) <= 2 * each:
+            return list(self.rows)
+        top_rank = self.rows[each - 1].rank
+        bottom_rank = self.rows[-each].rank
+        return [r for r in self.rows if r.rank <= top_rank or r.rank >= bottom_rank]
 
 
 def league_for(reg, led, measure, round_id: str) -> League | None:
@@ -123,5 +190,5 @@ def league_for(reg, led, measure, round_id: str) -> League | None:
             data.append({"org": org, "name": names.get(org, org), "value": f["actual"],
                          "previous": prev, "numerator": f.get("numerator"),
                          "denominator": f.get("denominator")})
-    return League(latest, league(data, direction=measure.direction), pooled_rate(data),
-                  sources)
+    return League(latest, league(data, measure=measure), pooled_rate(data), sources,
+                  rag_basis(measure, data), len(names))
