@@ -10,7 +10,7 @@ from docx import Document
 
 from conftest import block, spec_of
 from deliverypack.outputs.delivery_report import write_report
-from deliverypack.outputs.documents import template
+from deliverypack.outputs.documents import RAG_HEX, template
 from deliverypack.outputs.minutes import RecordRejected, write_minutes
 from deliverypack.sample.filler import fill_workbook
 from deliverypack.sample.programme import SEED_TABLE
@@ -75,8 +75,8 @@ def test_minutes_state_the_figures_the_ledger_held(demo):
     s = measure_series(ws.register, ws.ledger, ws.register.measure("APP1"), "2003-07")
     f = measure_facts(s)
     assert f.change is not None and f.periods_behind == 4
-    assert "Modern Apprenticeship starts in the quarter" in para
-    part = para[para.index("Modern Apprenticeship"):]
+    assert "Apprenticeship starts in the quarter" in para
+    part = para[para.index("Apprenticeship starts"):]
     assert ("Up " if f.change > 0 else "Down ") in part
     assert "below trajectory for the fourth quarter running" in part
 
@@ -110,7 +110,7 @@ def test_agenda_pack_lists_attendance_dashboard_charts_and_annex(demo):
     assert rows[3][3] == "Ruth Adebayo, Director of Learning, LSC"  # named, not a role
     dash = next(t for t in doc.tables if t.rows[0].cells[0].text == "Measure")
     names = [r.cells[0].text for r in dash.rows[1:]]
-    assert names == ["Net new jobs since July 2002", "Modern Apprenticeship starts in the quarter"]
+    assert names == ["Net new jobs since July 2002", "Apprenticeship starts in the quarter"]
     assert {r.cells[4].text for r in dash.rows[1:]} <= {"G", "AG", "AR", "R"}
     assert len(doc.inline_shapes) == 2  # a trajectory chart per measure
     assert "Annex: analysis of the figures" in text
@@ -145,25 +145,97 @@ def test_pack_trends_and_letters_agree_with_the_data_rag(demo):
         seen.add(rag)
     assert {"G", "R"} <= seen  # one measure ahead, one behind: both cases are checked
     # the apprenticeship figure is June's: no December return, and the pack says so
-    assert "Jun 2003" in dash.rows[2].cells[2].text
+    assert dash.rows[2].cells[2].text == "as of Jun 2003 — no return"
 
 
 def test_delivery_report_reproduces_the_seed_table(demo):
     ws, out = demo
     doc = Document(out["delivery report (Home Office)"])
-    table = doc.tables[0]
+    table = next(t for t in doc.tables if t.cell(0, 0).text == "Assessment of Delivery")
     assert table.cell(0, 1).text == "December 2002" and table.cell(0, 11).text == \
         "December 2003"
+    heads = {table.cell(1, c).text for c in range(1, 16)}
+    assert all(" " not in h and len(h) <= 6 for h in heads)  # one short word: never broken
     titles = [table.cell(r, 0).text for r in range(2, len(table.rows))]
     assert titles[0] == "Ensure effective asylum process"
-    for k, rid in enumerate(("2002-12", "2003-07", "2003-12")):
-        got = tuple(table.cell(2, 1 + 5 * k + j).text for j in range(5))
-        assert got == SEED_TABLE[rid]["HO1"]
+    for pid_row, pid in enumerate(SEED_TABLE["2002-12"], start=2):
+        for k, rid in enumerate(("2002-12", "2003-07", "2003-12")):
+            got = tuple(table.cell(pid_row, 1 + 5 * k + j).text for j in range(5))
+            assert got == SEED_TABLE[rid][pid]
     cell = table.cell(2, 15)  # December 2003 likelihood: G on green
-    assert cell.text == "G" and 'w:fill="00B050"' in cell._tc.xml
+    assert cell.text == "G" and f'w:fill="{RAG_HEX["G"]}"' in cell._tc.xml
     text = _text(doc)
     assert "1. Maintain ambition and challenge" in text
+    assert "Progress on the challenges of the last delivery report" in text
     assert "increasingly well managed and sustainable organisation" in text
+
+
+def test_delivery_report_front_page_and_orientation(demo):
+    from docx.enum.section import WD_ORIENT
+    ws, out = demo
+    doc = Document(out["delivery report (Home Office)"])
+    front = {r.cells[0].text: r.cells[1].text for r in doc.tables[0].rows}
+    assert front["To"] == "The Prime Minister" and front["From"] == ws.unit_name
+    assert front["Protective marking"] == ws.marking and front["Date of issue"]
+    assert front["Contact"]
+    summary = doc.paragraphs[[p.text for p in doc.paragraphs].index("Summary") + 1].text
+    assert summary.startswith("The unit judges 7 of the Home Office's 7 priorities")
+    orient = [s.orientation for s in doc.sections]
+    assert orient == [WD_ORIENT.PORTRAIT, WD_ORIENT.LANDSCAPE, WD_ORIENT.PORTRAIT]
+
+
+def _priority_block(doc, title: str) -> str:
+    """The text of one priority's part of the report: heading, table, paragraphs."""
+    body = doc.element.body
+    out, inside = [], False
+    for el in body.iterchildren():
+        text = "".join(t.text or "" for t in el.iter() if t.tag.endswith("}t"))
+        if el.tag.endswith("}p") and "Heading2" in (el.xpath("string(.//w:pStyle/@w:val)")
+                                                      or ""):
+            inside = title in text
+            if not inside and out:
+                break
+        if inside:
+            out.append(text)
+    return "\n".join(out)
+
+
+def test_off_track_priority_says_so_with_its_figures(demo):
+    """HO2's 4,400 target for Sep 2003 passed unmet; the unit still rates it green. The report
+    says so with the figures, shows the flag, and keeps the unit's judgement."""
+    from deliverypack.consolidation.views import measure_series
+
+    ws, out = demo
+    doc = Document(out["delivery report (Home Office)"])
+    block = _priority_block(doc, "Reducing significantly unfounded asylum claims")
+    s = measure_series(ws.register, ws.ledger, ws.register.measure("ASY2"), "2003-12")
+    assert s.rag in ("AR", "R")
+    assert "Target date passed unmet." in block
+    actual = f"{s.latest_actual:,.0f}"
+    assert f"{actual} in Dec 2003 against a trajectory of {s.latest_planned:,.0f}" in block
+    assert "off track by" in block
+    assert "has passed unmet" in block  # the assurance flag, from assurance.py
+    assert "Green (G)" in block  # the unit's rating, unchanged by the flag
+
+
+def test_deck_and_report_give_one_recommendation_per_priority(demo):
+    from pptx import Presentation
+
+    from deliverypack.consolidation.assurance import decisions_sought
+
+    ws, out = demo
+    recs = decisions_sought(ws.register, ws.ledger, "2003-12")
+    doc = Document(out["delivery report (Home Office)"])
+    prs = Presentation(out["stocktake deck"])
+    deck_text = "\n".join(sh.text_frame.text for sl in prs.slides for sh in sl.shapes
+                          if sh.has_text_frame)
+    for pr in ws.register.priorities_of("HO"):
+        block = _priority_block(doc, pr.title)
+        assert block.count("Recommendation (owner: ") == 1
+        assert f"Recommendation (owner: {pr.lead}). {recs[pr.id].text}" in block
+        assert recs[pr.id].text in deck_text, pr.id
+    texts = [recs[p.id].text for p in ws.register.priorities_of("HO")]
+    assert len(set(texts)) == len(texts)  # each priority its own recommendation
 
 
 def test_invalid_meeting_record_is_refused_and_stores_nothing(demo_copy, tmp_path):

@@ -12,12 +12,13 @@ from typing import Any
 from docx.shared import Mm
 from docxtpl import InlineImage
 
+from ..consolidation.assurance import Flag, assurance_flags
 from ..consolidation.league import league_for
 from ..consolidation.rag import format_value, gap_words, shortfall
 from ..consolidation.views import MeasureSeries, measure_series
 from ..domain import Measure, Register
 from ..ledger import Ledger
-from ..periods import months_between, period_label
+from ..periods import period_label
 from ..taskforce import (
     MEETING_TIME,
     MEETING_VENUE,
@@ -84,21 +85,20 @@ def cycle_note(tf_cycle: int, last: dt.date | None, date: dt.date) -> str:
             "the last meeting.")
 
 
-def _as_of(s: MeasureSeries, round_id: str) -> str:
-    """'Dec 2003', or 'Jun 2003 (latest return)' when the round should have given a later
-    figure."""
-    if s.latest_period is None:
-        return "no figures"
-    label = period_label(s.latest_period)
-    step = 3 if s.measure.frequency == "quarterly" else 1
-    behind = months_between(s.latest_period, round_id) >= step
-    return f"{label} (no later figure)" if behind else label
+def _as_of(s: MeasureSeries, flags: list[Flag]) -> str:
+    """The period of the latest figure, or the assurance flag that says how old it is
+    ('as of Jun 2003 — no return')."""
+    for f in flags:
+        if f.code == "no-return" or (f.code == "stale-data"
+                                     and f.measure_id == s.measure.id):
+            return f.label
+    return period_label(s.latest_period) if s.latest_period else "no figures"
 
 
-def dashboard_row(s: MeasureSeries, round_id: str) -> dict[str, Any]:
+def dashboard_row(s: MeasureSeries, flags: list[Flag]) -> dict[str, Any]:
     m = s.measure
     return {"name": m.name, "latest": format_value(m, s.latest_actual),
-            "as_of": _as_of(s, round_id), "planned": format_value(m, s.latest_planned),
+            "as_of": _as_of(s, flags), "planned": format_value(m, s.latest_planned),
             "rag": rag_text(s.rag), "rag_colour": RAG_HEX.get(s.rag or "", "FFFFFF"),
             "trend": trend(s)}
 
@@ -188,12 +188,13 @@ def pack_context(ws: Workspace, tf_id: str, date: dt.date, images: Path, tpl) ->
         tracker = [_action_row(actions[i], date) for i in last["record"]["new_actions"]]
     outstanding = [_action_row(a, date) for a in open_actions_for(reg, led, tf_id)]
     round_id = round_as_of(reg, date)
+    flags = assurance_flags(reg, led, round_id)
     dashboard, charts = [], []
     annex = tpl.new_subdoc()
     for pid in tf.priorities:
         for m in reg.measures_of(pid):
             s = measure_series(reg, led, m, round_id)
-            dashboard.append(dashboard_row(s, round_id))
+            dashboard.append(dashboard_row(s, flags.get(pid, [])))
             png = trajectory_png(s, images / f"{m.id}.png")
             charts.append({"headline": f"{m.name}. {s.headline()}",
                            "image": InlineImage(tpl, str(png), width=Mm(160))})
@@ -207,6 +208,7 @@ def pack_context(ws: Workspace, tf_id: str, date: dt.date, images: Path, tpl) ->
             "paper_tracker": f"{prefix} 1", "paper_pack": f"{prefix} 2",
             "attending": attending, "last_meeting": last_line, "tracker": tracker,
             "outstanding": outstanding, "dashboard": dashboard, "charts": charts,
+            "flags": [f.text for pid in tf.priorities for f in flags.get(pid, [])],
             "annex": annex}
 
 

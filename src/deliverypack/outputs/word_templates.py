@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from docx import Document
-from docx.enum.section import WD_ORIENT
+from docx.enum.section import WD_ORIENT, WD_SECTION
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
@@ -143,6 +143,18 @@ def data_table(doc, headers: list[str], rows: list[list[str]], widths: list[floa
     return table
 
 
+def narrow_cells(table, cm: float = 0.08) -> None:
+    """Small left and right cell margins, for a table of many narrow columns."""
+    tbl_pr = table._tbl.tblPr
+    mar = OxmlElement("w:tblCellMar")
+    for side in ("left", "right"):
+        el = OxmlElement(f"w:{side}")
+        el.set(qn("w:w"), str(int(Cm(cm).twips)))
+        el.set(qn("w:type"), "dxa")
+        mar.append(el)
+    tbl_pr.append(mar)
+
+
 def shade(cell, hex_colour: str) -> None:
     tc_pr = cell._tc.get_or_add_tcPr()
     shd = OxmlElement("w:shd")
@@ -249,6 +261,12 @@ def pack() -> Document:
         table.cell(2, j).paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
     doc.add_paragraph("Trend compares the gap to trajectory with the period before: the "
                       "same basis as the data RAG.")
+    doc.add_paragraph("{%p if flags %}")
+    _keep(doc.add_paragraph("Assurance flags", style="Heading 2"))
+    doc.add_paragraph("{%p endif %}")
+    doc.add_paragraph("{%p for f in flags %}")
+    doc.add_paragraph("{{ f }}", style="List Bullet")
+    doc.add_paragraph("{%p endfor %}")
     _keep(doc.add_paragraph("Trajectories", style="Heading 2"))
     doc.add_paragraph("{%p for c in charts %}")
     _keep(doc.add_paragraph("{{ c.headline }}"))
@@ -259,23 +277,91 @@ def pack() -> Document:
     return doc
 
 
+def _section(doc, landscape: bool) -> None:
+    """A new page in the other orientation, keeping the marking header and footer."""
+    sec = doc.add_section(WD_SECTION.NEW_PAGE)
+    sec.orientation = WD_ORIENT.LANDSCAPE if landscape else WD_ORIENT.PORTRAIT
+    sec.page_width, sec.page_height = (Cm(29.7), Cm(21.0)) if landscape else \
+        (Cm(21.0), Cm(29.7))
+
+
+def _facts_table(doc, rows: list[tuple[str, str]], widths: list[float]):
+    """A two-column table of labels and values (front page)."""
+    table = doc.add_table(rows=len(rows), cols=2)
+    table.style = "Table Grid"
+    for i, (label, value) in enumerate(rows):
+        table.cell(i, 0).text = label
+        table.cell(i, 0).paragraphs[0].runs[0].bold = True
+        shade(table.cell(i, 0), "D9E2F3")
+        table.cell(i, 1).text = value
+        no_split(table.rows[i])
+    set_widths(table, widths)
+    return table
+
+
 def report() -> Document:
-    doc = _base(landscape=True)
-    doc.add_paragraph("{{ department }}: six-monthly delivery report", style="Title")
-    doc.add_paragraph("{{ round_label }}. {{ unit }}.")
-    doc.add_paragraph("Assessment of delivery", style="Heading 1")
+    doc = _base()
+    doc.add_paragraph("{{ department }}", style="Title")
+    doc.add_paragraph("Six-monthly delivery report: {{ round_label }}", style="Heading 1")
+    _facts_table(doc, [("To", "{{ addressee }}"), ("From", "{{ unit }}"),
+                       ("Date of issue", "{{ issued }}"), ("Protective marking", "{{ marking }}"),
+                       ("Contact", "{{ contact }}")], [4.0, 13.0])
+    doc.add_paragraph("Summary", style="Heading 2")
+    doc.add_paragraph("{{ summary }}")
+    _keep(doc.add_paragraph("Priorities at a glance", style="Heading 2"))
+    table = _loop_table(doc, ["No.", "Priority", "Likelihood", "Move", "Data RAG", "Flags"],
+                        "p in priorities",
+                        ["{{ p.n }}", "{{ p.short }}", "{% cellbg p.rag_colour %}{{r p.rag }}",
+                         "{{ p.move }}", "{% cellbg p.data_colour %}{{r p.data_rag }}",
+                         "{{ p.flag_count }}"], [1.2, 7.2, 2.6, 1.6, 2.4, 2.0])
+    for j in (0, 2, 3, 4, 5):
+        table.cell(2, j).paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
+    _section(doc, landscape=True)
+    doc.add_paragraph("Assessment of delivery: {{ rounds_label }}", style="Heading 1")
     doc.add_paragraph("{{p framework }}")
-    doc.add_paragraph("Key: G green, AG amber/green, AR amber/red, R red; degree of challenge "
-                      "L, M, H, VH; stage of delivery 1 to 4.")
-    doc.add_paragraph("The unit's assessment", style="Heading 1")
+    key = doc.add_paragraph("Key: {{ framework_key }}")
+    key.runs[0].font.size = Pt(9)
+    _section(doc, landscape=False)
+    doc.add_paragraph("The unit's assessment of the department", style="Heading 1")
     doc.add_paragraph("{{ narrative }}")
+    doc.add_paragraph("{%p if challenges %}")
+    _keep(doc.add_paragraph("Progress on the challenges of the last delivery report",
+                            style="Heading 2"))
+    doc.add_paragraph("{%p endif %}")
     doc.add_paragraph("{%p for c in challenges %}")
-    doc.add_paragraph("{{ c.n }}. {{ c.title }} - {{ c.progress }}")
+    p = doc.add_paragraph()
+    p.add_run("{{ c.n }}. {{ c.title }}").bold = True
+    p.paragraph_format.keep_with_next = True
+    doc.add_paragraph("{{ c.progress }}")
     doc.add_paragraph("{%p endfor %}")
     doc.add_paragraph("Priorities", style="Heading 1")
     doc.add_paragraph("{%p for p in priorities %}")
-    doc.add_paragraph("{{ p.title }}", style="Heading 2")
-    doc.add_paragraph("{{ p.text }}")
+    _keep(doc.add_paragraph("{{ p.n }}. {{ p.title }}", style="Heading 2"))
+    p = doc.add_paragraph()
+    p.add_run("{{ p.judgement }} ").bold = True
+    p.add_run("Target: {{ p.target }}")
+    p.paragraph_format.keep_with_next = True
+    facts = doc.add_table(rows=3, cols=2)
+    facts.style = "Table Grid"
+    facts.cell(0, 0).text = "{%tr for f in p.facts %}"
+    facts.cell(1, 0).text = "{{ f.label }}"
+    facts.cell(1, 0).paragraphs[0].runs[0].bold = True
+    shade(facts.cell(1, 0), "D9E2F3")
+    facts.cell(1, 1).text = "{{ f.text }}"
+    for c in (0, 1):
+        facts.cell(1, c).paragraphs[0].runs[0].font.size = Pt(10)
+        facts.cell(1, c).paragraphs[0].paragraph_format.keep_with_next = True  # one block
+    no_split(facts.rows[1])
+    facts.cell(2, 0).text = "{%tr endfor %}"
+    set_widths(facts, [4.2, 12.8])
+    p = doc.add_paragraph()
+    p.paragraph_format.space_before = Pt(6)
+    p.add_run("The unit's assessment. ").bold = True
+    p.add_run("{{ p.narrative }}")
+    p = doc.add_paragraph()
+    p.add_run("Recommendation (owner: {{ p.owner }}). ").bold = True
+    p.add_run("{{ p.recommendation }} ")
+    p.add_run("({{ p.basis }})").italic = True
     doc.add_paragraph("{%p endfor %}")
     return doc
 

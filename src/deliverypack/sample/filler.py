@@ -225,7 +225,7 @@ def _block_values(block: BlockSpec, reg: Register, round_id: str, rng: random.Ra
     end = period_end(round_id) if round_id else _meeting_date(spec)
     if kind == "cover":
         people = {"HO": "Asha Patel", "DH": "Tom Reid", "DfES": "Grace Okafor",
-                  "DWP": "Sam Hughes", "BIS": "Laura Chen", "UNIT": "Delivery Unit analyst",
+                  "DWP": "Sam Hughes", "BIS": "Laura Chen", "UNIT": "Nina Shah",
                   "EOL": "Helen Marsh"}
         who = people.get(spec.department, "Returns officer")
         # a return is signed off before it is due; minutes a few days after the meeting

@@ -86,7 +86,7 @@ PRIORITIES = [
                               "SR2002 target of a higher employment rate by spring 2006."),
     Priority(id="BIS1", department_id="BIS",
              title="Increase the number of young people starting Modern Apprenticeships",
-             short_title="Modern Apprenticeships", lead="Director of Learning, LSC",
+             short_title="Apprenticeships", lead="Director of Learning, LSC",
              target_statement="Starts rising to 150,000 a quarter by June 2004, towards 28% of "
                               "young people starting a Modern Apprenticeship by age 22."),
 ]
@@ -159,7 +159,7 @@ MEASURES: list[tuple[Measure, dict[str, float]]] = [
              target=400000, target_period="2004-03", tolerance_ag=10000, tolerance_ar=30000,
              plausible_min=-200000, plausible_max=1500000, source="ONS Labour Force Survey"),
      _line("2002-07", "2004-03", 0, 400000)),
-    (Measure(id="APP1", priority_id="BIS1", name="Modern Apprenticeship starts in the quarter",
+    (Measure(id="APP1", priority_id="BIS1", name="Apprenticeship starts in the quarter",
              unit="count", direction="up", frequency="quarterly", baseline=110000,
              baseline_period="2002-09", target=150000, target_period="2004-06",
              tolerance_ag=3000, tolerance_ar=8000, plausible_min=20000, plausible_max=400000,
