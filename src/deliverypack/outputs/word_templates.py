@@ -256,7 +256,7 @@ def pack() -> Document:
                               "Trend"], "m in dashboard",
                         ["{{ m.name }}", "{{ m.latest }}", "{{ m.as_of }}", "{{ m.planned }}",
                          "{% cellbg m.rag_colour %}{{r m.rag }}", "{{ m.trend }}"],
-                        [4.4, 2.2, 2.8, 2.4, 1.8, 3.4])
+                        [3.8, 2.1, 2.8, 2.8, 1.7, 3.4])
     for j in (1, 3, 4):
         table.cell(2, j).paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
     doc.add_paragraph("Trend compares the gap to trajectory with the period before: the "
