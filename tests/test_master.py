@@ -190,4 +190,4 @@ def test_next_milestone_is_the_earliest_not_complete():
         "(forecast after due)")
     assert next_milestone(reg, {}, "DfES1").startswith("Expert head teachers deployed")
     assert next_milestone(reg, {k: {"status": "Complete", "forecast": None}
-                                for k in ("HO1-M1", "HO1-M2")}, "HO1") == ""
+                                for k in ("HO1-M1", "HO1-M2", "HO1-M3")}, "HO1") == ""

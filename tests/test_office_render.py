@@ -39,10 +39,11 @@ def test_every_visible_sheet_prints(rendered, kind):
     files, pdfs, _ = rendered
     visible = [ws for ws in load_workbook(files[kind]).worksheets
                if ws.sheet_state == "visible"]
-    assert len(visible) <= pages(pdfs[kind]) <= 5 * len(visible)
+    # a wide sheet prints across up to three pages rather than at 4 pt type
+    assert len(visible) <= pages(pdfs[kind]) <= 8 * len(visible)
 
 
-@pytest.mark.parametrize("kind,low,high", [("report", 2, 4), ("pack", 2, 5),
+@pytest.mark.parametrize("kind,low,high", [("report", 5, 9), ("pack", 2, 5),
                                            ("minutes", 2, 3)])
 def test_documents_convert_with_the_expected_page_count(rendered, kind, low, high):
     _, pdfs, _ = rendered
@@ -60,3 +61,21 @@ def test_a_rendered_page_is_not_blank(rendered, kind):
     _, pdfs, folder = rendered
     png = to_png(pdfs[kind], folder / f"{kind}.png", page=1)
     assert ink(png) > 0.01
+
+
+@pytest.mark.parametrize("kind", ["report", "pack", "minutes", "template", "feedback"])
+def test_pagecheck_passes_on_every_page(rendered, kind):
+    """The shared page checker (overprint, text off the page, type under 7 pt, paper not
+    A4) finds nothing on any page of the papers, a return template or a feedback workbook."""
+    import subprocess
+    import sys
+
+    from conftest import SHARED
+    tool = SHARED / "tools" / "pagecheck.py"
+    if not tool.exists():
+        pytest.skip("pagecheck.py is not in ../shared/tools")
+    _, pdfs, _ = rendered
+    run = subprocess.run([sys.executable, str(tool), str(pdfs[kind])], capture_output=True,
+                         text=True, timeout=300, check=False)
+    assert run.returncode == 0, run.stdout[-2000:]
+    assert "pages failing 0" in run.stdout

@@ -32,6 +32,23 @@ from .validation.issues import Issue
 from .workspace import Workspace
 
 ATTENDANCE = ["present", "apologies", "represented"]
+# Where and when a meeting is held unless the secretariat types otherwise on the record.
+MEETING_TIME, MEETING_VENUE = "10:00", "Conference Room A, 70 Whitehall, London SW1A 2AS"
+
+
+def agenda_items(reg: Register, tf_id: str, *, first: bool, unit: str) -> list[dict[str, Any]]:
+    """The standing agenda: matters arising only when there was a previous meeting, the
+    unit's performance pack, one item per priority, any other business."""
+    tf = reg.taskforce(tf_id)
+    rows: list[dict[str, Any]] = []
+    if not first:
+        rows.append({"title": "Matters arising: actions from the last meeting",
+                     "lead": "Secretariat"})
+    rows.append({"title": "Performance pack: progress against trajectories", "lead": unit})
+    rows += [{"title": reg.priority(p).title, "lead": reg.priority(p).lead}
+             for p in tf.priorities]
+    rows.append({"title": "Any other business", "lead": "Chair"})
+    return [{"no": k, **r} for k, r in enumerate(rows, start=1)]
 
 
 def meetings_of(led: Ledger, tf_id: str) -> list[dict[str, Any]]:
@@ -70,7 +87,8 @@ def open_actions_for(reg: Register, led: Ledger, tf_id: str) -> list[Any]:
             tf.priorities]
 
 
-def meeting_spec(reg: Register, led: Ledger, tf_id: str, date: dt.date) -> WorkbookSpec:
+def meeting_spec(reg: Register, led: Ledger, tf_id: str, date: dt.date,
+                 unit: str = "Delivery Unit") -> WorkbookSpec:
     tf = reg.taskforce(tf_id)
     meeting_id, _ = next_meeting(reg, led, tf_id, date)
     members = reg.members_of(tf_id)
@@ -88,14 +106,8 @@ def meeting_spec(reg: Register, led: Ledger, tf_id: str, date: dt.date) -> Workb
                             width=30)],
         rows=[{"name": m.name, "role": m.role, "organisation": m.organisation,
                "kind": m.kind} for m in members])
-    agenda_rows = [{"no": 1, "title": "Actions from the last meeting", "lead": "Secretariat"},
-                   {"no": 2, "title": "Performance pack: progress against trajectories",
-                    "lead": "Implementation Unit"}]
-    for k, pid in enumerate(tf.priorities, start=3):
-        pr = reg.priority(pid)
-        agenda_rows.append({"no": k, "title": pr.title, "lead": pr.lead})
-    agenda_rows.append({"no": len(agenda_rows) + 1, "title": "Any other business",
-                        "lead": "Chair"})
+    first = not [m for m in meetings_of(led, tf_id) if m["date"] < date.isoformat()]
+    agenda_rows = agenda_items(reg, tf_id, first=first, unit=unit)
     agenda = BlockSpec(
         name="dp_agenda", kind="agenda", title="Agenda",
         columns=[ColumnSpec(key="no", header="No.", type="int", role="key", width=6),
@@ -137,7 +149,9 @@ def meeting_spec(reg: Register, led: Ledger, tf_id: str, date: dt.date) -> Workb
     extra: list[dict[str, Any]] = [
         {"field": "Task force", "value": tf_id}, {"field": "Meeting", "value": meeting_id},
         {"field": "Meeting date", "value": date, "_type": {"value": "date"}},
-        {"field": "Chair", "value": tf.chair}]
+        {"field": "Chair", "value": tf.chair},
+        {"field": "Time", "value": MEETING_TIME, "_input": ["value"]},
+        {"field": "Venue", "value": MEETING_VENUE, "_input": ["value"]}]
     return fingerprint(WorkbookSpec(
         template_id="", kind="meeting", department=tf_id, round="",
         title=f"{tf.name} meeting record {date:%d %B %Y}",
@@ -146,7 +160,7 @@ def meeting_spec(reg: Register, led: Ledger, tf_id: str, date: dt.date) -> Workb
                       "update the actions from previous meetings.",
                       "Then: deliverypack minutes THIS_FILE, which checks it, stores the meeting "
                       "in the ledger and writes the minutes."],
-        sheets=[SheetSpec(name="Cover", heading=f"{tf.name} Implementation Task Force",
+        sheets=[SheetSpec(name="Cover", heading=tf.name,
                           subheading=f"Meeting {meeting_id}, {date:%d %B %Y}",
                           blocks=[cover_block("meeting", "", tf_id, tf.name, "", extra)]),
                 SheetSpec(name="Attendance", heading="Attendance and distribution",
@@ -165,7 +179,7 @@ def issue_meeting_record(ws: Workspace, tf_id: str, date: dt.date | None = None,
         raise UsageError(f"unknown task force {tf_id!r}; the register has: "
                          f"{', '.join(t.id for t in reg.taskforces) or 'none'}")
     meeting_id, date = next_meeting(reg, led, tf_id, date)
-    spec = meeting_spec(reg, led, tf_id, date)
+    spec = meeting_spec(reg, led, tf_id, date, ws.unit_name)
     path = Path(target or ws.root / "meetings" / f"{meeting_id}-record.xlsx")
     build_workbook(spec, path)
     led.record_template(spec, path.name)
@@ -219,7 +233,12 @@ def store_meeting(ws: Workspace, read: BookRead, submission_id: int) -> None:
                            "owner": row.get("owner"), "department": row.get("department") or "",
                            "priority_id": row.get("priority") or "", "due": row.get("due"),
                            "origin": meeting_origin(tf_id, meeting_id)})
+    cover = read.cover()
+    signed = cover.get("Sign-off date")
     record = {
+        "time": cover.get("Time") or MEETING_TIME, "venue": cover.get("Venue") or MEETING_VENUE,
+        "author": cover.get("Contact name") or "",
+        "issued": signed.isoformat() if isinstance(signed, dt.date) else str(signed or ""),
         "attendance": [{"name": r.key[0], "role": r.get("role"), "kind": r.get("kind"),
                         "attendance": r.get("attendance"),
                         "represented_by": r.get("represented_by")}

@@ -22,7 +22,7 @@ DEFAULT_SETTINGS = """\
 # deliverypack workspace settings
 [programme]
 name = "{name}"
-unit = "Delivery Unit"
+unit = "{unit}"
 protective_marking = "{marking}"
 """
 
@@ -188,14 +188,14 @@ def init_workspace(root: Path, *, sample: bool = False) -> Workspace:
     for sub in ("outbox", "inbox", "archive", "feedback", "outputs"):
         (root / sub).mkdir(exist_ok=True)
     if sample:
-        from .sample.programme import ACTIONS, sample_register
+        from .sample.programme import ACTIONS, MARKING, UNIT_NAME, sample_register
 
         reg = sample_register()
         write_register(root / "register.xlsx", reg, ACTIONS)
-        name = reg.programme
+        name, unit, marking = reg.programme, UNIT_NAME, MARKING
     else:
         write_register(root / "register.xlsx", None)
-        name = "Delivery programme"
-    settings = DEFAULT_SETTINGS.format(name=name, marking=DEFAULT_MARKING)
+        name, unit, marking = "Delivery programme", "Delivery Unit", DEFAULT_MARKING
+    settings = DEFAULT_SETTINGS.format(name=name, unit=unit, marking=marking)
     (root / SETTINGS_FILE).write_text(settings, encoding="utf-8")
     return Workspace.open(root)

@@ -1,23 +1,41 @@
-"""The task force agenda pack: agenda and attendance, actions tracker, outstanding actions,
-and a performance pack (dashboard, trajectory charts, annex by organisation)."""
+"""The task force agenda pack: agenda with times, leads and papers; attendance; actions
+tracker and outstanding actions; a performance pack (dashboard, trajectory charts) and an
+annex that analyses the figures (change, rank, largest movers)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from docx.shared import Mm
 from docxtpl import InlineImage
 
+from ..consolidation.assurance import Flag, assurance_flags
 from ..consolidation.league import league_for
-from ..consolidation.rag import format_value
-from ..consolidation.views import measure_series
+from ..consolidation.rag import format_value, gap_words, shortfall
+from ..consolidation.views import MeasureSeries, measure_series
+from ..domain import Measure, Register
+from ..ledger import Ledger
 from ..periods import period_label
-from ..taskforce import meetings_of, next_meeting, open_actions_for
+from ..taskforce import (
+    MEETING_TIME,
+    MEETING_VENUE,
+    agenda_items,
+    meetings_of,
+    next_meeting,
+    open_actions_for,
+)
 from ..workspace import Workspace
 from .charts import trajectory_png
-from .documents import RAG_HEX, render, template
+from .documents import RAG_HEX, rag_text, render, template
+from .facts import measure_facts, performance_sentence, round_as_of, trend
+from .word_templates import data_table
+
+# Minutes per agenda item, by kind; the chair can change them in Word.
+MINUTES = {"matters": 10, "pack": 20, "priority": 25, "aob": 5}
+ANNEX_PERIODS = 8  # the last periods shown in a measure's annex table
 
 
 def _action_row(a, today: dt.date) -> dict:
@@ -27,61 +45,170 @@ def _action_row(a, today: dt.date) -> dict:
             "due": f"{due:%d %b %Y}", "status": a["status"] + (" – OVERDUE" if overdue else "")}
 
 
+def lead_name(reg: Register, tf_id: str, lead: str) -> str:
+    """A lead given as a role ('Director of Learning, LSC') with the member's name."""
+    who = next((m for m in reg.members_of(tf_id) if m.role == lead), None)
+    return f"{who.name}, {lead}" if who else lead
+
+
+def timed_agenda(reg: Register, tf_id: str, *, first: bool, unit: str, start: str,
+                 paper_prefix: str) -> list[dict[str, Any]]:
+    """The standing agenda with a start time per item and the paper that goes with it."""
+    hh, mm = (int(x) for x in start.split(":"))
+    clock = dt.datetime(2000, 1, 1, hh, mm)
+    rows = []
+    for item in agenda_items(reg, tf_id, first=first, unit=unit):
+        title = str(item["title"])
+        kind = ("matters" if title.lower().startswith("matters arising") else
+                "pack" if title.lower().startswith("performance pack") else
+                "aob" if title == "Any other business" else "priority")
+        paper = {"matters": f"{paper_prefix} 1 (actions tracker)",
+                 "pack": f"{paper_prefix} 2 (performance pack)",
+                 "priority": "Oral update", "aob": "–"}[kind]
+        rows.append({"time": f"{clock:%H:%M}", "no": item["no"], "title": title,
+                     "lead": lead_name(reg, tf_id, str(item["lead"])), "paper": paper})
+        clock += dt.timedelta(minutes=MINUTES[kind])
+    rows.append({"time": f"{clock:%H:%M}", "no": "", "title": "Close", "lead": "",
+                 "paper": ""})
+    return rows
+
+
+def cycle_note(tf_cycle: int, last: dt.date | None, date: dt.date) -> str:
+    """A sentence when the meeting is not one cycle after the last; empty otherwise."""
+    if last is None:
+        return ""
+    weeks = (date - last).days / 7
+    if abs(weeks - tf_cycle) < 1:
+        return ""
+    return (f"This meeting falls {weeks:.0f} weeks after the last ({last:%d %B %Y}); the task "
+            f"force meets every {tf_cycle} weeks. The pack covers the whole period since "
+            "the last meeting.")
+
+
+def _as_of(s: MeasureSeries, flags: list[Flag]) -> str:
+    """The period of the latest figure, or the assurance flag that says how old it is
+    ('as of Jun 2003 — no return')."""
+    for f in flags:
+        if f.code == "no-return" or (f.code == "stale-data"
+                                     and f.measure_id == s.measure.id):
+            return f.label
+    return period_label(s.latest_period) if s.latest_period else "no figures"
+
+
+def dashboard_row(s: MeasureSeries, flags: list[Flag]) -> dict[str, Any]:
+    m = s.measure
+    return {"name": m.name, "latest": format_value(m, s.latest_actual),
+            "as_of": _as_of(s, flags), "planned": format_value(m, s.latest_planned),
+            "rag": rag_text(s.rag), "rag_colour": RAG_HEX.get(s.rag or "", "FFFFFF"),
+            "trend": trend(s)}
+
+
+def annex_for(sub, reg: Register, led: Ledger, m: Measure, s: MeasureSeries,
+              round_id: str) -> None:
+    """A measure's analysis: recent periods with gap and change, or the organisations'
+    table with change and rank, then notes on the largest movers."""
+    sub.add_paragraph(m.name, style="Heading 2").paragraph_format.keep_with_next = True
+    lg = league_for(reg, led, m, round_id)
+    notes = [performance_sentence(s)]
+    tables: list[tuple[list[str], list[list[str]], list[float]]] = []
+    if lg is not None and lg.rows:
+        rows = [[str(r.rank), r.name, format_value(m, r.value),
+                 format_value(m, r.change, signed=True) if r.change is not None else "–",
+                 r.short_flag] for r in lg.rows]
+        tables.append((["Rank", "Organisation", period_label(lg.period),
+                        "Change on previous", "Against the rest"], rows,
+                       [1.4, 7.4, 2.8, 2.8, 3.6]))
+        moved = [r for r in lg.rows if r.change is not None]
+        if moved:
+            good = (lambda r: r.change) if m.direction == "up" else (lambda r: -r.change)
+            best, worst = max(moved, key=good), min(moved, key=good)
+            notes.append(f"Largest improvement: {best.name} "
+                         f"({format_value(m, best.change, signed=True)}, now ranked "
+                         f"{best.rank} of {len(lg.rows)}).")
+            if worst is not best and good(worst) < 0:
+                notes.append(f"Largest deterioration: {worst.name} "
+                             f"({format_value(m, worst.change, signed=True)}, ranked "
+                             f"{worst.rank}).")
+    else:
+        every = sorted(s.actual)
+        rows = []
+        for k in range(max(0, len(every) - ANNEX_PERIODS), len(every)):
+            p = every[k]
+            a, pl = s.actual[p], s.planned.get(p)
+            change = a - s.actual[every[k - 1]] if k > 0 else None
+            rows.append([period_label(p), format_value(m, pl), format_value(m, a),
+                         gap_words(m, pl, a) if pl is not None else "–",
+                         format_value(m, change, signed=True) if change is not None else "–"])
+        tables.append((["Period", "Trajectory", "Actual", "Against trajectory",
+                        "Change on previous"], rows, [2.6, 3.2, 3.2, 5.4, 3.2]))
+        changes = [(p, s.actual[p] - s.actual[q]) for q, p in
+                   zip(sorted(s.actual), sorted(s.actual)[1:], strict=False)]
+        if changes:
+            sign = 1 if m.direction == "up" else -1
+            top = max(changes, key=lambda c: sign * c[1])
+            low = min(changes, key=lambda c: sign * c[1])
+            notes.append(f"Best period: {period_label(top[0])} "
+                         f"({format_value(m, top[1], signed=True)}); weakest: "
+                         f"{period_label(low[0])} ({format_value(m, low[1], signed=True)}).")
+        f = measure_facts(s)
+        gaps = [shortfall(m, s.planned[p], s.actual[p]) for p in s.actual if p in s.planned]
+        if gaps:
+            behind = sum(g > 0 for g in gaps)
+            notes.append(f"Below trajectory in {behind} of {len(gaps)} "
+                         f"{f.period_word}s with figures.")
+    for n in notes:
+        sub.add_paragraph(n)
+    for headers, rows, widths in tables:
+        data_table(sub, headers, rows, widths)
+        sub.add_paragraph("")
+
+
 def pack_context(ws: Workspace, tf_id: str, date: dt.date, images: Path, tpl) -> dict:
     reg, led = ws.register, ws.ledger
     tf = reg.taskforce(tf_id)
+    meeting_id, _ = next_meeting(reg, led, tf_id, date)
     members = reg.members_of(tf_id)
-    attending = [{"group": g, "names": "; ".join(f"{m.name} ({m.role})" for m in members
-                                                   if m.kind == kind) or "–"}
+    attending = [{"group": g, "names": [f"{m.name}, {m.role}" for m in members
+                                        if m.kind == kind]}
                  for g, kind in (("Ministers", "minister"), ("Officials", "official"),
                                  ("Secretariat", "secretariat"))]
-    agenda = [{"no": 1, "title": "Actions from the last meeting", "lead": "Secretariat"},
-              {"no": 2, "title": "Performance pack", "lead": "Implementation Unit"}]
-    agenda += [{"no": k, "title": reg.priority(p).title, "lead": reg.priority(p).lead}
-               for k, p in enumerate(tf.priorities, start=3)]
-    agenda.append({"no": len(agenda) + 1, "title": "Any other business", "lead": "Chair"})
+    attending = [g for g in attending if g["names"]]
     past = [m for m in meetings_of(led, tf_id) if m["date"] < date.isoformat()]
+    last = past[-1] if past else None
+    time = (last["record"].get("time") if last else None) or MEETING_TIME
+    venue = (last["record"].get("venue") if last else None) or MEETING_VENUE
+    prefix = f"{tf_id}({date:%y})"
+    agenda = timed_agenda(reg, tf_id, first=not past, unit=ws.unit_name, start=time,
+                          paper_prefix=prefix)
     actions = {a["id"]: a for a in led.actions()}
     tracker, last_line = [], "This is the task force's first meeting."
-    if past:
-        last = past[-1]
+    if last:
         last_line = (f"Actions allocated at meeting {last['id']} on "
                      f"{dt.date.fromisoformat(last['date']):%d %B %Y}, with their status now.")
         tracker = [_action_row(actions[i], date) for i in last["record"]["new_actions"]]
     outstanding = [_action_row(a, date) for a in open_actions_for(reg, led, tf_id)]
-    rounds = sorted(r.id for r in reg.rounds if r.due <= date) or \
-        [min(r.id for r in reg.rounds)]
-    round_id = rounds[-1]
-    dashboard, charts, annex = [], [], []
+    round_id = round_as_of(reg, date)
+    flags = assurance_flags(reg, led, round_id)
+    dashboard, charts = [], []
+    annex = tpl.new_subdoc()
     for pid in tf.priorities:
         for m in reg.measures_of(pid):
             s = measure_series(reg, led, m, round_id)
-            trend = "–"
-            if s.projection.slope:
-                better = (s.projection.slope > 0) == (m.direction == "up")
-                trend = "improving" if better else "worsening"
-            dashboard.append({"name": m.name, "latest": f"{format_value(m, s.latest_actual)} "
-                              f"({period_label(s.latest_period) if s.latest_period else '–'})",
-                              "planned": format_value(m, s.latest_planned),
-                              "rag": s.rag or "–", "rag_colour": RAG_HEX.get(s.rag or "",
-                                                                            "FFFFFF"),
-                              "trend": trend})
+            dashboard.append(dashboard_row(s, flags.get(pid, [])))
             png = trajectory_png(s, images / f"{m.id}.png")
-            charts.append({"headline": s.headline(),
-                           "image": InlineImage(tpl, str(png), width=Mm(165))})
-            lg = league_for(reg, led, m, round_id)
-            if lg is not None:
-                body = "\n".join(f"{r.rank}. {r.name}: {format_value(m, r.value)}"
-                                 for r in lg.rows)
-            else:
-                body = "\n".join(f"{period_label(p)}: planned {format_value(m, s.planned.get(p))},"
-                                 f" actual {format_value(m, s.actual.get(p))}"
-                                 for p in sorted(s.actual))
-            annex.append({"title": f"{m.name}: detail", "body": body})
+            charts.append({"headline": f"{m.name}. {s.headline()}",
+                           "image": InlineImage(tpl, str(png), width=Mm(160))})
+            annex_for(annex, reg, led, m, s, round_id)
     return {"marking": tf.protective_marking or ws.marking, "taskforce": tf.name,
-            "date": f"{date:%A %d %B %Y}", "terms": tf.terms_of_reference, "agenda": agenda,
+            "unit": ws.unit_name, "meeting_id": meeting_id, "date": f"{date:%A %d %B %Y}",
+            "time": time, "venue": venue, "terms": tf.terms_of_reference,
+            "cycle_note": cycle_note(tf.cycle_weeks, dt.date.fromisoformat(last["date"])
+                                     if last else None, date),
+            "round_label": reg.round(round_id).label, "agenda": agenda,
+            "paper_tracker": f"{prefix} 1", "paper_pack": f"{prefix} 2",
             "attending": attending, "last_meeting": last_line, "tracker": tracker,
             "outstanding": outstanding, "dashboard": dashboard, "charts": charts,
+            "flags": [f.text for pid in tf.priorities for f in flags.get(pid, [])],
             "annex": annex}
 
 

@@ -18,6 +18,19 @@ from ..consolidation.views import MeasureSeries  # noqa: E402
 from ..periods import period_date  # noqa: E402
 
 
+def value_axis(series: MeasureSeries, forecast: dict) -> tuple[float | None, float | None]:
+    """The deck's value axis: a percentage ends at 100 and starts at the tens below the
+    data less five; any other measure that cannot go negative starts at zero."""
+    values = [v for v in (*series.planned.values(), *series.actual.values(),
+                          *forecast.values(), series.measure.target) if v is not None]
+    if not values:
+        return None, None
+    low = min(values)
+    if series.measure.unit == "percent":
+        return max(0, (int(low) - 5) // 10 * 10), 100
+    return (0, None) if low >= 0 else (None, None)
+
+
 def trajectory_png(series: MeasureSeries, target: Path) -> Path:
     m = series.measure
     fig, ax = plt.subplots(figsize=(7.2, 3.2), dpi=150)
@@ -38,6 +51,7 @@ def trajectory_png(series: MeasureSeries, target: Path) -> Path:
     ax.plot(np.array([period_date(m.target_period)], dtype="datetime64[D]"), [m.target],
             marker="D", color="#C00000", markersize=7, linestyle="none",
             label=f"Target {format_value(m, m.target)}")
+    ax.set_ylim(*value_axis(series, fc))
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %y"))
     ax.yaxis.set_major_formatter(FuncFormatter(
         lambda v, _: f"{v:.0f}%" if m.unit == "percent" else f"{v:,.0f}"))

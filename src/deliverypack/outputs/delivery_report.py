@@ -1,27 +1,42 @@
-"""The six-monthly delivery report for a department: the assessment framework table across
-the last three rounds (as the seed shows it), the unit's narrative and numbered challenges."""
+"""The six-monthly delivery report for a department: a front page (addressee, from, date of
+issue, marking, contact, a summary), the assessment framework table across the last three
+rounds as the seed shows it, then per priority a judgement with its figures, the assurance
+flags, the unit's narrative and the one recommendation the stocktake deck shows too."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
+from typing import Any
 
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
 from docx.shared import Pt, RGBColor
 
-from ..domain import FRAMEWORK, FRAMEWORK_SHORT
+from ..consolidation.assurance import Flag, assurance_flags, decisions_sought
+from ..consolidation.views import PrioritySummary, movement, priority_summaries
+from ..domain import FRAMEWORK, RAG_NAMES
 from ..errors import UsageError
+from ..periods import period_label
 from ..workspace import Workspace
-from .documents import RAG_HEX, render, template
-from .word_templates import set_widths, shade
+from .documents import RAG_HEX, RAG_INK, rag_text, render, template
+from .facts import performance_sentence
+from .word_templates import narrow_cells, no_split, set_widths, shade
 
-WHITE_ON = {"G", "R"}
+# One-word column heads (never broken inside a word); the key under the table spells them out.
+FRAMEWORK_HEAD = {"challenge": "Chall.", "quality": "Qual.", "capacity": "Cap.",
+                  "stage": "Stage", "likelihood": "Lik."}
+FRAMEWORK_KEY = ("Chall. degree of challenge (L, M, H, VH); Qual. quality of planning, "
+                 "implementation and performance; Cap. capacity to drive progress; Stage "
+                 "stage of delivery (1 to 4); Lik. likelihood of delivery. Ratings G green, "
+                 "AG amber/green, AR amber/red, R red.")
+FROM_DATA = "[Built from the data: the unit wrote no narrative for this priority this round.]"
 
 
 def _repeat_header(row) -> None:
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
     el = OxmlElement("w:tblHeader")
     el.set(qn("w:val"), "true")
     row._tr.get_or_add_trPr().append(el)
@@ -42,7 +57,7 @@ def framework_table(tpl, ws: Workspace, department: str, rounds: list[str]):
         group = table.cell(0, 1 + 5 * k).merge(table.cell(0, 5 + 5 * k))
         group.text = reg.round(rid).label
         for j, (dim, _) in enumerate(FRAMEWORK):
-            table.cell(1, 1 + 5 * k + j).text = FRAMEWORK_SHORT[dim]
+            table.cell(1, 1 + 5 * k + j).text = FRAMEWORK_HEAD[dim]
     for r in (0, 1):
         _repeat_header(table.rows[r])
         for c in table.rows[r].cells:
@@ -50,10 +65,11 @@ def framework_table(tpl, ws: Workspace, department: str, rounds: list[str]):
             for p in c.paragraphs:
                 p.alignment = WD_ALIGN_PARAGRAPH.CENTER
                 for run in p.runs:
-                    run.font.bold, run.font.size = True, Pt(7.5)
+                    run.font.bold, run.font.size = True, Pt(8)
                     run.font.color.rgb = RGBColor(0xFF, 0xFF, 0xFF)
     ratings = {rid: led.ratings(rid, "unit") for rid in rounds}
     for i, pr in enumerate(prios, start=2):
+        no_split(table.rows[i])
         table.cell(i, 0).text = pr.title
         table.cell(i, 0).paragraphs[0].runs[0].font.size = Pt(8)
         for k, rid in enumerate(rounds):
@@ -66,12 +82,133 @@ def framework_table(tpl, ws: Workspace, department: str, rounds: list[str]):
                 p.alignment = WD_ALIGN_PARAGRAPH.CENTER
                 if p.runs:
                     p.runs[0].font.bold, p.runs[0].font.size = True, Pt(9)
-                    if v in WHITE_ON:
-                        p.runs[0].font.color.rgb = RGBColor(0xFF, 0xFF, 0xFF)
+                    if v in RAG_INK:
+                        p.runs[0].font.color.rgb = RGBColor.from_string(RAG_INK[v])
                 if v in RAG_HEX:
                     shade(cell, RAG_HEX[v])
-    set_widths(table, [6.2] + [20.0 / (ncols - 1)] * (ncols - 1))
+    set_widths(table, [5.4] + [20.3 / (ncols - 1)] * (ncols - 1))
+    narrow_cells(table)
     return sub
+
+
+def _milestones(ws: Workspace, pid: str, round_id: str) -> str:
+    """Milestones that slipped or are at risk, with due and forecast dates; else a count."""
+    updates = ws.ledger.milestone_updates(round_id)
+    slipped, done, total = [], 0, 0
+    for ms in ws.register.milestones_of(pid):
+        total += 1
+        u = updates.get(ms.id)
+        status = u["status"] if u else "no update"
+        done += status == "Complete"
+        fc = dt.date.fromisoformat(u["forecast"][:10]) if u and u["forecast"] else None
+        if status in ("Delayed", "At risk") or (fc and fc > ms.due and status != "Complete"):
+            slipped.append(f"{ms.title}: due {ms.due:%d %b %Y}, "
+                           f"{'forecast ' + format(fc, '%d %b %Y') if fc else 'no forecast'}"
+                           f" ({status})")
+    if not total:
+        return "No milestones in the register."
+    head = f"{done} of {total} complete"
+    return head + ("; slipping: " + "; ".join(slipped) if slipped else "; none slipping") + "."
+
+
+def _judgement(s: PrioritySummary, flags: list[Flag]) -> str:
+    """The opening words of a priority's page: on or off track, from the data."""
+    rags = [x.rag for x in s.series if x.rag]
+    worst = max(rags, key=["G", "AG", "AR", "R"].index) if rags else None
+    passed = [f for f in flags if f.code == "rating-above-data" and "passed unmet" in f.text]
+    if passed:
+        return "Target date passed unmet."
+    if worst in ("AR", "R"):
+        return "Off track."
+    if worst in ("G", "AG"):
+        return "On track." if worst == "G" else "Slightly behind trajectory."
+    return "No measure of its own: judged on its milestones."
+
+
+def priority_pages(ws: Workspace, department: str, round_id: str) -> tuple[list[dict], dict]:
+    reg, led = ws.register, ws.ledger
+    summaries = [s for s in priority_summaries(reg, led, round_id)
+                 if s.department == department]
+    flags = assurance_flags(reg, led, round_id)
+    recs = decisions_sought(reg, led, round_id, flags=flags)
+    prev = reg.previous_round(round_id)
+    unit_text = {t["priority_id"]: t["text"] for t in led.texts(round_id)
+                 if t["kind"] == "unit_narrative"}
+    pages = []
+    for n, s in enumerate(summaries, start=1):
+        pr = s.priority
+        mine = flags.get(pr.id, [])
+        now, last = s.likelihood, s.likelihood_last
+        move = movement(last, now)
+        rating = (f"{RAG_NAMES.get(now or '', 'not rated')} ({now or '–'})"
+                  + (f", {move} from {last} in {prev.label}" if prev and last and move != "new"
+                     else ""))
+        figures = " ".join(performance_sentence(x) for x in s.series) or \
+            "No measure in the register."
+        forecast = " ".join(f"{x.measure.name}: {x.projection.sentence(x.measure)} "
+                            f"(target date {period_label(x.measure.target_period)})."
+                            for x in s.series) or "–"
+        narrative = " ".join(str(unit_text.get(pr.id, "")).split())
+        rec = recs[pr.id]
+        facts = [("Likelihood of delivery", rating),
+                 ("Latest figures against trajectory", figures),
+                 ("Forecast against the target date", forecast),
+                 ("Milestones", _milestones(ws, pr.id, round_id)),
+                 ("Assurance flags", " ".join(f.text for f in mine) or "None.")]
+        pages.append({
+            "n": n, "title": pr.title, "judgement": _judgement(s, mine),
+            "target": pr.target_statement, "facts": [{"label": a, "text": b}
+                                                     for a, b in facts],
+            "narrative": narrative or FROM_DATA, "owner": pr.lead,
+            "recommendation": rec.text,
+            "basis": ("built from the data, the unit and the department having given none"
+                      if rec.from_data else f"from {rec.basis}"),
+            "rag": rag_text(now), "rag_colour": RAG_HEX.get(now or "", "FFFFFF"),
+            "move": move or "–", "data_rag": rag_text(s.data_rag),
+            "data_colour": RAG_HEX.get(s.data_rag or "", "FFFFFF"),
+            "flag_count": str(len(mine)) if mine else "–", "short": pr.short, "code": now})
+    return pages, recs
+
+
+def _summary(pages: list[dict], department: str, round_label: str, prev: str | None) -> str:
+    """One paragraph: how many priorities are likely to deliver, which moved, which are off
+    track, how many flags, what is recommended."""
+    likely = [p for p in pages if p["code"] in ("G", "AG")]
+    risk = [p["short"] for p in pages if p["code"] in ("AR", "R")]
+    up = [p["short"] for p in pages if p["move"] == "↑"]
+    down = [p["short"] for p in pages if p["move"] == "↓"]
+    off = [p["short"] for p in pages if p["judgement"] in ("Off track.",
+                                                            "Target date passed unmet.")]
+    flagged = sum(p["flag_count"] != "–" for p in pages)
+    owner = department if department.startswith("The ") else f"the {department}"
+    text = (f"The unit judges {len(likely)} of {owner}'s {len(pages)} priorities likely "
+            f"to deliver (green or amber/green) in {round_label}")
+    text += f" and {len(risk)} at risk ({', '.join(risk)})." if risk else "."
+    if prev:
+        text += (f" Since {prev}, {len(up)} improved" + (f" ({', '.join(up)})" if up else "")
+                 + f" and {len(down)} worsened" + (f" ({', '.join(down)})" if down else "")
+                 + ".")
+    if off:
+        text += f" By the data, {', '.join(off)} {'is' if len(off) == 1 else 'are'} off track."
+    if flagged:
+        text += (f" {flagged} {'priority carries' if flagged == 1 else 'priorities carry'} "
+                 "assurance flags the reader should weigh beside the ratings.")
+    return text
+
+
+def _issued(ws: Workspace, round_id: str) -> tuple[str, str]:
+    """Date of issue and contact: the unit's sign-off of its assessment for the round."""
+    subs = [s for s in ws.ledger.submissions(round_id)
+            if s["kind"] == "assessment" and s["status"] == "accepted"]
+    if not subs:
+        return f"{dt.date.today():%d %B %Y}", ws.unit_name
+    s = subs[-1]
+    day = (s["signed_off_on"] or s["received_at"] or "")[:10]
+    try:
+        when = f"{dt.date.fromisoformat(day):%d %B %Y}"
+    except ValueError:
+        when = day
+    return when, s["contact"] or ws.unit_name
 
 
 def write_report(ws: Workspace, round_id: str, department: str, *, target: Path | None = None,
@@ -87,14 +224,21 @@ def write_report(ws: Workspace, round_id: str, department: str, *, target: Path 
     challenges = [{"n": t["seq"], "title": t["text"],
                    "progress": json.loads(t["extra"]).get("progress") or ""}
                   for t in texts if t["kind"] == "challenge" and t["department"] == department]
-    prios = []
-    unit_text = {t["priority_id"]: t["text"] for t in texts if t["kind"] == "unit_narrative"}
-    for pr in reg.priorities_of(department):
-        prios.append({"title": pr.title, "text": unit_text.get(pr.id, pr.target_statement)})
-    context = {"marking": ws.marking, "department": reg.department(department).name,
+    pages, _ = priority_pages(ws, department, round_id)
+    prev = reg.previous_round(round_id)
+    name = reg.department(department).name
+    issued, contact = _issued(ws, round_id)
+    report_settings: dict[str, Any] = ws.settings.get("report", {})
+    context = {"marking": ws.marking, "department": name,
                "round_label": reg.round(round_id).label, "unit": ws.unit_name,
+               "addressee": report_settings.get("addressee", "The Prime Minister"),
+               "issued": issued, "contact": contact,
+               "summary": _summary(pages, name, reg.round(round_id).label,
+                                   prev.label if prev else None),
+               "rounds_label": ", ".join(reg.round(r).label for r in rounds),
                "framework": framework_table(tpl, ws, department, rounds),
+               "framework_key": FRAMEWORK_KEY,
                "narrative": narrative, "challenges": sorted(challenges, key=lambda c: c["n"]),
-               "priorities": prios}
+               "priorities": pages}
     target = Path(target or ws.outputs / f"delivery-report-{department}-{round_id}.docx")
     return render(tpl, context, target)

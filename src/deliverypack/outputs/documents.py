@@ -9,13 +9,23 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from docxtpl import DocxTemplate
+from docxtpl import DocxTemplate, RichText
 
 from ..errors import UsageError
 from .files import atomic_path
 from .word_templates import FOLDER
 
+# The deck's RAG style (outputs/deck.py RAG_RGB, RAG_TEXT): white bold letters on green and
+# red, black on the light amber/green and amber, so a letter reads in colour and in greyscale.
 RAG_HEX = {"G": "00B050", "AG": "C4D79B", "AR": "FFC000", "R": "FF0000"}
+RAG_INK = {"G": "FFFFFF", "AG": "000000", "AR": "000000", "R": "FFFFFF"}
+
+
+def rag_text(code: str | None) -> RichText:
+    """A RAG letter as it is set in every paper: bold, in the ink that reads on its fill."""
+    rt = RichText()
+    rt.add(code or "–", bold=True, color=RAG_INK.get(code or "", "000000"))
+    return rt
 
 
 def template(name: str, override: Path | None = None) -> DocxTemplate:

@@ -20,13 +20,37 @@ class RecordRejected(DeliverypackError):
                          "nothing was stored")
 
 
+def _day(value: str | None) -> str:
+    try:
+        return f"{dt.date.fromisoformat(str(value)[:10]):%d %B %Y}".lstrip("0")
+    except ValueError:
+        return ""
+
+
+def people(attendance: list[dict], kinds: tuple[str, ...] = ("minister", "official",
+                                                              "secretariat")) -> list[dict]:
+    """Those present, grouped as minutes list them: ministers, officials, secretariat."""
+    groups = {"minister": "Ministers", "official": "Officials", "secretariat": "Secretariat"}
+    out = []
+    for kind in kinds:
+        names = [f"{a['name']}, {a['role']}" + (f" (represented by {a['represented_by']})"
+                                                  if a.get("represented_by") else "")
+                 for a in attendance if a["kind"] == kind
+                 and a["attendance"] in ("present", "represented")]
+        if names:
+            out.append({"group": groups[kind], "names": names})
+    return out
+
+
 def minutes_context(ws: Workspace, meeting: dict) -> dict:
+    """Everything the minutes say, from the meeting record and the register; figures only
+    as the secretariat recorded them."""
     reg, led = ws.register, ws.ledger
     tf = reg.taskforce(meeting["taskforce_id"])
     rec = meeting["record"]
-    present = [a for a in rec["attendance"] if a["attendance"] in ("present", "represented")]
+    first = not [m for m in meetings_of(led, tf.id) if m["date"] < meeting["date"]]
     apologies = [a["name"] for a in rec["attendance"] if a["attendance"] == "apologies"]
-    secretariat = [a["name"] for a in rec["attendance"] if a["kind"] == "secretariat"]
+    secretariat = next((a for a in rec["attendance"] if a["kind"] == "secretariat"), None)
     n = 0
     items = []
     for item in rec["agenda"]:
@@ -35,6 +59,9 @@ def minutes_context(ws: Workspace, meeting: dict) -> dict:
             if str(d["item"]) == str(item["no"]):
                 n += 1
                 paras.append({"n": n, "text": d["text"]})
+        if first and not paras and str(item["title"]).lower().startswith(
+                ("matters arising", "actions from the last meeting")):
+            continue  # a first meeting has no previous meeting to follow up
         items.append({"no": item["no"], "title": item["title"], "lead": item["lead"],
                       "paragraphs": paras})
     decisions = []
@@ -42,17 +69,25 @@ def minutes_context(ws: Workspace, meeting: dict) -> dict:
         n += 1
         decisions.append({"n": n, "text": d["text"]})
     actions = []
+    by_id = {a["id"]: a for a in led.actions()}
     for aid in rec["new_actions"]:
-        a = next(x for x in led.actions() if x["id"] == aid)
+        a = by_id[aid]
         actions.append({"id": aid, "description": a["description"], "owner": a["owner"],
                         "due": dt.date.fromisoformat(a["due"]).strftime("%d %b %Y")})
     date = dt.date.fromisoformat(meeting["date"])
+    nxt = date + dt.timedelta(weeks=tf.cycle_weeks)
+    author = rec.get("author") or (secretariat["name"] if secretariat else "")
+    role = secretariat["role"] if secretariat else "Secretariat"
     return {"marking": tf.protective_marking or ws.marking, "taskforce": tf.name,
-            "meeting_id": meeting["id"], "date": f"{date:%A %d %B %Y}", "chair": tf.chair,
-            "distribution": "; ".join(rec["distribution"]), "present": present,
+            "unit": ws.unit_name, "meeting_id": meeting["id"], "date": f"{date:%A %d %B %Y}",
+            "time": rec.get("time") or "", "venue": rec.get("venue") or "",
+            "chair": tf.chair, "distribution": "; ".join(rec["distribution"]),
+            "present": people(rec["attendance"]),
             "apologies": "; ".join(apologies) or "None", "items": items,
             "decisions": decisions, "actions": actions,
-            "secretariat": ", ".join(secretariat) or "Secretariat"}
+            "next_meeting": f"{nxt:%A %d %B %Y} (every {tf.cycle_weeks} weeks)",
+            "author": author, "author_role": role,
+            "issued": _day(rec.get("issued")) or f"{date:%d %B %Y}"}
 
 
 def write_minutes(ws: Workspace, record: Path, *, target: Path | None = None,

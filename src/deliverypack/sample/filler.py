@@ -36,47 +36,110 @@ STORIES: dict[str, list[tuple[str, float]]] = {
     "AE4": [("2002-07", -1.2), ("2003-03", -0.9), ("2003-10", -0.25), ("2003-12", -0.3)],
     "LS1": [("2002-09", 0.0), ("2003-12", -0.3)],
     "JOB1": [("2002-07", 0.3), ("2003-12", 0.6)],
-    "APP1": [("2002-09", -0.6), ("2003-06", -1.2), ("2003-12", -0.5)],
+    "APP1": [("2002-09", -0.6), ("2003-06", -1.6), ("2003-12", -0.5)],
 }
 
-ISSUES = ["Recruitment of caseworkers is behind plan in two regions.",
-          "Data for the latest month is provisional and may be revised.",
-          "Winter pressures are expected to affect performance in December and January."]
-DECISIONS = ["Agree to pilot the new approach in three further areas from April.",
-             "Agree that the unit leads a priority review of the worst-performing areas."]
-RISKS = [("Legislation timetable slips", "M", "H", "Early engagement with business managers"),
-         ("Key IT system delivered late", "M", "M", "Fallback manual process agreed"),
-         ("Loss of experienced staff", "L", "M", "Retention payments for critical posts")]
-ASKS = [("Cabinet Office support to unblock cross-departmental data sharing", "Cabinet Office"),
-        ("HM Treasury agreement to reprofile capital spend", "HM Treasury")]
+# Each priority's own issue, decision sought, risk and ask, of the period; the Home Office
+# ones draw on the seed (the new asylum model, NSA and fast track, removals capacity).
+PRIORITY_TEXT: dict[str, dict[str, Any]] = {
+    "HO1": {"issue": "Programme boards are not yet in place for the appeals strand.",
+            "decision": "Agree that the Joint Programme Board takes the cross-cutting "
+                        "'country focus' as its first standing item.",
+            "risk": ("Strands of the asylum process improve separately and the end-to-end "
+                     "time does not fall", "M", "H", "One end-to-end measure at every board"),
+            "ask": ("Cabinet Office support to join up IND and appellate data", "Cabinet Office")},
+    "HO2": {"issue": "Intake has fallen but applications from two source countries are rising.",
+            "decision": "Agree to extend the non-suspensive appeals list to ten further "
+                        "countries.",
+            "risk": ("Displacement to other routes of entry", "M", "M",
+                     "Monitor clandestine entry with the Immigration Service"),
+            "ask": ("FCO help with returns agreements for the new NSA countries", "FCO")},
+    "HO3": {"issue": "Fast-track capacity at Harmondsworth is filled only three days in five.",
+            "decision": "Agree that the unit and IND review the referral criteria for fast "
+                        "track.",
+            "risk": ("Legal challenge to the fast-track process", "M", "H",
+                     "Treasury Solicitor review of each procedural change"),
+            "ask": None},
+    "HO4": {"issue": "Caseworker recruitment is behind plan in two regions.",
+            "decision": "Note that the 2-month target is on course; no decision sought.",
+            "risk": ("Loss of newly trained caseworkers", "L", "M",
+                     "Retention payments for critical posts"),
+            "ask": None},
+    "HO5": {"issue": "Appeals listing times have not fallen with decision times.",
+            "decision": "Agree to legislate for a single tier of appeal in the next session.",
+            "risk": ("Legislation timetable slips", "M", "H",
+                     "Early engagement with the business managers"),
+            "ask": ("Lord Chancellor's Department agreement to adjudicator sitting days",
+                    "LCD")},
+    "HO6": {"issue": "Quality audit shows weaker decisions on the newest caseworkers' files.",
+            "decision": "Agree that every new caseworker's first 20 decisions are "
+                        "second-checked.",
+            "risk": ("Audit sample too small to show change", "L", "M",
+                     "Double the sample for two quarters"),
+            "ask": None},
+    "HO7": {"issue": "Removals are limited by detention places and travel documents.",
+            "decision": "Agree funding for 400 further removal centre places.",
+            "risk": ("New removal centre places open late", "M", "H",
+                     "Interim places agreed with the Prison Service"),
+            "ask": ("HM Treasury agreement to reprofile capital spend", "HM Treasury")},
+    "DH1": {"issue": "Winter pressures are expected to affect performance in December and "
+                     "January.",
+            "decision": "Agree that the unit leads a priority review of the five trusts "
+                        "furthest off trajectory.",
+            "risk": ("Trusts meet the 4-hour measure by moving patients, not by changing "
+                     "the system", "M", "H", "Spot checks by the Emergency Care team"),
+            "ask": None},
+    "DfES1": {"issue": "Data for the latest term is predicted grades and may be revised.",
+              "decision": "Agree to extend the London Challenge support model to a further "
+                          "20 schools from September.",
+              "risk": ("Expert heads leave the programme", "L", "M",
+                       "Consultant leader contracts run to the end of the programme"),
+              "ask": None},
+    "DWP1": {"issue": "Employment in the most disadvantaged wards is rising more slowly than "
+                      "nationally.",
+             "decision": "Agree to target Jobcentre Plus employer engagement on the 30 "
+                         "districts with the lowest employment rates.",
+             "risk": ("Jobcentre Plus roll-out disrupts services to customers", "M", "M",
+                      "Roll-out paced to office readiness reviews"),
+             "ask": ("HM Treasury agreement to carry forward Jobcentre Plus capital",
+                     "HM Treasury")},
+    "BIS1": {"issue": "Small employers take on few Modern Apprentices; paperwork is the "
+                      "reason most often given.",
+             "decision": "Agree a simplified route for small employers to take on a Modern "
+                         "Apprentice.",
+             "risk": ("Completion rates fall as starts rise", "M", "H",
+                      "Completion measured alongside starts in every LSC area"),
+             "ask": ("DfES agreement to an incentive payment pilot", "DfES")},
+}
 
-
+# The first meeting of the task force (Sep 2003), item by item of the standing agenda for a
+# first meeting: 1 performance pack, 2 and 3 the priorities, 4 any other business.
+# "{performance}" is written from the ledger's figures by the secretariat's script
+# (sample.rounds.hold_meeting), never typed here.
 MEETING_DISCUSSION = {"EOL": [
-    ("1", "The task force noted progress on the actions from the last meeting; two remain "
-          "open and are on course."),
-    ("2", "The Implementation Unit presented the performance pack. Net new jobs are ahead of "
-          "trajectory; apprenticeship starts are below trajectory for a third quarter."),
-    ("2", "Members noted that the fall in apprenticeship starts is concentrated in small "
-          "employers, where the levy reforms have yet to take effect."),
-    ("3", "DWP described the employer engagement programme and its early results in the "
-          "North West, where vacancies filled through Jobcentre Plus rose by a fifth."),
-    ("4", "BIS set out options to raise starts among small employers, including a simplified "
-          "application and a temporary incentive payment."),
-    ("5", "No other business was raised."),
+    ("1", "The {unit} presented the performance pack. {performance}"),
+    ("1", "Members noted that the figures for Modern Apprenticeships are quarterly and "
+          "that the latest quarter is provisional."),
+    ("2", "DWP described the second wave of Jobcentre Plus offices and the early results "
+          "of employer engagement in the North West, to be reported by region to the next "
+          "meeting."),
+    ("3", "The LSC set out options to raise starts among small employers, including "
+          "simpler paperwork and an incentive payment for an employer's first apprentice."),
+    ("4", "No other business was raised."),
 ]}
 MEETING_DECISIONS = [
-    ("4", "The task force agreed that BIS should bring forward a simplified application "
-          "route for small employers."),
-    ("2", "The task force agreed that the performance pack should include starts by employer "
-          "size from the next meeting."),
+    ("3", "The task force agreed that the LSC should bring forward a simplified route for "
+          "small employers to take on a Modern Apprentice."),
+    ("1", "The task force agreed that the performance pack should show Modern Apprenticeship "
+          "starts by employer size from the next meeting."),
 ]
 MEETING_ACTIONS = [
-    ("Publish the simplified apprenticeship application route for small employers",
-     "Minister of State for Business, Innovation and Skills", "BIS", 42, "BIS1"),
+    ("Publish the simplified Modern Apprenticeship route for small employers",
+     "Alan Johnson MP", "BIS", 42, "BIS1"),
     ("Report employer engagement results by region to the next meeting",
-     "Minister of State for Employment", "DWP", 35, "DWP1"),
-    ("Add apprenticeship starts by employer size to the performance pack",
-     "Director, Implementation Unit", "CO", 30, "BIS1"),
+     "Des Browne MP", "DWP", 35, "DWP1"),
+    ("Add Modern Apprenticeship starts by employer size to the performance pack",
+     "Clare Whitmore, PMDU", "CO", 30, "BIS1"),
 ]
 
 
@@ -107,7 +170,8 @@ def sample_actual(reg: Register, mid: str, period: str, rng: random.Random) -> f
 
 def fill_workbook(template: Path, spec: WorkbookSpec, reg: Register, target: Path, *,
                   seed: int = 0, overrides: dict[tuple[str, int, str], Any] | None = None,
-                  unit_ratings: dict | None = None) -> Path:
+                  unit_ratings: dict | None = None,
+                  meeting_facts: dict[str, str] | None = None) -> Path:
     """Fill every input cell of `template` like a department would; write to `target`."""
     rng = random.Random(f"{spec.template_id}-{seed}")
     wb = load_workbook(template)
@@ -121,7 +185,8 @@ def fill_workbook(template: Path, spec: WorkbookSpec, reg: Register, target: Pat
             raise ValueError(f"{template.name}: {block.name} is not a plain range")
         ws = wb[rng_.sheet]
         rows = block.rows + [{} for _ in range(block.free_rows)]
-        values = _per_row(_block_values(block, reg, round_id, rng, spec, unit_ratings))
+        values = _per_row(_block_values(block, reg, round_id, rng, spec, unit_ratings,
+                                        meeting_facts))
         for i, row in enumerate(rows):
             for j, col in enumerate(block.columns):
                 if block.rows and not cell_is_input(col, row):
@@ -156,14 +221,18 @@ def _per_row(fn):
 
 
 def _block_values(block: BlockSpec, reg: Register, round_id: str, rng: random.Random,
-                  spec: WorkbookSpec, unit_ratings: dict | None):
+                  spec: WorkbookSpec, unit_ratings: dict | None,
+                  meeting_facts: dict[str, str] | None = None):
     kind, meta = block.kind, block.meta
     end = period_end(round_id) if round_id else _meeting_date(spec)
     if kind == "cover":
         people = {"HO": "Asha Patel", "DH": "Tom Reid", "DfES": "Grace Okafor",
-                  "DWP": "Sam Hughes", "BIS": "Laura Chen", "UNIT": "Delivery Unit analyst"}
+                  "DWP": "Sam Hughes", "BIS": "Laura Chen", "UNIT": "Nina Shah",
+                  "EOL": "Helen Marsh"}
         who = people.get(spec.department, "Returns officer")
-        due = reg.round(round_id).due if round_id else _meeting_date(spec)
+        # a return is signed off before it is due; minutes a few days after the meeting
+        due = reg.round(round_id).due if round_id else \
+            _meeting_date(spec) + dt.timedelta(days=10)
         vals = {"Contact name": who,
                 "Contact email": f"{who.split()[0].lower()}@{spec.department.lower()}.example",
                 "Contact telephone": "020 7946 0000",
@@ -240,15 +309,17 @@ def _block_values(block: BlockSpec, reg: Register, round_id: str, rng: random.Ra
                     "comment": "Slipped: contractor delay." if slip else None}
         return miles
     if kind == "issues":
-        picks = [("Issue", rng.choice(ISSUES)), ("Decision sought", rng.choice(DECISIONS))]
+        own = PRIORITY_TEXT.get(meta.get("priority", ""), {})
+        picks = [("Issue", own["issue"]), ("Decision sought", own["decision"])] if own else []
         return lambda i, row, col: (dict(zip(("type", "text"), picks[i], strict=True))
                                     .get(col) if i < len(picks) else None)
     if kind == "risks":
-        r = rng.choice(RISKS)
+        r = PRIORITY_TEXT.get(meta.get("priority", ""), {}).get("risk")
         return lambda i, row, col: (dict(zip(("risk", "likelihood", "impact", "mitigation"),
-                                              r, strict=True)).get(col) if i == 0 else None)
+                                              r, strict=True)).get(col) if i == 0 and r
+                                    else None)
     if kind == "asks":
-        a = rng.choice(ASKS) if rng.random() < 0.8 else None
+        a = PRIORITY_TEXT.get(meta.get("priority", ""), {}).get("ask")
         return lambda i, row, col: (dict(zip(("ask", "of_whom"), a, strict=True)).get(col)
                                     if i == 0 and a else None)
     if kind == "actions":
@@ -261,15 +332,18 @@ def _block_values(block: BlockSpec, reg: Register, round_id: str, rng: random.Ra
                     "Work under way; on course for the due date."}.get(col)
         return actions
     if kind == "attendance":
-        away = {"The Rt Hon Greg Hands MP": ("apologies", None),
-                "The Rt Hon Greg Clark MP": ("represented", "Permanent Secretary, DCLG")}
+        away = {"The Rt Hon Paul Boateng MP": ("apologies", None),
+                "The Rt Hon Patricia Hewitt MP": ("represented",
+                                                  "Simon Harcourt, Director General, DTI")}
 
         def attendance(i, row, col):
             status, by = away.get(row["name"], ("present", None))
             return {"attendance": status, "represented_by": by}.get(col)
         return attendance
     if kind == "discussion":
-        paras = MEETING_DISCUSSION.get(spec.department, [])
+        facts = {"unit": "Delivery Unit", "performance": "", **(meeting_facts or {})}
+        paras = [(item, text.format(**facts).strip())
+                 for item, text in MEETING_DISCUSSION.get(spec.department, [])]
         return lambda i, row, col: (dict(zip(("item", "text"), paras[i], strict=True)).get(col)
                                     if i < len(paras) else None)
     if kind == "decisions":
@@ -353,7 +427,8 @@ def unit_ratings_for(reg: Register, round_id: str, self_ratings: dict) -> dict:
             out[(pr.id, f"unit_{dim}")] = v
         weak = [d for d in ("quality", "capacity", "likelihood")
                 if out[(pr.id, f"unit_{d}")] in ("AR", "R")]
+        own = PRIORITY_TEXT.get(pr.id, {})
         out[(pr.id, "narrative")] = (
-            "The unit judges delivery at risk: " + ", ".join(weak) + " rated AR or R. A "
-            "priority review is recommended." if weak else "On course; keep up the pace.")
+            ("The unit judges delivery at risk (" + ", ".join(weak) + " rated AR or R). "
+             if weak else "The unit judges delivery on course. ") + own.get("issue", ""))
     return out

@@ -32,8 +32,10 @@ DEPARTMENTS = [
     Department(id="DfES", name="Department for Education and Skills",
                contact="london.challenge@dfes.example"),
     Department(id="DWP", name="Department for Work and Pensions", contact="returns@dwp.example"),
-    Department(id="BIS", name="Department for Business, Innovation and Skills",
-               contact="apprenticeships@bis.example"),
+    # The id is kept (files and tests name it); in 2003 apprenticeships were funded and
+    # counted by the Learning and Skills Council, which sends this return.
+    Department(id="BIS", name="Learning and Skills Council",
+               contact="apprenticeships@lsc.example"),
 ]
 
 PRIORITIES = [
@@ -77,12 +79,16 @@ PRIORITIES = [
              short_title="London schools", lead="Commissioner for London Schools",
              target_statement="More than halve the 17.5 point attainment gap of the 60 "
                               "target schools within 3 years."),
-    Priority(id="DWP1", department_id="DWP", title="Help businesses create two million new jobs",
-             short_title="Two million jobs", lead="Director General, Employment",
-             target_statement="Full employment: two million new jobs over the Parliament."),
-    Priority(id="BIS1", department_id="BIS", title="Support three million new apprenticeships",
-             short_title="Apprenticeships", lead="Director, Apprenticeships",
-             target_statement="Three million apprenticeship starts over the Parliament."),
+    Priority(id="DWP1", department_id="DWP",
+             title="Increase the employment rate, including in the most disadvantaged areas",
+             short_title="Employment rate", lead="Director General, Jobcentre Plus",
+             target_statement="400,000 more people in work by March 2004, on the way to the "
+                              "SR2002 target of a higher employment rate by spring 2006."),
+    Priority(id="BIS1", department_id="BIS",
+             title="Increase the number of young people starting Modern Apprenticeships",
+             short_title="Apprenticeships", lead="Director of Learning, LSC",
+             target_statement="Starts rising to 150,000 a quarter by June 2004, towards 28% of "
+                              "young people starting a Modern Apprenticeship by age 22."),
 ]
 
 
@@ -166,6 +172,8 @@ MILESTONES = [
               due=D(2003, 3, 31)),
     Milestone(id="HO1-M2", priority_id="HO1", title="Programme boards in place for every "
               "strand of the asylum process", due=D(2003, 6, 30)),
+    Milestone(id="HO1-M3", priority_id="HO1", title="New asylum model piloted end to end in "
+              "one region", due=D(2004, 3, 31)),
     Milestone(id="HO2-M1", priority_id="HO2", title="Non-suspensive appeals list extended to "
               "ten further countries", due=D(2003, 4, 30)),
     Milestone(id="HO3-M1", priority_id="HO3", title="Fast-track centre at Harmondsworth open",
@@ -188,10 +196,10 @@ MILESTONES = [
                                                           "60 schools", due=D(2003, 1, 31)),
     Milestone(id="DfES1-M2", priority_id="DfES1", title="Tailored support package agreed for "
                                                           "each school", due=D(2003, 4, 30)),
-    Milestone(id="DWP1-M1", priority_id="DWP1", title="Employer engagement programme launched",
-              due=D(2003, 2, 28)),
-    Milestone(id="BIS1-M1", priority_id="BIS1", title="Apprenticeship levy design published",
-              due=D(2003, 6, 30)),
+    Milestone(id="DWP1-M1", priority_id="DWP1", title="Second wave of Jobcentre Plus offices "
+              "open", due=D(2003, 2, 28)),
+    Milestone(id="BIS1-M1", priority_id="BIS1", title="Entry to Employment open in every local "
+              "LSC area", due=D(2003, 8, 31)),
 ]
 
 # Real NHS trust codes (ODS) and names, as organisations for the A&E league table.
@@ -222,49 +230,57 @@ ORGANISATIONS = [Organisation(id=c, name=n, kind="trust", department_id="DH")
                 [Organisation(id=c, name=n, kind="school", department_id="DfES")
                  for c, n in SCHOOLS]
 
+# The unit's name and the protective marking of the period (the Government Protective
+# Marking Scheme: RESTRICTED, with a descriptor); written into the sample workspace's
+# settings, from which every paper takes them.
+UNIT_NAME = "Prime Minister's Delivery Unit"
+MARKING = "RESTRICTED – POLICY"
+
+# A task force of the period. Ministers are those in post in autumn 2003; officials other
+# than the head of the unit are invented for the sample.
 TASKFORCES = [
-    TaskForce(id="EOL", name="Earn or Learn",
-              chair="Minister for the Cabinet Office, Paymaster General (The Rt Hon Matt "
-                    "Hancock MP)",
-              terms_of_reference="Help businesses to create two million new jobs to achieve "
-                                 "full employment; support three million new apprenticeships; "
-                                 "make sure that all young people are either earning or "
-                                 "learning.",
-              cycle_weeks=6, priorities=["DWP1", "BIS1"], protective_marking="OFFICIAL-SENSITIVE"),
+    TaskForce(id="EOL", name="Employment Opportunity and Learning Task Force",
+              chair="The Rt Hon Andrew Smith MP, Secretary of State for Work and Pensions",
+              terms_of_reference="Raise the employment rate, above all in the most "
+                                 "disadvantaged areas and groups; increase the number of "
+                                 "young people starting Modern Apprenticeships; make sure "
+                                 "that every young person is in work, education or training.",
+              cycle_weeks=6, priorities=["DWP1", "BIS1"]),
 ]
 
 MEMBERS = [
-    Member(taskforce_id="EOL", name="The Rt Hon Matt Hancock MP",
-           role="Minister for the Cabinet Office, Paymaster General (Chair)",
-           organisation="Cabinet Office", kind="minister"),
-    Member(taskforce_id="EOL", name="The Rt Hon Oliver Letwin MP",
-           role="Chancellor of the Duchy of Lancaster", organisation="Cabinet Office",
+    Member(taskforce_id="EOL", name="The Rt Hon Andrew Smith MP",
+           role="Secretary of State for Work and Pensions (Chair)", organisation="DWP",
            kind="minister"),
-    Member(taskforce_id="EOL", name="The Rt Hon Iain Duncan Smith MP",
-           role="Secretary of State for Work and Pensions", organisation="DWP", kind="minister"),
-    Member(taskforce_id="EOL", name="The Rt Hon Greg Clark MP",
-           role="Secretary of State for Communities and Local Government",
-           organisation="DCLG", kind="minister"),
-    Member(taskforce_id="EOL", name="The Rt Hon Nicky Morgan MP",
-           role="Secretary of State for Education, Minister for Women and Equalities",
-           organisation="DfE", kind="minister"),
-    Member(taskforce_id="EOL", name="The Rt Hon Greg Hands MP",
+    Member(taskforce_id="EOL", name="The Rt Hon Charles Clarke MP",
+           role="Secretary of State for Education and Skills", organisation="DfES",
+           kind="minister"),
+    Member(taskforce_id="EOL", name="The Rt Hon Patricia Hewitt MP",
+           role="Secretary of State for Trade and Industry", organisation="DTI",
+           kind="minister"),
+    Member(taskforce_id="EOL", name="The Rt Hon Paul Boateng MP",
            role="Chief Secretary to the Treasury", organisation="HM Treasury", kind="minister"),
-    Member(taskforce_id="EOL", name="The Rt Hon Priti Patel MP",
-           role="Minister of State for Employment", organisation="DWP", kind="minister"),
-    Member(taskforce_id="EOL", name="Nick Boles MP",
-           role="Minister of State for Business, Innovation and Skills", organisation="BIS",
+    Member(taskforce_id="EOL", name="The Rt Hon Douglas Alexander MP",
+           role="Minister for the Cabinet Office", organisation="Cabinet Office",
            kind="minister"),
-    Member(taskforce_id="EOL", name="Lord Bridges of Headley",
-           role="Parliamentary Secretary for the Cabinet Office", organisation="Cabinet Office",
-           kind="minister"),
-    Member(taskforce_id="EOL", name="Director, Implementation Unit",
-           role="Implementation Unit lead for Earn or Learn", organisation="Cabinet Office",
+    Member(taskforce_id="EOL", name="Des Browne MP", role="Minister of State for Work",
+           organisation="DWP", kind="minister"),
+    Member(taskforce_id="EOL", name="Alan Johnson MP",
+           role="Minister of State for Lifelong Learning, Further and Higher Education",
+           organisation="DfES", kind="minister"),
+    Member(taskforce_id="EOL", name="Michael Barber",
+           role="Chief Adviser to the Prime Minister on Delivery", organisation="PMDU",
            kind="official"),
-    Member(taskforce_id="EOL", name="Director General, Employment", role="Senior official",
+    Member(taskforce_id="EOL", name="Clare Whitmore",
+           role="Delivery Unit lead for employment and skills", organisation="PMDU",
+           kind="official"),
+    Member(taskforce_id="EOL", name="Jonathan Hale", role="Director General, Jobcentre Plus",
            organisation="DWP", kind="official"),
-    Member(taskforce_id="EOL", name="Economic and Domestic Secretariat",
-           role="Secretariat", organisation="Cabinet Office", kind="secretariat"),
+    Member(taskforce_id="EOL", name="Ruth Adebayo", role="Director of Learning, LSC",
+           organisation="LSC", kind="official"),
+    Member(taskforce_id="EOL", name="Helen Marsh",
+           role="Secretary to the task force, Economic and Domestic Secretariat",
+           organisation="Cabinet Office", kind="secretariat"),
 ]
 
 ROUNDS = [
@@ -363,7 +379,7 @@ def sample_register() -> Register:
     trajectories = [TrajectoryPoint(measure_id=m.id, period=p, planned=v)
                     for m, traj in MEASURES for p, v in sorted(traj.items())]
     return Register(
-        programme="Prime Minister's Delivery Unit: sample programme",
+        programme="Public service delivery priorities 2002–2004 (sample)",
         departments=DEPARTMENTS, priorities=PRIORITIES, measures=[m for m, _ in MEASURES],
         trajectories=trajectories, milestones=MILESTONES, organisations=ORGANISATIONS,
         taskforces=TASKFORCES, members=MEMBERS, rounds=ROUNDS).model_copy(deep=True)

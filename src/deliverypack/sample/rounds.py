@@ -30,14 +30,23 @@ MEETINGS = (dt.date(2003, 9, 15), dt.date(2004, 1, 26))
 def hold_meeting(ws: Workspace) -> dict[str, Path]:
     """An Earn or Learn meeting: record issued, filled by the sample filler, minutes written;
     its actions then reach the departments' next returns."""
+    from ..consolidation.views import measure_series
+    from ..outputs.facts import performance_sentence, round_as_of
     from ..outputs.minutes import write_minutes
     from ..taskforce import issue_meeting_record
     from .filler import fill_workbook
 
+    reg = ws.register
     record = issue_meeting_record(ws, "EOL", MEETINGS[0])
     spec = _spec(ws, record)
-    filled = fill_workbook(record, spec, ws.register,
-                           record.with_name(record.name.replace("-record", "-record-filled")))
+    # what the secretariat records of the figures is what the ledger held on the day
+    as_of = round_as_of(reg, MEETINGS[0])
+    performance = " ".join(performance_sentence(measure_series(reg, ws.ledger, m, as_of))
+                           for p in reg.taskforce("EOL").priorities
+                           for m in reg.measures_of(p))
+    filled = fill_workbook(record, spec, reg,
+                           record.with_name(record.name.replace("-record", "-record-filled")),
+                           meeting_facts={"performance": performance, "unit": ws.unit_name})
     minutes, _ = write_minutes(ws, filled)
     return {"meeting record": record, "minutes": minutes}
 

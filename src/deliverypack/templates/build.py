@@ -87,6 +87,12 @@ def build_workbook(spec: WorkbookSpec, target: Path) -> Path:
             r = _draw_block(wb, ws, block, r, widths, dv_groups)
         for c, w in widths.items():
             ws.column_dimensions[get_column_letter(c)].width = w
+        if widths[1] >= 40:  # a wide column A prints alone: wrap the titles inside it
+            chars = widths[1] * 0.9  # characters a line of column A holds, or so
+            for cell, size in ((ws["A1"], 20), (ws["A2"], 15)):
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+                ws.row_dimensions[cell.row].height = size * (
+                    1 + int(len(str(cell.value or "")) * size / 15 // chars))
         validations[sheet.name] = dv_groups
         _add_validations(ws, dv_groups)
         ws.freeze_panes = "A4"
@@ -96,7 +102,10 @@ def build_workbook(spec: WorkbookSpec, target: Path) -> Path:
         ws.protection.formatColumns = False
         ws.protection.formatRows = False
         ws.page_setup.orientation = "landscape"
-        ws.page_setup.fitToWidth = 1
+        ws.page_setup.paperSize = ws.PAPERSIZE_A4  # UK government paper, not US Letter
+        ws.page_setup.fitToWidth = pages_wide(widths.values())
+        if ws.page_setup.fitToWidth > 1 and widths[1] <= 20:  # a narrow key column
+            ws.print_title_cols = "A:A"  # prints on every page across
         ws.page_setup.fitToHeight = 0
         ws.sheet_properties.pageSetUpPr.fitToPage = True
     _embed_spec(wb, spec)
@@ -127,19 +136,37 @@ def embedded_spec(grid: list[list]) -> WorkbookSpec | None:
     return WorkbookSpec.model_validate_json(text) if text else None
 
 
+PRINT_WIDTH_PT = 735  # A4 landscape less the default margins
+PT_PER_CHAR = 7.0  # a column width unit as LibreOffice and Excel print it, roughly
+MIN_SCALE = 0.75  # never shrink type below three quarters (9-11 pt stays at 7 pt or more)
+
+
+def pages_wide(widths) -> int:
+    """How many pages across a sheet may print on so its type is not shrunk below MIN_SCALE
+    (fitting a wide sheet to one page width set it at 4 pt)."""
+    total = sum(widths) * PT_PER_CHAR
+    return max(1, -(-int(total) // int(PRINT_WIDTH_PT / MIN_SCALE)))
+
+
 def _instructions(wb: Workbook, spec: WorkbookSpec) -> None:
     ws = wb.create_sheet("Instructions")
     ws.column_dimensions["A"].width = 110
     for i, line in enumerate(spec.instructions, start=1):
         c = ws.cell(row=i, column=1, value=line)
         c.alignment = Alignment(wrap_text=True, vertical="top")
+        ws.row_dimensions[i].height = 15 * (1 + len(line) // 100)  # wrapped lines show
         if i == 1:
             c.font = Font(bold=True, size=14, color="1F3864")
+            ws.row_dimensions[i].height = 22
     key_row = len(spec.instructions) + 2
     ws.cell(row=key_row, column=1, value="Shaded cells like this one are for you to fill.")
     ws.cell(row=key_row, column=1).fill = INPUT_FILL
     ws.cell(row=key_row + 1, column=1,
             value=f"Template {spec.template_id}, version {spec.version}.")
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.protection.sheet = True
 
 
@@ -150,17 +177,24 @@ def _draw_block(wb: Workbook, ws, block: BlockSpec, r: int, widths: dict[int, in
     if block.note:
         ws.cell(row=r, column=FIRST_COL, value=block.note).font = Font(italic=True,
                                                                        color="595959")
+        # wrapped in its own column so a long note prints on the page, not past it
+        ws.cell(row=r, column=FIRST_COL).alignment = Alignment(wrap_text=True, vertical="top")
+        width = max(block.columns[0].width if block.columns else 20, 20)
+        ws.row_dimensions[r].height = 15 * (1 + int(len(block.note) // (width * 0.9)))
         r += 1
     for j, col in enumerate(block.columns):
         c = ws.cell(row=r, column=FIRST_COL + j, value=col.header)
         c.font, c.fill, c.border = HEADER_FONT, HEADER_FILL, BOX
         c.alignment = Alignment(wrap_text=True, vertical="center")
         widths[FIRST_COL + j] = max(widths[FIRST_COL + j], col.width)
-    ws.row_dimensions[r].height = 30
+    head_lines = max((1 + int(len(c.header) // max(c.width * 0.9, 4)) for c in block.columns),
+                     default=2)
+    ws.row_dimensions[r].height = max(30, 15 * head_lines)  # every header line shows
     first = r + 1
     rows = block.rows + [{} for _ in range(block.free_rows)]
     for i, row in enumerate(rows):
         rr = first + i
+        lines = 1  # a row grows to its longest wrapped text (LibreOffice does not)
         for j, col in enumerate(block.columns):
             c = ws.cell(row=rr, column=FIRST_COL + j)
             typ = cell_type(block, col, row)
@@ -174,6 +208,8 @@ def _draw_block(wb: Workbook, ws, block: BlockSpec, r: int, widths: dict[int, in
                 c.number_format = NUMBER_FORMATS[typ]
             if typ == "text":
                 c.alignment = Alignment(wrap_text=True, vertical="top")
+                if isinstance(value, str):
+                    lines = max(lines, 1 + int(len(value) // (max(col.width, 6) * 1.05)))
             elif typ in ("period", "date"):
                 c.alignment = Alignment(horizontal="left")
             if cell_is_input(col, row) or not block.rows:
@@ -184,6 +220,8 @@ def _draw_block(wb: Workbook, ws, block: BlockSpec, r: int, widths: dict[int, in
                 dv_groups[key].append(c.coordinate)
             else:
                 c.font = LOCKED_FONT
+        if lines > 1:
+            ws.row_dimensions[rr].height = 15 * lines
     last = first + len(rows) - 1
     if rows:
         ref = (f"{quote_sheetname(ws.title)}!${get_column_letter(FIRST_COL)}${first}:"

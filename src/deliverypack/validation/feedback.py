@@ -76,6 +76,7 @@ def write_feedback(source: Path, issues: list[Issue], target: Path) -> Path:
         ws.column_dimensions[col].width = w
     ws.freeze_panes = "A5"
     ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4  # UK government paper, not US Letter
     ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.print_title_rows = "4:4"
