@@ -1,0 +1,159 @@
+"""The engine behind the service: one thread owns the workspace and its ledger connection.
+
+Every call that reads the register or writes the ledger runs on that thread, one at a
+time, exactly as `ingest` would run it (the same `examine` and `keep`), so twenty uploads
+at once queue instead of contending for SQLite's single writer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from ..consolidation.views import ReturnStatus, returns_status
+from ..returns.ingest import examine, keep
+from ..validation.report import FileReport
+from ..workspace import Workspace
+from .store import ServiceStore
+
+T = TypeVar("T")
+
+STATES = ("not started", "uploaded with errors", "awaiting sign-off", "signed off")
+
+
+@dataclass
+class Upload:
+    """What became of one uploaded file."""
+
+    report: FileReport
+    forbidden: bool = False  # another department's return: not kept
+
+
+@dataclass
+class DeptRound:
+    """A department's position in a round, as the service sees it: a return counts once
+    its approver has signed it off."""
+
+    department: str
+    name: str
+    round: str
+    due: dt.date
+    state: str
+    late: bool
+    attempts: int = 0
+    file: str = ""
+    submission_id: int | None = None
+    uploaded_by: str = ""
+    signed_off_by: str = ""
+    signed_off_at: str = ""
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return f"{self.state}, late" if self.late else self.state
+
+    def to_json(self) -> dict[str, Any]:
+        return {"department": self.department, "name": self.name, "round": self.round,
+                "due": self.due.isoformat(), "state": self.state, "late": self.late,
+                "attempts": self.attempts, "file": self.file,
+                "submission_id": self.submission_id, "signed_off_by": self.signed_off_by,
+                "signed_off_at": self.signed_off_at, "problems": self.problems}
+
+
+class Engine:
+    def __init__(self, root: Path):
+        self.root = Path(root)
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="deliverypack-engine")
+        self.ws: Workspace = self.call(lambda: Workspace.open(self.root))
+        self.call(lambda: self.ws.ledger)  # the engine's tables first
+        self.store = ServiceStore(self.ws.ledger_path)
+
+    def call(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run fn on the engine thread and wait for its answer."""
+        return self._pool.submit(fn, *args).result()
+
+    def close(self) -> None:
+        def shut() -> None:
+            if "ledger" in self.ws.__dict__:
+                self.ws.ledger.close()
+        self._pool.submit(shut).result()
+        self._pool.shutdown(wait=True)
+
+    # ------------------------------------------------------------------ returns
+    def upload(self, path: Path, department: str | None) -> Upload:
+        """Validate and keep one file exactly as `ingest` does; a return that belongs to
+        another department than `department` (None: any) is refused and not kept."""
+        def run() -> Upload:
+            ex = examine(self.ws, path)
+            rep = ex.report
+            if department is not None and rep.department and rep.department != department:
+                return Upload(rep, forbidden=True)
+            return Upload(keep(self.ws, ex))
+        return self.call(run)
+
+    def status(self, round_id: str) -> list[ReturnStatus]:
+        return self.call(lambda: returns_status(self.ws.register, self.ws.ledger, round_id))
+
+    def positions(self, round_id: str, department: str | None = None,
+                  today: dt.date | None = None) -> list[DeptRound]:
+        """Every department's state in a round (or one department's)."""
+        today = today or dt.date.today()
+        rnd = self.call(lambda: self.ws.register.round(round_id))
+        rows = []
+        for st in self.status(round_id):
+            if department is not None and st.department != department:
+                continue
+            current = self.store.one(
+                "SELECT id, late FROM submissions WHERE kind='return' AND department=? AND "
+                "round=? AND status='accepted' AND superseded_by IS NULL ORDER BY id DESC",
+                st.department, round_id)
+            latest = self.store.one(
+                "SELECT id FROM submissions WHERE kind='return' AND department=? AND round=? "
+                "ORDER BY id DESC", st.department, round_id)
+            sign = self.store.one(
+                "SELECT s.at, a.name, a.email FROM service_signoffs s JOIN service_accounts a "
+                "ON a.id=s.account_id WHERE s.submission_id=?", current["id"]) \
+                if current else None
+            if st.attempts == 0:
+                state = "not started"
+            elif current is None:
+                state = "uploaded with errors"
+            elif sign is None:
+                state = "awaiting sign-off"
+            else:
+                state = "signed off"
+            shown = current or latest
+            up = self.store.one(
+                "SELECT a.name FROM service_uploads u JOIN service_accounts a ON "
+                "a.id=u.account_id WHERE u.submission_id=?", shown["id"]) if shown else None
+            late = (sign is None and today > rnd.due) or bool(
+                sign is not None and sign["at"][:10] > rnd.due.isoformat())
+            rows.append(DeptRound(
+                department=st.department, name=st.name, round=round_id, due=rnd.due,
+                state=state, late=late, attempts=st.attempts, file=st.file,
+                submission_id=shown["id"] if shown else None,
+                uploaded_by=up["name"] if up else "",
+                signed_off_by=sign["name"] if sign else "",
+                signed_off_at=sign["at"] if sign else "", problems=st.problems))
+        return rows
+
+    def template_path(self, round_id: str, department: str) -> Path:
+        return self.ws.outbox(round_id) / f"{department}-{round_id}.xlsx"
+
+    def copy_feedback(self, rep: FileReport) -> Path | None:
+        """Keep this submission's feedback workbook under its own id (a later upload of a
+        file with the same name writes ingest's feedback file again)."""
+        if rep.feedback is None or rep.submission_id is None:
+            return None
+        dest = self.ws.feedback(rep.round or "unknown") / "service" / \
+            f"{rep.submission_id}.feedback.xlsx"
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.with_suffix(".partial")
+        shutil.copyfile(rep.feedback, tmp)
+        tmp.replace(dest)
+        return dest
