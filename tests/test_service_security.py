@@ -88,7 +88,7 @@ def test_after_sign_in_only_this_sites_pages_are_followed(app):
         assert r.status_code == 303
         where = r.headers["location"]
         if evil.startswith("/%"):  # percent-encoded text stays a path on this site
-            assert where == evil
+            assert where.startswith("/%0d%0aLocation:") and "\n" not in where
         else:
             assert where == "/unit", (evil, where)
     r = _login(client(app), "unit", next_=f"/unit/framework?round={ROUND}")
