@@ -410,17 +410,18 @@ def _after_upload(svc: Service, up: Upload, user: sqlite3.Row, ip: str) -> None:
     link = f"{base}/submissions/{rep.submission_id}"
     mailer = mailer_for(svc.engine)
     subject, body = receipt_text(rep, link)
-    _mail(svc, mailer.send, [user["email"]], subject, body, fb)
+    _mail(svc, mailer.send, [user["email"]], subject, body, fb,
+          f"{Path(rep.file).stem}.feedback.xlsx")
     if rep.valid:
         approvers = [a["email"] for a in svc.store.accounts(user["department"], ("approver",))]
         subject, body = signoff_request_text(rep, user["name"], link)
-        _mail(svc, mailer.send, approvers, subject, body, None)
+        _mail(svc, mailer.send, approvers, subject, body)
 
 
 def _mail(svc: Service, send: Callable[..., bool], to: list[str], subject: str, body: str,
-          attachment: Path | None) -> None:
+          attachment: Path | None = None, name: str | None = None) -> None:
     try:
-        send(to, subject, body, attachment)
+        send(to, subject, body, attachment, name)
     except OSError as exc:  # mail trouble never loses the upload
         svc.store.audit("service", "mail failed", subject, "", str(exc))
 

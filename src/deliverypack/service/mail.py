@@ -51,7 +51,7 @@ class Mailer:
         return bool(self.settings.host)
 
     def send(self, to: list[str], subject: str, body: str,
-             attachment: Path | None = None) -> bool:
+             attachment: Path | None = None, attachment_name: str | None = None) -> bool:
         """Send one message to every address in `to`; False when mail is not set up."""
         if not self.enabled or not to:
             return False
@@ -63,7 +63,7 @@ class Mailer:
         if attachment is not None and attachment.exists():
             msg.add_attachment(attachment.read_bytes(), maintype="application",
                                subtype="vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                               filename=attachment.name)
+                               filename=attachment_name or attachment.name)
         s = self.settings
         with smtplib.SMTP(s.host, s.port, timeout=15) as smtp:
             if s.starttls:
