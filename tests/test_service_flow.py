@@ -12,7 +12,9 @@ import zipfile
 import matplotlib.pyplot as plt
 from openpyxl import load_workbook
 from pptx import Presentation
+from typer.testing import CliRunner
 
+from deliverypack.cli import app as cli
 from deliverypack.returns.ingest import validate_file
 from deliverypack.workspace import Workspace
 from service_kit import (  # noqa: F401  (fixtures)
@@ -129,6 +131,7 @@ def test_another_departments_return_is_refused_and_not_kept(app, service_root):
     assert r.status_code == 403 and "not a DH return" in r.text
     db = sqlite3.connect(service_root / "ledger.sqlite")
     assert db.execute("SELECT COUNT(*) FROM submissions").fetchone()[0] == 0
+    assert not list((service_root / "inbox" / "service").rglob("*.xlsx"))
 
 
 def test_the_template_download_is_the_departments_own_prefilled_return(app, service_root):
@@ -174,3 +177,14 @@ def test_unit_pages_heat_map_priority_chart_and_papers(app, service_root):
     assert f"delivery-report-HO-{ROUND}.docx" in names
     log = text_of(u.get("/audit").text)
     assert "deck built" in log and "return uploaded: accepted" in log
+
+
+def test_a_return_that_came_by_email_counts_with_the_sign_off_on_its_cover(app, service_root):
+    r = CliRunner().invoke(cli, ["ingest", str(SAMPLES / "HO-2002-12.xlsx"), "-w",
+                                 str(service_root)])
+    assert r.exit_code == 0, r.output
+    u = client(app)
+    sign_in(u, "unit")
+    dash = u.get(f"/unit?round={ROUND}").text
+    row = re.search(r'<tr data-department="HO">(.*?)</tr>', dash, re.S).group(1)
+    assert "signed off" in row and "(on the return&#39;s cover)" in row

@@ -156,6 +156,16 @@ def test_password_guessing_locks_the_account(app, service_root):
     assert failed == 6
 
 
+def test_many_failures_from_one_address_make_it_wait(app):
+    c = client(app)
+    for n in range(20):  # bounded: the address limit, spread over made-up accounts
+        page = c.get("/login")
+        c.post("/login", data={"csrf": csrf_of(page.text), "email": f"guess{n}@example.gov.uk",
+                               "password": "guess"})
+    r = _login(c, "unit")  # a real account and password, from the same address
+    assert r.status_code == 401 and "Too many failed attempts from this address" in r.text
+
+
 def test_an_invitation_link_works_once(app, service_root):
     out = CliRunner().invoke(cli, ["users", "add", "new.dh@example.gov.uk", "--name",
                                    "New Submitter", "--department", "DH", "--role",

@@ -360,6 +360,13 @@ async def _stage(svc: Service, upload: UploadFile) -> Path | None:
     return path
 
 
+def _unstage(path: Path) -> None:
+    """Another department's return is not kept, not even in the staging folder."""
+    path.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):
+        path.parent.rmdir()
+
+
 def _record_upload(svc: Service, up: Upload, *, department: str, account_id: int | None,
                    token: str | None, ip: str) -> Path | None:
     rep = up.report
@@ -385,6 +392,7 @@ async def upload(request: Request, svc: Service, user: sqlite3.Row, data: FormDa
     up = await run_in_threadpool(svc.engine.upload, path, user["department"])
     ip = ip_of(request)
     if up.forbidden:
+        _unstage(path)
         svc.store.audit(user["email"], "refused: another department's return", path.name, ip,
                         f"belongs to {up.report.department}")
         return svc.render(request, "error.html", 403, message=(
@@ -523,8 +531,8 @@ async def dashboard(request: Request, svc: Service, user: sqlite3.Row) -> Respon
     rows = await run_in_threadpool(svc.engine.positions, rid)
     orgs = svc.store.all(
         "SELECT department AS org, status, late, file_name, received_at FROM submissions s "
-        "WHERE kind='organisation' AND round=? AND id=(SELECT MAX(id) FROM submissions t "
-        "WHERE t.kind='organisation' AND t.round=s.round AND t.department=s.department) "
+        "WHERE kind='org_return' AND round=? AND id=(SELECT MAX(id) FROM submissions t "
+        "WHERE t.kind='org_return' AND t.round=s.round AND t.department=s.department) "
         "ORDER BY department", rid)
     outputs = sorted(p.name for p in svc.engine.ws.outputs.glob(f"*-{rid}.*")
                      if OUTPUT_NAME.match(p.name))
@@ -724,6 +732,7 @@ async def _api_upload(request: Request, svc: Service, tok: sqlite3.Row, form: Fo
     up = await run_in_threadpool(svc.engine.upload, path, tok["department"])
     who, ip = f"token:{tok['department'] or 'unit'}", ip_of(request)
     if up.forbidden:
+        _unstage(path)
         svc.store.audit(who, "refused: another department's return", path.name, ip)
         return _api_error(403, f"{up.report.file} is not a {tok['department']} return")
     rep = up.report

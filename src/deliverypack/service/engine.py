@@ -109,8 +109,10 @@ class Engine:
             if department is not None and st.department != department:
                 continue
             current = self.store.one(
-                "SELECT id, late FROM submissions WHERE kind='return' AND department=? AND "
-                "round=? AND status='accepted' AND superseded_by IS NULL ORDER BY id DESC",
+                "SELECT s.id, s.late, s.signed_off_by, s.received_at, u.submission_id AS web "
+                "FROM submissions s LEFT JOIN service_uploads u ON u.submission_id=s.id "
+                "WHERE s.kind='return' AND s.department=? AND s.round=? AND "
+                "s.status='accepted' AND s.superseded_by IS NULL ORDER BY s.id DESC",
                 st.department, round_id)
             latest = self.store.one(
                 "SELECT id FROM submissions WHERE kind='return' AND department=? AND round=? "
@@ -119,6 +121,11 @@ class Engine:
                 "SELECT s.at, a.name, a.email FROM service_signoffs s JOIN service_accounts a "
                 "ON a.id=s.account_id WHERE s.submission_id=?", current["id"]) \
                 if current else None
+            if sign is None and current is not None and current["web"] is None and \
+                    current["signed_off_by"]:
+                # came by e-mail and `ingest`: the sign-off is the one on its cover
+                sign = {"at": current["received_at"],
+                        "name": f"{current['signed_off_by']} (on the return's cover)"}
             if st.attempts == 0:
                 state = "not started"
             elif current is None:
