@@ -142,3 +142,23 @@ def test_remind_from_the_command_line_and_from_the_dashboard(service_root, inbox
     sent = inbox.take()
     assert {a for rcpt, _ in sent for a in rcpt} == {PEOPLE["ho-submitter"][0],
                                                      PEOPLE["ho-approver"][0]}
+
+
+def test_mail_trouble_is_said_plainly_and_sends_nothing_twice(service_root):
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    settings = service_root / "deliverypack.toml"
+    settings.write_text(settings.read_text() + f'\n[smtp]\nhost = "127.0.0.1"\nport = {port}\n')
+    r = CliRunner().invoke(cli, ["remind", "--round", ROUND, "-w", str(service_root)])
+    assert r.exit_code == 1 and "could not send e-mail through 127.0.0.1" in r.output
+    assert "Traceback" not in r.output
+    r = CliRunner().invoke(cli, ["users", "add", "pat@example.gov.uk", "--name", "Pat",
+                                 "--role", "unit", "-w", str(service_root)])
+    assert r.exit_code == 0 and "/invite/" in r.output and "also e-mailed" not in r.output
+    engine = Engine(service_root)
+    try:
+        claimed = engine.store.all("SELECT * FROM service_reminders")
+    finally:
+        engine.close()
+    assert claimed == []  # a reminder that could not go is tried again next run

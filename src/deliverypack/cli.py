@@ -421,6 +421,8 @@ def demo(directory: Annotated[Path, typer.Argument(help="Folder for the demo wor
 # ------------------------------------------------------------------ the collection service
 def _engine(workspace: Path):
     try:
+        import uvicorn  # noqa: F401  (the service's extra, checked here)
+
         from .service.engine import Engine
     except ImportError:  # the optional extra is not installed
         raise UsageError("the collection service needs its extra: "

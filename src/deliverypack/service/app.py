@@ -39,7 +39,7 @@ from ..errors import DeliverypackError
 from ..returns.intake import MAX_FILE_BYTES
 from .auth import check_login, hash_password, password_problem, safe_next, same_token
 from .engine import Engine, Upload
-from .mail import receipt_text, signoff_request_text
+from .mail import MailError, receipt_text, signoff_request_text
 from .ops import add_user, mailer_for, remind, service_settings
 from .store import DEPARTMENT_ROLES, ROLES, now
 
@@ -228,8 +228,9 @@ async def login(request: Request) -> Response:
         svc.store.audit(email or "anonymous", "sign-in failed", "", ip, result.message)
         token = _pre_token(request)
         request.scope["dp_csrf"] = token
-        return _with_pre(svc, svc.render(request, "login.html", 401, error=result.message,
-                                         email=email, next=safe_next(data.get("next"))), token)
+        page = svc.render(request, "login.html", 401, error=result.message, email=email,
+                          next=safe_next(str(data.get("next", ""))))
+        return _with_pre(svc, page, token)
     old = request.cookies.get(SESSION_COOKIE)
     if old:
         svc.store.end_session(old)  # the id a browser brought is never the one kept
@@ -430,7 +431,7 @@ def _mail(svc: Service, send: Callable[..., bool], to: list[str], subject: str, 
           attachment: Path | None = None, name: str | None = None) -> None:
     try:
         send(to, subject, body, attachment, name)
-    except OSError as exc:  # mail trouble never loses the upload
+    except MailError as exc:  # mail trouble never loses the upload
         svc.store.audit("service", "mail failed", subject, "", str(exc))
 
 

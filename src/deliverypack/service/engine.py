@@ -117,7 +117,7 @@ class Engine:
             latest = self.store.one(
                 "SELECT id FROM submissions WHERE kind='return' AND department=? AND round=? "
                 "ORDER BY id DESC", st.department, round_id)
-            sign = self.store.one(
+            sign: Any = self.store.one(
                 "SELECT s.at, a.name, a.email FROM service_signoffs s JOIN service_accounts a "
                 "ON a.id=s.account_id WHERE s.submission_id=?", current["id"]) \
                 if current else None

@@ -21,7 +21,12 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
+from ..errors import DeliverypackError
 from ..validation.report import FileReport
+
+
+class MailError(DeliverypackError):
+    """The SMTP server could not be reached or refused the message."""
 
 
 @dataclass
@@ -65,12 +70,16 @@ class Mailer:
                                subtype="vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                                filename=attachment_name or attachment.name)
         s = self.settings
-        with smtplib.SMTP(s.host, s.port, timeout=15) as smtp:
-            if s.starttls:
-                smtp.starttls()
-            if s.username:
-                smtp.login(s.username, os.environ.get("DELIVERYPACK_SMTP_PASSWORD", ""))
-            smtp.send_message(msg)
+        try:
+            with smtplib.SMTP(s.host, s.port, timeout=15) as smtp:
+                if s.starttls:
+                    smtp.starttls()
+                if s.username:
+                    smtp.login(s.username, os.environ.get("DELIVERYPACK_SMTP_PASSWORD", ""))
+                smtp.send_message(msg)
+        except OSError as exc:  # smtplib's errors are OSErrors too
+            raise MailError(f"could not send e-mail through {s.host}:{s.port} ({exc}); "
+                            "check [smtp] in deliverypack.toml") from exc
         return True
 
 

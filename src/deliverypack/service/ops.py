@@ -8,7 +8,7 @@ from typing import Any
 
 from ..errors import UsageError
 from .engine import Engine
-from .mail import Mailer, MailSettings, invitation_text, reminder_text
+from .mail import Mailer, MailError, MailSettings, invitation_text, reminder_text
 from .store import DEPARTMENT_ROLES, ROLES, ServiceStore
 
 INVITE_HOURS = 72
@@ -63,8 +63,12 @@ def add_user(engine: Engine, email: str, name: str, department: str | None, role
         return NewAccount(aid, None)
     token = store.invite(aid, INVITE_HOURS)
     link = f"{service_settings(engine.ws.settings)['base_url'].rstrip('/')}/invite/{token}"
-    mailed = mailer_for(engine).send([email], "Your account on the collection service",
-                                     invitation_text(name, role, link, INVITE_HOURS))
+    try:
+        mailed = mailer_for(engine).send([email], "Your account on the collection service",
+                                         invitation_text(name, role, link, INVITE_HOURS))
+    except MailError as exc:  # the link is printed all the same
+        store.audit(actor, "invitation mail failed", email, ip, str(exc))
+        mailed = False
     store.audit(actor, "invitation sent" if mailed else "invitation made", email, ip)
     return NewAccount(aid, link, mailed)
 
@@ -139,7 +143,7 @@ def remind(engine: Engine, *, round_id: str | None = None, today: dt.date | None
                                           pos.label, overdue, f"{base}/returns")
             try:
                 sent = mailer.send(to, subject, body)
-            except OSError:
+            except MailError:
                 store.run("DELETE FROM service_reminders WHERE department=? AND round=? AND "
                           "kind=?", pos.department, rnd.id, kind)
                 raise
