@@ -187,7 +187,8 @@ def own_department(user: sqlite3.Row, department: str | None) -> None:
 def submission_for(svc: Service, user: sqlite3.Row, sid: str) -> sqlite3.Row:
     if not sid.isdigit():
         raise NotFound
-    sub = svc.store.one("SELECT * FROM submissions WHERE id=? AND kind='return'", int(sid))
+    sub = svc.store.one("SELECT * FROM submissions WHERE id=? AND kind IN ('return', "
+                        "'org_return')", int(sid))
     up = svc.store.one("SELECT department FROM service_uploads WHERE submission_id=?",
                        int(sid))
     if sub is None:
@@ -313,10 +314,11 @@ async def returns_page(request: Request, svc: Service, user: sqlite3.Row) -> Res
     dept = user["department"]
     rows = []
     for rnd in _rounds(svc):
-        pos = (await run_in_threadpool(svc.engine.positions, rnd.id, dept))[0]
-        rows.append({"round": rnd, "pos": pos,
-                     "template": svc.engine.template_path(rnd.id, dept).exists()})
-    name = svc.engine.call(lambda: svc.engine.ws.register.department(dept).name)
+        mine = await run_in_threadpool(svc.engine.positions, rnd.id, dept)
+        if mine:  # a round with no return for this department or organisation is not shown
+            rows.append({"round": rnd, "pos": mine[0],
+                         "template": svc.engine.template_path(rnd.id, dept).exists()})
+    name = svc.engine.party_name(dept)
     return svc.render(request, "returns.html", rows=rows, department=name,
                       max_mb=svc.max_upload / 1024 / 1024)
 
@@ -530,15 +532,12 @@ def _round_param(svc: Service, request: Request) -> str:
 async def dashboard(request: Request, svc: Service, user: sqlite3.Row) -> Response:
     rid = _round_param(svc, request)
     rows = await run_in_threadpool(svc.engine.positions, rid)
-    orgs = svc.store.all(
-        "SELECT department AS org, status, late, file_name, received_at FROM submissions s "
-        "WHERE kind='org_return' AND round=? AND id=(SELECT MAX(id) FROM submissions t "
-        "WHERE t.kind='org_return' AND t.round=s.round AND t.department=s.department) "
-        "ORDER BY department", rid)
     outputs = sorted(p.name for p in svc.engine.ws.outputs.glob(f"*-{rid}.*")
                      if OUTPUT_NAME.match(p.name))
-    return svc.render(request, "dashboard.html", rid=rid, rows=rows, rounds=_rounds(svc),
-                      orgs=orgs, outputs=outputs, flash=request.query_params.get("sent"))
+    return svc.render(request, "dashboard.html", rid=rid, rounds=_rounds(svc),
+                      rows=[r for r in rows if not r.organisation],
+                      orgs=[r for r in rows if r.organisation], outputs=outputs,
+                      flash=request.query_params.get("sent"))
 
 
 @page("unit", form=True)

@@ -52,6 +52,7 @@ class DeptRound:
     signed_off_by: str = ""
     signed_off_at: str = ""
     problems: list[str] = field(default_factory=list)
+    organisation: bool = False  # an organisation's own return (a trust's, a school's)
 
     @property
     def label(self) -> str:
@@ -62,7 +63,8 @@ class DeptRound:
                 "due": self.due.isoformat(), "state": self.state, "late": self.late,
                 "attempts": self.attempts, "file": self.file,
                 "submission_id": self.submission_id, "signed_off_by": self.signed_off_by,
-                "signed_off_at": self.signed_off_at, "problems": self.problems}
+                "signed_off_at": self.signed_off_at, "problems": self.problems,
+                "organisation": self.organisation}
 
 
 class Engine:
@@ -99,24 +101,52 @@ class Engine:
     def status(self, round_id: str) -> list[ReturnStatus]:
         return self.call(lambda: returns_status(self.ws.register, self.ws.ledger, round_id))
 
+    def parties(self, round_id: str) -> list[tuple[str, str, str]]:
+        """Who returns in a round: (id, name, submission kind) for every department with
+        priorities and every organisation issued a return of its own."""
+        def run() -> list[tuple[str, str, str]]:
+            reg = self.ws.register
+            out = [(d.id, d.name, "return") for d in reg.departments
+                   if reg.priorities_of(d.id)]
+            issued = {r[0] for r in self.ws.ledger.query(
+                "SELECT department FROM templates WHERE kind='org_return' AND round=?",
+                round_id)}
+            return out + [(o.id, o.name, "org_return") for o in reg.organisations
+                          if o.id in issued]
+        return self.call(run)
+
+    def party_name(self, party: str) -> str:
+        """A department's or organisation's name, from the register."""
+        def run() -> str:
+            reg = self.ws.register
+            names = {d.id: d.name for d in reg.departments}
+            names.update({o.id: o.name for o in reg.organisations})
+            return names.get(party, party)
+        return self.call(run)
+
+    def is_party(self, party: str | None) -> bool:
+        def run() -> bool:
+            reg = self.ws.register
+            return party in {d.id for d in reg.departments} | {o.id for o in
+                                                               reg.organisations}
+        return self.call(run)
+
     def positions(self, round_id: str, department: str | None = None,
                   today: dt.date | None = None) -> list[DeptRound]:
-        """Every department's state in a round (or one department's)."""
+        """Every department's and organisation's state in a round (or one party's)."""
         today = today or dt.date.today()
         rnd = self.call(lambda: self.ws.register.round(round_id))
         rows = []
-        for st in self.status(round_id):
-            if department is not None and st.department != department:
+        for party, name, kind in self.parties(round_id):
+            if department is not None and party != department:
                 continue
-            current = self.store.one(
-                "SELECT s.id, s.late, s.signed_off_by, s.received_at, u.submission_id AS web "
-                "FROM submissions s LEFT JOIN service_uploads u ON u.submission_id=s.id "
-                "WHERE s.kind='return' AND s.department=? AND s.round=? AND "
-                "s.status='accepted' AND s.superseded_by IS NULL ORDER BY s.id DESC",
-                st.department, round_id)
-            latest = self.store.one(
-                "SELECT id FROM submissions WHERE kind='return' AND department=? AND round=? "
-                "ORDER BY id DESC", st.department, round_id)
+            subs = self.store.all(
+                "SELECT s.*, u.submission_id AS web FROM submissions s LEFT JOIN "
+                "service_uploads u ON u.submission_id=s.id WHERE s.kind=? AND s.department=? "
+                "AND s.round=? ORDER BY s.id", kind, party, round_id)
+            current = next((x for x in reversed(subs) if x["status"] == "accepted"
+                            and x["superseded_by"] is None), None)
+            latest = subs[-1] if subs else None
             sign: Any = self.store.one(
                 "SELECT s.at, a.name, a.email FROM service_signoffs s JOIN service_accounts a "
                 "ON a.id=s.account_id WHERE s.submission_id=?", current["id"]) \
@@ -126,7 +156,7 @@ class Engine:
                 # came by e-mail and `ingest`: the sign-off is the one on its cover
                 sign = {"at": current["received_at"],
                         "name": f"{current['signed_off_by']} (on the return's cover)"}
-            if st.attempts == 0:
+            if not subs:
                 state = "not started"
             elif current is None:
                 state = "uploaded with errors"
@@ -138,19 +168,28 @@ class Engine:
             up = self.store.one(
                 "SELECT a.name FROM service_uploads u JOIN service_accounts a ON "
                 "a.id=u.account_id WHERE u.submission_id=?", shown["id"]) if shown else None
+            problems = [] if latest is None or latest["status"] == "accepted" else [
+                f"Sheet '{i['sheet']}', cell {i['cell']}: {i['message']}" if i["cell"]
+                else i["message"] for i in self.store.all(
+                    "SELECT * FROM issues WHERE submission_id=? AND severity='error'",
+                    latest["id"])]
             late = (sign is None and today > rnd.due) or bool(
                 sign is not None and sign["at"][:10] > rnd.due.isoformat())
             rows.append(DeptRound(
-                department=st.department, name=st.name, round=round_id, due=rnd.due,
-                state=state, late=late, attempts=st.attempts, file=st.file,
+                department=party, name=name, round=round_id, due=rnd.due, state=state,
+                late=late, attempts=len(subs), file=shown["file_name"] if shown else "",
                 submission_id=shown["id"] if shown else None,
                 uploaded_by=up["name"] if up else "",
                 signed_off_by=sign["name"] if sign else "",
-                signed_off_at=sign["at"] if sign else "", problems=st.problems))
+                signed_off_at=sign["at"] if sign else "", problems=problems,
+                organisation=kind == "org_return"))
         return rows
 
-    def template_path(self, round_id: str, department: str) -> Path:
-        return self.ws.outbox(round_id) / f"{department}-{round_id}.xlsx"
+    def template_path(self, round_id: str, party: str) -> Path:
+        """The return issued to a department, or to an organisation (organisations/)."""
+        own = self.ws.outbox(round_id) / f"{party}-{round_id}.xlsx"
+        org = self.ws.outbox(round_id) / "organisations" / f"{party}-{round_id}.xlsx"
+        return org if not own.exists() and org.exists() else own
 
     def copy_feedback(self, rep: FileReport) -> Path | None:
         """Keep this submission's feedback workbook under its own id (a later upload of a

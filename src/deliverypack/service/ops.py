@@ -45,10 +45,11 @@ def add_user(engine: Engine, email: str, name: str, department: str | None, role
     if "@" not in email or len(email) > 254 or any(c.isspace() for c in email.strip()):
         raise UsageError(f"expected an e-mail address, found {email!r}")
     if role in DEPARTMENT_ROLES:
-        known = engine.call(lambda: [d.id for d in engine.ws.register.departments])
-        if department not in known:
+        if not engine.is_party(department):
+            known = engine.call(lambda: [d.id for d in engine.ws.register.departments])
             raise UsageError(f"--department: a {role} belongs to a department of the "
-                             f"register ({', '.join(known)}); found {department!r}")
+                             f"register ({', '.join(known)}) or to an organisation that "
+                             f"returns its own figures; found {department!r}")
     else:
         department = None
     if store.account_by_email(email) is not None:
@@ -75,11 +76,10 @@ def add_user(engine: Engine, email: str, name: str, department: str | None, role
 
 def create_token(engine: Engine, department: str | None, *, actor: str = "cli") -> str:
     """A bearer token for the JSON API: a department's, or the unit's (None)."""
-    if department is not None:
+    if department is not None and not engine.is_party(department):
         known = engine.call(lambda: [d.id for d in engine.ws.register.departments])
-        if department not in known:
-            raise UsageError(f"--department: expected one of {', '.join(known)}, "
-                             f"found {department!r}")
+        raise UsageError(f"--department: expected a department ({', '.join(known)}) or an "
+                         f"organisation of the register, found {department!r}")
     token = engine.store.add_token(department, actor)
     engine.store.audit(actor, "API token created", department or "unit")
     return token
