@@ -658,6 +658,116 @@ def demo(directory: Annotated[Path, typer.Argument(help="Folder for the demo wor
         _fail(exc)
 
 
+# ------------------------------------------------------------------ the collection service
+def _engine(workspace: Path):
+    try:
+        import uvicorn  # noqa: F401  (the service's extra, checked here)
+
+        from .service.engine import Engine
+    except ImportError:  # the optional extra is not installed
+        raise UsageError("the collection service needs its extra: "
+                         "pip install 'deliverypack[service]'") from None
+    return Engine(workspace)
+
+
+@app.command()
+def serve(workspace: WorkspaceOpt = Path("."),
+          host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+          port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000):
+    """Run the collection service (departments upload, the unit follows the round)."""
+    try:
+        _engine(workspace).close()  # fail here, plainly, if the workspace is not one
+        import uvicorn
+
+        from .service.app import create_app
+        application = create_app(workspace)
+    except DeliverypackError as exc:
+        _fail(exc)
+    console.print(f"Collection service for {workspace.resolve()} on http://{host}:{port}/",
+                  highlight=False)
+    uvicorn.run(application, host=host, port=port, log_level="warning")
+
+
+users_app = typer.Typer(help="Accounts on the collection service.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+
+
+@users_app.command("add")
+def users_add(email: str, name: Annotated[str, typer.Option(help="Full name.")],
+              role: Annotated[str, typer.Option(
+                  help="submitter, approver (a department's), unit or admin.")],
+              department: Annotated[str | None, typer.Option(
+                  help="The department (for a submitter or approver).")] = None,
+              password_stdin: Annotated[bool, typer.Option(
+                  "--password-stdin", help="Read the password from standard input instead "
+                  "of making an invitation.")] = False,
+              workspace: WorkspaceOpt = Path(".")):
+    """Create an account and print its single-use invitation link."""
+    from .service.ops import INVITE_HOURS, add_user
+
+    try:
+        password = sys.stdin.readline().rstrip("\n") if password_stdin else None
+        engine = _engine(workspace)
+        try:
+            new = add_user(engine, email, name, department, role, password=password)
+        finally:
+            engine.close()
+    except DeliverypackError as exc:
+        _fail(exc)
+    console.print(f"Account {email} ({role}) created.", highlight=False)
+    if new.link:
+        console.print(f"Invitation (works once, expires in {INVITE_HOURS} hours"
+                      f"{'; also e-mailed' if new.mailed else ''}):", highlight=False)
+        console.print(new.link, highlight=False, soft_wrap=True)
+
+
+token_app = typer.Typer(help="Tokens for the JSON API.", no_args_is_help=True)
+app.add_typer(token_app, name="token")
+
+
+@token_app.command("create")
+def token_create(department: Annotated[str | None, typer.Option(
+                     help="The department whose returns the token may send.")] = None,
+                 unit: Annotated[bool, typer.Option(
+                     "--unit", help="A unit token: every department's status.")] = False,
+                 workspace: WorkspaceOpt = Path(".")):
+    """Print a new bearer token for the JSON API."""
+    from .service.ops import create_token
+
+    try:
+        if bool(department) == unit:
+            raise UsageError("say one of --department ID or --unit")
+        engine = _engine(workspace)
+        try:
+            token = create_token(engine, department)
+        finally:
+            engine.close()
+    except DeliverypackError as exc:
+        _fail(exc)
+    sys.stdout.write(token + "\n")
+
+
+@app.command()
+def remind(round: RoundOpt = None, workspace: WorkspaceOpt = Path(".")):
+    """E-mail departments whose return is due soon or overdue (each reminder once)."""
+    from .service.ops import remind as send_reminders
+
+    try:
+        engine = _engine(workspace)
+        try:
+            sent = send_reminders(engine, round_id=round)
+        finally:
+            engine.close()
+    except DeliverypackError as exc:
+        _fail(exc)
+    for r in sent:
+        what = f"sent to {', '.join(r.recipients)}" if r.sent else \
+            "recorded (mail not configured, or the department has no accounts)"
+        console.print(f"{r.round} {r.department}: {r.kind} reminder {what}", highlight=False)
+    if not sent:
+        console.print("No reminders due.")
+
+
 def main() -> None:
     try:
         app()

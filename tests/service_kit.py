@@ -1,0 +1,104 @@
+"""Fixtures and helpers for the collection service's tests: a sample workspace with round
+2002-12's templates issued, an account per role, and a signed-in test client."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+from conftest import block, spec_of
+from deliverypack.sample.filler import fill_workbook
+from deliverypack.service.app import create_app
+from deliverypack.service.engine import Engine
+from deliverypack.service.ops import add_user
+from deliverypack.templates.issue import issue_returns
+from deliverypack.workspace import init_workspace
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = ROOT / "sample_returns" / "2002-12"
+ROUND = "2002-12"
+PASSWORD = "correct horse battery staple"
+PEOPLE = {  # who: (e-mail, department, role)
+    "dh-submitter": ("sam.dh@example.gov.uk", "DH", "submitter"),
+    "dh-approver": ("alex.dh@example.gov.uk", "DH", "approver"),
+    "ho-submitter": ("sam.ho@example.gov.uk", "HO", "submitter"),
+    "ho-approver": ("alex.ho@example.gov.uk", "HO", "approver"),
+    "unit": ("analyst@unit.example.gov.uk", None, "unit"),
+    "admin": ("admin@unit.example.gov.uk", None, "admin"),
+}
+CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+def broken_return(ws, dept: str, target: Path, value: object = "n/a") -> Path:
+    """The department's 2002-12 return with one actual typed as `value`."""
+    template = ws.outbox(ROUND) / f"{dept}-{ROUND}.xlsx"
+    spec = spec_of(ws, template)
+    traj = block(spec, "traj")
+    i = next(k for k, r in enumerate(traj.rows) if "actual" in r.get("_input", []))
+    return fill_workbook(template, spec, ws.register, target,
+                         overrides={(traj.name, i, "actual"): value})
+
+
+@pytest.fixture(scope="session")
+def _service_base(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("service") / "ws"
+    ws = init_workspace(root, sample=True)
+    issue_returns(ws, ROUND)
+    files = root.parent / "files"
+    files.mkdir()
+    broken_return(ws, "DH", files / "DH-2002-12-broken.xlsx")
+    broken_return(ws, "DH", files / "DH-2002-12-warning.xlsx", value="94.5")
+    broken_return(ws, "HO", files / "HO-2002-12-broken.xlsx")
+    ws.ledger.close()
+    engine = Engine(root)
+    for email, dept, role in PEOPLE.values():
+        add_user(engine, email, email.split("@")[0].replace(".", " ").title(), dept, role,
+                 password=PASSWORD)
+    engine.close()
+    return root
+
+
+@pytest.fixture
+def service_root(_service_base, tmp_path) -> Path:
+    """A fresh copy of the service's workspace for one test."""
+    root = tmp_path / "ws"
+    shutil.copytree(_service_base, root)
+    shutil.copytree(_service_base.parent / "files", tmp_path / "files")
+    return root
+
+
+@pytest.fixture
+def app(service_root) -> Iterator:
+    application = create_app(service_root, max_upload_bytes=2 * 1024 * 1024)
+    yield application
+
+
+def client(app) -> TestClient:
+    """A browser without cookies (https, so the Secure cookies are sent back)."""
+    return TestClient(app, base_url="https://testserver", follow_redirects=False)
+
+
+def csrf_of(html: str) -> str:
+    m = CSRF.search(html)
+    assert m, "no CSRF token on the page"
+    return m.group(1)
+
+
+def sign_in(c: TestClient, who: str, next_: str = "") -> str:
+    """Sign in as one of PEOPLE; the session's CSRF token."""
+    page = c.get("/login")
+    r = c.post("/login", data={"csrf": csrf_of(page.text), "email": PEOPLE[who][0],
+                               "password": PASSWORD, "next": next_})
+    assert r.status_code == 303, r.text
+    return csrf_of(c.get("/returns" if PEOPLE[who][2] in ("submitter", "approver")
+                         else "/audit").text)
+
+
+def upload(c: TestClient, csrf: str, path: Path):
+    return c.post("/returns/upload", data={"csrf": csrf},
+                  files={"file": (path.name, path.read_bytes())})

@@ -1,0 +1,88 @@
+"""Organisations that return their own figures (a trust's A&E return) on the service:
+accounts tied to the organisation, the unit's dashboard lists each organisation's state."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from deliverypack.register import write_register
+from deliverypack.sample.filler import fill_workbook
+from deliverypack.sample.programme import ACTIONS, sample_register
+from deliverypack.service.app import create_app
+from deliverypack.service.engine import Engine
+from deliverypack.service.ops import add_user
+from deliverypack.templates.issue import issue_organisation_returns, issue_returns
+from deliverypack.workspace import Workspace, init_workspace
+from service_kit import PASSWORD, ROUND, client, csrf_of, spec_of
+
+TRUST_PEOPLE = {"t1": "pat@trust-one.nhs.uk", "t1-approver": "sro@trust-one.nhs.uk",
+                "t2": "lee@trust-two.nhs.uk"}
+
+
+@pytest.fixture
+def trusts(tmp_path):
+    """The sample programme with the A&E measure returned by each trust itself."""
+    root = tmp_path / "ws"
+    init_workspace(root, sample=True)
+    reg = sample_register()
+    for m in reg.measures:
+        if m.id == "AE4":
+            m.returned_by = "organisation"
+    write_register(root / "register.xlsx", reg, ACTIONS)
+    ws = Workspace.open(root)
+    issue_returns(ws, ROUND)
+    papers = issue_organisation_returns(ws, ROUND)
+    t1, t2 = papers[0], papers[1]
+    filled = fill_workbook(t1, spec_of(ws, t1), ws.register, tmp_path / t1.name)
+    ws.ledger.close()
+    ids = [p.name.split("-")[0] for p in (t1, t2)]
+    engine = Engine(root)
+    add_user(engine, TRUST_PEOPLE["t1"], "Pat", ids[0], "submitter", password=PASSWORD)
+    add_user(engine, TRUST_PEOPLE["t1-approver"], "Sam Sro", ids[0], "approver",
+             password=PASSWORD)
+    add_user(engine, TRUST_PEOPLE["t2"], "Lee", ids[1], "submitter", password=PASSWORD)
+    add_user(engine, "unit@example.gov.uk", "Unit", None, "unit", password=PASSWORD)
+    engine.close()
+    return create_app(root), ids, filled
+
+
+def login(app, email: str):
+    c = client(app)
+    page = c.get("/login")
+    r = c.post("/login", data={"csrf": csrf_of(page.text), "email": email,
+                               "password": PASSWORD})
+    assert r.status_code == 303
+    return c
+
+
+def test_a_trust_uploads_its_own_return_and_its_approver_signs_it_off(trusts):
+    app, (t1, t2), filled = trusts
+    pat = login(app, TRUST_PEOPLE["t1"])
+    page = pat.get("/returns").text
+    assert f"/returns/{ROUND}/template" in page
+    template = pat.get(f"/returns/{ROUND}/template")
+    assert f'filename="{t1}-{ROUND}.xlsx"' in template.headers["content-disposition"]
+    r = pat.post("/returns/upload", data={"csrf": csrf_of(page)},
+                 files={"file": (filled.name, filled.read_bytes())})
+    assert r.status_code == 303
+    sub = r.headers["location"]
+    assert "Accepted" in pat.get(sub).text
+
+    lee = login(app, TRUST_PEOPLE["t2"])  # another trust sees nothing of it
+    assert lee.get(sub).status_code == 403
+    refused = lee.post("/returns/upload", data={"csrf": csrf_of(lee.get("/returns").text)},
+                       files={"file": (filled.name, filled.read_bytes())})
+    assert refused.status_code == 403
+
+    sro = login(app, TRUST_PEOPLE["t1-approver"])
+    assert sro.post(f"{sub}/signoff",
+                    data={"csrf": csrf_of(sro.get(sub).text)}).status_code == 303
+    unit = login(app, "unit@example.gov.uk")
+    dash = unit.get(f"/unit?round={ROUND}").text
+    orgs = dash[dash.index('id="organisations"'):]
+    row = re.search(rf'<tr data-department="{t1}">(.*?)</tr>', orgs, re.S).group(1)
+    assert "signed off" in row and "Sam Sro" in row
+    other = re.search(rf'<tr data-department="{t2}">(.*?)</tr>', orgs, re.S).group(1)
+    assert "not started" in other
