@@ -235,6 +235,7 @@ def pack() -> DocxDocument:
     doc.add_paragraph("Agenda pack for meeting {{ meeting_id }}, at {{ time }} on {{ date }}, "
                       "{{ venue }}")
     doc.add_paragraph("Terms of reference: {{ terms }}")
+    doc.add_paragraph("Papers prepared by the secretariat, {{ unit }}.")
     doc.add_paragraph("{%p if cycle_note %}")
     p = doc.add_paragraph()
     p.add_run("Note: ").bold = True
