@@ -52,7 +52,7 @@ def _service_base(tmp_path_factory) -> Path:
     files = root.parent / "files"
     files.mkdir()
     broken_return(ws, "DH", files / "DH-2002-12-broken.xlsx")
-    broken_return(ws, "DH", files / "DH-2002-12-warning.xlsx", value="94.5")
+    broken_return(ws, "DH", files / "DH-2002-12-warning.xlsx", value="94")
     broken_return(ws, "HO", files / "HO-2002-12-broken.xlsx")
     ws.ledger.close()
     engine = Engine(root)

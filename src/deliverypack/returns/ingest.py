@@ -247,12 +247,19 @@ def keep(ws: Workspace, ex: Examined, *, received: dt.datetime | None = None,
         for step in KINDS[report.kind].after_ingest:
             step(ws, ex.read, submission_id)
     if journal and ex.archived:
-        from .recovery import write_journal
-        write_journal(ws, ex.archived, {
-            "file_name": path.name, "received_at": sub["received_at"],
-            "sha256": report.sha256, "archive_path": ex.archived, "kind": sub["kind"],
-            "template_id": sub["template_id"], "department": sub["department"],
-            "round": sub["round"], **ex.options})
+        from .recovery import journal_path, write_journal
+        try:
+            write_journal(ws, ex.archived, {
+                "file_name": path.name, "received_at": sub["received_at"],
+                "sha256": report.sha256, "archive_path": ex.archived, "kind": sub["kind"],
+                "template_id": sub["template_id"], "department": sub["department"],
+                "round": sub["round"], **ex.options})
+        except OSError:
+            # no journal (a full disk): an archived file nothing could replay would be an
+            # orphan; the file is still where it was sent from, and the next run keeps it
+            if not journal_path(ws, ex.archived).exists():
+                (ws.root / ex.archived).unlink(missing_ok=True)
+            raise
     rec: Recorded = led.record_submission(
         sub, [i.model_dump() for i in report.issues], ex.content,
         after if report.valid and ex.read is not None else None)
