@@ -26,6 +26,7 @@ from service_kit import (  # noqa: F401  (fixtures)
     csrf_of,
     service_root,
     sign_in,
+    sign_off,
     upload,
 )
 
@@ -147,7 +148,8 @@ def test_the_template_download_is_the_departments_own_prefilled_return(app, serv
 
 def test_unit_pages_heat_map_priority_chart_and_papers(app, service_root):
     ho = client(app)
-    upload(ho, sign_in(ho, "ho-submitter"), SAMPLES / "HO-2002-12.xlsx")
+    sent = upload(ho, sign_in(ho, "ho-submitter"), SAMPLES / "HO-2002-12.xlsx")
+    assert sign_off(app, "ho-approver", sent.headers["location"]).status_code == 303
     u = client(app)
     csrf = sign_in(u, "unit")
     fw = u.get(f"/unit/framework?round={ROUND}")

@@ -34,13 +34,14 @@ from starlette.responses import (
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from ..consolidation.signoff import awaiting_signoff, counting
 from ..domain import FRAMEWORK, FRAMEWORK_SHORT, RAG_NAMES
 from ..errors import DeliverypackError
 from ..returns.intake import MAX_FILE_BYTES
 from .auth import check_login, hash_password, password_problem, safe_next, same_token
 from .engine import Engine, Upload
 from .mail import MailError, receipt_text, signoff_request_text
-from .ops import add_user, mailer_for, remind, service_settings
+from .ops import add_user, deactivate_user, mailer_for, remind, service_settings
 from .store import DEPARTMENT_ROLES, ROLES, now
 
 HERE = Path(__file__).parent
@@ -457,8 +458,13 @@ async def submission_page(request: Request, svc: Service, user: sqlite3.Row) -> 
     by_sheet: dict[str, list[sqlite3.Row]] = {}
     for i in issues:
         by_sheet.setdefault(i["sheet"] or "(the file)", []).append(i)
+    same = svc.store.all("SELECT * FROM submissions WHERE kind=? AND department IS ? AND "
+                         "round IS ? ORDER BY id", sub["kind"], sub["department"], sub["round"])
+    with svc.store.connect() as db:
+        awaiting = awaiting_signoff(db)
     return svc.render(request, "submission.html", sub=sub, by_sheet=by_sheet, acks=acks,
-                      warnings=warnings, up=up, sign=sign,
+                      warnings=warnings, up=up, sign=sign, counted=counting(same, awaiting),
+                      waits=sub["id"] in awaiting,
                       unacked=[w for w in warnings if w["no"] not in acks],
                       current=sub["status"] == "accepted" and sub["superseded_by"] is None)
 
@@ -670,11 +676,20 @@ async def audit_page(request: Request, svc: Service, user: sqlite3.Row) -> Respo
 
 
 # ---------------------------------------------------------------------- admin
+def _accounts(request: Request, svc: Service, status: int = 200, **ctx: Any) -> Response:
+    """The accounts page: every account, active or not, and the form to invite someone to a
+    department or to an organisation that returns its own figures."""
+    def parties() -> list[tuple[str, str]]:
+        reg = svc.engine.ws.register
+        return [(d.id, d.name) for d in reg.departments] + [
+            (o.id, f"{o.name} ({o.kind})") for o in reg.organisations]
+    return svc.render(request, "accounts.html", status, accounts=svc.store.accounts(),
+                      roles=ROLES, parties=svc.engine.call(parties), **ctx)
+
+
 @page("admin")
 async def accounts_page(request: Request, svc: Service, user: sqlite3.Row) -> Response:
-    depts = svc.engine.call(lambda: svc.engine.ws.register.departments)
-    return svc.render(request, "accounts.html", accounts=svc.store.accounts(), roles=ROLES,
-                      departments=depts)
+    return _accounts(request, svc)
 
 
 @page("admin", form=True)
@@ -686,12 +701,29 @@ async def accounts_add(request: Request, svc: Service, user: sqlite3.Row, data: 
             str(data.get("department", "")) or None, str(data.get("role", "")),
             actor=user["email"], ip=ip_of(request)))
     except DeliverypackError as exc:
-        depts = svc.engine.call(lambda: svc.engine.ws.register.departments)
-        return svc.render(request, "accounts.html", 400, accounts=svc.store.accounts(),
-                          roles=ROLES, departments=depts, error=str(exc))
-    depts = svc.engine.call(lambda: svc.engine.ws.register.departments)
-    return svc.render(request, "accounts.html", accounts=svc.store.accounts(), roles=ROLES,
-                      departments=depts, link=new.link, mailed=new.mailed)
+        return _accounts(request, svc, 400, error=str(exc))
+    return _accounts(request, svc, link=new.link, mailed=new.mailed)
+
+
+@page("admin", form=True)
+async def accounts_deactivate(request: Request, svc: Service, user: sqlite3.Row,
+                              data: FormData) -> Response:
+    aid = request.path_params["aid"]
+    acc = svc.store.one("SELECT * FROM service_accounts WHERE id=?", int(aid)) \
+        if aid.isdigit() else None
+    if acc is None:
+        raise NotFound
+    if acc["id"] == user["id"]:
+        return _accounts(request, svc, 409, error=(
+            "You cannot deactivate your own account: ask another admin, or use "
+            "`deliverypack users deactivate`."))
+    try:
+        ended = await run_in_threadpool(lambda: deactivate_user(
+            svc.engine, acc["email"], actor=user["email"], ip=ip_of(request)))
+    except DeliverypackError as exc:
+        return _accounts(request, svc, 409, error=str(exc))
+    return _accounts(request, svc, done=f"{acc['email']} deactivated; {ended} session(s) "
+                                         "ended.")
 
 
 # ---------------------------------------------------------------------- JSON API
@@ -755,11 +787,13 @@ async def api_status(request: Request) -> Response:
     known = sorted(r.id for r in _rounds(svc))
     if rid is not None and rid not in known:
         return _api_error(404, f"unknown round {rid!r}")
-    table = {}
+    table: dict[str, Any] = {}
+    dept = tok["department"]
     for r in [rid] if rid else known:
         rows = await run_in_threadpool(svc.engine.status, r)
-        table[r] = [s.__dict__ for s in rows
-                    if tok["department"] is None or s.department == tok["department"]]
+        table[r] = [s.__dict__ for s in rows if dept is None or s.department == dept]
+    table["organisations"] = {
+        r: await run_in_threadpool(svc.engine.collection, r, dept) for r in table}
     return JSONResponse(table)
 
 
@@ -808,6 +842,7 @@ def create_app(workspace: Path | str, *, max_upload_bytes: int | None = None,
         Route("/audit", audit_page),
         Route("/admin/accounts", accounts_page, methods=["GET"]),
         Route("/admin/accounts", accounts_add, methods=["POST"]),
+        Route("/admin/accounts/{aid}/deactivate", accounts_deactivate, methods=["POST"]),
         Route("/api/v1/returns", api_returns, methods=["POST"]),
         Route("/api/v1/status", api_status, methods=["GET"]),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from ..consolidation.coverage import collection_json
+from ..consolidation.signoff import awaiting_signoff, counting, pending
 from ..consolidation.views import ReturnStatus, returns_status
 from ..returns.ingest import examine, keep
 from ..validation.report import FileReport
@@ -53,6 +55,8 @@ class DeptRound:
     signed_off_at: str = ""
     problems: list[str] = field(default_factory=list)
     organisation: bool = False  # an organisation's own return (a trust's, a school's)
+    counting_file: str = ""  # the signed-off return that counts (while a later one waits)
+    counting_id: int | None = None
 
     @property
     def label(self) -> str:
@@ -64,7 +68,7 @@ class DeptRound:
                 "attempts": self.attempts, "file": self.file,
                 "submission_id": self.submission_id, "signed_off_by": self.signed_off_by,
                 "signed_off_at": self.signed_off_at, "problems": self.problems,
-                "organisation": self.organisation}
+                "organisation": self.organisation, "counting_file": self.counting_file}
 
 
 class Engine:
@@ -101,6 +105,20 @@ class Engine:
     def status(self, round_id: str) -> list[ReturnStatus]:
         return self.call(lambda: returns_status(self.ws.register, self.ws.ledger, round_id))
 
+    def collection(self, round_id: str, party: str | None = None) -> dict[str, Any]:
+        """Organisations' returns and coverage as `status --json` gives them; for one
+        department, its own organisations and measures; for one organisation, its return."""
+        def run() -> dict[str, Any]:
+            reg = self.ws.register
+            out = collection_json(reg, self.ws.ledger, round_id)
+            if party is not None:
+                out["returns"] = [o for o in out["returns"]
+                                  if party in (o["organisation"], o["department"])]
+                out["coverage"] = [c for c in out["coverage"]
+                                   if reg.department_of_measure(c["measure"]) == party]
+            return out
+        return self.call(run)
+
     def parties(self, round_id: str) -> list[tuple[str, str, str]]:
         """Who returns in a round: (id, name, submission kind) for every department with
         priorities and every organisation issued a return of its own."""
@@ -136,6 +154,8 @@ class Engine:
         """Every department's and organisation's state in a round (or one party's)."""
         today = today or dt.date.today()
         rnd = self.call(lambda: self.ws.register.round(round_id))
+        with self.store.connect() as db:
+            awaiting = awaiting_signoff(db)
         rows = []
         for party, name, kind in self.parties(round_id):
             if department is not None and party != department:
@@ -144,27 +164,26 @@ class Engine:
                 "SELECT s.*, u.submission_id AS web FROM submissions s LEFT JOIN "
                 "service_uploads u ON u.submission_id=s.id WHERE s.kind=? AND s.department=? "
                 "AND s.round=? ORDER BY s.id", kind, party, round_id)
-            current = next((x for x in reversed(subs) if x["status"] == "accepted"
-                            and x["superseded_by"] is None), None)
+            waiting, counted = pending(subs, awaiting), counting(subs, awaiting)
             latest = subs[-1] if subs else None
             sign: Any = self.store.one(
                 "SELECT s.at, a.name, a.email FROM service_signoffs s JOIN service_accounts a "
-                "ON a.id=s.account_id WHERE s.submission_id=?", current["id"]) \
-                if current else None
-            if sign is None and current is not None and current["web"] is None and \
-                    current["signed_off_by"]:
+                "ON a.id=s.account_id WHERE s.submission_id=?", counted["id"]) \
+                if counted else None
+            if sign is None and counted is not None:
                 # came by e-mail and `ingest`: the sign-off is the one on its cover
-                sign = {"at": current["received_at"],
-                        "name": f"{current['signed_off_by']} (on the return's cover)"}
+                sign = {"at": counted["received_at"],
+                        "name": f"{counted['signed_off_by'] or 'not named'} (on the return's "
+                                "cover)"}
             if not subs:
                 state = "not started"
-            elif current is None:
-                state = "uploaded with errors"
-            elif sign is None:
+            elif waiting is not None:
                 state = "awaiting sign-off"
-            else:
+            elif counted is not None:
                 state = "signed off"
-            shown = current or latest
+            else:
+                state = "uploaded with errors"
+            shown = waiting or counted or latest
             up = self.store.one(
                 "SELECT a.name FROM service_uploads u JOIN service_accounts a ON "
                 "a.id=u.account_id WHERE u.submission_id=?", shown["id"]) if shown else None
@@ -182,7 +201,9 @@ class Engine:
                 uploaded_by=up["name"] if up else "",
                 signed_off_by=sign["name"] if sign else "",
                 signed_off_at=sign["at"] if sign else "", problems=problems,
-                organisation=kind == "org_return"))
+                organisation=kind == "org_return",
+                counting_file=counted["file_name"] if counted else "",
+                counting_id=counted["id"] if counted else None))
         return rows
 
     def template_path(self, round_id: str, party: str) -> Path:
