@@ -30,6 +30,7 @@ from service_kit import (  # noqa: F401  (fixtures)
 )
 
 FILE = "HO-2002-12.xlsx"
+ACTION = "ST-0212-02"  # open in the register; the HO return says "in progress"
 
 
 def run(root, *args: str) -> str:
@@ -46,6 +47,7 @@ def papers(root) -> dict[str, str]:
     out = root / "outputs"
     wb = load_workbook(out / f"master-{ROUND}.xlsx")
     log = {r[1]: r for r in wb["Returns log"].iter_rows(values_only=True) if r[0] == ROUND}
+    tracker = {r[0]: r for r in wb["Actions tracker"].iter_rows(values_only=True)}
     deck = Presentation(out / f"stocktake-{ROUND}.pptx")
     doc = Document(out / f"delivery-report-HO-{ROUND}.docx")
     return {
@@ -55,6 +57,7 @@ def papers(root) -> dict[str, str]:
         "notes": " ".join(s.notes_slide.notes_text_frame.text for s in deck.slides
                           if s.has_notes_slide),
         "report": " ".join(p.text for p in doc.paragraphs),
+        "action": " ".join(str(v) for v in tracker[ACTION] if v is not None),
     }
 
 
@@ -72,6 +75,10 @@ def test_an_upload_counts_in_the_papers_only_once_signed_off(app, service_root):
     assert FILE not in before["trajectories"] and FILE not in before["notes"]
     assert "from the Home Office return" not in before["report"]
     assert before["log status"] == "awaiting sign-off"
+    assert "open" in before["action"] and "in progress" not in before["action"]
+    ws = Workspace.open(service_root)
+    assert ws.ledger.action_updates(ACTION) == []  # its update is held back too
+    ws.ledger.close()
     assert f"{FILE} was uploaded to the collection service and awaits the approver's " \
            "sign-off; until then no return counts" in before["log note"]
     st = status_of(service_root)
@@ -87,6 +94,10 @@ def test_an_upload_counts_in_the_papers_only_once_signed_off(app, service_root):
     assert FILE in after["trajectories"]
     assert FILE in after["notes"]
     assert "from the Home Office return" in after["report"]
+    assert "in progress" in after["action"]
+    ws = Workspace.open(service_root)
+    assert [u["status"] for u in ws.ledger.action_updates(ACTION)] == ["in progress"]
+    ws.ledger.close()
     assert after["log status"] == "accepted" and after["log note"] == ""
     assert status_of(service_root)["status"] == "accepted"
 

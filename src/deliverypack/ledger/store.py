@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..consolidation.signoff import counts
+from ..consolidation.signoff import awaiting_signoff, counts
 from ..templates.layout import WorkbookSpec
 from .schema import MIGRATIONS, SCHEMA_VERSION
 
@@ -363,8 +363,11 @@ class Ledger:
         return self.query(sql + " ORDER BY id", *args)
 
     def action_updates(self, action_id: str) -> list[sqlite3.Row]:
-        return self.query("SELECT * FROM action_updates WHERE action_id=? ORDER BY id",
-                          action_id)
+        """An action's updates, but not those of a return still awaiting sign-off."""
+        held = awaiting_signoff(self.db)
+        return [u for u in self.query("SELECT * FROM action_updates WHERE action_id=? "
+                                      "ORDER BY id", action_id)
+                if u["submission_id"] not in held]
 
 
 def _writable(path: Path) -> bool:

@@ -39,7 +39,7 @@ from ..domain import FRAMEWORK, FRAMEWORK_SHORT, RAG_NAMES
 from ..errors import DeliverypackError
 from ..returns.intake import MAX_FILE_BYTES
 from .auth import check_login, hash_password, password_problem, safe_next, same_token
-from .engine import Engine, Upload
+from .engine import Engine, Upload, Uploader
 from .mail import MailError, receipt_text, signoff_request_text
 from .ops import add_user, deactivate_user, mailer_for, remind, service_settings
 from .store import DEPARTMENT_ROLES, ROLES, now
@@ -371,19 +371,6 @@ def _unstage(path: Path) -> None:
         path.parent.rmdir()
 
 
-def _record_upload(svc: Service, up: Upload, *, department: str, account_id: int | None,
-                   token: str | None, ip: str) -> Path | None:
-    rep = up.report
-    fb = svc.engine.call(svc.engine.copy_feedback, rep)
-    if rep.submission_id is not None and not rep.duplicate:
-        svc.store.run("INSERT INTO service_uploads VALUES (?,?,?,?,?,?,?,?,?)",
-                      rep.submission_id, account_id, token, rep.department or department,
-                      rep.round or None, rep.file,
-                      str(fb.relative_to(svc.engine.ws.root)) if fb else None,
-                      now().isoformat(), ip)
-    return fb
-
-
 @page("submitter", form=True)
 async def upload(request: Request, svc: Service, user: sqlite3.Row, data: FormData
                  ) -> Response:
@@ -393,8 +380,9 @@ async def upload(request: Request, svc: Service, user: sqlite3.Row, data: FormDa
     path = await _stage(svc, file)
     if path is None:
         return svc.render(request, "error.html", 413, message="The file is too large.")
-    up = await run_in_threadpool(svc.engine.upload, path, user["department"])
     ip = ip_of(request)
+    up = await run_in_threadpool(svc.engine.upload, path, user["department"],
+                                 Uploader(user["department"], user["id"], None, ip))
     if up.forbidden:
         _unstage(path)
         svc.store.audit(user["email"], "refused: another department's return", path.name, ip,
@@ -409,9 +397,7 @@ async def upload(request: Request, svc: Service, user: sqlite3.Row, data: FormDa
 
 
 def _after_upload(svc: Service, up: Upload, user: sqlite3.Row, ip: str) -> None:
-    rep = up.report
-    fb = _record_upload(svc, up, department=user["department"], account_id=user["id"],
-                        token=None, ip=ip)
+    rep, fb = up.report, up.feedback
     svc.store.audit(user["email"], f"return uploaded: {rep.status}",
                     f"{rep.file} (submission {rep.submission_id})", ip,
                     f"{len(rep.errors)} error(s), {len(rep.warnings)} warning(s)"
@@ -517,10 +503,8 @@ async def signoff(request: Request, svc: Service, user: sqlite3.Row, data: FormD
     if warnings - acked:
         return svc.render(request, "error.html", 409, message=(
             f"{len(warnings - acked)} warning(s) still need a comment before sign-off."))
-    with svc.store.connect() as db:
-        db.execute("INSERT OR IGNORE INTO service_signoffs VALUES (?,?,?,?,?,?)",
-                   (sub["id"], sub["department"], sub["round"], user["id"],
-                    now().isoformat(), ip_of(request)))
+    await run_in_threadpool(svc.engine.sign_off, sub["id"], sub["department"], sub["round"],
+                            user["id"], ip_of(request))
     svc.store.audit(user["email"], "return signed off",
                     f"{sub['department']} {sub['round']} (submission {sub['id']})",
                     ip_of(request))
@@ -761,15 +745,14 @@ async def _api_upload(request: Request, svc: Service, tok: sqlite3.Row, form: Fo
     path = await _stage(svc, file)
     if path is None:
         return _api_error(413, "the file is too large")
-    up = await run_in_threadpool(svc.engine.upload, path, tok["department"])
     who, ip = f"token:{tok['department'] or 'unit'}", ip_of(request)
+    up = await run_in_threadpool(svc.engine.upload, path, tok["department"], Uploader(
+        tok["department"] or "", None, tok["token_hash"], ip))
     if up.forbidden:
         _unstage(path)
         svc.store.audit(who, "refused: another department's return", path.name, ip)
         return _api_error(403, f"{up.report.file} is not a {tok['department']} return")
-    rep = up.report
-    fb = await run_in_threadpool(_record_upload, svc, up, department=tok["department"] or "",
-                                 account_id=None, token=tok["token_hash"], ip=ip)
+    rep, fb = up.report, up.feedback
     svc.store.audit(who, f"return uploaded: {rep.status}",
                     f"{rep.file} (submission {rep.submission_id})", ip)
     body = rep.to_json()

@@ -34,6 +34,17 @@ class Upload:
 
     report: FileReport
     forbidden: bool = False  # another department's return: not kept
+    feedback: Path | None = None  # this submission's own copy of its feedback workbook
+
+
+@dataclass
+class Uploader:
+    """Who sent a file to the service: an account, or an API token; from where."""
+
+    department: str  # the account's or token's ('' for the unit's token)
+    account_id: int | None = None
+    token_hash: str | None = None
+    ip: str = ""
 
 
 @dataclass
@@ -91,16 +102,54 @@ class Engine:
         self._pool.shutdown(wait=True)
 
     # ------------------------------------------------------------------ returns
-    def upload(self, path: Path, department: str | None) -> Upload:
+    def upload(self, path: Path, department: str | None, who: Uploader | None = None
+               ) -> Upload:
         """Validate and keep one file exactly as `ingest` does; a return that belongs to
-        another department than `department` (None: any) is refused and not kept."""
+        another department than `department` (None: any) is refused and not kept.
+
+        The upload is recorded as the service's in the same engine step, so no paper built
+        meanwhile takes it for an e-mailed return; and the action updates it carries are
+        held back (the actions keep their statuses) until it is signed off."""
         def run() -> Upload:
             ex = examine(self.ws, path)
             rep = ex.report
             if department is not None and rep.department and rep.department != department:
                 return Upload(rep, forbidden=True)
-            return Upload(keep(self.ws, ex))
+            led = self.ws.ledger
+            held = {r["id"]: (r["status"], r["updated_at"]) for r in led.query(
+                "SELECT id, status, updated_at FROM actions")}
+            rep = keep(self.ws, ex)
+            fb = self.copy_feedback(rep)
+            if who is not None and rep.submission_id is not None and not rep.duplicate:
+                with led.transaction() as db:
+                    db.execute("INSERT INTO service_uploads VALUES (?,?,?,?,?,?,?,?,?)", (
+                        rep.submission_id, who.account_id, who.token_hash,
+                        rep.department or who.department, rep.round or None, rep.file,
+                        str(fb.relative_to(self.ws.root)) if fb else None,
+                        dt.datetime.now().replace(microsecond=0).isoformat(), who.ip))
+                    touched = {r[0] for r in db.execute(
+                        "SELECT action_id FROM action_updates WHERE submission_id=?",
+                        (rep.submission_id,))}
+                    for aid in touched & set(held):
+                        db.execute("UPDATE actions SET status=?, updated_at=? WHERE id=?",
+                                   (*held[aid], aid))
+            return Upload(rep, feedback=fb)
         return self.call(run)
+
+    def sign_off(self, submission_id: int, department: str, round_id: str, account_id: int,
+                 ip: str) -> None:
+        """Record the approver's sign-off and, in the same transaction, let the return's
+        action updates through (held back since its upload)."""
+        def run() -> None:
+            with self.ws.ledger.transaction() as db:
+                db.execute("INSERT OR IGNORE INTO service_signoffs VALUES (?,?,?,?,?,?)",
+                           (submission_id, department, round_id, account_id,
+                            dt.datetime.now().replace(microsecond=0).isoformat(), ip))
+                for u in db.execute("SELECT action_id, status, at FROM action_updates WHERE "
+                                    "submission_id=? ORDER BY id", (submission_id,)).fetchall():
+                    db.execute("UPDATE actions SET status=?, updated_at=? WHERE id=?",
+                               (u[1], u[2], u[0]))
+        self.call(run)
 
     def status(self, round_id: str) -> list[ReturnStatus]:
         return self.call(lambda: returns_status(self.ws.register, self.ws.ledger, round_id))
