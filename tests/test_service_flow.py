@@ -10,7 +10,7 @@ import sqlite3
 import zipfile
 
 import matplotlib.pyplot as plt
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 from pptx import Presentation
 from typer.testing import CliRunner
 
@@ -190,3 +190,20 @@ def test_a_return_that_came_by_email_counts_with_the_sign_off_on_its_cover(app, 
     dash = u.get(f"/unit?round={ROUND}").text
     row = re.search(r'<tr data-department="HO">(.*?)</tr>', dash, re.S).group(1)
     assert "signed off" in row and "(on the return&#39;s cover)" in row
+
+
+def test_a_workbook_that_is_no_return_gets_its_problems_not_a_missing_page(app, tmp_path):
+    path = tmp_path / "DH-notes.xlsx"
+    wb = Workbook()
+    wb.active["A1"] = "our own notes"
+    wb.save(path)
+    c = client(app)
+    r = upload(c, sign_in(c, "dh-submitter"), path)
+    assert r.status_code == 303
+    page = c.get(r.headers["location"])
+    assert page.status_code == 200
+    body = text_of(page.text)
+    assert "Rejected" in body and "a workbook issued by this workspace" in body
+    ho = client(app)
+    sign_in(ho, "ho-submitter")
+    assert ho.get(r.headers["location"]).status_code == 403  # still the DH's own
