@@ -207,3 +207,19 @@ def test_a_workbook_that_is_no_return_gets_its_problems_not_a_missing_page(app, 
     ho = client(app)
     sign_in(ho, "ho-submitter")
     assert ho.get(r.headers["location"]).status_code == 403  # still the DH's own
+
+
+def test_the_pages_say_whether_a_round_is_open_or_closed(app, service_root):
+    r = CliRunner().invoke(cli, ["round", "close", ROUND, "--reason", "deck published",
+                                 "-w", str(service_root)])
+    assert r.exit_code == 0, r.output
+    c = client(app)
+    sign_in(c, "dh-submitter")
+    row = re.search(rf'<tr data-round="{ROUND}">(.*?)</tr>', c.get("/returns").text,
+                    re.S).group(1)
+    assert "closed" in row and "unless the unit reopens it" in row
+    u = client(app)
+    sign_in(u, "unit")
+    summary = text_of(re.search(r'<p class="summary".*?</p>', u.get(f"/unit?round={ROUND}").text,
+                                re.S).group(0))
+    assert "closed" in summary and "deck published" in summary

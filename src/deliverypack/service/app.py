@@ -310,6 +310,13 @@ def _rounds(svc: Service) -> list[Any]:
                                           key=lambda r: r.id, reverse=True))
 
 
+def _closed(svc: Service, rid: str) -> Any:
+    """The event that closed a round (its papers published), or None while it is open."""
+    from ..ledger.rounds import round_state
+
+    return svc.engine.call(lambda: round_state(svc.engine.ws.ledger, rid))
+
+
 @page("submitter", "approver")
 async def returns_page(request: Request, svc: Service, user: sqlite3.Row) -> Response:
     dept = user["department"]
@@ -317,7 +324,7 @@ async def returns_page(request: Request, svc: Service, user: sqlite3.Row) -> Res
     for rnd in _rounds(svc):
         mine = await run_in_threadpool(svc.engine.positions, rnd.id, dept)
         if mine:  # a round with no return for this department or organisation is not shown
-            rows.append({"round": rnd, "pos": mine[0],
+            rows.append({"round": rnd, "pos": mine[0], "closed": _closed(svc, rnd.id),
                          "template": svc.engine.template_path(rnd.id, dept).exists()})
     name = svc.engine.party_name(dept)
     return svc.render(request, "returns.html", rows=rows, department=name,
@@ -525,6 +532,7 @@ async def dashboard(request: Request, svc: Service, user: sqlite3.Row) -> Respon
     outputs = sorted(p.name for p in svc.engine.ws.outputs.glob(f"*-{rid}.*")
                      if OUTPUT_NAME.match(p.name))
     return svc.render(request, "dashboard.html", rid=rid, rounds=_rounds(svc),
+                      closed=_closed(svc, rid),
                       rows=[r for r in rows if not r.organisation],
                       orgs=[r for r in rows if r.organisation], outputs=outputs,
                       flash=request.query_params.get("sent"))
