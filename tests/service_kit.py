@@ -52,7 +52,7 @@ def _service_base(tmp_path_factory) -> Path:
     files = root.parent / "files"
     files.mkdir()
     broken_return(ws, "DH", files / "DH-2002-12-broken.xlsx")
-    broken_return(ws, "DH", files / "DH-2002-12-warning.xlsx", value="94")
+    broken_return(ws, "DH", files / "DH-2002-12-warning.xlsx", value="0.945")
     broken_return(ws, "HO", files / "HO-2002-12-broken.xlsx")
     ws.ledger.close()
     engine = Engine(root)
@@ -102,3 +102,10 @@ def sign_in(c: TestClient, who: str, next_: str = "") -> str:
 def upload(c: TestClient, csrf: str, path: Path):
     return c.post("/returns/upload", data={"csrf": csrf},
                   files={"file": (path.name, path.read_bytes())})
+
+
+def sign_off(app, who: str, submission_url: str):
+    """The approver `who` signs off the submission at `submission_url`."""
+    a = client(app)
+    sign_in(a, who)
+    return a.post(f"{submission_url}/signoff", data={"csrf": csrf_of(a.get(submission_url).text)})

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from deliverypack.service.ops import add_user
 from service_kit import (  # noqa: F401  (fixtures)
     PEOPLE,
     ROUND,
@@ -47,12 +48,14 @@ ACCESS = [
     ("POST", "/unit/remind", {"unit"}),
     ("POST", "/unit/build", {"unit"}),
     ("POST", "/admin/accounts", {"admin"}),
+    ("POST", "/admin/accounts/{spare}/deactivate", {"admin"}),
 ]
 
 
 @pytest.fixture
 def world(app, service_root):
-    """A rejected DH and a rejected HO return (with feedback), and the master built."""
+    """A rejected DH and a rejected HO return (with feedback), the master built, and a
+    spare account for the admin to deactivate."""
     files = service_root.parent / "files"
     ids = {}
     for dept in ("dh", "ho"):
@@ -63,6 +66,8 @@ def world(app, service_root):
     u = client(app)
     assert u.post("/unit/build", data={"csrf": sign_in(u, "unit"), "what": "master",
                                        "round": ROUND}).status_code == 303
+    ids["spare"] = str(add_user(app.state.svc.engine, "spare@example.gov.uk", "Spare", "DH",
+                                "submitter", password="a long enough password").account_id)
     return ids
 
 

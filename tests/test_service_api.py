@@ -73,7 +73,12 @@ def test_status_is_limited_to_the_tokens_department(app, service_root, tmp_path)
     mine = client(app).get(f"/api/v1/status?round={ROUND}",
                            headers={"Authorization": f"Bearer {dh}"}).json()
     assert [s["department"] for s in mine[ROUND]] == ["DH"]
-    assert mine[ROUND][0]["status"] == "accepted"
+    # sent through the service: it counts once the approver signs it off, and says so
+    assert mine[ROUND][0]["status"] == "awaiting sign-off"
+    assert "awaits the approver's sign-off; until then no return counts" in \
+        mine[ROUND][0]["problems"][0]
+    # the department's organisations: coverage of its own measures only
+    assert {c["measure"] for c in mine["organisations"][ROUND]["coverage"]} == {"AE4"}
     every = client(app).get(f"/api/v1/status?round={ROUND}",
                             headers={"Authorization": f"Bearer {unit}"}).json()
     r = CliRunner().invoke(cli, ["status", "--round", ROUND, "--json", "-w", str(service_root)])

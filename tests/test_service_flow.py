@@ -10,7 +10,7 @@ import sqlite3
 import zipfile
 
 import matplotlib.pyplot as plt
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 from pptx import Presentation
 from typer.testing import CliRunner
 
@@ -26,6 +26,7 @@ from service_kit import (  # noqa: F401  (fixtures)
     csrf_of,
     service_root,
     sign_in,
+    sign_off,
     upload,
 )
 
@@ -147,7 +148,8 @@ def test_the_template_download_is_the_departments_own_prefilled_return(app, serv
 
 def test_unit_pages_heat_map_priority_chart_and_papers(app, service_root):
     ho = client(app)
-    upload(ho, sign_in(ho, "ho-submitter"), SAMPLES / "HO-2002-12.xlsx")
+    sent = upload(ho, sign_in(ho, "ho-submitter"), SAMPLES / "HO-2002-12.xlsx")
+    assert sign_off(app, "ho-approver", sent.headers["location"]).status_code == 303
     u = client(app)
     csrf = sign_in(u, "unit")
     fw = u.get(f"/unit/framework?round={ROUND}")
@@ -188,3 +190,36 @@ def test_a_return_that_came_by_email_counts_with_the_sign_off_on_its_cover(app, 
     dash = u.get(f"/unit?round={ROUND}").text
     row = re.search(r'<tr data-department="HO">(.*?)</tr>', dash, re.S).group(1)
     assert "signed off" in row and "(on the return&#39;s cover)" in row
+
+
+def test_a_workbook_that_is_no_return_gets_its_problems_not_a_missing_page(app, tmp_path):
+    path = tmp_path / "DH-notes.xlsx"
+    wb = Workbook()
+    wb.active["A1"] = "our own notes"
+    wb.save(path)
+    c = client(app)
+    r = upload(c, sign_in(c, "dh-submitter"), path)
+    assert r.status_code == 303
+    page = c.get(r.headers["location"])
+    assert page.status_code == 200
+    body = text_of(page.text)
+    assert "Rejected" in body and "a workbook issued by this workspace" in body
+    ho = client(app)
+    sign_in(ho, "ho-submitter")
+    assert ho.get(r.headers["location"]).status_code == 403  # still the DH's own
+
+
+def test_the_pages_say_whether_a_round_is_open_or_closed(app, service_root):
+    r = CliRunner().invoke(cli, ["round", "close", ROUND, "--reason", "deck published",
+                                 "-w", str(service_root)])
+    assert r.exit_code == 0, r.output
+    c = client(app)
+    sign_in(c, "dh-submitter")
+    row = re.search(rf'<tr data-round="{ROUND}">(.*?)</tr>', c.get("/returns").text,
+                    re.S).group(1)
+    assert "closed" in row and "unless the unit reopens it" in row
+    u = client(app)
+    sign_in(u, "unit")
+    summary = text_of(re.search(r'<p class="summary".*?</p>', u.get(f"/unit?round={ROUND}").text,
+                                re.S).group(0))
+    assert "closed" in summary and "deck published" in summary

@@ -3,10 +3,13 @@ accounts tied to the organisation, the unit's dashboard lists each organisation'
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
+from typer.testing import CliRunner
 
+from deliverypack.cli import app as cli
 from deliverypack.register import write_register
 from deliverypack.sample.filler import fill_workbook
 from deliverypack.sample.programme import ACTIONS, sample_register
@@ -86,3 +89,43 @@ def test_a_trust_uploads_its_own_return_and_its_approver_signs_it_off(trusts):
     assert "signed off" in row and "Sam Sro" in row
     other = re.search(rf'<tr data-department="{t2}">(.*?)</tr>', orgs, re.S).group(1)
     assert "not started" in other
+
+
+def test_the_status_api_gives_organisations_within_the_tokens_reach(trusts):
+    """GET /api/v1/status answers as `status --json` does, organisations included: the unit
+    sees all, a department its own organisations and measures, an organisation itself."""
+    app, (t1, t2), filled = trusts
+    root = app.state.svc.engine.root
+
+    def token(*args: str) -> str:
+        r = CliRunner().invoke(cli, ["token", "create", *args, "-w", str(root)])
+        assert r.exit_code == 0, r.output
+        return r.output.strip()
+
+    def status(tok: str) -> dict:
+        r = client(app).get(f"/api/v1/status?round={ROUND}",
+                            headers={"Authorization": f"Bearer {tok}"})
+        assert r.status_code == 200
+        return r.json()
+
+    pat = login(app, TRUST_PEOPLE["t1"])
+    pat.post("/returns/upload", data={"csrf": csrf_of(pat.get("/returns").text)},
+             files={"file": (filled.name, filled.read_bytes())})
+
+    every = status(token("--unit"))
+    cli_json = CliRunner().invoke(cli, ["status", "--round", ROUND, "--json", "-w", str(root)])
+    assert every == json.loads(cli_json.stdout)
+    orgs = {o["organisation"]: o for o in every["organisations"][ROUND]["returns"]}
+    assert orgs[t1]["status"] == "awaiting sign-off" and orgs[t2]["status"] == "not returned"
+    assert any(c["measure"] == "AE4" for c in every["organisations"][ROUND]["coverage"])
+
+    own = status(token("--department", t1))
+    assert own[ROUND] == []
+    assert [o["organisation"] for o in own["organisations"][ROUND]["returns"]] == [t1]
+    assert own["organisations"][ROUND]["coverage"] == []  # other trusts' states stay hidden
+
+    dh = status(token("--department", "DH"))
+    assert {o["organisation"] for o in dh["organisations"][ROUND]["returns"]} == set(orgs)
+    assert {c["measure"] for c in dh["organisations"][ROUND]["coverage"]} == {"AE4"}
+    ho = status(token("--department", "HO"))
+    assert ho["organisations"][ROUND] == {"returns": [], "coverage": []}

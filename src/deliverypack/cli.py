@@ -365,14 +365,9 @@ def _published(ws, publish: bool, round_id: str, what: str, path: Path) -> None:
 
 def _org_rows(ws, round_id: str) -> dict:
     """status --json: each organisation's return, and each measure's coverage."""
-    from .consolidation.coverage import coverage, organisation_status
+    from .consolidation.coverage import collection_json
 
-    return {"returns": [o.__dict__ for o in organisation_status(ws.register, ws.ledger,
-                                                                 round_id)],
-            "coverage": [{"measure": c.measure_id, "period": c.period, "summary": c.text(),
-                          "partial": c.partial, "returned": c.returned, "missing": c.missing,
-                          "not_yet_available": c.unavailable}
-                         for c in coverage(ws.register, ws.ledger, round_id).values()]}
+    return collection_json(ws.register, ws.ledger, round_id)
 
 
 def _org_status(ws, round_id: str) -> None:
@@ -719,6 +714,22 @@ def users_add(email: str, name: Annotated[str, typer.Option(help="Full name.")],
         console.print(f"Invitation (works once, expires in {INVITE_HOURS} hours"
                       f"{'; also e-mailed' if new.mailed else ''}):", highlight=False)
         console.print(new.link, highlight=False, soft_wrap=True)
+
+
+@users_app.command("deactivate")
+def users_deactivate(email: str, workspace: WorkspaceOpt = Path(".")):
+    """Deactivate an account: it cannot sign in and its sessions end now (audited)."""
+    from .service.ops import deactivate_user
+
+    try:
+        engine = _engine(workspace)
+        try:
+            ended = deactivate_user(engine, email)
+        finally:
+            engine.close()
+    except DeliverypackError as exc:
+        _fail(exc)
+    console.print(f"Account {email} deactivated; {ended} session(s) ended.", highlight=False)
 
 
 token_app = typer.Typer(help="Tokens for the JSON API.", no_args_is_help=True)

@@ -224,10 +224,12 @@ def priority_flags(s: PrioritySummary, *, returned: bool, department_name: str,
 
 # ----------------------------------------------------------------------------- from the ledger
 def returned_departments(led: Ledger, round_id: str) -> set[str]:
-    """Departments with an accepted, current return for the round."""
+    """Departments with a return that counts for the round (accepted, signed off)."""
+    from .signoff import counts
+
     return {r["department"] for r in led.query(
-        "SELECT DISTINCT department FROM submissions WHERE kind='return' AND round=? "
-        "AND status='accepted' AND superseded_by IS NULL", round_id)}
+        "SELECT DISTINCT s.department FROM submissions s WHERE s.kind='return' AND "
+        f"s.round=? AND {counts(led.db)}", round_id)}
 
 
 def coverage_of(reg: Register, led: Ledger, measure: Measure, round_id: str

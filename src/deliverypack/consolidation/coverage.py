@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from ..domain import Measure, Register
 from ..ledger import Ledger
 from ..periods import period_label
+from .signoff import awaiting_signoff, counting, counts, pending, pending_note
 
 
 @dataclass
@@ -57,15 +58,14 @@ def coverage(reg: Register, led: Ledger, round_id: str) -> dict[tuple[str, str],
     got: dict[tuple[str, str], set[str]] = {}
     for r in led.query(
             "SELECT DISTINCT v.measure_id, v.period, v.org_id FROM measure_values v JOIN "
-            "submissions s ON s.id=v.submission_id WHERE s.status='accepted' AND "
-            "s.superseded_by IS NULL AND v.org_id<>'' AND v.field='actual' AND s.round<=?",
+            f"submissions s ON s.id=v.submission_id WHERE {counts(led.db)} AND "
+            "v.org_id<>'' AND v.field='actual' AND s.round<=?",
             round_id):
         got.setdefault((r["measure_id"], r["period"]), set()).add(r["org_id"])
     unavailable: dict[tuple[str, str], dict[str, str]] = {}
     for r in led.query(
             "SELECT t.text, t.extra FROM texts t JOIN submissions s ON s.id=t.submission_id "
-            "WHERE s.status='accepted' AND s.superseded_by IS NULL AND t.kind='unavailable' "
-            "AND s.round<=?", round_id):
+            f"WHERE {counts(led.db)} AND t.kind='unavailable' AND s.round<=?", round_id):
         extra = json.loads(r["extra"])
         unavailable.setdefault((extra["measure"], extra["period"]), {})[extra["org"]] = \
             r["text"]
@@ -91,7 +91,7 @@ class OrgStatus:
     kind: str
     department: str
     round: str
-    status: str  # accepted, rejected, not returned
+    status: str  # accepted, awaiting sign-off, rejected, not returned
     late: bool = False
     attempts: int = 0
     file: str = ""
@@ -104,6 +104,7 @@ def organisation_status(reg: Register, led: Ledger, round_id: str) -> list[OrgSt
     kinds = {(m.breakdown, reg.department_of_measure(m.id)) for m in reg.measures
              if m.returned_by == "organisation" and m.breakdown}
     subs = [s for s in led.submissions(round_id) if s["kind"] == "org_return"]
+    awaiting = awaiting_signoff(led.db)
     out = []
     for o in reg.organisations:
         if (o.kind, o.department_id) not in kinds:
@@ -111,10 +112,12 @@ def organisation_status(reg: Register, led: Ledger, round_id: str) -> list[OrgSt
         mine = [s for s in subs if s["department"] == o.id]
         st = OrgStatus(o.id, o.name, o.kind, o.department_id, round_id, "not returned",
                        attempts=len(mine))
-        current = [s for s in mine if s["status"] == "accepted" and s["superseded_by"] is None]
-        latest = current[-1] if current else (mine[-1] if mine else None)
+        waiting, counted = pending(mine, awaiting), counting(mine, awaiting)
+        latest = waiting or counted or (mine[-1] if mine else None)
         if latest is not None:
             st.status, st.file = latest["status"], latest["file_name"]
+            if waiting is not None:
+                st.status, st.problems = "awaiting sign-off", [pending_note(waiting, counted)]
             st.late = any(s["late"] for s in mine)
             st.received_at = latest["received_at"]
             if latest["status"] == "rejected":
@@ -123,6 +126,16 @@ def organisation_status(reg: Register, led: Ledger, round_id: str) -> list[OrgSt
                                for i in led.issues_of(latest["id"]) if i["severity"] == "error"]
         out.append(st)
     return out
+
+
+def collection_json(reg: Register, led: Ledger, round_id: str) -> dict:
+    """What `status --json` (and the service's status API) says of organisations in a round:
+    each organisation's return, and each measure's coverage of organisations."""
+    return {"returns": [o.__dict__ for o in organisation_status(reg, led, round_id)],
+            "coverage": [{"measure": c.measure_id, "period": c.period, "summary": c.text(),
+                          "partial": c.partial, "returned": c.returned, "missing": c.missing,
+                          "not_yet_available": c.unavailable}
+                         for c in coverage(reg, led, round_id).values()]}
 
 
 def coverage_lines(reg: Register, led: Ledger, round_id: str) -> list[str]:

@@ -9,6 +9,7 @@ from ..domain import FRAMEWORK, Measure, Priority, Register
 from ..ledger import Ledger
 from ..periods import period_label
 from .rag import Forecast, data_rag, forecast, format_value, gap_words
+from .signoff import awaiting_signoff, counting, pending, pending_note
 
 
 @dataclass
@@ -215,7 +216,7 @@ class ReturnStatus:
     department: str
     name: str
     round: str
-    status: str  # accepted, rejected, not returned
+    status: str  # accepted, awaiting sign-off, rejected, not returned
     late: bool = False
     attempts: int = 0
     file: str = ""
@@ -226,6 +227,7 @@ class ReturnStatus:
 
 def returns_status(reg: Register, led: Ledger, round_id: str) -> list[ReturnStatus]:
     subs = [s for s in led.submissions(round_id) if s["kind"] == "return"]
+    awaiting = awaiting_signoff(led.db)
     out = []
     for d in reg.departments:
         if not reg.priorities_of(d.id):
@@ -233,13 +235,15 @@ def returns_status(reg: Register, led: Ledger, round_id: str) -> list[ReturnStat
         mine = [s for s in subs if s["department"] == d.id]
         st = ReturnStatus(department=d.id, name=d.name, round=round_id,
                           status="not returned", attempts=len(mine))
-        current = [s for s in mine if s["status"] == "accepted" and s["superseded_by"] is None]
-        latest = current[-1] if current else (mine[-1] if mine else None)
+        waiting, counted = pending(mine, awaiting), counting(mine, awaiting)
+        latest = waiting or counted or (mine[-1] if mine else None)
         if latest is not None:
             st.status = latest["status"]
             st.late = bool(latest["late"]) or any(s["late"] for s in mine)
             st.file, st.sha256 = latest["file_name"], latest["sha256"]
             st.received_at = latest["received_at"]
+            if waiting is not None:
+                st.status, st.problems = "awaiting sign-off", [pending_note(waiting, counted)]
             if latest["status"] == "rejected":
                 st.problems = [f"Sheet '{i['sheet']}', cell {i['cell']}: {i['message']}"
                                if i["cell"] else i["message"]

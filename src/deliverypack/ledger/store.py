@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..consolidation.signoff import awaiting_signoff, counts
 from ..templates.layout import WorkbookSpec
 from .schema import MIGRATIONS, SCHEMA_VERSION
 
@@ -246,11 +247,10 @@ class Ledger:
         return self.query("SELECT * FROM submissions ORDER BY id")
 
     def current_ids(self, kind: str = "return", round_id: str | None = None) -> list[int]:
-        sql = ("SELECT id FROM submissions WHERE kind=? AND status='accepted' "
-               "AND superseded_by IS NULL")
+        sql = f"SELECT s.id FROM submissions s WHERE s.kind=? AND {self._CURRENT}"
         args: list[Any] = [kind]
         if round_id:
-            sql += " AND round=?"
+            sql += " AND s.round=?"
             args.append(round_id)
         return [r[0] for r in self.query(sql, *args)]
 
@@ -258,7 +258,10 @@ class Ledger:
         return self.query("SELECT * FROM issues WHERE submission_id=?", submission_id)
 
     # ------------------------------------------------------------------ reading back
-    _CURRENT = ("s.status='accepted' AND s.superseded_by IS NULL")
+    @property
+    def _CURRENT(self) -> str:
+        """The submissions that count: accepted, latest, and signed off (consolidation)."""
+        return counts(self.db, "s")
 
     def values(self, *, field: str | None = None, org: bool = False,
                round_upto: str | None = None) -> list[sqlite3.Row]:
@@ -360,8 +363,11 @@ class Ledger:
         return self.query(sql + " ORDER BY id", *args)
 
     def action_updates(self, action_id: str) -> list[sqlite3.Row]:
-        return self.query("SELECT * FROM action_updates WHERE action_id=? ORDER BY id",
-                          action_id)
+        """An action's updates, but not those of a return still awaiting sign-off."""
+        held = awaiting_signoff(self.db)
+        return [u for u in self.query("SELECT * FROM action_updates WHERE action_id=? "
+                                      "ORDER BY id", action_id)
+                if u["submission_id"] not in held]
 
 
 def _writable(path: Path) -> bool:

@@ -23,6 +23,7 @@ import xlsxwriter
 from ..consolidation.assurance import FLAG_TITLES, Flag, assurance_flags
 from ..consolidation.league import league_for
 from ..consolidation.rag import data_rag, format_value, shortfall
+from ..consolidation.signoff import counts
 from ..consolidation.views import MeasureSeries, priority_summaries, returns_status
 from ..domain import FRAMEWORK, Measure
 from ..periods import period_date, period_label
@@ -217,8 +218,8 @@ def _cover(wb, st, pr: Print, ws_, round_id):
     ws.set_column(1, 1, widths[1])
     ws.write_string(0, 0, f"{ws_.programme}: master assessment workbook", st.title)
     rnd = ws_.register.round(round_id)
-    n = ws_.ledger.query("SELECT count(*) FROM submissions WHERE status='accepted' "
-                         "AND superseded_by IS NULL")[0][0]
+    n = ws_.ledger.query("SELECT count(*) FROM submissions s WHERE "
+                         + counts(ws_.ledger.db))[0][0]
     rows = [("Round", f"{rnd.label} ({round_id})"), ("Protective marking", ws_.marking),
             ("Built from", f"the ledger {ws_.ledger_path.name}: {n} current accepted "
                            "submission(s); every value traces to a file, sheet and cell"),
@@ -698,8 +699,8 @@ def _collection_rows(reg, led, rnd: str) -> list[list]:
               f"{r['reason']} ('{r['sheet']}'!{r['cell']})"]
              for r in led.query(
                  "SELECT v.*, s.department, s.file_name, s.received_at FROM revisions v JOIN "
-                 "submissions s ON s.id=v.submission_id WHERE s.status='accepted' AND "
-                 "s.superseded_by IS NULL AND s.round=? ORDER BY v.measure_id, v.period", rnd)]
+                 f"submissions s ON s.id=v.submission_id WHERE {counts(led.db)} AND "
+                 "s.round=? ORDER BY v.measure_id, v.period", rnd)]
     return rows
 
 

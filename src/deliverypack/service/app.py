@@ -34,13 +34,14 @@ from starlette.responses import (
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from ..consolidation.signoff import awaiting_signoff, counting
 from ..domain import FRAMEWORK, FRAMEWORK_SHORT, RAG_NAMES
 from ..errors import DeliverypackError
 from ..returns.intake import MAX_FILE_BYTES
 from .auth import check_login, hash_password, password_problem, safe_next, same_token
-from .engine import Engine, Upload
+from .engine import Engine, Upload, Uploader
 from .mail import MailError, receipt_text, signoff_request_text
-from .ops import add_user, mailer_for, remind, service_settings
+from .ops import add_user, deactivate_user, mailer_for, remind, service_settings
 from .store import DEPARTMENT_ROLES, ROLES, now
 
 HERE = Path(__file__).parent
@@ -187,11 +188,11 @@ def own_department(user: sqlite3.Row, department: str | None) -> None:
 def submission_for(svc: Service, user: sqlite3.Row, sid: str) -> sqlite3.Row:
     if not sid.isdigit():
         raise NotFound
-    sub = svc.store.one("SELECT * FROM submissions WHERE id=? AND kind IN ('return', "
-                        "'org_return')", int(sid))
+    sub = svc.store.one("SELECT * FROM submissions WHERE id=?", int(sid))
     up = svc.store.one("SELECT department FROM service_uploads WHERE submission_id=?",
                        int(sid))
-    if sub is None:
+    # a return, or anything uploaded here (a wrong workbook's problems are worth seeing)
+    if sub is None or (sub["kind"] not in ("return", "org_return") and up is None):
         raise NotFound
     own_department(user, sub["department"] or (up["department"] if up else None))
     return sub
@@ -309,6 +310,13 @@ def _rounds(svc: Service) -> list[Any]:
                                           key=lambda r: r.id, reverse=True))
 
 
+def _closed(svc: Service, rid: str) -> Any:
+    """The event that closed a round (its papers published), or None while it is open."""
+    from ..ledger.rounds import round_state
+
+    return svc.engine.call(lambda: round_state(svc.engine.ws.ledger, rid))
+
+
 @page("submitter", "approver")
 async def returns_page(request: Request, svc: Service, user: sqlite3.Row) -> Response:
     dept = user["department"]
@@ -316,7 +324,7 @@ async def returns_page(request: Request, svc: Service, user: sqlite3.Row) -> Res
     for rnd in _rounds(svc):
         mine = await run_in_threadpool(svc.engine.positions, rnd.id, dept)
         if mine:  # a round with no return for this department or organisation is not shown
-            rows.append({"round": rnd, "pos": mine[0],
+            rows.append({"round": rnd, "pos": mine[0], "closed": _closed(svc, rnd.id),
                          "template": svc.engine.template_path(rnd.id, dept).exists()})
     name = svc.engine.party_name(dept)
     return svc.render(request, "returns.html", rows=rows, department=name,
@@ -370,19 +378,6 @@ def _unstage(path: Path) -> None:
         path.parent.rmdir()
 
 
-def _record_upload(svc: Service, up: Upload, *, department: str, account_id: int | None,
-                   token: str | None, ip: str) -> Path | None:
-    rep = up.report
-    fb = svc.engine.call(svc.engine.copy_feedback, rep)
-    if rep.submission_id is not None and not rep.duplicate:
-        svc.store.run("INSERT INTO service_uploads VALUES (?,?,?,?,?,?,?,?,?)",
-                      rep.submission_id, account_id, token, rep.department or department,
-                      rep.round or None, rep.file,
-                      str(fb.relative_to(svc.engine.ws.root)) if fb else None,
-                      now().isoformat(), ip)
-    return fb
-
-
 @page("submitter", form=True)
 async def upload(request: Request, svc: Service, user: sqlite3.Row, data: FormData
                  ) -> Response:
@@ -392,8 +387,9 @@ async def upload(request: Request, svc: Service, user: sqlite3.Row, data: FormDa
     path = await _stage(svc, file)
     if path is None:
         return svc.render(request, "error.html", 413, message="The file is too large.")
-    up = await run_in_threadpool(svc.engine.upload, path, user["department"])
     ip = ip_of(request)
+    up = await run_in_threadpool(svc.engine.upload, path, user["department"],
+                                 Uploader(user["department"], user["id"], None, ip))
     if up.forbidden:
         _unstage(path)
         svc.store.audit(user["email"], "refused: another department's return", path.name, ip,
@@ -408,9 +404,7 @@ async def upload(request: Request, svc: Service, user: sqlite3.Row, data: FormDa
 
 
 def _after_upload(svc: Service, up: Upload, user: sqlite3.Row, ip: str) -> None:
-    rep = up.report
-    fb = _record_upload(svc, up, department=user["department"], account_id=user["id"],
-                        token=None, ip=ip)
+    rep, fb = up.report, up.feedback
     svc.store.audit(user["email"], f"return uploaded: {rep.status}",
                     f"{rep.file} (submission {rep.submission_id})", ip,
                     f"{len(rep.errors)} error(s), {len(rep.warnings)} warning(s)"
@@ -457,8 +451,13 @@ async def submission_page(request: Request, svc: Service, user: sqlite3.Row) -> 
     by_sheet: dict[str, list[sqlite3.Row]] = {}
     for i in issues:
         by_sheet.setdefault(i["sheet"] or "(the file)", []).append(i)
+    same = svc.store.all("SELECT * FROM submissions WHERE kind=? AND department IS ? AND "
+                         "round IS ? ORDER BY id", sub["kind"], sub["department"], sub["round"])
+    with svc.store.connect() as db:
+        awaiting = awaiting_signoff(db)
     return svc.render(request, "submission.html", sub=sub, by_sheet=by_sheet, acks=acks,
-                      warnings=warnings, up=up, sign=sign,
+                      warnings=warnings, up=up, sign=sign, counted=counting(same, awaiting),
+                      waits=sub["id"] in awaiting,
                       unacked=[w for w in warnings if w["no"] not in acks],
                       current=sub["status"] == "accepted" and sub["superseded_by"] is None)
 
@@ -511,10 +510,8 @@ async def signoff(request: Request, svc: Service, user: sqlite3.Row, data: FormD
     if warnings - acked:
         return svc.render(request, "error.html", 409, message=(
             f"{len(warnings - acked)} warning(s) still need a comment before sign-off."))
-    with svc.store.connect() as db:
-        db.execute("INSERT OR IGNORE INTO service_signoffs VALUES (?,?,?,?,?,?)",
-                   (sub["id"], sub["department"], sub["round"], user["id"],
-                    now().isoformat(), ip_of(request)))
+    await run_in_threadpool(svc.engine.sign_off, sub["id"], sub["department"], sub["round"],
+                            user["id"], ip_of(request))
     svc.store.audit(user["email"], "return signed off",
                     f"{sub['department']} {sub['round']} (submission {sub['id']})",
                     ip_of(request))
@@ -535,6 +532,7 @@ async def dashboard(request: Request, svc: Service, user: sqlite3.Row) -> Respon
     outputs = sorted(p.name for p in svc.engine.ws.outputs.glob(f"*-{rid}.*")
                      if OUTPUT_NAME.match(p.name))
     return svc.render(request, "dashboard.html", rid=rid, rounds=_rounds(svc),
+                      closed=_closed(svc, rid),
                       rows=[r for r in rows if not r.organisation],
                       orgs=[r for r in rows if r.organisation], outputs=outputs,
                       flash=request.query_params.get("sent"))
@@ -670,11 +668,20 @@ async def audit_page(request: Request, svc: Service, user: sqlite3.Row) -> Respo
 
 
 # ---------------------------------------------------------------------- admin
+def _accounts(request: Request, svc: Service, status: int = 200, **ctx: Any) -> Response:
+    """The accounts page: every account, active or not, and the form to invite someone to a
+    department or to an organisation that returns its own figures."""
+    def parties() -> list[tuple[str, str]]:
+        reg = svc.engine.ws.register
+        return [(d.id, d.name) for d in reg.departments] + [
+            (o.id, f"{o.name} ({o.kind})") for o in reg.organisations]
+    return svc.render(request, "accounts.html", status, accounts=svc.store.accounts(),
+                      roles=ROLES, parties=svc.engine.call(parties), **ctx)
+
+
 @page("admin")
 async def accounts_page(request: Request, svc: Service, user: sqlite3.Row) -> Response:
-    depts = svc.engine.call(lambda: svc.engine.ws.register.departments)
-    return svc.render(request, "accounts.html", accounts=svc.store.accounts(), roles=ROLES,
-                      departments=depts)
+    return _accounts(request, svc)
 
 
 @page("admin", form=True)
@@ -686,12 +693,29 @@ async def accounts_add(request: Request, svc: Service, user: sqlite3.Row, data: 
             str(data.get("department", "")) or None, str(data.get("role", "")),
             actor=user["email"], ip=ip_of(request)))
     except DeliverypackError as exc:
-        depts = svc.engine.call(lambda: svc.engine.ws.register.departments)
-        return svc.render(request, "accounts.html", 400, accounts=svc.store.accounts(),
-                          roles=ROLES, departments=depts, error=str(exc))
-    depts = svc.engine.call(lambda: svc.engine.ws.register.departments)
-    return svc.render(request, "accounts.html", accounts=svc.store.accounts(), roles=ROLES,
-                      departments=depts, link=new.link, mailed=new.mailed)
+        return _accounts(request, svc, 400, error=str(exc))
+    return _accounts(request, svc, link=new.link, mailed=new.mailed)
+
+
+@page("admin", form=True)
+async def accounts_deactivate(request: Request, svc: Service, user: sqlite3.Row,
+                              data: FormData) -> Response:
+    aid = request.path_params["aid"]
+    acc = svc.store.one("SELECT * FROM service_accounts WHERE id=?", int(aid)) \
+        if aid.isdigit() else None
+    if acc is None:
+        raise NotFound
+    if acc["id"] == user["id"]:
+        return _accounts(request, svc, 409, error=(
+            "You cannot deactivate your own account: ask another admin, or use "
+            "`deliverypack users deactivate`."))
+    try:
+        ended = await run_in_threadpool(lambda: deactivate_user(
+            svc.engine, acc["email"], actor=user["email"], ip=ip_of(request)))
+    except DeliverypackError as exc:
+        return _accounts(request, svc, 409, error=str(exc))
+    return _accounts(request, svc, done=f"{acc['email']} deactivated; {ended} session(s) "
+                                         "ended.")
 
 
 # ---------------------------------------------------------------------- JSON API
@@ -729,15 +753,14 @@ async def _api_upload(request: Request, svc: Service, tok: sqlite3.Row, form: Fo
     path = await _stage(svc, file)
     if path is None:
         return _api_error(413, "the file is too large")
-    up = await run_in_threadpool(svc.engine.upload, path, tok["department"])
     who, ip = f"token:{tok['department'] or 'unit'}", ip_of(request)
+    up = await run_in_threadpool(svc.engine.upload, path, tok["department"], Uploader(
+        tok["department"] or "", None, tok["token_hash"], ip))
     if up.forbidden:
         _unstage(path)
         svc.store.audit(who, "refused: another department's return", path.name, ip)
         return _api_error(403, f"{up.report.file} is not a {tok['department']} return")
-    rep = up.report
-    fb = await run_in_threadpool(_record_upload, svc, up, department=tok["department"] or "",
-                                 account_id=None, token=tok["token_hash"], ip=ip)
+    rep, fb = up.report, up.feedback
     svc.store.audit(who, f"return uploaded: {rep.status}",
                     f"{rep.file} (submission {rep.submission_id})", ip)
     body = rep.to_json()
@@ -755,11 +778,13 @@ async def api_status(request: Request) -> Response:
     known = sorted(r.id for r in _rounds(svc))
     if rid is not None and rid not in known:
         return _api_error(404, f"unknown round {rid!r}")
-    table = {}
+    table: dict[str, Any] = {}
+    dept = tok["department"]
     for r in [rid] if rid else known:
         rows = await run_in_threadpool(svc.engine.status, r)
-        table[r] = [s.__dict__ for s in rows
-                    if tok["department"] is None or s.department == tok["department"]]
+        table[r] = [s.__dict__ for s in rows if dept is None or s.department == dept]
+    table["organisations"] = {
+        r: await run_in_threadpool(svc.engine.collection, r, dept) for r in table}
     return JSONResponse(table)
 
 
@@ -808,6 +833,7 @@ def create_app(workspace: Path | str, *, max_upload_bytes: int | None = None,
         Route("/audit", audit_page),
         Route("/admin/accounts", accounts_page, methods=["GET"]),
         Route("/admin/accounts", accounts_add, methods=["POST"]),
+        Route("/admin/accounts/{aid}/deactivate", accounts_deactivate, methods=["POST"]),
         Route("/api/v1/returns", api_returns, methods=["POST"]),
         Route("/api/v1/status", api_status, methods=["GET"]),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),

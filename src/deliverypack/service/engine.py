@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from ..consolidation.coverage import collection_json
+from ..consolidation.signoff import awaiting_signoff, counting, pending
 from ..consolidation.views import ReturnStatus, returns_status
 from ..returns.ingest import examine, keep
 from ..validation.report import FileReport
@@ -32,6 +34,17 @@ class Upload:
 
     report: FileReport
     forbidden: bool = False  # another department's return: not kept
+    feedback: Path | None = None  # this submission's own copy of its feedback workbook
+
+
+@dataclass
+class Uploader:
+    """Who sent a file to the service: an account, or an API token; from where."""
+
+    department: str  # the account's or token's ('' for the unit's token)
+    account_id: int | None = None
+    token_hash: str | None = None
+    ip: str = ""
 
 
 @dataclass
@@ -53,6 +66,8 @@ class DeptRound:
     signed_off_at: str = ""
     problems: list[str] = field(default_factory=list)
     organisation: bool = False  # an organisation's own return (a trust's, a school's)
+    counting_file: str = ""  # the signed-off return that counts (while a later one waits)
+    counting_id: int | None = None
 
     @property
     def label(self) -> str:
@@ -64,7 +79,7 @@ class DeptRound:
                 "attempts": self.attempts, "file": self.file,
                 "submission_id": self.submission_id, "signed_off_by": self.signed_off_by,
                 "signed_off_at": self.signed_off_at, "problems": self.problems,
-                "organisation": self.organisation}
+                "organisation": self.organisation, "counting_file": self.counting_file}
 
 
 class Engine:
@@ -87,19 +102,71 @@ class Engine:
         self._pool.shutdown(wait=True)
 
     # ------------------------------------------------------------------ returns
-    def upload(self, path: Path, department: str | None) -> Upload:
+    def upload(self, path: Path, department: str | None, who: Uploader | None = None
+               ) -> Upload:
         """Validate and keep one file exactly as `ingest` does; a return that belongs to
-        another department than `department` (None: any) is refused and not kept."""
+        another department than `department` (None: any) is refused and not kept.
+
+        The upload is recorded as the service's in the same engine step, so no paper built
+        meanwhile takes it for an e-mailed return; and the action updates it carries are
+        held back (the actions keep their statuses) until it is signed off."""
         def run() -> Upload:
             ex = examine(self.ws, path)
             rep = ex.report
             if department is not None and rep.department and rep.department != department:
                 return Upload(rep, forbidden=True)
-            return Upload(keep(self.ws, ex))
+            led = self.ws.ledger
+            held = {r["id"]: (r["status"], r["updated_at"]) for r in led.query(
+                "SELECT id, status, updated_at FROM actions")}
+            rep = keep(self.ws, ex)
+            fb = self.copy_feedback(rep)
+            if who is not None and rep.submission_id is not None and not rep.duplicate:
+                with led.transaction() as db:
+                    db.execute("INSERT INTO service_uploads VALUES (?,?,?,?,?,?,?,?,?)", (
+                        rep.submission_id, who.account_id, who.token_hash,
+                        rep.department or who.department, rep.round or None, rep.file,
+                        str(fb.relative_to(self.ws.root)) if fb else None,
+                        dt.datetime.now().replace(microsecond=0).isoformat(), who.ip))
+                    touched = {r[0] for r in db.execute(
+                        "SELECT action_id FROM action_updates WHERE submission_id=?",
+                        (rep.submission_id,))}
+                    for aid in touched & set(held):
+                        db.execute("UPDATE actions SET status=?, updated_at=? WHERE id=?",
+                                   (*held[aid], aid))
+            return Upload(rep, feedback=fb)
         return self.call(run)
+
+    def sign_off(self, submission_id: int, department: str, round_id: str, account_id: int,
+                 ip: str) -> None:
+        """Record the approver's sign-off and, in the same transaction, let the return's
+        action updates through (held back since its upload)."""
+        def run() -> None:
+            with self.ws.ledger.transaction() as db:
+                db.execute("INSERT OR IGNORE INTO service_signoffs VALUES (?,?,?,?,?,?)",
+                           (submission_id, department, round_id, account_id,
+                            dt.datetime.now().replace(microsecond=0).isoformat(), ip))
+                for u in db.execute("SELECT action_id, status, at FROM action_updates WHERE "
+                                    "submission_id=? ORDER BY id", (submission_id,)).fetchall():
+                    db.execute("UPDATE actions SET status=?, updated_at=? WHERE id=?",
+                               (u[1], u[2], u[0]))
+        self.call(run)
 
     def status(self, round_id: str) -> list[ReturnStatus]:
         return self.call(lambda: returns_status(self.ws.register, self.ws.ledger, round_id))
+
+    def collection(self, round_id: str, party: str | None = None) -> dict[str, Any]:
+        """Organisations' returns and coverage as `status --json` gives them; for one
+        department, its own organisations and measures; for one organisation, its return."""
+        def run() -> dict[str, Any]:
+            reg = self.ws.register
+            out = collection_json(reg, self.ws.ledger, round_id)
+            if party is not None:
+                out["returns"] = [o for o in out["returns"]
+                                  if party in (o["organisation"], o["department"])]
+                out["coverage"] = [c for c in out["coverage"]
+                                   if reg.department_of_measure(c["measure"]) == party]
+            return out
+        return self.call(run)
 
     def parties(self, round_id: str) -> list[tuple[str, str, str]]:
         """Who returns in a round: (id, name, submission kind) for every department with
@@ -136,6 +203,8 @@ class Engine:
         """Every department's and organisation's state in a round (or one party's)."""
         today = today or dt.date.today()
         rnd = self.call(lambda: self.ws.register.round(round_id))
+        with self.store.connect() as db:
+            awaiting = awaiting_signoff(db)
         rows = []
         for party, name, kind in self.parties(round_id):
             if department is not None and party != department:
@@ -144,27 +213,26 @@ class Engine:
                 "SELECT s.*, u.submission_id AS web FROM submissions s LEFT JOIN "
                 "service_uploads u ON u.submission_id=s.id WHERE s.kind=? AND s.department=? "
                 "AND s.round=? ORDER BY s.id", kind, party, round_id)
-            current = next((x for x in reversed(subs) if x["status"] == "accepted"
-                            and x["superseded_by"] is None), None)
+            waiting, counted = pending(subs, awaiting), counting(subs, awaiting)
             latest = subs[-1] if subs else None
             sign: Any = self.store.one(
                 "SELECT s.at, a.name, a.email FROM service_signoffs s JOIN service_accounts a "
-                "ON a.id=s.account_id WHERE s.submission_id=?", current["id"]) \
-                if current else None
-            if sign is None and current is not None and current["web"] is None and \
-                    current["signed_off_by"]:
+                "ON a.id=s.account_id WHERE s.submission_id=?", counted["id"]) \
+                if counted else None
+            if sign is None and counted is not None:
                 # came by e-mail and `ingest`: the sign-off is the one on its cover
-                sign = {"at": current["received_at"],
-                        "name": f"{current['signed_off_by']} (on the return's cover)"}
+                sign = {"at": counted["received_at"],
+                        "name": f"{counted['signed_off_by'] or 'not named'} (on the return's "
+                                "cover)"}
             if not subs:
                 state = "not started"
-            elif current is None:
-                state = "uploaded with errors"
-            elif sign is None:
+            elif waiting is not None:
                 state = "awaiting sign-off"
-            else:
+            elif counted is not None:
                 state = "signed off"
-            shown = current or latest
+            else:
+                state = "uploaded with errors"
+            shown = waiting or counted or latest
             up = self.store.one(
                 "SELECT a.name FROM service_uploads u JOIN service_accounts a ON "
                 "a.id=u.account_id WHERE u.submission_id=?", shown["id"]) if shown else None
@@ -182,7 +250,9 @@ class Engine:
                 uploaded_by=up["name"] if up else "",
                 signed_off_by=sign["name"] if sign else "",
                 signed_off_at=sign["at"] if sign else "", problems=problems,
-                organisation=kind == "org_return"))
+                organisation=kind == "org_return",
+                counting_file=counted["file_name"] if counted else "",
+                counting_id=counted["id"] if counted else None))
         return rows
 
     def template_path(self, round_id: str, party: str) -> Path:

@@ -52,8 +52,10 @@ def add_user(engine: Engine, email: str, name: str, department: str | None, role
                              f"returns its own figures; found {department!r}")
     else:
         department = None
-    if store.account_by_email(email) is not None:
-        raise UsageError(f"there is already an account for {email}")
+    existing = store.any_account_by_email(email)
+    if existing is not None:
+        raise UsageError(f"there is already an account for {email}" + (
+            "" if existing["active"] else " (deactivated; its record stays in the audit log)"))
     if password is not None and (problem := password_problem(password)):
         raise UsageError(f"expected {problem}")
     aid = store.add_account(email, name, department, role,
@@ -72,6 +74,23 @@ def add_user(engine: Engine, email: str, name: str, department: str | None, role
         mailed = False
     store.audit(actor, "invitation sent" if mailed else "invitation made", email, ip)
     return NewAccount(aid, link, mailed)
+
+
+def deactivate_user(engine: Engine, email: str, *, actor: str = "cli", ip: str = "") -> int:
+    """Deactivate the account for `email`: it cannot sign in, its sessions end at once and
+    its invitations stop working. The account and everything it did stay in the ledger and
+    the audit log. The number of sessions ended."""
+    store = engine.store
+    acc = store.any_account_by_email(email)
+    if acc is None:
+        raise UsageError(f"there is no account for {email}")
+    if not acc["active"]:
+        raise UsageError(f"the account for {acc['email']} is already deactivated")
+    ended = store.deactivate(acc["id"])
+    store.audit(actor, "account deactivated", acc["email"], ip,
+                f"role {acc['role']}, department {acc['department'] or '-'}; "
+                f"{ended} session(s) ended")
+    return ended
 
 
 def create_token(engine: Engine, department: str | None, *, actor: str = "cli") -> str:

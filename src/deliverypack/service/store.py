@@ -90,6 +90,23 @@ class ServiceStore:
         return self.all(f"SELECT * FROM service_accounts WHERE department=? AND active=1 AND "
                         f"role IN ({marks}) ORDER BY email", department, *roles)
 
+    def any_account_by_email(self, email: str) -> sqlite3.Row | None:
+        """The account for an address, active or deactivated."""
+        return self.one("SELECT * FROM service_accounts WHERE email=?", email.strip())
+
+    def deactivate(self, account_id: int) -> int:
+        """Deactivate an account in one transaction: it can no longer sign in, its sessions
+        end and its unused invitations are spent. The number of sessions ended."""
+        with self.connect() as db:
+            db.execute("BEGIN IMMEDIATE")
+            db.execute("UPDATE service_accounts SET active=0 WHERE id=?", (account_id,))
+            ended = db.execute("DELETE FROM service_sessions WHERE account_id=?",
+                               (account_id,)).rowcount
+            db.execute("UPDATE service_invitations SET used_at=? WHERE account_id=? AND "
+                       "used_at IS NULL", (now().isoformat(), account_id))
+            db.execute("COMMIT")
+            return int(ended)
+
     def invite(self, account_id: int, hours: int) -> str:
         token = new_token()
         t = now()

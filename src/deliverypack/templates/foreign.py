@@ -245,9 +245,11 @@ def check_foreign(book: BookValues, tpl: ForeignTemplate, file: str,
 
 # ----------------------------------------------------------------------------- export
 def current_returns(ws: Workspace, name: str) -> list[Any]:
+    from ..consolidation.signoff import counts
+
     return ws.ledger.query(
-        "SELECT * FROM submissions WHERE kind='foreign' AND template_id=? AND "
-        "status='accepted' AND superseded_by IS NULL ORDER BY department, file_name", name)
+        "SELECT * FROM submissions s WHERE kind='foreign' AND template_id=? AND "
+        f"{counts(ws.ledger.db)} ORDER BY department, file_name", name)
 
 
 def export_master(ws: Workspace, name: str, target: Path | None = None) -> Path:
