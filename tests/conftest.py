@@ -26,8 +26,8 @@ IN_CI = os.environ.get("CI", "").lower() in ("true", "1", "yes")
 
 def needs_shared(path: Path) -> pytest.MarkDecorator:
     """For tests on the real fixtures in ../shared: skipped with the reason in the summary
-    where they are absent (a fresh clone), but a failure under CI (CI=true), which must run
-    them."""
+    where ../shared is absent (a clone elsewhere), but a failure under CI (CI=true) when
+    ../shared is there and the file is not: data moved or renamed must not pass quietly."""
     return pytest.mark.needs_shared(path)
 
 
@@ -36,7 +36,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         path = Path(mark.args[0])
         if not path.exists():
             reason = f"{path} not present: clone beside ../shared to run this test"
-            if IN_CI:
+            if IN_CI and SHARED.is_dir():
                 pytest.fail(f"{reason}; CI must run it", pytrace=False)
             pytest.skip(reason)
 
