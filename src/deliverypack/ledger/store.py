@@ -123,6 +123,25 @@ class Ledger:
         self.db.execute("COMMIT")
         self.commits += 1
 
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        """Several steps' records as one transaction, committed together or not at all
+        (a service upload: the submission and its upload record)."""
+        if self._batch_started is not None:
+            raise RuntimeError("atomic() cannot run inside a batch")
+        self.db.execute("BEGIN IMMEDIATE")
+        self._batch_started = float("inf")  # savepoints inside never commit on their own
+        try:
+            yield
+        except BaseException:
+            self._batch_started = None
+            with contextlib.suppress(sqlite3.Error):
+                self.db.execute("ROLLBACK")
+            raise
+        self._batch_started = None
+        self.db.execute("COMMIT")
+        self.commits += 1
+
     def _migrate(self) -> None:
         has_meta = self.db.execute(
             "SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'").fetchone()

@@ -90,6 +90,7 @@ def journals(ws: Workspace) -> list[tuple[Path, dict[str, Any]]]:
 def replay(ws: Workspace, record: dict[str, Any]) -> None:
     """Record one archived file from its journal: the spec it was read by is re-registered,
     then the bytes are validated and kept as they were, under their name and time."""
+    from ..service.journal import held_actions
     from .ingest import examine, keep
 
     led = ws.ledger
@@ -101,9 +102,13 @@ def replay(ws: Workspace, record: dict[str, Any]) -> None:
         led.clock = record["received_at"]
         try:
             ex = examine(ws, named, record.get("foreign_template"), record.get("round_option"))
-            keep(ws, ex, received=received, journal=False)
+            held = held_actions(led.db)  # a service upload's action updates wait
+            rep = keep(ws, ex, received=received, journal=False)
         finally:
             led.clock = None
+    if record.get("service_upload"):  # uploaded to the service: it awaits sign-off
+        from ..service.journal import replay_upload
+        replay_upload(ws, record, rep, held)
 
 
 def reconcile(ws: Workspace) -> int:

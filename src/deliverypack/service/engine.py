@@ -8,7 +8,6 @@ at once queue instead of contending for SQLite's single writer.
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -19,8 +18,10 @@ from ..consolidation.coverage import collection_json
 from ..consolidation.signoff import awaiting_signoff, counting, pending
 from ..consolidation.views import ReturnStatus, returns_status
 from ..returns.ingest import examine, keep
+from ..returns.recovery import reconcile
 from ..validation.report import FileReport
 from ..workspace import Workspace
+from .journal import KEY, held_actions, keep_feedback, record_upload
 from .store import ServiceStore
 
 T = TypeVar("T")
@@ -89,6 +90,8 @@ class Engine:
         self.ws: Workspace = self.call(lambda: Workspace.open(self.root))
         self.call(lambda: self.ws.ledger)  # the engine's tables first
         self.store = ServiceStore(self.ws.ledger_path)
+        # uploads archived but never recorded (a kill between): recorded from their journal
+        self.call(lambda: reconcile(self.ws))
 
     def call(self, fn: Callable[..., T], *args: Any) -> T:
         """Run fn on the engine thread and wait for its answer."""
@@ -116,23 +119,19 @@ class Engine:
             if department is not None and rep.department and rep.department != department:
                 return Upload(rep, forbidden=True)
             led = self.ws.ledger
-            held = {r["id"]: (r["status"], r["updated_at"]) for r in led.query(
-                "SELECT id, status, updated_at FROM actions")}
-            rep = keep(self.ws, ex)
-            fb = self.copy_feedback(rep)
-            if who is not None and rep.submission_id is not None and not rep.duplicate:
-                with led.transaction() as db:
-                    db.execute("INSERT INTO service_uploads VALUES (?,?,?,?,?,?,?,?,?)", (
-                        rep.submission_id, who.account_id, who.token_hash,
-                        rep.department or who.department, rep.round or None, rep.file,
-                        str(fb.relative_to(self.ws.root)) if fb else None,
-                        dt.datetime.now().replace(microsecond=0).isoformat(), who.ip))
-                    touched = {r[0] for r in db.execute(
-                        "SELECT action_id FROM action_updates WHERE submission_id=?",
-                        (rep.submission_id,))}
-                    for aid in touched & set(held):
-                        db.execute("UPDATE actions SET status=?, updated_at=? WHERE id=?",
-                                   (*held[aid], aid))
+            held = held_actions(led.db)
+            fact = None
+            if who is not None:  # journalled before the ledger row exists
+                fact = {"account_id": who.account_id, "token_hash": who.token_hash,
+                        "department": who.department, "ip": who.ip,
+                        "at": dt.datetime.now().replace(microsecond=0).isoformat()}
+                ex.options[KEY] = fact  # type: ignore[assignment]
+            with led.atomic():  # the submission and its upload record, or neither
+                rep = keep(self.ws, ex)
+                fb = keep_feedback(self.ws, rep)
+                if fact is not None and rep.submission_id is not None and not rep.duplicate:
+                    with led.transaction() as db:
+                        record_upload(self.ws, db, rep, fact, fb, held)
             return Upload(rep, feedback=fb)
         return self.call(run)
 
@@ -262,14 +261,4 @@ class Engine:
         return org if not own.exists() and org.exists() else own
 
     def copy_feedback(self, rep: FileReport) -> Path | None:
-        """Keep this submission's feedback workbook under its own id (a later upload of a
-        file with the same name writes ingest's feedback file again)."""
-        if rep.feedback is None or rep.submission_id is None:
-            return None
-        dest = self.ws.feedback(rep.round or "unknown") / "service" / \
-            f"{rep.submission_id}.feedback.xlsx"
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        tmp = dest.with_suffix(".partial")
-        shutil.copyfile(rep.feedback, tmp)
-        tmp.replace(dest)
-        return dest
+        return keep_feedback(self.ws, rep)
