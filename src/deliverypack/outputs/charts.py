@@ -50,10 +50,11 @@ def chart_lines(series: MeasureSeries) -> dict[str, dict[str, float]]:
     return lines
 
 
-STYLES: dict[str, dict[str, Any]] = {"Planned trajectory": dict(color="#7F7F7F", linestyle="--", linewidth=1.8),
-          "Actual": dict(color="#1F3864", linewidth=2.6),
-          "Forecast": dict(color="#2E75B6", linestyle=":", linewidth=2.2),
-          "Department's own forecast": dict(color="#C55A11", linestyle="-.", linewidth=1.8)}
+STYLES: dict[str, dict[str, Any]] = {
+    "Planned trajectory": dict(color="#7F7F7F", linestyle="--", linewidth=1.8),
+    "Actual": dict(color="#1F3864", linewidth=2.6),
+    "Forecast": dict(color="#2E75B6", linestyle=":", linewidth=2.2),
+    "Department's own forecast": dict(color="#C55A11", linestyle="-.", linewidth=1.8)}
 
 
 def trajectory_png(series: MeasureSeries, target: Path) -> Path:
