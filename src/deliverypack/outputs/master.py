@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -136,7 +137,34 @@ def _rag(ws, st: _Styles, r: int, c: int, code: str | None) -> None:
     _put(ws, r, c, code or "", st.rag.get(code or "", st.center))
 
 
-def _table(ws, st: _Styles, top: int, headers: list[str], widths: Sequence[float]) -> None:
+# Advance widths (pixels at 11 pt) of DejaVu Sans Bold, which LibreOffice prints in place
+# of Calibri where Calibri is not installed: the widest a heading is likely to print.
+_BOLD_PX = {**dict.fromkeys("ijlIJ", 5.0), **dict.fromkeys("'’.,:;|", 5.0),
+            **dict.fromkeys("frt()/-", 6.6), **dict.fromkeys("cszLEFT", 8.8),
+            **dict.fromkeys("mMW%&", 14.6), "w": 12.9, **dict.fromkeys("+−=", 11.7),
+            **dict.fromkeys("DGHNOQU", 11.8)}
+
+
+def head_chars(word: str) -> float:
+    """Column width (in characters) a bold 11 pt heading word needs not to break inside
+    itself when printed: a column of width w is about 7w + 5 pixels wide, and LibreOffice
+    fits a word up to about 1.12 times that (measured on its printed pages)."""
+    px = sum(_BOLD_PX.get(c, 10.8 if c.isupper() else 10.0) for c in word)
+    return (px / 1.12 - 5) / 7 - 0.71
+
+
+def fit_heads(headers: Sequence[str], widths: list[float]) -> list[float]:
+    """Widen, in place, any column whose heading has a word too long for it, so no heading
+    breaks inside a word; the widths chosen by hand already fit, this is the guard."""
+    for j, h in enumerate(headers):
+        need = max((head_chars(w) for w in str(h).split()), default=0.0)
+        if need > widths[j]:
+            widths[j] = math.ceil(need * 2) / 2
+    return widths
+
+
+def _table(ws, st: _Styles, top: int, headers: list[str], widths: list[float]) -> None:
+    fit_heads(headers, widths)
     assert sum(widths) <= SHEET_CHARS + 5, (headers, sum(widths))
     for j, w in enumerate(widths):
         ws.set_column(j, j, w)
@@ -200,10 +228,10 @@ def build_master(ws_: Workspace, round_id: str, target: Path | None = None) -> P
         _actions(wb, st, pr, ws_, round_id)
         _texts(wb, st, pr, ws_, round_id, "Risks", "risk",
                ["Department", "Priority", "Risk", "Likelihood", "Impact", "Mitigation",
-                "Source"], ["likelihood", "impact", "mitigation"], [7, 8, 44, 10, 8, 38, 26])
+                "Source"], ["likelihood", "impact", "mitigation"], [11, 8, 40, 10, 8, 38, 26])
         _texts(wb, st, pr, ws_, round_id, "Asks of the centre", "ask",
                ["Department", "Priority", "Ask", "Of whom", "Source"], ["of_whom"],
-               [7, 8, 66, 24, 30])
+               [11, 8, 62, 24, 30])
         _returns_log(wb, st, pr, ws_)
         _data_quality(wb, st, pr, ws_)
         wb.close()
@@ -310,7 +338,7 @@ def _flags_sheet(wb, st, pr: Print, summaries, flags: dict[str, list[Flag]], lab
     top = 3
     headers = ["Priority", "Title", "Likelihood", "Measure", "Flag", "In short",
                "What the reviewer must see"]
-    widths = [7, 18, 9, 7, 22, 22, 58]
+    widths = [7, 18, 9.5, 8, 22, 22, 56]
     _table(ws, st, top, headers, widths)
     r = top
     for s in summaries:
@@ -391,7 +419,7 @@ def _framework(wb, st, pr: Print, ws_, round_id, source: str = "unit"):
 
 TRAJ_HEADERS = ["Period", "Planned", "Actual", "Forecast (unit)", "Department's forecast",
                 "Variance (+ better, − worse)", "Data RAG", "Source"]
-TRAJ_WIDTHS = [8, 9, 9, 9, 10, 10, 6, 24]
+TRAJ_WIDTHS = [8, 9, 9, 9, 13, 10, 6, 21]
 CHART_COL = len(TRAJ_WIDTHS) + 1  # one narrow empty column, then the chart
 CHART_COLS, CHART_COL_WIDTH = 6, 9
 CHART_PX = (CHART_COLS * (CHART_COL_WIDTH * 7 + 5), 380)
@@ -525,7 +553,7 @@ def _league_tables(wb, st, pr: Print, ws_, round_id):
     reg, led = ws_.register, ws_.ledger
     ws = wb.add_worksheet("League tables")
     ws.write_string(0, 0, "League tables of organisations, latest period", st.title)
-    widths = [6, 7, 26, 9, 9, 9, 8, 10, 11, 8, 8, 8, 8, 19, 8]
+    widths = [6, 7, 24, 9, 9, 9, 8, 10, 12, 8, 8, 8, 8, 18, 8]
     for j, w in enumerate(widths):
         ws.set_column(j, j, w)
     r = 2
@@ -539,6 +567,8 @@ def _league_tables(wb, st, pr: Print, ws_, round_id):
                    "Previous", "Change", "Quartile (1 = best)", "Numerator", "Denominator",
                    "Lower 99.8%", "Lower 95%", "Upper 95%", "Upper 99.8%",
                    "Against the rate for all", lg.rag_words(m).split(":")[0]]
+        for j, w in enumerate(fit_heads(headers, widths)):
+            ws.set_column(j, j, w)
         ws.write_string(r, 0, f"{m.id}: {m.name}, {period_label(latest)}: {len(table)} of "
                         f"{lg.expected or len(table)} {m.breakdown or 'organisation'}s"
                         + (f"; rate for all {pooled:.1f}%" if pooled is not None else ""),
@@ -603,7 +633,7 @@ def _actions(wb, st, pr: Print, ws_, round_id):
     today = end.due
     headers = ["Action", "Description", "Owner", "Department", "Priority", "Due", "Status",
                "Overdue", "Latest update", "Agreed at"]
-    widths = [11, 34, 20, 8, 7, 11, 9, 9, 22, 14]
+    widths = [11, 31, 20, 11, 7, 11, 9, 9, 22, 14]
     _table(ws, st, 0, headers, widths)
     r = 0
     for a in sorted(led.actions(), key=lambda a: (a["owner"], a["due"])):  # by owner
@@ -649,7 +679,7 @@ def _returns_log(wb, st, pr: Print, ws_):
     ws = wb.add_worksheet("Returns log")
     headers = ["Round", "Department", "Status", "Late", "Attempts", "File", "Received",
                "SHA-256", "First problem"]
-    widths = [8, 11, 12, 6, 8, 22, 16, 24, 35]
+    widths = [8, 11, 12, 6, 8.5, 22, 16, 24, 34.5]
     _table(ws, st, 0, headers, widths)
     r = 0
     for rnd in sorted(x.id for x in reg.rounds):
