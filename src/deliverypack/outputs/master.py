@@ -153,7 +153,7 @@ def head_chars(word: str) -> float:
     return (px / 1.12 - 5) / 7 - 0.71
 
 
-def fit_heads(headers: Sequence[str], widths: list[float]) -> list[float]:
+def fit_heads(headers: Sequence[str], widths: list[Any]) -> list[Any]:
     """Widen, in place, any column whose heading has a word too long for it, so no heading
     breaks inside a word; the widths chosen by hand already fit, this is the guard."""
     for j, h in enumerate(headers):
@@ -163,7 +163,7 @@ def fit_heads(headers: Sequence[str], widths: list[float]) -> list[float]:
     return widths
 
 
-def _table(ws, st: _Styles, top: int, headers: list[str], widths: list[float]) -> None:
+def _table(ws, st: _Styles, top: int, headers: list[str], widths: list[Any]) -> None:
     fit_heads(headers, widths)
     assert sum(widths) <= SHEET_CHARS + 5, (headers, sum(widths))
     for j, w in enumerate(widths):
