@@ -377,6 +377,7 @@ def _priority_slides(ws: Workspace, s: PrioritySummary, round_id: str, flags: li
                      f"{period_label(m.target_period)}): register.xlsx, sheet 'Trajectories' "
                      f"and 'Measures', measure {m.id}.")
         notes.append(f"Forecast: {series.projection.method}.")
+        notes += [f"Revised: {r.text(m)} ({r.source.text()})." for r in series.revisions]
         if series.theirs:
             notes.append(f"{dept}'s own forecast: as typed in its returns (forecast column), "
                          f"{', '.join(period_label(p) for p in sorted(series.theirs))}.")
@@ -704,7 +705,13 @@ def _trajectory(prs, slide, spec: Slide, scale: float) -> None:
     _textbox(slide, (0.6 * scale, TOP - 0.05, width, 0.65), [spec.subtitle], size,
              italic=True, color=NAVY)
     x, y, cx = left_ph.left, Emu(int((TOP + 0.65) * IN)), left_ph.width
-    cy = Emu(int((BOTTOM - TOP - 0.7) * IN))
+    revised = revision_lines(series)
+    foot_h = min(0.95, height_for(revised, cx / IN, 11)) if revised else 0.0
+    cy = Emu(int((BOTTOM - TOP - 0.7 - foot_h) * IN))
+    if revised:  # under the chart: which figures were restated, from what, and why
+        _textbox(slide, (x / IN, TOP + 0.65 + (cy / IN) + 0.02, cx / IN, foot_h), revised,
+                 size_to_fit(revised, cx / IN, foot_h, 11, MIN_PT) or MIN_PT, italic=True,
+                 color=FLAG_RED)
     left_ph._element.getparent().remove(left_ph._element)  # the chart takes its place
     periods = series.periods
     fc: dict[str, float | None] = dict(series.projection.values)
@@ -735,6 +742,14 @@ def _trajectory(prs, slide, spec: Slide, scale: float) -> None:
         s.format.line.dash_style = dash
         s.format.line.width = Pt(w)
         s.marker.style = XL_MARKER_STYLE.NONE
+    for rev in series.revisions:  # a revised actual: a hollow circle on the line
+        if rev.period in periods:
+            point = chart.plots[0].series[1].points[periods.index(rev.period)]
+            point.marker.style = XL_MARKER_STYLE.CIRCLE
+            point.marker.size = 9
+            point.marker.format.fill.solid()
+            point.marker.format.fill.fore_color.rgb = RGBColor(0xFF, 0xFF, 0xFF)
+            point.marker.format.line.color.rgb = FLAG_RED
     if m.target_period in periods:  # the target: a diamond on the trajectory, labelled
         point = chart.plots[0].series[0].points[periods.index(m.target_period)]
         point.marker.style = XL_MARKER_STYLE.DIAMOND
@@ -779,6 +794,18 @@ def _trajectory(prs, slide, spec: Slide, scale: float) -> None:
         elif p.text.startswith(("Likelihood of delivery", "Decision sought")):
             p.font.bold = True
         p.space_after = Pt(2)
+
+
+def revision_lines(series: MeasureSeries, most: int = 2) -> list[str]:
+    """The footnote under a chart: each revised figure (circled on the line), at most
+    `most` of them, the rest counted and listed in the speaker notes."""
+    m = series.measure
+    lines = [f"○ {r.text(m)}" for r in series.revisions[:most]]
+    extra = len(series.revisions) - most
+    if extra > 0:
+        lines.append(f"and {extra} more revised figure{'s' if extra > 1 else ''}: see the "
+                     "notes")
+    return lines
 
 
 def axis_unit(m) -> str:

@@ -448,16 +448,20 @@ def _trajectories(wb, st, pr: Print, summaries, round_id):
 
 
 def _block_height(series: MeasureSeries) -> float:
-    """Points a trajectory block takes: title, headline, header, a row a period, a gap."""
+    """Points a trajectory block takes: title, headline, header, a row a period, a gap;
+    a revised figure adds a line to the headline and one to its source cell."""
     rows = max(len(series.periods) + 1, 21)
-    return (rows + 2) * LINE_PT + 34 + 3 * LINE_PT
+    return (rows + 2) * LINE_PT + 34 + 3 * LINE_PT + 2 * LINE_PT * len(series.revisions)
 
 
 def _where(series: MeasureSeries) -> tuple[str, dict[str, str]]:
-    """The sheet every source cell is on (said once), and each period's file and cell."""
-    sheets = {src.sheet for src in series.sources.values()}
+    """The sheet every figure first returned is on (said once), and each period's file and
+    cell; a revised figure names its own sheet."""
+    revised = {rev.period for rev in series.revisions}
+    sheets = {src.sheet for p, src in series.sources.items() if p not in revised}
     one = sheets.pop() if len(sheets) == 1 else ""
-    cells = {p: (f"{src.file}!{src.cell}" if one else f"{src.file} '{src.sheet}'!{src.cell}")
+    cells = {p: (f"{src.file}!{src.cell}" if one and src.sheet == one
+                 else f"{src.file} '{src.sheet}'!{src.cell}")
              for p, src in series.sources.items()}
     return one, cells
 
@@ -472,8 +476,11 @@ def _trajectory_block(wb, ws, st, series: MeasureSeries, r: int) -> int:
     _fit_row(ws, r, [(title, width * 0.85)])
     ws.merge_range(r, 0, r, last_col, title, st.block)
     one_sheet, cells = _where(series)
-    head = series.headline() + (f" Source cells are on sheet '{one_sheet}' of each return."
+    head = series.headline() + (f" Source cells are on sheet '{one_sheet}' of each return"
+                                f"{', revisions on their own' if series.revisions else ''}."
                                 if one_sheet else "")
+    head += "".join(f" Revised: {rev.text(m)}." for rev in series.revisions)
+    revised = {rev.period: rev for rev in series.revisions}
     _fit_row(ws, r + 1, [(head, width)])
     ws.merge_range(r + 1, 0, r + 1, last_col, head, st.sub_wrap)
     top = r + 2
@@ -488,6 +495,8 @@ def _trajectory_block(wb, ws, st, series: MeasureSeries, r: int) -> int:
         rr = top + 1 + i
         planned, actual = series.planned.get(p), series.actual.get(p)
         where = cells.get(p, "")
+        if p in revised:
+            where += f" (revised from {format_value(m, revised[p].was)})"
         _fit_row(ws, rr, [(where, TRAJ_WIDTHS[-1])])
         _put(ws, rr, 0, period_date(p), st.month)
         _put(ws, rr, 1, planned, st.num(m))
@@ -541,12 +550,21 @@ def _trajectory_block(wb, ws, st, series: MeasureSeries, r: int) -> int:
     chart.set_y_axis({"num_format": "0\"%\"" if m.unit == "percent" else "#,##0",
                       "name": unit_name, "name_font": {"size": 10, "bold": False,
                                                        "rotation": 0},
-                      "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
+                      "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}},
+                      **_axis_bounds(series, fc)})
     chart.set_legend({"position": "bottom"})
     chart.show_blanks_as("gap")
     chart.set_size({"width": CHART_PX[0], "height": CHART_PX[1]})
     ws.insert_chart(top, CHART_COL, chart, {"object_position": 1})
     return max(last, top + 20) + 3
+
+
+def _axis_bounds(series: MeasureSeries, fc: dict) -> dict[str, float]:
+    """The deck's value axis (a percentage ends at 100), so the papers agree."""
+    from .charts import value_axis
+
+    lo, hi = value_axis(series, {**fc, **series.theirs})
+    return {k: v for k, v in (("min", lo), ("max", hi)) if v is not None}
 
 
 def _league_tables(wb, st, pr: Print, ws_, round_id):
