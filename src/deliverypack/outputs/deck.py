@@ -415,12 +415,11 @@ def _league_slides(ws: Workspace, series: MeasureSeries, round_id: str) -> list[
              else f"All {n} {kind}s")
     if lg.expected and lg.expected > n:
         shown += f" ({lg.expected - n} of {lg.expected} sent no figure)"
-    value_head = period_label(lg.period) + (" (per 1,000)" if lg.basis == "rate-quartile"
-                                            else "")
+    value_head = period_label(lg.period) + (f" ({lg.per})" if lg.per else "")
     header = ["Rank", "Organisation", value_head]
     if lg.pooled is not None and lg.basis != "rate-quartile":
         header.append(f"Against the rate for all ({lg.pooled:.1f}%)")
-    elif lg.basis in ("quartile", "rate-quartile"):
+    elif lg.basis in ("quartile", "rate-quartile", "population-quartile"):
         header.append("Quartile (1 = best)")
     header.append({"standard": f"RAG against {format_value(m, m.target)} standard",
                    "none": "RAG"}.get(lg.basis, "RAG by quartile"))

@@ -581,7 +581,7 @@ def _league_tables(wb, st, pr: Print, ws_, round_id):
             continue
         table, latest, pooled = lg.rows, lg.period, lg.pooled
         headers = ["Rank (= tie)", "Code", "Organisation",
-                   "Value" + (" (per 1,000)" if lg.basis == "rate-quartile" else ""),
+                   "Value" + (f" ({lg.per})" if lg.per else ""),
                    "Previous", "Change", "Quartile (1 = best)", "Numerator", "Denominator",
                    "Lower 99.8%", "Lower 95%", "Upper 95%", "Upper 99.8%",
                    "Against the rate for all", lg.rag_words(m).split(":")[0]]
