@@ -36,6 +36,7 @@ from ..periods import period_date, period_label
 from ..workspace import Workspace
 from .files import atomic_path
 from .slide_template import TEMPLATE
+from .text import bold_px
 
 RAG_RGB = {"G": "00B050", "AG": "C4D79B", "AR": "FFC000", "R": "FF0000"}
 RAG_TEXT = {"G": "FFFFFF", "AG": "000000", "AR": "000000", "R": "FFFFFF"}
@@ -292,7 +293,7 @@ def _ratings_slides(led, round_id: str, summaries: list[PrioritySummary],
                     flags: dict[str, list[Flag]], last_label: str) -> list[Slide]:
     header = ["Priority", "Dept", "Likelihood", f"Last ({last_label})", "Move", "Data RAG",
               "Assurance flags"]
-    shares = [0.25, 0.07, 0.1, 0.12, 0.06, 0.09, 0.31]
+    shares = [0.23, 0.07, 0.115, 0.12, 0.07, 0.09, 0.305]
     body = [[s.priority.short, s.department, s.likelihood or "–", s.likelihood_last or "–",
              s.movement or "", s.data_rag or "–",
              "; ".join(f.label for f in flags.get(s.priority.id, [])) or "none"]
@@ -667,7 +668,8 @@ def _table(prs, slide, spec: Slide, scale: float) -> None:
     width = Emu(int(12.13 * scale * IN))
     height = Emu(int(0.3 * IN * spec.table_font / 14)) * rows
     table = slide.shapes.add_table(rows, cols, left, Emu(int(top * IN)), width, height).table
-    shares = spec.widths or _shares(spec.table)
+    shares = header_shares(spec.table[0], spec.widths or _shares(spec.table),
+                           12.13 * scale, spec.table_font)
     for j, s in enumerate(shares):
         table.columns[j].width = int(width * s / sum(shares))
     for i, row in enumerate(spec.table):
@@ -685,6 +687,27 @@ def _table(prs, slide, spec: Slide, scale: float) -> None:
                     p.font.bold = True
                 if i and j == cols - 1 and spec.kind == "ratings" and value != "none":
                     p.font.color.rgb = FLAG_RED
+
+
+CELL_MARGINS = 0.25  # inches a table cell keeps clear of text, both sides, with room
+
+
+def header_shares(header: list[str], shares: list[float], width_in: float, pt: float
+                  ) -> list[float]:
+    """Column shares in which no heading word breaks inside itself: a column too narrow
+    for its longest heading word takes the width from the column with most to spare."""
+    total = sum(shares)
+    widths = [width_in * s / total for s in shares]
+    need = [max((bold_px(w, pt) / 96 for w in str(h).split()), default=0.0) + CELL_MARGINS
+            for h in header]
+    for j in range(len(widths)):
+        short = need[j] - widths[j]
+        if short > 0:
+            k = max(range(len(widths)), key=lambda i: widths[i] - need[i])
+            if k != j and widths[k] - need[k] >= short:
+                widths[j] += short
+                widths[k] -= short
+    return [w / width_in for w in widths]
 
 
 def _shares(table: list[list[str]]) -> list[float]:

@@ -29,6 +29,7 @@ from ..domain import FRAMEWORK, Measure
 from ..periods import period_date, period_label
 from ..workspace import Workspace
 from .files import atomic_path
+from .text import bold_px
 
 RAG_FILL = {"G": "#00B050", "AG": "#C4D79B", "AR": "#FFC000", "R": "#FF0000"}
 RAG_FONT = {"G": "#FFFFFF", "AG": "#000000", "AR": "#000000", "R": "#FFFFFF"}
@@ -137,20 +138,11 @@ def _rag(ws, st: _Styles, r: int, c: int, code: str | None) -> None:
     _put(ws, r, c, code or "", st.rag.get(code or "", st.center))
 
 
-# Advance widths (pixels at 11 pt) of DejaVu Sans Bold, which LibreOffice prints in place
-# of Calibri where Calibri is not installed: the widest a heading is likely to print.
-_BOLD_PX = {**dict.fromkeys("ijlIJ", 5.0), **dict.fromkeys("'’.,:;|", 5.0),
-            **dict.fromkeys("frt()/-", 6.6), **dict.fromkeys("cszLEFT", 8.8),
-            **dict.fromkeys("mMW%&", 14.6), "w": 12.9, **dict.fromkeys("+−=", 11.7),
-            **dict.fromkeys("DGHNOQU", 11.8)}
-
-
 def head_chars(word: str) -> float:
     """Column width (in characters) a bold 11 pt heading word needs not to break inside
     itself when printed: a column of width w is about 7w + 5 pixels wide, and LibreOffice
     fits a word up to about 1.12 times that (measured on its printed pages)."""
-    px = sum(_BOLD_PX.get(c, 10.8 if c.isupper() else 10.0) for c in word)
-    return (px / 1.12 - 5) / 7 - 0.71
+    return (bold_px(word) / 1.12 - 5) / 7 - 0.71
 
 
 def fit_heads(headers: Sequence[str], widths: list[Any]) -> list[Any]:
