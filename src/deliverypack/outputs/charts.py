@@ -73,6 +73,10 @@ def trajectory_png(series: MeasureSeries, target: Path) -> Path:
             label=f"Target {format_value(m, m.target)}")
     ax.set_ylim(*value_axis(series, fc))
     ax.set_ylabel(axis_unit(m), fontsize=8, color="#404040")
+    # a tick every quarter, half-year or year as the deck's axis has them, never crowded
+    span = len(periods) * (3 if m.frequency == "quarterly" else 1)
+    ax.xaxis.set_major_locator(mdates.MonthLocator(
+        bymonth=range(1, 13, 3 if span <= 24 else 6 if span <= 48 else 12)))
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %y"))
     ax.yaxis.set_major_formatter(FuncFormatter(
         lambda v, _: f"{v:.0f}%" if m.unit == "percent" else f"{v:,.0f}"))
