@@ -429,7 +429,8 @@ def _league_slides(ws: Workspace, series: MeasureSeries, round_id: str) -> list[
         if i and pick[i - 1].rank < r.rank - (1 if not pick[i - 1].tied else 0) and \
                 lg.rows.index(r) - lg.rows.index(pick[i - 1]) > 1:
             gap = lg.rows.index(r) - lg.rows.index(pick[i - 1]) - 1
-            body.append(["", f"{gap} {kind}s not shown", "", *([""] * (len(header) - 3))])
+            body.append(["", f"{gap} {kind}{'s' if gap != 1 else ''} not shown", "",
+                         *([""] * (len(header) - 3))])
         value = format_value(m, r.rate if r.rate is not None else r.value)
         row = [r.rank_label, r.name, value]
         if len(header) == 5:
