@@ -100,3 +100,30 @@ def test_the_real_programmes_knife_crime_table_uses_the_registers_populations(tm
     assert {row[-1] for row in shown} <= {"G", "AG", "AR", "R"}
     rates = [float(row[2].replace(",", "")) for row in shown]
     assert rates == sorted(rates)  # fewest offences per head first
+
+
+def test_the_masters_league_tables_print_whole_codes_counts_and_a_page_each(tmp_path):
+    """The real programme's master: borough codes (E08000001) fit their column, counts
+    print as whole numbers, an unrated count claims no quartile, and each measure's table
+    starts a page, under the sheet's title rather than another table's."""
+    import pytest
+
+    from realprogramme import LAST, REALDATA, build_real_programme
+    if not REALDATA.exists():
+        pytest.skip("../shared/data/realdata not present")
+    from deliverypack.outputs.master import build_master
+
+    ws = build_real_programme(tmp_path / "real")
+    sheet = load_workbook(build_master(ws, LAST))["League tables"]
+    codes = [c.value for c in sheet["B"] if isinstance(c.value, str) and c.value[:3] == "E08"]
+    assert codes and sheet.column_dimensions["B"].width >= max(map(len, codes)) + 1
+    titles = [c.row for c in sheet["A"] if isinstance(c.value, str) and ": " in c.value
+              and c.value.split(":")[0] in ("AE", "KNIFE", "CLAIM")]
+    assert len(titles) == 3
+    assert [b.id for b in sheet.row_breaks.brk] == [t - 1 for t in titles[1:]]
+    assert sheet.print_title_rows == "$1:$1"
+    claim = titles[2] + 2  # the first borough's row (1-based): title, heading, rows
+    value = sheet.cell(claim, 4)
+    assert isinstance(value.value, int | float) and value.number_format == "#,##0"
+    assert sheet.cell(claim, 7).value is None  # no quartile for a count not rated
+    assert sheet.cell(titles[2] + 1, 15).value == "Not RAG-rated"  # its RAG heading

@@ -563,14 +563,20 @@ def _league_tables(wb, st, pr: Print, ws_, round_id):
     reg, led = ws_.register, ws_.ledger
     ws = wb.add_worksheet("League tables")
     ws.write_string(0, 0, "League tables of organisations, latest period", st.title)
-    widths = [6, 7, 24, 9, 9, 9, 8, 10, 12, 8, 8, 8, 8, 18, 8]
+    widths: list[float] = [6, 7, 24, 9, 9, 9, 8, 10, 12, 8, 8, 8, 8, 18, 8]
+    leagues = [(m, lg) for m in reg.measures
+               if (lg := league_for(reg, led, m, round_id)) is not None]
+    # codes print whole (E08000001): the code column takes what it needs from the names'
+    code = max([len(row.org) for _, lg in leagues for row in lg.rows] + [5]) * 1.15 + 1.5
+    if code > widths[1]:
+        widths[2] -= min(code - widths[1], widths[2] - 16)
+        widths[1] = round(code, 1)
     for j, w in enumerate(widths):
         ws.set_column(j, j, w)
-    r = 2
-    for m in reg.measures:
-        lg = league_for(reg, led, m, round_id)
-        if lg is None:
-            continue
+    r, breaks = 2, []
+    for m, lg in leagues:
+        if r > 2:  # each measure's table starts a page: a table never leaves its heading
+            breaks.append(r)
         table, latest, pooled = lg.rows, lg.period, lg.pooled
         headers = ["Rank (= tie)", "Code", "Organisation",
                    "Value" + (f" ({lg.per})" if lg.per else ""),
@@ -591,14 +597,16 @@ def _league_tables(wb, st, pr: Print, ws_, round_id):
             rr = top + 1 + i
             vals = [row.rank_label, row.org, row.name,
                     row.rate if row.rate is not None else row.value, row.previous,
-                    row.change, row.quartile, row.numerator, row.denominator, row.lower998,
+                    row.change, row.quartile if lg.basis != "none" else None,
+                    row.numerator, row.denominator, row.lower998,
                     row.lower95, row.upper95, row.upper998, row.flag]
             _fit_values(ws, rr, vals, widths)
             for j, v in enumerate(vals):
-                if j in (3, 4):
-                    fmt = st.num(m, 1) if row.rate is None else st.num(None, 1)
+                if j in (3, 4):  # a count as a whole number; a rate to one place
+                    fmt = st.num(m) if row.rate is None else st.num(None, 1)
                 elif j == 5:
-                    fmt = st.num(m, 1, diff=True)
+                    fmt = st.num(m, diff=True) if row.rate is None else \
+                        st.num(None, 1, diff=True)
                 elif j in (9, 10, 11, 12):
                     fmt = st.num(m, 1)
                 elif j in (7, 8):
@@ -609,7 +617,8 @@ def _league_tables(wb, st, pr: Print, ws_, round_id):
             _rag(ws, st, rr, 14, row.rag or None)
         r = top + len(table) + 3
     ws.freeze_panes(2, 0)
-    _finish(ws, pr, 2, r, len(widths), title="League tables")
+    ws.set_h_pagebreaks(breaks)
+    pr.setup(ws, "League tables", 0)  # the sheet's title on each page, not one table's
 
 
 def _milestones(wb, st, pr: Print, ws_, round_id):
