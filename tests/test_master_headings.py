@@ -98,3 +98,18 @@ def test_no_printed_heading_word_is_split(demo, tmp_path):
     deck = demo[1]["stocktake deck"]
     words = {w for _, w, _, _ in deck_headings(deck) if len(w) >= 4}
     assert not split_words(soffice_convert(deck, "pdf", tmp_path), words)
+
+
+def test_a_long_word_from_the_register_widens_its_column_and_still_builds(demo_copy, tmp_path):
+    from deliverypack.outputs.master import build_master
+    from deliverypack.workspace import Workspace
+
+    wb = load_workbook(demo_copy.register_path)
+    for row in wb["Rounds"].iter_rows(min_row=2):
+        if row[0].value == "2003-12":
+            row[1].value = "December-round-2003-provisional"
+    wb.save(demo_copy.register_path)
+    ws = Workspace.open(demo_copy.root)
+    path = build_master(ws, "2003-12", target=tmp_path / "m.xlsx")
+    words = [(s, c, w, x) for s, c, w, x in headings(path) if w.startswith("December-")]
+    assert words and all(head_chars(w) <= x + 1e-9 for _, _, w, x in words)

@@ -156,8 +156,8 @@ def fit_heads(headers: Sequence[str], widths: list[Any]) -> list[Any]:
 
 
 def _table(ws, st: _Styles, top: int, headers: list[str], widths: list[Any]) -> None:
-    fit_heads(headers, widths)
-    assert sum(widths) <= SHEET_CHARS + 5, (headers, sum(widths))
+    assert sum(widths) <= SHEET_CHARS + 5, (headers, sum(widths))  # the widths by hand
+    fit_heads(headers, widths)  # a long word from the register widens, and prints smaller
     for j, w in enumerate(widths):
         ws.set_column(j, j, w)
     _fit_values(ws, top, headers, widths, least=2)
