@@ -34,12 +34,14 @@ def unusual_figures(read: BookRead, reg: Register, known: Mapping[tuple[str, str
         mid = block.spec.meta.get("measure")
         for row in block.rows:
             v = row.get("actual")
-            if mid and row.is_input("actual") and isinstance(v, int | float):
+            if mid and row.is_input("actual") and isinstance(v, int | float) \
+                    and isinstance(row.key[0], str) and not isinstance(v, bool):
                 typed.append((mid, row.key[0], float(v), row.at("actual")))
     for block in read.of_kind("revisions"):
         for row in block.rows:
             v, d = row.get("value"), row.get("period")
-            if row.get("measure") and isinstance(v, int | float) and hasattr(d, "strftime"):
+            if isinstance(row.get("measure"), str) and isinstance(v, int | float) \
+                    and not isinstance(v, bool) and hasattr(d, "strftime"):
                 typed.append((row.get("measure"), f"{d:%Y-%m}", float(v), row.at("value")))
     series: dict[str, dict[str, float]] = {}
     for (mid, period), v in known.items():
