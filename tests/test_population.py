@@ -85,6 +85,7 @@ def test_the_real_programmes_knife_crime_table_uses_the_registers_populations(tm
     before = next(s for s in plan_deck(ws, LAST) if s.title == "Knife crime: league table")
     assert "Not RAG-rated: a count without a population" in before.subtitle
     assert {row[-1] for row in before.table[1:] if row[0]} == {"not rated"}
+    assert before.table[0][0] == "Order" and "not ranked on performance" in before.subtitle
     wb = load_workbook(ws.register_path)
     sh = wb["Organisations"]
     head = {c.value: c.column for c in sh[1]}
@@ -94,7 +95,7 @@ def test_the_real_programmes_knife_crime_table_uses_the_registers_populations(tm
     wb.save(ws.register_path)
     ws = Workspace.open(ws.root)
     after = next(s for s in plan_deck(ws, LAST) if s.title == "Knife crime: league table")
-    assert after.table[0][2] == "Sep 2017 (per 100,000 people)"
+    assert after.table[0][:3] == ["Rank", "Organisation", "Sep 2017 (per 100,000 people)"]
     assert "RAG by quartile of the rate per 100,000 people" in after.subtitle
     shown = [row for row in after.table[1:] if row[0]]
     assert {row[-1] for row in shown} <= {"G", "AG", "AR", "R"}

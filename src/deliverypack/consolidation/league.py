@@ -175,7 +175,8 @@ class League:
                 "quartile": "RAG by quartile (1 = best)",
                 "rate-quartile": "RAG by quartile of the rate per 1,000",
                 "population-quartile": "RAG by quartile of the rate per 100,000 people",
-                "none": "Not RAG-rated: a count without a population"}[self.basis]
+                "none": "Not RAG-rated: a count without a population, listed in order of "
+                        "the count, not ranked on performance"}[self.basis]
 
     @property
     def per(self) -> str:

@@ -417,7 +417,7 @@ def _league_slides(ws: Workspace, series: MeasureSeries, round_id: str) -> list[
     if lg.expected and lg.expected > n:
         shown += f" ({lg.expected - n} of {lg.expected} sent no figure)"
     value_head = period_label(lg.period) + (f" ({lg.per})" if lg.per else "")
-    header = ["Rank", "Organisation", value_head]
+    header = ["Order" if lg.basis == "none" else "Rank", "Organisation", value_head]
     if lg.pooled is not None and lg.basis != "rate-quartile":
         header.append(f"Against the rate for all ({lg.pooled:.1f}%)")
     elif lg.basis in ("quartile", "rate-quartile", "population-quartile"):

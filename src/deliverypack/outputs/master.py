@@ -578,7 +578,8 @@ def _league_tables(wb, st, pr: Print, ws_, round_id):
         if r > 2:  # each measure's table starts a page: a table never leaves its heading
             breaks.append(r)
         table, latest, pooled = lg.rows, lg.period, lg.pooled
-        headers = ["Rank (= tie)", "Code", "Organisation",
+        headers = ["Order (= tie)" if lg.basis == "none" else "Rank (= tie)", "Code",
+                   "Organisation",
                    "Value" + (f" ({lg.per})" if lg.per else ""),
                    "Previous", "Change", "Quartile (1 = best)", "Numerator", "Denominator",
                    "Lower 99.8%", "Lower 95%", "Upper 95%", "Upper 99.8%",
