@@ -212,3 +212,15 @@ def test_priority_slides_show_the_next_milestone(deck, demo_ws):
     text = "\n".join(sh.text_frame.text for slide in prs.slides for sh in slide.shapes
                      if sh.has_text_frame)
     assert expected and f"Next milestone: {expected[:40]}" in text  # fitted to the panel
+
+
+def test_a_league_table_says_how_many_are_not_shown(demo_ws):
+    league = next(s for s in plan_deck(demo_ws, "2003-12")
+                  if s.title == "A&E 4 hours: league table")
+    assert league.subtitle.startswith("Top and bottom 5 of 12 trusts")
+    rows = league.table[1:]
+    gaps = [r[1] for r in rows if not r[0]]
+    shown = [r for r in rows if r[0]]
+    n = sum(int(g.split()[0]) for g in gaps)
+    assert len(shown) + n == 12
+    assert all(g == f"{n} trust{'s' if n != 1 else ''} not shown" for g in gaps)

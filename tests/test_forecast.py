@@ -123,3 +123,28 @@ def test_a_target_already_met_and_a_target_date_passed():
     g = forecast(late, months("2003-07", [100, 110, 120, 130, 140, 150]))
     assert g.sentence(late) == ("the 200 target for Sep 2003 was missed; on current trend it "
                                 "is met in May 2004")
+
+
+def test_after_a_missed_target_date_the_line_is_still_drawn_and_the_text_names_its_end():
+    late = measure(target_period="2003-09")
+    # rising 10 a month from 150: meets 200 in May 2004, within two years: drawn to May
+    g = forecast(late, months("2003-07", [100, 110, 120, 130, 140, 150]))
+    assert g.drawn_to == "2004-05" and min(g.values) == "2004-01"
+    assert meets(late, g.at("2004-05"), 200) and not meets(late, g.at("2004-04"), 200)
+    # rising 1 a month from 105: 200 is eight years off; drawn a year on, and said so
+    slow = forecast(late, months("2003-07", [100, 101, 102, 103, 104, 105]))
+    assert slow.drawn_to == "2004-12" and slow.at("2004-12") == pytest.approx(117)
+    assert slow.met_period is None
+    assert slow.sentence(late) == ("the 200 target for Sep 2003 was missed; on current trend "
+                                   f"117 by Dec 2004; not met on current trend within "
+                                   f"{HORIZON_YEARS} years")
+    # falling away from the target: drawn a year on, and the sentence says the trend is away
+    away = forecast(late, months("2003-07", [150, 145, 140, 135, 130, 125]))
+    assert away.drawn_to == "2004-12" and away.at("2004-12") == pytest.approx(65)
+    assert away.sentence(late).endswith("65 by Dec 2004: the trend is away from the target")
+    # a quarterly measure met three years on: drawn four quarters on, met named after it
+    q = measure(frequency="quarterly", target_period="2003-06")
+    fq = forecast(q, {"2002-12": 150, "2003-03": 153, "2003-06": 156, "2003-09": 159})
+    assert sorted(fq.values) == ["2003-12", "2004-03", "2004-06", "2004-09"]
+    assert fq.sentence(q) == ("the 200 target for Jun 2003 was missed; on current trend 171 "
+                              "by Sep 2004; met in Mar 2007")

@@ -54,6 +54,8 @@ class Organisation(BaseModel):
     name: str
     kind: str
     department_id: str
+    # the people it serves: a count it returns is ranked and rated as a rate per 100,000
+    population: float | None = None
 
 
 class Priority(BaseModel):

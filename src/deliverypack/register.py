@@ -105,7 +105,9 @@ SHEETS: tuple[Sheet, ...] = (
         "Dated steps in each priority's implementation timetable."),
     Sheet("Organisations", "organisations", Organisation, (
         Col("id", "id", required=True), Col("name", "name", required=True, width=44),
-        Col("kind", "kind", required=True), Col("department", "department_id", required=True)),
+        Col("kind", "kind", required=True), Col("department", "department_id", required=True),
+        Col("population", "population", "number",
+            note="people served; a count is then compared as a rate per 100,000")),
         "Frontline organisations (trusts, schools, local authorities) for league tables."),
     Sheet("TaskForces", "taskforces", TaskForce, (
         Col("id", "id", required=True), Col("name", "name", required=True, width=24),
@@ -186,6 +188,9 @@ HELP: dict[str, tuple[str, str]] = {
     "taskforce_id": ("the id of a task force on the TaskForces sheet", "EOL"),
     "role": ("the member's role", "Minister of State for Employment"),
     "organisation": ("the member's organisation", "DWP"),
+    "population": ("the people an organisation serves (residents of a force area or "
+                   "borough): a count it returns is ranked and RAG-rated as a rate per "
+                   "100,000 of them; left blank, a count is ranked but not rated", "1700000"),
     "label": ("the round as papers name it", "December 2003"),
     "six_monthly": ("yes for a six-monthly assessment round, else no", "yes"),
     "description": ("what is to be done", "Report employer engagement by region"),
@@ -431,6 +436,11 @@ def _check_references(reg: Register, actions: list[dict], file: str,
                 "out-of-range", found=f"tolerance AR {m.tolerance_ar:g}",
                 expected=f"a tolerance AR of at least the tolerance AG ({m.tolerance_ag:g}) "
                          f"for measure {m.id}")
+    for i, o in enumerate(reg.organisations):
+        if o.population is not None and o.population <= 0:
+            yield At("Organisations", where["Organisations"].cell(i, "population"), file).issue(
+                "out-of-range", found=f"{o.population:g}",
+                expected=f"a population above 0 for organisation {o.id}, or blank")
     quarterly = {m.id for m in reg.measures if m.frequency == "quarterly"}
     for i, tp in enumerate(reg.trajectories):
         if tp.measure_id in quarterly and int(tp.period[5:7]) % 3:

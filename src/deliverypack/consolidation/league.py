@@ -7,9 +7,10 @@ z = 1.96 (about 95%) and z = 3.09 (99.8%), as Spiegelhalter advises for performa
 
 The RAG says something else, and says it honestly: a proportion is rated against the
 standard (the measure's target, with its tolerances), not against the pooled rate; a count
-is turned into a rate per 1,000 where the return gives a denominator (a population), and
-is not RAG-rated where it does not (the largest bodies are not red for being large); any
-other measure is rated by quartile. Ties share a rank, a quartile and a RAG.
+is turned into a rate per 1,000 where the return gives a denominator, or per 100,000
+people where the register gives each organisation's population, and is not RAG-rated where
+neither is known (the largest bodies are not red for being large); any other measure is
+rated by quartile. Ties share a rank, a quartile and a RAG.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ class LeagueRow:
     flag: str = ""  # "worse than expected (beyond 99.8% limit)", ... "within limits"
     rag: str = ""  # "" when the measure is not RAG-rated (a count without a population)
     tied: bool = False  # shares its rank with another organisation
-    rate: float | None = None  # a count per 1,000 of its denominator
+    rate: float | None = None  # a count per 1,000 of its denominator (100,000 people)
 
     @property
     def rank_label(self) -> str:
@@ -60,14 +61,23 @@ class LeagueRow:
 
 
 def rag_basis(measure: Measure | None, rows: list[dict]) -> str:
-    """How a league table's RAG is decided: standard, quartile, rate-quartile or none."""
+    """How a league table's RAG is decided: standard, quartile, rate-quartile (a count over
+    its denominator), population-quartile (a count per 100,000 people) or none."""
     if measure is None:
         return "quartile"
     if measure.unit == "percent":
         return "standard"
     if measure.unit == "count":
-        return "rate-quartile" if rows and all(r.get("denominator") for r in rows) else "none"
+        if rows and all(r.get("denominator") for r in rows):
+            return "rate-quartile"
+        if rows and all(r.get("population") for r in rows):
+            return "population-quartile"
+        return "none"
     return "quartile"
+
+
+RATE_PER = {"rate-quartile": (1000.0, "per 1,000"),
+            "population-quartile": (100_000.0, "per 100,000 people")}
 
 
 def league(rows: list[dict], *, direction: str = "up", measure: Measure | None = None
@@ -77,9 +87,12 @@ def league(rows: list[dict], *, direction: str = "up", measure: Measure | None =
     basis = rag_basis(measure, rows)
 
     def score(r: dict) -> float:
-        """What is ranked: the value, or a count's rate per 1,000 of its denominator."""
+        """What is ranked: the value, or a count's rate per 1,000 of its denominator (per
+        100,000 of its population)."""
         if basis == "rate-quartile":
             return 1000.0 * r["value"] / r["denominator"]
+        if basis == "population-quartile":
+            return 100_000.0 * r["value"] / r["population"]
         return r["value"]
 
     ordered = sorted(rows, key=lambda r: (-score(r) if good_up else score(r), r["org"]))
@@ -94,14 +107,18 @@ def league(rows: list[dict], *, direction: str = "up", measure: Measure | None =
     out = []
     for i, r in enumerate(ordered):
         prev = r.get("previous")
+        if basis == "population-quartile" and prev is not None:
+            prev = 100_000.0 * prev / r["population"]  # the same people, the month before
         rank = ranks[i]
         row = LeagueRow(rank=rank, org=r["org"], name=r.get("name", r["org"]),
                         value=r["value"], previous=prev,
-                        change=None if prev is None else round(r["value"] - prev, 6),
+                        change=None if prev is None else round(score(r) - prev, 6)
+                        if basis == "population-quartile" else
+                        None if prev is None else round(r["value"] - prev, 6),
                         quartile=min(4, 1 + (4 * (rank - 1)) // max(n, 1)),
                         numerator=r.get("numerator"), denominator=r.get("denominator"),
                         tied=ranks.count(rank) > 1,
-                        rate=score(r) if basis == "rate-quartile" else None)
+                        rate=score(r) if basis in RATE_PER else None)
         if pooled is not None and r.get("denominator") and basis != "rate-quartile":
             se = math.sqrt(pooled * (1 - pooled) / r["denominator"])
             row.lower95, row.upper95 = 100 * (pooled - Z95 * se), 100 * (pooled + Z95 * se)
@@ -126,7 +143,7 @@ def league(rows: list[dict], *, direction: str = "up", measure: Measure | None =
                        else "G" if "better" in row.flag else "AG")
         elif basis == "standard" and measure is not None:
             row.rag = data_rag(measure, measure.target, r["value"]) or ""
-        elif basis in ("quartile", "rate-quartile"):
+        elif basis in ("quartile", *RATE_PER):
             row.rag = {1: "G", 2: "AG", 3: "AR", 4: "R"}[row.quartile]
         out.append(row)
     return out
@@ -147,7 +164,7 @@ class League:
     rows: list[LeagueRow]
     pooled: float | None
     sources: dict[str, str]
-    basis: str = "quartile"  # standard | quartile | rate-quartile | none
+    basis: str = "quartile"  # standard | quartile | rate-quartile | population-quartile | none
     expected: int = 0  # organisations the register lists for the measure
 
     def rag_words(self, measure: Measure) -> str:
@@ -157,7 +174,14 @@ class League:
                             "standard",
                 "quartile": "RAG by quartile (1 = best)",
                 "rate-quartile": "RAG by quartile of the rate per 1,000",
-                "none": "not RAG-rated: a count without a population"}[self.basis]
+                "population-quartile": "RAG by quartile of the rate per 100,000 people",
+                "none": "Not RAG-rated: a count without a population, listed in order of "
+                        "the count, not ranked on performance"}[self.basis]
+
+    @property
+    def per(self) -> str:
+        """'per 1,000' or 'per 100,000 people' when values are rates, else ''."""
+        return RATE_PER[self.basis][1] if self.basis in RATE_PER else ""
 
     def pick(self, each: int = 5) -> list[LeagueRow]:
         """The top and bottom `each` (ties at the edge included), or all if few."""
@@ -183,12 +207,13 @@ def league_for(reg, led, measure, round_id: str) -> League | None:
             sources[r["org_id"]] = (f"{r['file_name']}, sheet '{r['sheet']}', cell "
                                     f"{r['cell']} (round {r['round']})")
     names = {o.id: o.name for o in reg.organisations_for(measure)}
+    people = {o.id: o.population for o in reg.organisations_for(measure)}
     data = []
     for (org, period), f in by.items():
         if period == latest and "actual" in f:
             prev = by.get((org, before), {}).get("actual") if before else None
             data.append({"org": org, "name": names.get(org, org), "value": f["actual"],
                          "previous": prev, "numerator": f.get("numerator"),
-                         "denominator": f.get("denominator")})
+                         "denominator": f.get("denominator"), "population": people.get(org)})
     return League(latest, league(data, measure=measure), pooled_rate(data), sources,
                   rag_basis(measure, data), len(names))

@@ -12,6 +12,8 @@ line never jumps, and projected period by period. A percentage is fitted on the 
 scale, so it bends towards 0% or 100% and never passes them; a count never goes below
 zero. Fewer than MIN_POINTS recent actuals give "too few points to project"; a target not
 reached within HORIZON_YEARS of the last actual is "not on current trend within 5 years".
+Once the target date has passed the line is still drawn, a year beyond the last actual (or
+to the month it meets the target, within two years), and the sentence names where it ends.
 The sentence is read off the same projected values the chart draws, so the two agree.
 """
 
@@ -68,6 +70,11 @@ class Forecast:
             return self.last_value
         return self.values.get(period)
 
+    @property
+    def drawn_to(self) -> str | None:
+        """The last period the projection is drawn to (None: nothing projected)."""
+        return max(self.values) if self.values else None
+
     def on_time(self, measure: Measure) -> bool | None:
         """Met by the target date on current trend? None when there is nothing to judge."""
         if self.status == "too-few-points":
@@ -86,12 +93,19 @@ class Forecast:
             return f"the {target} target is met ({format_value(m, self.last_value)} " \
                    f"in {period_label(self.last_period or m.target_period)})"
         if self.last_period is not None and self.last_period >= m.target_period:
-            # the target date is behind us: say when (if ever) the trend reaches it
+            # the target date is behind us: say where the drawn line ends and when (if
+            # ever) the trend reaches the target
+            missed = f"the {target} target for {due} was missed"
+            end = self.drawn_to
+            if self.met_period and end is not None and self.met_period <= end:
+                return f"{missed}; on current trend it is met in {period_label(self.met_period)}"
+            head = (f"{missed}; on current trend {format_value(m, self.at(end))} by "
+                    f"{period_label(end)}" if end is not None else missed)
             if self.met_period:
-                return (f"the {target} target for {due} was missed; on current trend it "
-                        f"is met in {period_label(self.met_period)}")
-            return (f"the {target} target for {due} was missed and is not met on current "
-                    f"trend within {HORIZON_YEARS} years")
+                return f"{head}; met in {period_label(self.met_period)}"
+            if not self.on_trend:
+                return f"{head}: the trend is away from the target"
+            return f"{head}; not met on current trend within {HORIZON_YEARS} years"
         by = self.at(m.target_period)
         head = (f"on current trend {format_value(m, by)} by {due}" if by is not None
                 else "on current trend")
@@ -109,6 +123,9 @@ class Forecast:
 MIN_POINTS = {"monthly": 4, "quarterly": 3}
 WINDOW_MONTHS = {"monthly": 6, "quarterly": 12}  # recent actuals the trend is fitted to
 HORIZON_YEARS = 5
+# after a missed target date the line is drawn a year on, or to the month the trend meets
+# the target when that is within two years
+AFTER_MISSED, AFTER_MISSED_MAX = 12, 24
 
 
 def min_points(measure: Measure) -> int:
@@ -181,19 +198,25 @@ def forecast(measure: Measure, actuals: dict[str, float],
         return round(v, 6)
 
     end = max(horizon or m.target_period, m.target_period)
-    values: dict[str, float] = {}
+    full: dict[str, float] = {}
     met: str | None = None
     cap = add_months(last, 12 * HORIZON_YEARS)
     p = add_months(last, step)
     while p <= max(end, cap):
         v = value(months_between(last, p))
-        if p <= end:
-            values[p] = v
+        full[p] = v
         if met is None and meets(m, v, m.target):
             met = p
             if p > end:
                 break
         p = add_months(p, step)
+    if last >= m.target_period:
+        # the target date has passed: the reader still sees where the trend goes, to the
+        # month it meets the target if that is within AFTER_MISSED_MAX, else a year on
+        reach = add_months(last, AFTER_MISSED_MAX)
+        end = max(horizon or last, met if met and met <= reach
+                  else add_months(last, AFTER_MISSED))
+    values = {p: v for p, v in full.items() if p <= end}
     scale = max(abs(anchor), 1e-6)
     flat = abs(slope) * 12 < 1e-6 * scale
     good = not flat and (slope > 0 if m.direction == "up" else slope < 0)

@@ -28,6 +28,23 @@ class Source:
 
 
 @dataclass
+class Revision:
+    """A figure a department restated in a later return: the papers show the revised
+    figure and say so, with what it was, why, and where it was typed."""
+
+    period: str
+    was: float
+    now: float
+    reason: str
+    source: Source
+
+    def text(self, measure: Measure) -> str:
+        """'Jun 2003 revised from 91.0% to 89.4%: reason'."""
+        return (f"{period_label(self.period)} revised from {format_value(measure, self.was)}"
+                f" to {format_value(measure, self.now)}: {self.reason}")
+
+
+@dataclass
 class MeasureSeries:
     measure: Measure
     planned: dict[str, float]
@@ -37,6 +54,8 @@ class MeasureSeries:
     round: str
     # the department's own forecast, as typed in its returns (latest round counts)
     theirs: dict[str, float] = field(default_factory=dict)
+    # figures restated in later returns, oldest month first (the actual holds the revision)
+    revisions: list[Revision] = field(default_factory=list)
 
     @property
     def latest_period(self) -> str | None:
@@ -94,9 +113,31 @@ def measure_series(reg: Register, led: Ledger, measure: Measure, round_id: str,
     theirs = {period: r["value"] for (mid, org, period), r in theirs_rows.items()
               if mid == measure.id and not org and r["value"] is not None
               and period not in actual}
+    revisions = apply_revisions(led, measure, round_id, actual, sources)
     return MeasureSeries(measure=measure, planned=reg.trajectory(measure.id), actual=actual,
                          sources=sources, projection=forecast(measure, actual), round=round_id,
-                         theirs=theirs)
+                         theirs=theirs, revisions=revisions)
+
+
+def apply_revisions(led: Ledger, measure: Measure, round_id: str, actual: dict[str, float],
+                    sources: dict[str, Source]) -> list[Revision]:
+    """Put each month's latest revision (from current returns up to the round) in place of
+    the figure first returned, in `actual` and `sources`, and list what changed."""
+    rows = led.query(
+        "SELECT v.*, s.department, s.file_name, s.round FROM revisions v JOIN submissions s "
+        "ON s.id=v.submission_id WHERE s.status='accepted' AND s.superseded_by IS NULL "
+        "AND v.measure_id=? AND v.org_id='' AND s.round<=? ORDER BY s.round, s.id",
+        measure.id, round_id)
+    out: dict[str, Revision] = {}
+    for r in rows:
+        p = r["period"]
+        if p not in actual or p > round_id:
+            continue  # a revision of a month never returned is kept, not drawn
+        was = out[p].was if p in out else actual[p]
+        src = Source(r["department"], r["file_name"], r["sheet"], r["cell"], r["round"])
+        actual[p], sources[p] = r["value"], src
+        out[p] = Revision(p, was, r["value"], r["reason"], src)
+    return [out[p] for p in sorted(out) if abs(out[p].now - out[p].was) > 1e-12]
 
 
 def _pooled_series(reg: Register, led: Ledger, measure: Measure, round_id: str

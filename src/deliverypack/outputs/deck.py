@@ -36,6 +36,7 @@ from ..periods import period_date, period_label
 from ..workspace import Workspace
 from .files import atomic_path
 from .slide_template import TEMPLATE
+from .text import bold_px
 
 RAG_RGB = {"G": "00B050", "AG": "C4D79B", "AR": "FFC000", "R": "FF0000"}
 RAG_TEXT = {"G": "FFFFFF", "AG": "000000", "AR": "000000", "R": "FFFFFF"}
@@ -292,7 +293,7 @@ def _ratings_slides(led, round_id: str, summaries: list[PrioritySummary],
                     flags: dict[str, list[Flag]], last_label: str) -> list[Slide]:
     header = ["Priority", "Dept", "Likelihood", f"Last ({last_label})", "Move", "Data RAG",
               "Assurance flags"]
-    shares = [0.25, 0.07, 0.1, 0.12, 0.06, 0.09, 0.31]
+    shares = [0.23, 0.07, 0.115, 0.12, 0.07, 0.09, 0.305]
     body = [[s.priority.short, s.department, s.likelihood or "–", s.likelihood_last or "–",
              s.movement or "", s.data_rag or "–",
              "; ".join(f.label for f in flags.get(s.priority.id, [])) or "none"]
@@ -377,6 +378,7 @@ def _priority_slides(ws: Workspace, s: PrioritySummary, round_id: str, flags: li
                      f"{period_label(m.target_period)}): register.xlsx, sheet 'Trajectories' "
                      f"and 'Measures', measure {m.id}.")
         notes.append(f"Forecast: {series.projection.method}.")
+        notes += [f"Revised: {r.text(m)} ({r.source.text()})." for r in series.revisions]
         if series.theirs:
             notes.append(f"{dept}'s own forecast: as typed in its returns (forecast column), "
                          f"{', '.join(period_label(p) for p in sorted(series.theirs))}.")
@@ -414,12 +416,11 @@ def _league_slides(ws: Workspace, series: MeasureSeries, round_id: str) -> list[
              else f"All {n} {kind}s")
     if lg.expected and lg.expected > n:
         shown += f" ({lg.expected - n} of {lg.expected} sent no figure)"
-    value_head = period_label(lg.period) + (" (per 1,000)" if lg.basis == "rate-quartile"
-                                            else "")
-    header = ["Rank", "Organisation", value_head]
+    value_head = period_label(lg.period) + (f" ({lg.per})" if lg.per else "")
+    header = ["Order" if lg.basis == "none" else "Rank", "Organisation", value_head]
     if lg.pooled is not None and lg.basis != "rate-quartile":
         header.append(f"Against the rate for all ({lg.pooled:.1f}%)")
-    elif lg.basis in ("quartile", "rate-quartile"):
+    elif lg.basis in ("quartile", "rate-quartile", "population-quartile"):
         header.append("Quartile (1 = best)")
     header.append({"standard": f"RAG against {format_value(m, m.target)} standard",
                    "none": "RAG"}.get(lg.basis, "RAG by quartile"))
@@ -428,7 +429,8 @@ def _league_slides(ws: Workspace, series: MeasureSeries, round_id: str) -> list[
         if i and pick[i - 1].rank < r.rank - (1 if not pick[i - 1].tied else 0) and \
                 lg.rows.index(r) - lg.rows.index(pick[i - 1]) > 1:
             gap = lg.rows.index(r) - lg.rows.index(pick[i - 1]) - 1
-            body.append(["", f"{gap} {kind}s not shown", "", *([""] * (len(header) - 3))])
+            body.append(["", f"{gap} {kind}{'s' if gap != 1 else ''} not shown", "",
+                         *([""] * (len(header) - 3))])
         value = format_value(m, r.rate if r.rate is not None else r.value)
         row = [r.rank_label, r.name, value]
         if len(header) == 5:
@@ -667,7 +669,8 @@ def _table(prs, slide, spec: Slide, scale: float) -> None:
     width = Emu(int(12.13 * scale * IN))
     height = Emu(int(0.3 * IN * spec.table_font / 14)) * rows
     table = slide.shapes.add_table(rows, cols, left, Emu(int(top * IN)), width, height).table
-    shares = spec.widths or _shares(spec.table)
+    shares = header_shares(spec.table[0], spec.widths or _shares(spec.table),
+                           12.13 * scale, spec.table_font)
     for j, s in enumerate(shares):
         table.columns[j].width = int(width * s / sum(shares))
     for i, row in enumerate(spec.table):
@@ -687,6 +690,27 @@ def _table(prs, slide, spec: Slide, scale: float) -> None:
                     p.font.color.rgb = FLAG_RED
 
 
+CELL_MARGINS = 0.25  # inches a table cell keeps clear of text, both sides, with room
+
+
+def header_shares(header: list[str], shares: list[float], width_in: float, pt: float
+                  ) -> list[float]:
+    """Column shares in which no heading word breaks inside itself: a column too narrow
+    for its longest heading word takes the width from the column with most to spare."""
+    total = sum(shares)
+    widths = [width_in * s / total for s in shares]
+    need = [max((bold_px(w, pt) / 96 for w in str(h).split()), default=0.0) + CELL_MARGINS
+            for h in header]
+    for j in range(len(widths)):
+        short = need[j] - widths[j]
+        if short > 0:
+            k = max(range(len(widths)), key=lambda i: widths[i] - need[i])
+            if k != j and widths[k] - need[k] >= short:
+                widths[j] += short
+                widths[k] -= short
+    return [w / width_in for w in widths]
+
+
 def _shares(table: list[list[str]]) -> list[float]:
     weights = [max(len(str(r[j])) for r in table) for j in range(len(table[0]))]
     return [min(w, 60) + 6 for w in weights]
@@ -704,7 +728,13 @@ def _trajectory(prs, slide, spec: Slide, scale: float) -> None:
     _textbox(slide, (0.6 * scale, TOP - 0.05, width, 0.65), [spec.subtitle], size,
              italic=True, color=NAVY)
     x, y, cx = left_ph.left, Emu(int((TOP + 0.65) * IN)), left_ph.width
-    cy = Emu(int((BOTTOM - TOP - 0.7) * IN))
+    revised = revision_lines(series)
+    foot_h = min(0.95, height_for(revised, cx / IN, 11)) if revised else 0.0
+    cy = Emu(int((BOTTOM - TOP - 0.7 - foot_h) * IN))
+    if revised:  # under the chart: which figures were restated, from what, and why
+        _textbox(slide, (x / IN, TOP + 0.65 + (cy / IN) + 0.02, cx / IN, foot_h), revised,
+                 size_to_fit(revised, cx / IN, foot_h, 11, MIN_PT) or MIN_PT, italic=True,
+                 color=FLAG_RED)
     left_ph._element.getparent().remove(left_ph._element)  # the chart takes its place
     periods = series.periods
     fc: dict[str, float | None] = dict(series.projection.values)
@@ -735,6 +765,14 @@ def _trajectory(prs, slide, spec: Slide, scale: float) -> None:
         s.format.line.dash_style = dash
         s.format.line.width = Pt(w)
         s.marker.style = XL_MARKER_STYLE.NONE
+    for rev in series.revisions:  # a revised actual: a hollow circle on the line
+        if rev.period in periods:
+            point = chart.plots[0].series[1].points[periods.index(rev.period)]
+            point.marker.style = XL_MARKER_STYLE.CIRCLE
+            point.marker.size = 9
+            point.marker.format.fill.solid()
+            point.marker.format.fill.fore_color.rgb = RGBColor(0xFF, 0xFF, 0xFF)
+            point.marker.format.line.color.rgb = FLAG_RED
     if m.target_period in periods:  # the target: a diamond on the trajectory, labelled
         point = chart.plots[0].series[0].points[periods.index(m.target_period)]
         point.marker.style = XL_MARKER_STYLE.DIAMOND
@@ -779,6 +817,18 @@ def _trajectory(prs, slide, spec: Slide, scale: float) -> None:
         elif p.text.startswith(("Likelihood of delivery", "Decision sought")):
             p.font.bold = True
         p.space_after = Pt(2)
+
+
+def revision_lines(series: MeasureSeries, most: int = 2) -> list[str]:
+    """The footnote under a chart: each revised figure (circled on the line), at most
+    `most` of them, the rest counted and listed in the speaker notes."""
+    m = series.measure
+    lines = [f"○ {r.text(m)}" for r in series.revisions[:most]]
+    extra = len(series.revisions) - most
+    if extra > 0:
+        lines.append(f"and {extra} more revised figure{'s' if extra > 1 else ''}: see the "
+                     "notes")
+    return lines
 
 
 def axis_unit(m) -> str:

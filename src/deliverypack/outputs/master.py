@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ from ..domain import FRAMEWORK, Measure
 from ..periods import period_date, period_label
 from ..workspace import Workspace
 from .files import atomic_path
+from .text import bold_px
 
 RAG_FILL = {"G": "#00B050", "AG": "#C4D79B", "AR": "#FFC000", "R": "#FF0000"}
 RAG_FONT = {"G": "#FFFFFF", "AG": "#000000", "AR": "#000000", "R": "#FFFFFF"}
@@ -137,8 +139,26 @@ def _rag(ws, st: _Styles, r: int, c: int, code: str | None) -> None:
     _put(ws, r, c, code or "", st.rag.get(code or "", st.center))
 
 
-def _table(ws, st: _Styles, top: int, headers: list[str], widths: Sequence[float]) -> None:
-    assert sum(widths) <= SHEET_CHARS + 5, (headers, sum(widths))
+def head_chars(word: str) -> float:
+    """Column width (in characters) a bold 11 pt heading word needs not to break inside
+    itself when printed: a column of width w is about 7w + 5 pixels wide, and LibreOffice
+    fits a word up to about 1.12 times that (measured on its printed pages)."""
+    return (bold_px(word) / 1.12 - 5) / 7 - 0.71
+
+
+def fit_heads(headers: Sequence[str], widths: list[Any]) -> list[Any]:
+    """Widen, in place, any column whose heading has a word too long for it, so no heading
+    breaks inside a word; the widths chosen by hand already fit, this is the guard."""
+    for j, h in enumerate(headers):
+        need = max((head_chars(w) for w in str(h).split()), default=0.0)
+        if need > widths[j]:
+            widths[j] = math.ceil(need * 2) / 2
+    return widths
+
+
+def _table(ws, st: _Styles, top: int, headers: list[str], widths: list[Any]) -> None:
+    assert sum(widths) <= SHEET_CHARS + 5, (headers, sum(widths))  # the widths by hand
+    fit_heads(headers, widths)  # a long word from the register widens, and prints smaller
     for j, w in enumerate(widths):
         ws.set_column(j, j, w)
     _fit_values(ws, top, headers, widths, least=2)
@@ -201,10 +221,10 @@ def build_master(ws_: Workspace, round_id: str, target: Path | None = None) -> P
         _actions(wb, st, pr, ws_, round_id)
         _texts(wb, st, pr, ws_, round_id, "Risks", "risk",
                ["Department", "Priority", "Risk", "Likelihood", "Impact", "Mitigation",
-                "Source"], ["likelihood", "impact", "mitigation"], [7, 8, 44, 10, 8, 38, 26])
+                "Source"], ["likelihood", "impact", "mitigation"], [11, 8, 40, 10, 8, 38, 26])
         _texts(wb, st, pr, ws_, round_id, "Asks of the centre", "ask",
                ["Department", "Priority", "Ask", "Of whom", "Source"], ["of_whom"],
-               [7, 8, 66, 24, 30])
+               [11, 8, 62, 24, 30])
         _returns_log(wb, st, pr, ws_)
         _data_quality(wb, st, pr, ws_)
         wb.close()
@@ -311,7 +331,7 @@ def _flags_sheet(wb, st, pr: Print, summaries, flags: dict[str, list[Flag]], lab
     top = 3
     headers = ["Priority", "Title", "Likelihood", "Measure", "Flag", "In short",
                "What the reviewer must see"]
-    widths = [7, 18, 9, 7, 22, 22, 58]
+    widths = [7, 18, 9.5, 8, 22, 22, 56]
     _table(ws, st, top, headers, widths)
     r = top
     for s in summaries:
@@ -392,7 +412,7 @@ def _framework(wb, st, pr: Print, ws_, round_id, source: str = "unit"):
 
 TRAJ_HEADERS = ["Period", "Planned", "Actual", "Forecast (unit)", "Department's forecast",
                 "Variance (+ better, − worse)", "Data RAG", "Source"]
-TRAJ_WIDTHS = [8, 9, 9, 9, 10, 10, 6, 24]
+TRAJ_WIDTHS = [8, 9, 9, 9, 13, 10, 6, 21]
 CHART_COL = len(TRAJ_WIDTHS) + 1  # one narrow empty column, then the chart
 CHART_COLS, CHART_COL_WIDTH = 6, 9
 CHART_PX = (CHART_COLS * (CHART_COL_WIDTH * 7 + 5), 380)
@@ -421,16 +441,20 @@ def _trajectories(wb, st, pr: Print, summaries, round_id):
 
 
 def _block_height(series: MeasureSeries) -> float:
-    """Points a trajectory block takes: title, headline, header, a row a period, a gap."""
+    """Points a trajectory block takes: title, headline, header, a row a period, a gap;
+    a revised figure adds a line to the headline and one to its source cell."""
     rows = max(len(series.periods) + 1, 21)
-    return (rows + 2) * LINE_PT + 34 + 3 * LINE_PT
+    return (rows + 2) * LINE_PT + 34 + 3 * LINE_PT + 2 * LINE_PT * len(series.revisions)
 
 
 def _where(series: MeasureSeries) -> tuple[str, dict[str, str]]:
-    """The sheet every source cell is on (said once), and each period's file and cell."""
-    sheets = {src.sheet for src in series.sources.values()}
+    """The sheet every figure first returned is on (said once), and each period's file and
+    cell; a revised figure names its own sheet."""
+    revised = {rev.period for rev in series.revisions}
+    sheets = {src.sheet for p, src in series.sources.items() if p not in revised}
     one = sheets.pop() if len(sheets) == 1 else ""
-    cells = {p: (f"{src.file}!{src.cell}" if one else f"{src.file} '{src.sheet}'!{src.cell}")
+    cells = {p: (f"{src.file}!{src.cell}" if one and src.sheet == one
+                 else f"{src.file} '{src.sheet}'!{src.cell}")
              for p, src in series.sources.items()}
     return one, cells
 
@@ -445,8 +469,11 @@ def _trajectory_block(wb, ws, st, series: MeasureSeries, r: int) -> int:
     _fit_row(ws, r, [(title, width * 0.85)])
     ws.merge_range(r, 0, r, last_col, title, st.block)
     one_sheet, cells = _where(series)
-    head = series.headline() + (f" Source cells are on sheet '{one_sheet}' of each return."
+    head = series.headline() + (f" Source cells are on sheet '{one_sheet}' of each return"
+                                f"{', revisions on their own' if series.revisions else ''}."
                                 if one_sheet else "")
+    head += "".join(f" Revised: {rev.text(m)}." for rev in series.revisions)
+    revised = {rev.period: rev for rev in series.revisions}
     _fit_row(ws, r + 1, [(head, width)])
     ws.merge_range(r + 1, 0, r + 1, last_col, head, st.sub_wrap)
     top = r + 2
@@ -461,6 +488,8 @@ def _trajectory_block(wb, ws, st, series: MeasureSeries, r: int) -> int:
         rr = top + 1 + i
         planned, actual = series.planned.get(p), series.actual.get(p)
         where = cells.get(p, "")
+        if p in revised:
+            where += f" (revised from {format_value(m, revised[p].was)})"
         _fit_row(ws, rr, [(where, TRAJ_WIDTHS[-1])])
         _put(ws, rr, 0, period_date(p), st.month)
         _put(ws, rr, 1, planned, st.num(m))
@@ -514,7 +543,8 @@ def _trajectory_block(wb, ws, st, series: MeasureSeries, r: int) -> int:
     chart.set_y_axis({"num_format": "0\"%\"" if m.unit == "percent" else "#,##0",
                       "name": unit_name, "name_font": {"size": 10, "bold": False,
                                                        "rotation": 0},
-                      "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
+                      "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}},
+                      **_axis_bounds(series, fc)})
     chart.set_legend({"position": "bottom"})
     chart.show_blanks_as("gap")
     chart.set_size({"width": CHART_PX[0], "height": CHART_PX[1]})
@@ -522,24 +552,41 @@ def _trajectory_block(wb, ws, st, series: MeasureSeries, r: int) -> int:
     return max(last, top + 20) + 3
 
 
+def _axis_bounds(series: MeasureSeries, fc: dict) -> dict[str, float]:
+    """The deck's value axis (a percentage ends at 100), so the papers agree."""
+    from .charts import value_axis
+
+    lo, hi = value_axis(series, {**fc, **series.theirs})
+    return {k: v for k, v in (("min", lo), ("max", hi)) if v is not None}
+
+
 def _league_tables(wb, st, pr: Print, ws_, round_id):
     reg, led = ws_.register, ws_.ledger
     ws = wb.add_worksheet("League tables")
     ws.write_string(0, 0, "League tables of organisations, latest period", st.title)
-    widths = [6, 7, 26, 9, 9, 9, 8, 10, 11, 8, 8, 8, 8, 19, 8]
+    widths: list[float] = [6, 7, 24, 9, 9, 9, 8, 10, 12, 8, 8, 8, 8, 18, 8]
+    leagues = [(m, lg) for m in reg.measures
+               if (lg := league_for(reg, led, m, round_id)) is not None]
+    # codes print whole (E08000001): the code column takes what it needs from the names'
+    code = max([len(row.org) for _, lg in leagues for row in lg.rows] + [5]) * 1.15 + 1.5
+    if code > widths[1]:
+        widths[2] -= min(code - widths[1], widths[2] - 16)
+        widths[1] = round(code, 1)
     for j, w in enumerate(widths):
         ws.set_column(j, j, w)
-    r = 2
-    for m in reg.measures:
-        lg = league_for(reg, led, m, round_id)
-        if lg is None:
-            continue
+    r, breaks = 2, []
+    for m, lg in leagues:
+        if r > 2:  # each measure's table starts a page: a table never leaves its heading
+            breaks.append(r)
         table, latest, pooled = lg.rows, lg.period, lg.pooled
-        headers = ["Rank (= tie)", "Code", "Organisation",
-                   "Value" + (" (per 1,000)" if lg.basis == "rate-quartile" else ""),
+        headers = ["Order (= tie)" if lg.basis == "none" else "Rank (= tie)", "Code",
+                   "Organisation",
+                   "Value" + (f" ({lg.per})" if lg.per else ""),
                    "Previous", "Change", "Quartile (1 = best)", "Numerator", "Denominator",
                    "Lower 99.8%", "Lower 95%", "Upper 95%", "Upper 99.8%",
                    "Against the rate for all", lg.rag_words(m).split(":")[0]]
+        for j, w in enumerate(fit_heads(headers, widths)):
+            ws.set_column(j, j, w)
         ws.write_string(r, 0, f"{m.id}: {m.name}, {period_label(latest)}: {len(table)} of "
                         f"{lg.expected or len(table)} {m.breakdown or 'organisation'}s"
                         + (f"; rate for all {pooled:.1f}%" if pooled is not None else ""),
@@ -552,14 +599,16 @@ def _league_tables(wb, st, pr: Print, ws_, round_id):
             rr = top + 1 + i
             vals = [row.rank_label, row.org, row.name,
                     row.rate if row.rate is not None else row.value, row.previous,
-                    row.change, row.quartile, row.numerator, row.denominator, row.lower998,
+                    row.change, row.quartile if lg.basis != "none" else None,
+                    row.numerator, row.denominator, row.lower998,
                     row.lower95, row.upper95, row.upper998, row.flag]
             _fit_values(ws, rr, vals, widths)
             for j, v in enumerate(vals):
-                if j in (3, 4):
-                    fmt = st.num(m, 1) if row.rate is None else st.num(None, 1)
+                if j in (3, 4):  # a count as a whole number; a rate to one place
+                    fmt = st.num(m) if row.rate is None else st.num(None, 1)
                 elif j == 5:
-                    fmt = st.num(m, 1, diff=True)
+                    fmt = st.num(m, diff=True) if row.rate is None else \
+                        st.num(None, 1, diff=True)
                 elif j in (9, 10, 11, 12):
                     fmt = st.num(m, 1)
                 elif j in (7, 8):
@@ -570,7 +619,8 @@ def _league_tables(wb, st, pr: Print, ws_, round_id):
             _rag(ws, st, rr, 14, row.rag or None)
         r = top + len(table) + 3
     ws.freeze_panes(2, 0)
-    _finish(ws, pr, 2, r, len(widths), title="League tables")
+    ws.set_h_pagebreaks(breaks)
+    pr.setup(ws, "League tables", 0)  # the sheet's title on each page, not one table's
 
 
 def _milestones(wb, st, pr: Print, ws_, round_id):
@@ -604,7 +654,7 @@ def _actions(wb, st, pr: Print, ws_, round_id):
     today = end.due
     headers = ["Action", "Description", "Owner", "Department", "Priority", "Due", "Status",
                "Overdue", "Latest update", "Agreed at"]
-    widths = [11, 34, 20, 8, 7, 11, 9, 9, 22, 14]
+    widths = [11, 31, 20, 11, 7, 11, 9, 9, 22, 14]
     _table(ws, st, 0, headers, widths)
     r = 0
     for a in sorted(led.actions(), key=lambda a: (a["owner"], a["due"])):  # by owner
@@ -650,7 +700,7 @@ def _returns_log(wb, st, pr: Print, ws_):
     ws = wb.add_worksheet("Returns log")
     headers = ["Round", "Department", "Status", "Late", "Attempts", "File", "Received",
                "SHA-256", "First problem"]
-    widths = [8, 11, 12, 6, 8, 22, 16, 24, 35]
+    widths = [8, 11, 12, 6, 8.5, 22, 16, 24, 34.5]
     _table(ws, st, 0, headers, widths)
     r = 0
     for rnd in sorted(x.id for x in reg.rounds):

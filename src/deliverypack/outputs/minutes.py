@@ -79,7 +79,7 @@ def minutes_context(ws: Workspace, meeting: dict) -> dict:
     author = rec.get("author") or (secretariat["name"] if secretariat else "")
     role = secretariat["role"] if secretariat else "Secretariat"
     return {"marking": tf.protective_marking or ws.marking, "taskforce": tf.name,
-            "meeting_id": meeting["id"], "date": f"{date:%A %d %B %Y}",
+            "unit": ws.unit_name, "meeting_id": meeting["id"], "date": f"{date:%A %d %B %Y}",
             "time": rec.get("time") or "", "venue": rec.get("venue") or "",
             "chair": tf.chair, "distribution": "; ".join(rec["distribution"]),
             "present": people(rec["attendance"]),

@@ -213,6 +213,7 @@ def minutes() -> DocxDocument:
     doc.add_paragraph("")
     doc.add_paragraph("{{ author }}")
     doc.add_paragraph("{{ author_role }}")
+    doc.add_paragraph("{{ unit }}")
     doc.add_paragraph("Issued {{ issued }}")
     return doc
 
@@ -233,9 +234,8 @@ def pack() -> DocxDocument:
     doc = _base()
     doc.add_paragraph("{{ taskforce }}", style="Title")
     doc.add_paragraph("Agenda pack for meeting {{ meeting_id }}, at {{ time }} on {{ date }}, "
-                      "{{ venue }}")
+                      "{{ venue }}. Papers from the secretariat, {{ unit }}.")
     doc.add_paragraph("Terms of reference: {{ terms }}")
-    doc.add_paragraph("Papers prepared by the secretariat, {{ unit }}.")
     doc.add_paragraph("{%p if cycle_note %}")
     p = doc.add_paragraph()
     p.add_run("Note: ").bold = True

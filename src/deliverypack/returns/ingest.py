@@ -28,6 +28,7 @@ from ..templates.layout import WorkbookSpec
 from ..validation.cells import At
 from ..validation.checks import BookRead, check_book, template_id_of
 from ..validation.feedback import write_feedback
+from ..validation.history import history_warnings
 from ..validation.issues import Issue
 from ..validation.report import FileReport
 from ..workspace import Workspace
@@ -77,6 +78,7 @@ def validate_file(ws: Workspace, path: Path, *, template: str | None = None,
         return report, None
     report.issues.extend(issues)
     report.issues.extend(round_checks(ws, spec, path, at, round_id))
+    report.issues.extend(history_warnings(ws.ledger, ws.register, read))
     return report, read
 
 

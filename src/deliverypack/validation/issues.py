@@ -131,6 +131,12 @@ _TYPES = [
     IssueType("implausible-value", "warning", "Implausible value",
               "expected a value between {expected}, found {found}; please check it",
               "A value is far outside the measure's plausible range."),
+    IssueType("unusual-against-history", "warning", "Far from the measure's history",
+              "found {found}, far from this measure's recent figures: expected {expected}; "
+              "please check it (a true figure is kept as sent)",
+              "An actual under a tenth or over ten times the median of the measure's last "
+              "six figures (at least three needed): a slipped decimal point or a wrong unit. "
+              "A warning only, so a true unusual figure can still be sent."),
     IssueType("formula-text", "warning", "Text looks like a formula",
               "the text {found} begins like a formula; it is kept as text and never calculated",
               "Text beginning with =, +, -, @ is stored and written as text only."),
