@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from deliverypack.returns.read import BookValues
+from deliverypack.ledger.workspace import Workspace, init_workspace
 from deliverypack.sample.filler import fill_workbook
 from deliverypack.templates.issue import issue_returns
 from deliverypack.validation.checks import template_id_of
-from deliverypack.workspace import Workspace, init_workspace
+from deliverypack.validation.read import BookValues
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"

@@ -12,12 +12,12 @@ import pytest
 from starlette.testclient import TestClient
 
 from conftest import block, spec_of
+from deliverypack.ledger.workspace import init_workspace
 from deliverypack.sample.filler import fill_workbook
 from deliverypack.service.app import create_app
 from deliverypack.service.engine import Engine
 from deliverypack.service.ops import add_user
 from deliverypack.templates.issue import issue_returns
-from deliverypack.workspace import init_workspace
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "sample_returns" / "2002-12"

@@ -9,12 +9,12 @@ import pytest
 from conftest import spec_of
 from deliverypack.consolidation.league import league_for
 from deliverypack.consolidation.views import measure_series
-from deliverypack.register import write_register
+from deliverypack.ledger.workspace import Workspace, init_workspace
 from deliverypack.returns.ingest import ingest_files
 from deliverypack.sample.filler import fill_workbook
 from deliverypack.sample.programme import ACTIONS, sample_register
 from deliverypack.templates.issue import issue_organisation_returns, issue_returns
-from deliverypack.workspace import Workspace, init_workspace
+from deliverypack.validation.register import write_register
 
 
 @pytest.fixture

@@ -7,14 +7,14 @@ import re
 
 import pytest
 
-from deliverypack.register import write_register
+from deliverypack.ledger.workspace import Workspace, init_workspace
 from deliverypack.sample.filler import fill_workbook
 from deliverypack.sample.programme import ACTIONS, sample_register
 from deliverypack.service.app import create_app
 from deliverypack.service.engine import Engine
 from deliverypack.service.ops import add_user
 from deliverypack.templates.issue import issue_organisation_returns, issue_returns
-from deliverypack.workspace import Workspace, init_workspace
+from deliverypack.validation.register import write_register
 from service_kit import PASSWORD, ROUND, client, csrf_of, spec_of
 
 TRUST_PEOPLE = {"t1": "pat@trust-one.nhs.uk", "t1-approver": "sro@trust-one.nhs.uk",

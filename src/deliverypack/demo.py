@@ -8,8 +8,8 @@ from pathlib import Path
 from rich.console import Console
 
 from .consolidation.views import returns_status
+from .ledger.workspace import init_workspace
 from .sample.rounds import MEETING_BEFORE_ROUND, MEETINGS, from_samples, hold_meeting, run_round
-from .workspace import init_workspace
 
 
 def run_demo(directory: Path, console: Console) -> dict[str, Path]:

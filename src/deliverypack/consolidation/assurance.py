@@ -22,9 +22,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from ..domain import RAG_NAMES, Measure, Register
+from ..foundation.domain import RAG_NAMES, Measure, Register
+from ..foundation.periods import months_between, period_label
 from ..ledger import Ledger
-from ..periods import months_between, period_label
 from .rag import format_value, gap_words, meets
 from .views import ORDER, MeasureSeries, PrioritySummary, priority_summaries
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from ..domain import Measure, Register
+from ..foundation.domain import Measure, Register
+from ..foundation.periods import period_label
 from ..ledger import Ledger
-from ..periods import period_label
 
 
 @dataclass

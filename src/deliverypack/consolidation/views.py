@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from ..domain import FRAMEWORK, Measure, Priority, Register
+from ..foundation.domain import FRAMEWORK, Measure, Priority, Register
+from ..foundation.periods import period_label
 from ..ledger import Ledger
-from ..periods import period_label
 from .rag import Forecast, data_rag, forecast, format_value, gap_words
 
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..templates.layout import WorkbookSpec
+from ..validation.layout import WorkbookSpec
 from .schema import MIGRATIONS, SCHEMA_VERSION
 
 BATCH_SECONDS = 0.5  # the most work a crash (not Ctrl-C) can undo in a long ingest
@@ -130,11 +130,11 @@ class Ledger:
             row = self.db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
             current = int(row[0]) if row else 0
         if current > SCHEMA_VERSION:
-            from ..errors import WorkspaceError
+            from ..foundation.errors import WorkspaceError
             raise WorkspaceError(f"{self.path} was written by a newer deliverypack "
                                  f"(schema {current}); upgrade deliverypack to read it")
         if current < SCHEMA_VERSION and self.readonly:
-            from ..errors import WorkspaceError
+            from ..foundation.errors import WorkspaceError
             raise WorkspaceError(f"{self.path} needs upgrading (schema {current} to "
                                  f"{SCHEMA_VERSION}) and cannot be written")
         for version in range(current + 1, SCHEMA_VERSION + 1):

@@ -24,10 +24,10 @@ from ..consolidation.assurance import FLAG_TITLES, Flag, assurance_flags
 from ..consolidation.league import league_for
 from ..consolidation.rag import data_rag, format_value, shortfall
 from ..consolidation.views import MeasureSeries, priority_summaries, returns_status
-from ..domain import FRAMEWORK, Measure
-from ..periods import period_date, period_label
-from ..workspace import Workspace
-from .files import atomic_path
+from ..foundation.domain import FRAMEWORK, Measure
+from ..foundation.files import atomic_path
+from ..foundation.periods import period_date, period_label
+from ..ledger.workspace import Workspace
 
 RAG_FILL = {"G": "#00B050", "AG": "#C4D79B", "AR": "#FFC000", "R": "#FF0000"}
 RAG_FONT = {"G": "#FFFFFF", "AG": "#000000", "AR": "#000000", "R": "#FFFFFF"}
@@ -680,8 +680,8 @@ def _collection_rows(reg, led, rnd: str) -> list[list]:
     """Below the departments: each organisation's return, each measure's coverage of
     organisations ('14 of 15 trusts'), and the round's closures and reopenings."""
     from ..consolidation.coverage import coverage, organisation_status
+    from ..foundation.periods import period_label
     from ..ledger.rounds import round_history
-    from ..periods import period_label
 
     rows: list[list] = [
         [rnd, f"{o.organisation} ({o.kind})", o.status, "late" if o.late else "", o.attempts,

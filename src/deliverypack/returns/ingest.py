@@ -21,18 +21,18 @@ from pathlib import Path
 from typing import Any
 from zipfile import ZipFile
 
-from ..domain import FRAMEWORK, Register
+from ..foundation.domain import FRAMEWORK, Register
 from ..ledger.store import Content, Recorded
-from ..taskforce import check_meeting, store_meeting
-from ..templates.layout import WorkbookSpec
+from ..ledger.workspace import Workspace
+from ..templates.taskforce import check_meeting, store_meeting
 from ..validation.cells import At
 from ..validation.checks import BookRead, check_book, template_id_of
 from ..validation.feedback import write_feedback
 from ..validation.issues import Issue
+from ..validation.layout import WorkbookSpec
+from ..validation.read import BookValues, PackageDamaged, SheetTooLarge, error_cells
 from ..validation.report import FileReport
-from ..workspace import Workspace
 from .intake import Intake, inspect
-from .read import BookValues, PackageDamaged, SheetTooLarge, error_cells
 
 
 def validate_file(ws: Workspace, path: Path, *, template: str | None = None,
@@ -124,7 +124,7 @@ def round_checks(ws: Workspace, spec: Any, path: Path, at: At, round_id: str | N
 
 def _validate_foreign(ws: Workspace, book: BookValues, zf: ZipFile, report: FileReport,
                       name: str | None, round_id: str | None) -> tuple[FileReport, Any]:
-    from ..templates import foreign
+    from . import foreign
 
     tpl = foreign.template(ws, name) if name else foreign.recognise(ws, book)
     if tpl is None:

@@ -23,10 +23,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import WorkspaceError
+from ..foundation.errors import WorkspaceError
 from ..ledger import Ledger
-from ..templates.layout import WorkbookSpec
-from ..workspace import Workspace
+from ..ledger.workspace import Workspace
+from ..validation.layout import WorkbookSpec
 
 JOURNAL = ".journal.json"
 SPECS = "templates"  # archive/templates/<template id>.json: the specs returns were read by

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ..domain import (
+from ..foundation.domain import (
     Department,
     Measure,
     Member,
@@ -22,7 +22,7 @@ from ..domain import (
     TaskForce,
     TrajectoryPoint,
 )
-from ..periods import months_between, period_range
+from ..foundation.periods import months_between, period_range
 
 D = dt.date
 

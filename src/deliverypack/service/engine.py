@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ..consolidation.views import ReturnStatus, returns_status
+from ..ledger.workspace import Workspace
 from ..returns.ingest import examine, keep
 from ..validation.report import FileReport
-from ..workspace import Workspace
 from .store import ServiceStore
 
 T = TypeVar("T")

@@ -17,9 +17,9 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from ..outputs.files import atomic_write, write_text_cell
-from ..periods import period_date
-from .layout import BlockSpec, ColumnSpec, WorkbookSpec
+from ..foundation.files import atomic_write, write_text_cell
+from ..foundation.periods import period_date
+from ..validation.layout import BlockSpec, ColumnSpec, WorkbookSpec
 
 INPUT_FILL = PatternFill("solid", fgColor="FFF4CC")
 HEADER_FILL = PatternFill("solid", fgColor="1F3864")

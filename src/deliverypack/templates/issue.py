@@ -6,10 +6,10 @@ import datetime as dt
 from pathlib import Path
 
 from ..consolidation.views import evidence_text, priority_summaries
-from ..domain import FRAMEWORK
-from ..workspace import Workspace
+from ..foundation.domain import FRAMEWORK
+from ..ledger.workspace import Workspace
+from ..validation.layout import assessment_spec, organisation_return_spec, return_spec
 from .build import build_workbook
-from .layout import assessment_spec, organisation_return_spec, return_spec
 
 
 def issue_returns(ws: Workspace, round_id: str) -> list[Path]:

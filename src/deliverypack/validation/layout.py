@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from ..domain import (
+from ..foundation.domain import (
     ACTION_STATUS,
     FRAMEWORK,
     ISSUE_KINDS,
@@ -25,7 +25,7 @@ from ..domain import (
     Register,
     allowed_for,
 )
-from ..periods import period_label
+from ..foundation.periods import period_label
 
 TEMPLATE_VERSION = "1.0"
 

@@ -8,7 +8,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from ..errors import OutputLocked
+from .errors import OutputLocked
 
 
 @contextlib.contextmanager

@@ -8,10 +8,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from .domain import Register
-from .errors import WorkspaceError
-from .ledger import Ledger
-from .validation.issues import Issue
+from ..foundation.domain import Register
+from ..foundation.errors import WorkspaceError
+from ..validation.issues import Issue
+from .store import Ledger
 
 SETTINGS_FILE = "deliverypack.toml"
 # The marking on every paper unless the settings (or a task force) say otherwise: the one
@@ -86,7 +86,7 @@ class Workspace:
 
     @cached_property
     def _register(self) -> tuple[Register, list[dict], list[Issue]]:
-        from .register import read_register
+        from ..validation.register import read_register
 
         if not self.register_path.exists():
             raise WorkspaceError(f"no register at {self.register_path}")
@@ -115,7 +115,7 @@ class Workspace:
         led = Ledger(self.ledger_path, timeout=wait)
         if not led.readonly:
             self.adopt_register_actions(led)
-        from .returns.recovery import keep_spec
+        from ..returns.recovery import keep_spec
         led.on_template = lambda spec, file, issued: keep_spec(self, spec, file, issued)
         return led
 
@@ -163,7 +163,7 @@ class Workspace:
         known = sorted(r.id for r in reg.rounds)
         if round_id:
             if round_id not in known:
-                from .errors import UsageError
+                from ..foundation.errors import UsageError
                 raise UsageError(f"unknown round {round_id!r}; the register has: "
                                  f"{', '.join(known) or 'no rounds'}")
             return round_id
@@ -172,14 +172,14 @@ class Workspace:
         if with_data:
             return with_data[-1]
         if not known:
-            from .errors import UsageError
+            from ..foundation.errors import UsageError
             raise UsageError("the register has no rounds")
         return known[0]
 
 
 def init_workspace(root: Path, *, sample: bool = False) -> Workspace:
     """Create a workspace: settings, a register (empty or the sample programme), folders."""
-    from .register import write_register
+    from ..validation.register import write_register
 
     root = Path(root)
     if (root / SETTINGS_FILE).exists():
@@ -188,7 +188,7 @@ def init_workspace(root: Path, *, sample: bool = False) -> Workspace:
     for sub in ("outbox", "inbox", "archive", "feedback", "outputs"):
         (root / sub).mkdir(exist_ok=True)
     if sample:
-        from .sample.programme import ACTIONS, MARKING, UNIT_NAME, sample_register
+        from ..sample.programme import ACTIONS, MARKING, UNIT_NAME, sample_register
 
         reg = sample_register()
         write_register(root / "register.xlsx", reg, ACTIONS)

@@ -21,10 +21,10 @@ import xlsxwriter
 from lxml import etree
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 
-from ..errors import DeliverypackError, UsageError
+from ..foundation.errors import DeliverypackError, UsageError
 from ..ledger.store import Content, now_iso
-from ..returns.intake import inspect
-from ..returns.read import BookValues
+from ..ledger.workspace import Workspace
+from ..templates.datamap import MapEntry, check_against_blank, read_datamap
 from ..validation.cells import (
     At,
     is_blank,
@@ -33,8 +33,8 @@ from ..validation.cells import (
     read_number,
 )
 from ..validation.issues import Issue
-from ..workspace import Workspace
-from .datamap import MapEntry, check_against_blank, read_datamap
+from ..validation.read import BookValues
+from .intake import inspect
 
 NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -252,7 +252,7 @@ def current_returns(ws: Workspace, name: str) -> list[Any]:
 
 def export_master(ws: Workspace, name: str, target: Path | None = None) -> Path:
     """The datamaps-style wide master: keys as rows, one column per return, values typed."""
-    from ..outputs.files import atomic_path
+    from ..foundation.files import atomic_path
 
     tpl = template(ws, name)
     subs = current_returns(ws, name)
@@ -311,7 +311,7 @@ def prefill_all(ws: Workspace, name: str, round_id: str) -> list[Path]:
 
 def prefill(blank: Path, cells: dict[tuple[str, str], Any], target: Path) -> Path:
     """Copy the blank template's bytes, changing only the given cells' values."""
-    from ..outputs.files import atomic_path
+    from ..foundation.files import atomic_path
 
     with zipfile.ZipFile(blank) as zin:
         parts = _sheet_parts(zin)
