@@ -89,13 +89,13 @@ def generate(n: int) -> Path:
         return base
     if base.exists():
         shutil.rmtree(base)
-    from deliverypack.ledger.workspace import Workspace, init_workspace
+    from deliverypack.ledger.workspace import Workspace
     from deliverypack.sample.filler import fill_workbook
-    from deliverypack.sample.programme import ACTIONS
+    from deliverypack.sample.programme import ACTIONS, sample_workspace
     from deliverypack.templates.issue import issue_organisation_returns, issue_returns
     from deliverypack.validation.register import write_register
 
-    ws = init_workspace(base / "ws", sample=True)
+    ws = sample_workspace(base / "ws")
     write_register(ws.register_path, bench_register(n), ACTIONS)
     ws = Workspace.open(base / "ws")
     t0 = time.perf_counter()
@@ -257,15 +257,15 @@ print(time.perf_counter() - t)
 
 def big_master() -> dict:
     """A master for 10,000 organisations x 36 periods, from a ledger written directly."""
-    from deliverypack.ledger.workspace import Workspace, init_workspace
-    from deliverypack.sample.programme import ACTIONS
+    from deliverypack.ledger.workspace import Workspace
+    from deliverypack.sample.programme import ACTIONS, sample_workspace
     from deliverypack.validation.register import write_register
 
     base = CACHE / "master-10000x36"
     if not (base / "done").exists():
         if base.exists():
             shutil.rmtree(base)
-        ws = init_workspace(base / "ws", sample=True)
+        ws = sample_workspace(base / "ws")
         write_register(ws.register_path, bench_register(10000), ACTIONS)
         ws = Workspace.open(base / "ws")
         led = ws.ledger
@@ -297,15 +297,14 @@ def big_master() -> dict:
 def big_deck() -> dict:
     """A stocktake deck of 100 priorities (the sample's measures, cloned)."""
     from deliverypack.foundation.domain import Measure, Priority, TrajectoryPoint
-    from deliverypack.ledger.workspace import init_workspace
-    from deliverypack.sample.programme import ACTIONS, sample_register
+    from deliverypack.sample.programme import ACTIONS, sample_register, sample_workspace
     from deliverypack.validation.register import write_register
 
     base = CACHE / "deck-100"
     if not (base / "done").exists():
         if base.exists():
             shutil.rmtree(base)
-        ws = init_workspace(base / "ws", sample=True)
+        ws = sample_workspace(base / "ws")
         reg = sample_register()
         src = next(m for m in reg.measures if m.id == "ASY4")
         traj = reg.trajectory("ASY4")
@@ -345,13 +344,13 @@ def dft(n: int = 200) -> dict:
     if not DFT.exists():
         print("  (shared/fixtures/dft-bicc-return not present: DfT benchmark skipped)")
         return {}
-    from deliverypack.ledger.workspace import init_workspace
     from deliverypack.returns.foreign import add_template
+    from deliverypack.sample.programme import sample_workspace
 
     base = CACHE / f"dft-{n}"
     if base.exists():
         shutil.rmtree(base)
-    ws = init_workspace(base / "ws", sample=True)
+    ws = sample_workspace(base / "ws")
     add_template(ws, "DFT", DFT / "blank_template.xlsm", DFT / "datamap.csv")
     ws.ledger.close()
     (base / "in").mkdir()

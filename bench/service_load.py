@@ -41,13 +41,13 @@ TIMEOUT = 120  # seconds a single upload may take before it counts as lost
 def build_workspace(root: Path) -> dict[str, list[Path]]:
     """Twenty departments, templates issued, WAVES distinct filled returns each."""
     from deliverypack.foundation.domain import Department
-    from deliverypack.ledger.workspace import Workspace, init_workspace
+    from deliverypack.ledger.workspace import Workspace
     from deliverypack.sample.filler import fill_workbook
-    from deliverypack.sample.programme import ACTIONS, sample_register
+    from deliverypack.sample.programme import ACTIONS, sample_register, sample_workspace
     from deliverypack.templates.issue import issue_returns
     from deliverypack.validation.register import write_register
 
-    init_workspace(root, sample=True)
+    sample_workspace(root)
     reg = sample_register()
     model_p, model_m = reg.priority("DWP1"), reg.measure("JOB1")
     for i in range(DEPARTMENTS - len(reg.departments)):

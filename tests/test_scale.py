@@ -9,10 +9,10 @@ import pytest
 from conftest import spec_of
 from deliverypack.consolidation.league import league_for
 from deliverypack.consolidation.views import measure_series
-from deliverypack.ledger.workspace import Workspace, init_workspace
+from deliverypack.ledger.workspace import Workspace
 from deliverypack.returns.ingest import ingest_files
 from deliverypack.sample.filler import fill_workbook
-from deliverypack.sample.programme import ACTIONS, sample_register
+from deliverypack.sample.programme import ACTIONS, sample_register, sample_workspace
 from deliverypack.templates.issue import issue_organisation_returns, issue_returns
 from deliverypack.validation.register import write_register
 
@@ -20,7 +20,7 @@ from deliverypack.validation.register import write_register
 @pytest.fixture
 def org_ws(tmp_path) -> Workspace:
     """The sample programme, with the A&E measure returned by each trust itself."""
-    ws = init_workspace(tmp_path / "ws", sample=True)
+    ws = sample_workspace(tmp_path / "ws")
     reg = sample_register()
     for m in reg.measures:
         if m.id == "AE4":

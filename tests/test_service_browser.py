@@ -54,12 +54,12 @@ def cli(*args: str, stdin: str | None = None) -> str:
 def server(tmp_path_factory):
     """A workspace after two sample rounds, round 2003-12's templates issued, accounts
     made with the CLI, and `deliverypack serve` listening on 127.0.0.1."""
-    from deliverypack.ledger.workspace import init_workspace
+    from deliverypack.sample.programme import sample_workspace
     from deliverypack.sample.rounds import from_samples, hold_meeting, run_round
     from deliverypack.templates.issue import issue_returns
 
     root = tmp_path_factory.mktemp("e2e") / "ws"
-    ws = init_workspace(root, sample=True)
+    ws = sample_workspace(root)
     for r in ("2002-12", "2003-07"):
         run_round(ws, r, from_samples("return"), from_samples("assessment"))
     hold_meeting(ws)

@@ -7,9 +7,9 @@ import re
 
 import pytest
 
-from deliverypack.ledger.workspace import Workspace, init_workspace
+from deliverypack.ledger.workspace import Workspace
 from deliverypack.sample.filler import fill_workbook
-from deliverypack.sample.programme import ACTIONS, sample_register
+from deliverypack.sample.programme import ACTIONS, sample_register, sample_workspace
 from deliverypack.service.app import create_app
 from deliverypack.service.engine import Engine
 from deliverypack.service.ops import add_user
@@ -25,7 +25,7 @@ TRUST_PEOPLE = {"t1": "pat@trust-one.nhs.uk", "t1-approver": "sro@trust-one.nhs.
 def trusts(tmp_path):
     """The sample programme with the A&E measure returned by each trust itself."""
     root = tmp_path / "ws"
-    init_workspace(root, sample=True)
+    sample_workspace(root)
     reg = sample_register()
     for m in reg.measures:
         if m.id == "AE4":

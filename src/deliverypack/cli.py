@@ -137,9 +137,10 @@ def init(directory: Path, sample: Annotated[bool, typer.Option(
         "--sample", help="Fill the register with the sample programme.")] = False):
     """Create a workspace (settings, register.xlsx and folders)."""
     from .ledger.workspace import init_workspace
+    from .sample.programme import sample_workspace
 
     try:
-        ws = init_workspace(directory, sample=sample)
+        ws = sample_workspace(directory) if sample else init_workspace(directory)
     except DeliverypackError as exc:
         _fail(exc)
     console.print(f"Workspace created at {ws.root}", highlight=False)

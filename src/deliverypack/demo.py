@@ -8,7 +8,7 @@ from pathlib import Path
 from rich.console import Console
 
 from .consolidation.views import returns_status
-from .ledger.workspace import init_workspace
+from .sample.programme import sample_workspace
 from .sample.rounds import MEETING_BEFORE_ROUND, MEETINGS, from_samples, hold_meeting, run_round
 
 
@@ -16,7 +16,7 @@ def run_demo(directory: Path, console: Console) -> dict[str, Path]:
     directory = Path(directory)
     if directory.exists():
         shutil.rmtree(directory)
-    ws = init_workspace(directory, sample=True)
+    ws = sample_workspace(directory)
     console.print(f"Demo workspace: {ws.root}", highlight=False)
 
     outputs: dict[str, Path] = {"register": ws.register_path, "ledger": ws.ledger_path}

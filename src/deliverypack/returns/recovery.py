@@ -24,56 +24,21 @@ from pathlib import Path
 from typing import Any
 
 from ..foundation.errors import WorkspaceError
+from ..foundation.files import replace_bytes
 from ..ledger import Ledger
-from ..ledger.workspace import Workspace
-from ..validation.layout import WorkbookSpec
+from ..ledger.workspace import Workspace, kept_specs
 
 JOURNAL = ".journal.json"
-SPECS = "templates"  # archive/templates/<template id>.json: the specs returns were read by
 
 
 def journal_path(ws: Workspace, archived: str) -> Path:
     return ws.root / f"{archived}{JOURNAL}"
 
 
-def keep_spec(ws: Workspace, spec: WorkbookSpec, file: str, issued_at: str) -> None:
-    """Keep an issued template's spec (what its returns are read by) in archive/templates/."""
-    body = json.dumps({"issued_at": issued_at, "file": file,
-                       "spec": json.loads(spec.model_dump_json())})
-    _write_atomic(ws.archive / SPECS / f"{_safe(spec.template_id)}.json", body.encode())
-
-
-def specs(ws: Workspace) -> list[tuple[WorkbookSpec, str, str]]:
-    """Every template spec kept, as (spec, file, issued_at), in the order issued."""
-    out = []
-    for p in (ws.archive / SPECS).glob("*.json") if (ws.archive / SPECS).is_dir() else []:
-        try:
-            body = json.loads(p.read_text(encoding="utf-8"))
-            out.append((WorkbookSpec.model_validate(body["spec"]), body.get("file", ""),
-                        body.get("issued_at", "")))
-        except (OSError, ValueError, KeyError):
-            continue  # reported by `check`
-    return sorted(out, key=lambda x: (x[2], x[0].template_id))
-
-
 def write_journal(ws: Workspace, archived: str, record: dict[str, Any]) -> None:
     """Keep what the ledger is about to record of one file beside its archived bytes."""
     record = {"version": 1, "order": time.time_ns(), **record}
-    _write_atomic(journal_path(ws, archived), json.dumps(record, indent=1).encode())
-
-
-def _safe(template_id: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in template_id)
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.partial")
-    try:
-        tmp.write_bytes(data)
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    replace_bytes(journal_path(ws, archived), json.dumps(record, indent=1).encode())
 
 
 def journals(ws: Workspace) -> list[tuple[Path, dict[str, Any]]]:
@@ -132,7 +97,7 @@ def rebuild(ws: Workspace, *, force: bool = False) -> tuple[Path, int, Path | No
     ws.__dict__["ledger"] = led  # the workspace's ledger while replaying
     try:
         ws.adopt_register_actions(led)
-        for spec, file, issued in specs(ws):  # every template issued, returned or not
+        for spec, file, issued in kept_specs(ws):  # every template issued, returned or not
             led.clock = issued or None
             led.record_template(spec, file)
         led.clock = None

@@ -20,8 +20,8 @@ from ..consolidation.rag import data_rag
 from ..foundation.domain import Register
 from ..foundation.files import atomic_write, write_text_cell
 from ..foundation.periods import months_between, period_end
-from ..templates.build import cell_is_input, cell_type, excel_value
-from ..validation.layout import BlockSpec, WorkbookSpec
+from ..templates.build import excel_value
+from ..validation.layout import BlockSpec, WorkbookSpec, cell_is_input, cell_type
 from ..validation.read import parse_ref
 from .programme import SEED_CHALLENGES, SEED_NARRATIVE, SEED_TABLE
 

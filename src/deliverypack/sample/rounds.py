@@ -88,12 +88,12 @@ def make_samples(out: Path, workdir: Path) -> None:
     """Fill every round's templates with the filler and keep them as sample returns."""
     from openpyxl import load_workbook  # noqa: F401  (the filler uses it)
 
-    from ..ledger.workspace import init_workspace
     from .filler import fill_workbook, unit_ratings_for
+    from .programme import sample_workspace
 
     if workdir.exists():
         shutil.rmtree(workdir)
-    ws = init_workspace(workdir, sample=True)
+    ws = sample_workspace(workdir)
     reg = ws.register
 
     def returns(ws: Workspace, round_id: str, templates: list[Path]) -> list[Path]:

@@ -14,7 +14,6 @@ from typing import Any
 
 from ..foundation.domain import Register
 from ..foundation.periods import MONTHS, parse_period, period_end, period_label
-from ..templates.build import cell_allowed, cell_required
 from .cells import (
     SLOW,
     At,
@@ -28,7 +27,14 @@ from .cells import (
     text_reader,
 )
 from .issues import Issue
-from .layout import BlockSpec, ColumnSpec, SheetSpec, WorkbookSpec
+from .layout import (
+    BlockSpec,
+    ColumnSpec,
+    SheetSpec,
+    WorkbookSpec,
+    cell_allowed,
+    cell_required,
+)
 from .read import BookValues, Range, address
 
 

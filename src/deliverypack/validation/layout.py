@@ -91,6 +91,28 @@ class WorkbookSpec(BaseModel):
                 yield sheet, block
 
 
+# A row of a block may override its columns (a type, allowed codes, an input or a
+# required cell for this row alone); these four read such a row, for the writer and
+# the checks alike.
+def cell_type(block: BlockSpec, col: ColumnSpec, row: dict[str, Any]) -> str:
+    return row.get("_type", {}).get(col.key, col.type)
+
+
+def cell_allowed(block: BlockSpec, col: ColumnSpec, row: dict[str, Any]) -> list[str]:
+    return row.get("_allowed", {}).get(col.key, col.allowed)
+
+
+def cell_is_input(col: ColumnSpec, row: dict[str, Any]) -> bool:
+    """An input column, unless this row locks it (a milestone already complete)."""
+    if col.key in row.get("_locked", ()):
+        return False
+    return col.role == "input" or col.key in row.get("_input", [])
+
+
+def cell_required(col: ColumnSpec, row: dict[str, Any]) -> bool:
+    return col.required or col.key in row.get("_required", [])
+
+
 def sheet_title(text: str) -> str:
     """A legal, readable Excel sheet name (31 characters, none of []:*?/\\)."""
     clean = re.sub(r"[\[\]:*?/\\]", " ", text).strip()
