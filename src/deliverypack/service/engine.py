@@ -108,9 +108,7 @@ class Engine:
             reg = self.ws.register
             out = [(d.id, d.name, "return") for d in reg.departments
                    if reg.priorities_of(d.id)]
-            issued = {r[0] for r in self.ws.ledger.query(
-                "SELECT department FROM templates WHERE kind='org_return' AND round=?",
-                round_id)}
+            issued = self.ws.ledger.issued_organisations(round_id)
             return out + [(o.id, o.name, "org_return") for o in reg.organisations
                           if o.id in issued]
         return self.call(run)
