@@ -265,27 +265,27 @@ def export_master(ws: Workspace, name: str, target: Path | None = None) -> Path:
         wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False,
                                             "strings_to_urls": False,
                                             "strings_to_numbers": False})
-        ws_ = wb.add_worksheet("Master")
+        sheet = wb.add_worksheet("Master")
         bold = wb.add_format({"bold": True, "text_wrap": True, "valign": "top"})
         date = wb.add_format({"num_format": "dd/mm/yyyy"})
-        ws_.write_string(0, 0, "key", bold)
+        sheet.write_string(0, 0, "key", bold)
         for j, s in enumerate(subs, start=1):
-            ws_.write_string(0, j, s["department"] or s["file_name"], bold)
-            ws_.set_column(j, j, 24)
-        ws_.set_column(0, 0, 60)
-        ws_.freeze_panes(1, 1)
+            sheet.write_string(0, j, s["department"] or s["file_name"], bold)
+            sheet.set_column(j, j, 24)
+        sheet.set_column(0, 0, 60)
+        sheet.freeze_panes(1, 1)
         for i, e in enumerate(tpl.entries, start=1):
-            ws_.write_string(i, 0, e.key)
+            sheet.write_string(i, 0, e.key)
             for j, s in enumerate(subs, start=1):
                 v = values[s["id"]].get(e.key)
                 if v is None:
                     continue
                 if v["kind"] == "number":
-                    ws_.write_number(i, j, v["number"])
+                    sheet.write_number(i, j, v["number"])
                 elif v["kind"] in ("date", "datetime"):
-                    ws_.write_datetime(i, j, dt.datetime.fromisoformat(v["text"]), date)
+                    sheet.write_datetime(i, j, dt.datetime.fromisoformat(v["text"]), date)
                 else:
-                    ws_.write_string(i, j, v["text"])
+                    sheet.write_string(i, j, v["text"])
         wb.close()
     return target
 
