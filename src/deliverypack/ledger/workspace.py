@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import tomllib
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -203,6 +204,30 @@ def kept_specs(ws: Workspace) -> list[tuple[WorkbookSpec, str, str]]:
 
 def _safe(template_id: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in template_id)
+
+
+JOURNAL = ".journal.json"
+
+
+def journal_path(ws: Workspace, archived: str) -> Path:
+    return ws.root / f"{archived}{JOURNAL}"
+
+
+def write_journal(ws: Workspace, archived: str, record: dict[str, Any]) -> None:
+    """Keep what the ledger is about to record of one file beside its archived bytes."""
+    record = {"version": 1, "order": time.time_ns(), **record}
+    replace_bytes(journal_path(ws, archived), json.dumps(record, indent=1).encode())
+
+
+def journals(ws: Workspace) -> list[tuple[Path, dict[str, Any]]]:
+    """Every journal record in archive/, in the order the files were kept."""
+    out = []
+    for p in ws.archive.glob(f"*{JOURNAL}") if ws.archive.is_dir() else []:
+        try:
+            out.append((p, json.loads(p.read_text(encoding="utf-8"))))
+        except (OSError, ValueError):
+            continue  # reported by `check`
+    return sorted(out, key=lambda x: x[1].get("order", 0))
 
 
 def init_workspace(root: Path, *, register: Register | None = None,

@@ -11,7 +11,9 @@ import datetime as dt
 import multiprocessing
 import os
 import re
+import shutil
 import sys
+import tempfile
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -23,7 +25,7 @@ from zipfile import ZipFile
 
 from ..foundation.domain import FRAMEWORK, Register
 from ..ledger.store import Content, Recorded
-from ..ledger.workspace import Workspace
+from ..ledger.workspace import Workspace, journals, write_journal
 from ..templates.taskforce import check_meeting, store_meeting
 from ..validation.cells import At
 from ..validation.checks import BookRead, check_book, template_id_of
@@ -247,7 +249,6 @@ def keep(ws: Workspace, ex: Examined, *, received: dt.datetime | None = None,
         for step in KINDS[report.kind].after_ingest:
             step(ws, ex.read, submission_id)
     if journal and ex.archived:
-        from .recovery import write_journal
         write_journal(ws, ex.archived, {
             "file_name": path.name, "received_at": sub["received_at"],
             "sha256": report.sha256, "archive_path": ex.archived, "kind": sub["kind"],
@@ -295,6 +296,33 @@ def _worker_examine(paths: list[Path], template: str | None, round_id: str | Non
     return [examine(_WORKER["ws"], p, template, round_id) for p in paths]
 
 
+def replay(ws: Workspace, record: dict[str, Any]) -> None:
+    """Record one archived file from its journal: the spec it was read by is re-registered,
+    then the bytes are validated and kept as they were, under their name and time."""
+    led = ws.ledger
+    src = ws.root / record["archive_path"]
+    received = dt.datetime.fromisoformat(record["received_at"])
+    with tempfile.TemporaryDirectory(prefix="dp-replay-") as tmp:
+        named = Path(tmp) / Path(record["file_name"]).name  # never a path: a name only
+        shutil.copyfile(src, named)
+        led.clock = record["received_at"]
+        try:
+            ex = examine(ws, named, record.get("foreign_template"), record.get("round_option"))
+            keep(ws, ex, received=received, journal=False)
+        finally:
+            led.clock = None
+
+
+def reconcile(ws: Workspace) -> int:
+    """Record the files archived with a journal but missing from the ledger (a fault
+    between the two); returns how many."""
+    known = {r[0] for r in ws.ledger.query("SELECT sha256 FROM submissions")}
+    todo = [rec for _, rec in journals(ws) if rec.get("sha256") not in known]
+    for rec in todo:
+        replay(ws, rec)
+    return len(todo)
+
+
 def ingest_files(ws: Workspace, paths: Iterable[Path], *, received: dt.datetime | None = None,
                  jobs: int = 1, progress: Callable[[FileReport], None] | None = None,
                  template: str | None = None, round_id: str | None = None
@@ -319,7 +347,6 @@ def ingest_files(ws: Workspace, paths: Iterable[Path], *, received: dt.datetime 
         if progress:
             progress(r)
     clean_partials(ws)
-    from .recovery import reconcile
     reconcile(ws)  # files archived by an ingest that failed before recording them
     try:
         with led.batch():

@@ -15,70 +15,15 @@ import datetime as dt
 import hashlib
 import json
 import os
-import shutil
 import sqlite3
-import tempfile
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..foundation.errors import WorkspaceError
-from ..foundation.files import replace_bytes
 from ..ledger import Ledger
-from ..ledger.workspace import Workspace, kept_specs
-
-JOURNAL = ".journal.json"
-
-
-def journal_path(ws: Workspace, archived: str) -> Path:
-    return ws.root / f"{archived}{JOURNAL}"
-
-
-def write_journal(ws: Workspace, archived: str, record: dict[str, Any]) -> None:
-    """Keep what the ledger is about to record of one file beside its archived bytes."""
-    record = {"version": 1, "order": time.time_ns(), **record}
-    replace_bytes(journal_path(ws, archived), json.dumps(record, indent=1).encode())
-
-
-def journals(ws: Workspace) -> list[tuple[Path, dict[str, Any]]]:
-    """Every journal record in archive/, in the order the files were kept."""
-    out = []
-    for p in ws.archive.glob(f"*{JOURNAL}") if ws.archive.is_dir() else []:
-        try:
-            out.append((p, json.loads(p.read_text(encoding="utf-8"))))
-        except (OSError, ValueError):
-            continue  # reported by `check`
-    return sorted(out, key=lambda x: x[1].get("order", 0))
-
-
-def replay(ws: Workspace, record: dict[str, Any]) -> None:
-    """Record one archived file from its journal: the spec it was read by is re-registered,
-    then the bytes are validated and kept as they were, under their name and time."""
-    from .ingest import examine, keep
-
-    led = ws.ledger
-    src = ws.root / record["archive_path"]
-    received = dt.datetime.fromisoformat(record["received_at"])
-    with tempfile.TemporaryDirectory(prefix="dp-replay-") as tmp:
-        named = Path(tmp) / Path(record["file_name"]).name  # never a path: a name only
-        shutil.copyfile(src, named)
-        led.clock = record["received_at"]
-        try:
-            ex = examine(ws, named, record.get("foreign_template"), record.get("round_option"))
-            keep(ws, ex, received=received, journal=False)
-        finally:
-            led.clock = None
-
-
-def reconcile(ws: Workspace) -> int:
-    """Record the files archived with a journal but missing from the ledger (a fault
-    between the two); returns how many."""
-    known = {r[0] for r in ws.ledger.query("SELECT sha256 FROM submissions")}
-    todo = [rec for _, rec in journals(ws) if rec.get("sha256") not in known]
-    for rec in todo:
-        replay(ws, rec)
-    return len(todo)
+from ..ledger.workspace import JOURNAL, Workspace, journals, kept_specs
+from .ingest import replay
 
 
 def rebuild(ws: Workspace, *, force: bool = False) -> tuple[Path, int, Path | None]:
