@@ -33,6 +33,7 @@ bench: setup
 lint: setup
 	$(PYTHON) -m ruff check src tests bench
 	$(PYTHON) -m mypy
+	$(PYTHON) -c "from importlinter.cli import lint_imports_command as c; c()" --no-cache  # layers
 
 # Build the wheel, install it in a fresh virtualenv outside the checkout, run the demo there.
 wheel-smoke: setup

@@ -1,7 +1,7 @@
 """Packaging layout that pyproject.toml cannot say: the top-level template folders ship inside
 the package. Users look for slide_templates/, document_templates/ and sample_returns/ at the
 top of the tree to rebrand them, so they stay there and are mapped to deliverypack.<folder>
-at build time; the code finds them with importlib.resources (deliverypack.resources)."""
+at build time; the code finds them with importlib.resources (deliverypack.foundation.resources)."""
 
 from setuptools import find_packages, setup
 

@@ -13,9 +13,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import run  # noqa: E402  (the generator of bench/run.py)
 
-from deliverypack.returns import read  # noqa: E402
+from deliverypack.ledger.workspace import Workspace  # noqa: E402
 from deliverypack.returns.ingest import validate_file  # noqa: E402
-from deliverypack.workspace import Workspace  # noqa: E402
+from deliverypack.validation import read  # noqa: E402
 
 
 def cost(ws: Workspace, files: list[Path]) -> tuple[float, float]:

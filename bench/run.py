@@ -69,7 +69,7 @@ def measure(cmd: list[str]) -> tuple[float, int, str]:
 
 def bench_register(n_orgs: int):
     """The sample programme, with the A&E measure returned by each of n_orgs trusts."""
-    from deliverypack.domain import Organisation
+    from deliverypack.foundation.domain import Organisation
     from deliverypack.sample.programme import sample_register
 
     reg = sample_register()
@@ -89,13 +89,13 @@ def generate(n: int) -> Path:
         return base
     if base.exists():
         shutil.rmtree(base)
-    from deliverypack.register import write_register
+    from deliverypack.ledger.workspace import Workspace
     from deliverypack.sample.filler import fill_workbook
-    from deliverypack.sample.programme import ACTIONS
+    from deliverypack.sample.programme import ACTIONS, sample_workspace
     from deliverypack.templates.issue import issue_organisation_returns, issue_returns
-    from deliverypack.workspace import Workspace, init_workspace
+    from deliverypack.validation.register import write_register
 
-    ws = init_workspace(base / "ws", sample=True)
+    ws = sample_workspace(base / "ws")
     write_register(ws.register_path, bench_register(n), ACTIONS)
     ws = Workspace.open(base / "ws")
     t0 = time.perf_counter()
@@ -127,7 +127,7 @@ _FILL: dict = {}
 
 
 def _fill_init(root: str) -> None:
-    from deliverypack.workspace import Workspace
+    from deliverypack.ledger.workspace import Workspace
 
     _FILL["ws"] = Workspace.open(root)
 
@@ -141,8 +141,8 @@ def _fill_one(job) -> None:
 
 
 def _tid(path: Path) -> str:
-    from deliverypack.returns.read import BookValues
     from deliverypack.validation.checks import template_id_of
+    from deliverypack.validation.read import BookValues
 
     return template_id_of(BookValues.from_path(path)) or ""
 
@@ -185,7 +185,7 @@ if __name__ == "__main__":
 INGEST = """
 import sys, glob, time
 from pathlib import Path
-from deliverypack.workspace import Workspace
+from deliverypack.ledger.workspace import Workspace
 from deliverypack.returns.ingest import ingest_files
 ws = Workspace.open(sys.argv[1])
 ws.register, ws.ledger  # opened before the clock starts, as in a long-running ingest
@@ -244,7 +244,7 @@ def run_size(n: int) -> dict:
 
 OUTPUT = """
 import sys, time
-from deliverypack.workspace import Workspace
+from deliverypack.ledger.workspace import Workspace
 from deliverypack.outputs.master import build_master
 from deliverypack.outputs.deck import build_deck
 from deliverypack.outputs.delivery_report import write_report
@@ -257,20 +257,20 @@ print(time.perf_counter() - t)
 
 def big_master() -> dict:
     """A master for 10,000 organisations x 36 periods, from a ledger written directly."""
-    from deliverypack.register import write_register
-    from deliverypack.sample.programme import ACTIONS
-    from deliverypack.workspace import Workspace, init_workspace
+    from deliverypack.ledger.workspace import Workspace
+    from deliverypack.sample.programme import ACTIONS, sample_workspace
+    from deliverypack.validation.register import write_register
 
     base = CACHE / "master-10000x36"
     if not (base / "done").exists():
         if base.exists():
             shutil.rmtree(base)
-        ws = init_workspace(base / "ws", sample=True)
+        ws = sample_workspace(base / "ws")
         write_register(ws.register_path, bench_register(10000), ACTIONS)
         ws = Workspace.open(base / "ws")
         led = ws.ledger
         rng = random.Random(1)
-        from deliverypack.periods import period_range
+        from deliverypack.foundation.periods import period_range
         periods = period_range("2000-01", "2002-12")
         with led.transaction() as db:
             cur = db.execute(
@@ -296,16 +296,15 @@ def big_master() -> dict:
 
 def big_deck() -> dict:
     """A stocktake deck of 100 priorities (the sample's measures, cloned)."""
-    from deliverypack.domain import Measure, Priority, TrajectoryPoint
-    from deliverypack.register import write_register
-    from deliverypack.sample.programme import ACTIONS, sample_register
-    from deliverypack.workspace import init_workspace
+    from deliverypack.foundation.domain import Measure, Priority, TrajectoryPoint
+    from deliverypack.sample.programme import ACTIONS, sample_register, sample_workspace
+    from deliverypack.validation.register import write_register
 
     base = CACHE / "deck-100"
     if not (base / "done").exists():
         if base.exists():
             shutil.rmtree(base)
-        ws = init_workspace(base / "ws", sample=True)
+        ws = sample_workspace(base / "ws")
         reg = sample_register()
         src = next(m for m in reg.measures if m.id == "ASY4")
         traj = reg.trajectory("ASY4")
@@ -329,7 +328,7 @@ DFT = HERE.parent.parent / "shared" / "fixtures" / "dft-bicc-return"
 DFT_INGEST = """
 import sys, glob, time
 from pathlib import Path
-from deliverypack.workspace import Workspace
+from deliverypack.ledger.workspace import Workspace
 from deliverypack.returns.ingest import ingest_files
 ws = Workspace.open(sys.argv[1])
 ws.register, ws.ledger
@@ -345,13 +344,13 @@ def dft(n: int = 200) -> dict:
     if not DFT.exists():
         print("  (shared/fixtures/dft-bicc-return not present: DfT benchmark skipped)")
         return {}
-    from deliverypack.templates.foreign import add_template
-    from deliverypack.workspace import init_workspace
+    from deliverypack.returns.foreign import add_template
+    from deliverypack.sample.programme import sample_workspace
 
     base = CACHE / f"dft-{n}"
     if base.exists():
         shutil.rmtree(base)
-    ws = init_workspace(base / "ws", sample=True)
+    ws = sample_workspace(base / "ws")
     add_template(ws, "DFT", DFT / "blank_template.xlsm", DFT / "datamap.csv")
     ws.ledger.close()
     (base / "in").mkdir()

@@ -40,14 +40,14 @@ TIMEOUT = 120  # seconds a single upload may take before it counts as lost
 
 def build_workspace(root: Path) -> dict[str, list[Path]]:
     """Twenty departments, templates issued, WAVES distinct filled returns each."""
-    from deliverypack.domain import Department
-    from deliverypack.register import write_register
+    from deliverypack.foundation.domain import Department
+    from deliverypack.ledger.workspace import Workspace
     from deliverypack.sample.filler import fill_workbook
-    from deliverypack.sample.programme import ACTIONS, sample_register
+    from deliverypack.sample.programme import ACTIONS, sample_register, sample_workspace
     from deliverypack.templates.issue import issue_returns
-    from deliverypack.workspace import Workspace, init_workspace
+    from deliverypack.validation.register import write_register
 
-    init_workspace(root, sample=True)
+    sample_workspace(root)
     reg = sample_register()
     model_p, model_m = reg.priority("DWP1"), reg.measure("JOB1")
     for i in range(DEPARTMENTS - len(reg.departments)):
@@ -63,8 +63,8 @@ def build_workspace(root: Path) -> dict[str, list[Path]]:
     files: dict[str, list[Path]] = {}
     folder = root.parent / "returns"
     folder.mkdir()
-    from deliverypack.returns.read import BookValues
     from deliverypack.validation.checks import template_id_of
+    from deliverypack.validation.read import BookValues
     for t in issue_returns(ws, ROUND):
         dept = t.name.split("-")[0]
         spec = ws.ledger.template(template_id_of(BookValues.from_path(t)) or "")

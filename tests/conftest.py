@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from deliverypack.returns.read import BookValues
+from deliverypack.ledger.workspace import Workspace
 from deliverypack.sample.filler import fill_workbook
+from deliverypack.sample.programme import sample_workspace
 from deliverypack.templates.issue import issue_returns
 from deliverypack.validation.checks import template_id_of
-from deliverypack.workspace import Workspace, init_workspace
+from deliverypack.validation.read import BookValues
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -44,7 +45,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 @pytest.fixture(scope="session")
 def _base_ws(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("base") / "ws"
-    ws = init_workspace(root, sample=True)
+    ws = sample_workspace(root)
     issue_returns(ws, "2002-12")
     ws.ledger.close()
     return root

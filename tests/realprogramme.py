@@ -43,7 +43,7 @@ def _series(file: str, series_id: str) -> dict[str, dict[str, float]]:
 def _line(start: str, start_value: float, points: list[tuple[str, float]], step: int = 1
           ) -> dict[str, float]:
     """A planned trajectory: straight lines from the baseline through each (period, value)."""
-    from deliverypack.periods import add_months, months_between
+    from deliverypack.foundation.periods import add_months, months_between
 
     out, p, v = {start: start_value}, start, start_value
     for end, target in points:
@@ -55,7 +55,7 @@ def _line(start: str, start_value: float, points: list[tuple[str, float]], step:
 
 
 def real_register():
-    from deliverypack.domain import (
+    from deliverypack.foundation.domain import (
         Department,
         Measure,
         Milestone,
@@ -146,11 +146,11 @@ def real_register():
 
 def build_real_programme(root: Path):
     """An empty workspace, the real register, three rounds of real returns, ingested."""
-    from deliverypack.register import write_register
+    from deliverypack.ledger.workspace import Workspace, init_workspace
     from deliverypack.returns.ingest import ingest_file
     from deliverypack.sample.filler import fill_workbook, unit_ratings_for
     from deliverypack.templates.issue import issue_assessment, issue_returns
-    from deliverypack.workspace import Workspace, init_workspace
+    from deliverypack.validation.register import write_register
 
     ws = init_workspace(root)
     reg, data = real_register()
@@ -204,8 +204,8 @@ def build_real_programme(root: Path):
 
 
 def _template_id(path: Path) -> str:
-    from deliverypack.returns.read import BookValues
     from deliverypack.validation.checks import template_id_of
+    from deliverypack.validation.read import BookValues
 
     return template_id_of(BookValues.from_path(path)) or ""
 

@@ -13,11 +13,11 @@ from starlette.testclient import TestClient
 
 from conftest import block, spec_of
 from deliverypack.sample.filler import fill_workbook
+from deliverypack.sample.programme import sample_workspace
 from deliverypack.service.app import create_app
 from deliverypack.service.engine import Engine
 from deliverypack.service.ops import add_user
 from deliverypack.templates.issue import issue_returns
-from deliverypack.workspace import init_workspace
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "sample_returns" / "2002-12"
@@ -47,7 +47,7 @@ def broken_return(ws, dept: str, target: Path, value: object = "n/a") -> Path:
 @pytest.fixture(scope="session")
 def _service_base(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("service") / "ws"
-    ws = init_workspace(root, sample=True)
+    ws = sample_workspace(root)
     issue_returns(ws, ROUND)
     files = root.parent / "files"
     files.mkdir()

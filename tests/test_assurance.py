@@ -15,8 +15,8 @@ from deliverypack.consolidation.assurance import (
 )
 from deliverypack.consolidation.rag import forecast
 from deliverypack.consolidation.views import MeasureSeries, PrioritySummary
-from deliverypack.domain import Measure, Priority
-from deliverypack.periods import add_months
+from deliverypack.foundation.domain import Measure, Priority
+from deliverypack.foundation.periods import add_months
 
 ROUND = "2003-12"
 

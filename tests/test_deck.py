@@ -6,7 +6,7 @@ import pytest
 from pptx import Presentation
 
 from deliverypack.consolidation.views import priority_summaries
-from deliverypack.errors import UsageError
+from deliverypack.foundation.errors import UsageError
 from deliverypack.outputs.deck import build_deck, plan_deck
 from deliverypack.outputs.slide_template import TEMPLATE
 

@@ -18,12 +18,12 @@ import pytest
 from openpyxl import load_workbook
 
 from conftest import spec_of
+from deliverypack.ledger.workspace import Workspace
 from deliverypack.returns.ingest import ingest_file, validate_file
-from deliverypack.returns.read import address, parse_ref
-from deliverypack.taskforce import issue_meeting_record
-from deliverypack.templates.build import cell_allowed, cell_is_input, cell_type
 from deliverypack.templates.issue import issue_assessment, issue_organisation_returns
-from deliverypack.workspace import Workspace
+from deliverypack.templates.taskforce import issue_meeting_record
+from deliverypack.validation.layout import cell_allowed, cell_is_input, cell_type
+from deliverypack.validation.read import address, parse_ref
 
 
 def _value(typ: str, allowed: list[str], n: int, key: str) -> tuple[Any, Any]:

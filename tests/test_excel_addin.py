@@ -18,7 +18,7 @@ pytestmark = pytest.mark.skipif(not os.environ.get("XLWINGS_LICENSE_KEY"),
                                 reason="set XLWINGS_LICENSE_KEY=noncommercial (see README)")
 
 from deliverypack.excel.addin import ERROR, check_return  # noqa: E402
-from deliverypack.returns.read import BookValues  # noqa: E402
+from deliverypack.validation.read import BookValues  # noqa: E402
 
 
 def payload(path):
@@ -31,7 +31,7 @@ def payload(path):
     sheets = [{"name": s, "values": [[cell(v) for v in row] for row in book.grid(s)] or [[]],
                "pictures": [], "tables": []} for s in book.sheet_names]
     index = {s: i for i, s in enumerate(book.sheet_names)}
-    from deliverypack.returns.read import address
+    from deliverypack.validation.read import address
     names = [{"name": n, "sheet_index": index[r.sheet], "book_scope": True,
               "address": f"{address(r.r1, r.c1)}:{address(r.r2, r.c2)}"}
              for n, r in book.names.items()]
@@ -71,7 +71,7 @@ def test_a_meeting_record_gets_its_kinds_checks_in_excel_too(ws, tmp_path):
     """The add-in reads the same table of workbook kinds as ingest: a new action due
     before the meeting is flagged in Excel, not only when the record is ingested."""
     from deliverypack.sample.filler import fill_workbook
-    from deliverypack.taskforce import issue_meeting_record
+    from deliverypack.templates.taskforce import issue_meeting_record
 
     record = issue_meeting_record(ws, "EOL", dt.date(2004, 3, 8))
     spec = spec_of(ws, record)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from deliverypack.workspace import Workspace
+from deliverypack.ledger.workspace import Workspace
 from test_resilience import copies
 
 CLI = [sys.executable, "-m", "deliverypack.cli"]

@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 
 from deliverypack.consolidation.rag import HORIZON_YEARS, forecast, meets
-from deliverypack.domain import Measure
-from deliverypack.periods import add_months
+from deliverypack.foundation.domain import Measure
+from deliverypack.foundation.periods import add_months
 
 
 def measure(**kw) -> Measure:

@@ -9,14 +9,14 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from conftest import FIXTURES, needs_shared
-from deliverypack.returns.ingest import ingest_file, validate_file
-from deliverypack.templates.datamap import read_datamap
-from deliverypack.templates.foreign import (
+from deliverypack.returns.foreign import (
     DatamapRejected,
     add_template,
     export_master,
     prefill_all,
 )
+from deliverypack.returns.ingest import ingest_file, validate_file
+from deliverypack.templates.datamap import read_datamap
 
 DFT = FIXTURES / "dft-bicc-return"
 pytestmark = needs_shared(DFT)

@@ -14,8 +14,8 @@ from lxml import etree
 from openpyxl import load_workbook
 
 from conftest import needs_soffice, soffice_convert
-from deliverypack.returns.read import BookValues
-from deliverypack.templates.foreign import ooxml_text, prefill
+from deliverypack.returns.foreign import ooxml_text, prefill
+from deliverypack.validation.read import BookValues
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 SHEET = "xl/worksheets/sheet1.xml"

@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 
 from conftest import block, spec_of
+from deliverypack.returns.history import FACTOR, MIN_HISTORY, unusual_figures
 from deliverypack.returns.ingest import ingest_file, validate_file
 from deliverypack.sample.filler import fill_workbook
-from deliverypack.validation.history import FACTOR, MIN_HISTORY, unusual_figures
 
 
 @pytest.fixture

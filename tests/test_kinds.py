@@ -8,7 +8,7 @@ from pathlib import Path
 
 import deliverypack
 from deliverypack.returns.ingest import KINDS, store_revisions
-from deliverypack.taskforce import check_meeting, store_meeting
+from deliverypack.templates.taskforce import check_meeting, store_meeting
 
 SRC = Path(deliverypack.__file__).parent
 
@@ -27,13 +27,13 @@ def _imports(path: Path) -> set[str]:
 
 
 def test_task_forces_do_not_import_ingest():
-    assert "deliverypack.returns.ingest" not in _imports(SRC / "taskforce.py")
-    assert "deliverypack.taskforce" in _imports(SRC / "returns" / "ingest.py")
+    assert "deliverypack.returns.ingest" not in _imports(SRC / "templates" / "taskforce.py")
+    assert "deliverypack.templates.taskforce" in _imports(SRC / "returns" / "ingest.py")
 
 
 def test_the_table_holds_every_kind_we_issue_and_the_meeting_steps():
     issued = set()
-    for path in (SRC / "templates" / "layout.py", SRC / "taskforce.py"):
+    for path in (SRC / "validation" / "layout.py", SRC / "templates" / "taskforce.py"):
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "WorkbookSpec":
                 issued |= {k.value.value for k in node.keywords

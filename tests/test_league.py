@@ -4,7 +4,7 @@ the standard; a count becomes a rate where there is a denominator, else is not r
 from __future__ import annotations
 
 from deliverypack.consolidation.league import League, league, rag_basis
-from deliverypack.domain import Measure
+from deliverypack.foundation.domain import Measure
 
 
 def measure(**kw) -> Measure:

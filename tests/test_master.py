@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 from conftest import REALDATA, needs_shared
 from deliverypack.consolidation.league import league
 from deliverypack.consolidation.rag import data_rag
-from deliverypack.domain import Measure
+from deliverypack.foundation.domain import Measure
 from deliverypack.outputs.master import build_master
 from deliverypack.sample.programme import SEED_TABLE
 

@@ -101,8 +101,8 @@ def test_no_printed_heading_word_is_split(demo, tmp_path):
 
 
 def test_a_long_word_from_the_register_widens_its_column_and_still_builds(demo_copy, tmp_path):
+    from deliverypack.ledger.workspace import Workspace
     from deliverypack.outputs.master import build_master
-    from deliverypack.workspace import Workspace
 
     wb = load_workbook(demo_copy.register_path)
     for row in wb["Rounds"].iter_rows(min_row=2):

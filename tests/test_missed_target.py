@@ -11,8 +11,8 @@ from pptx import Presentation
 
 from deliverypack.consolidation.rag import meets
 from deliverypack.consolidation.views import priority_summaries
+from deliverypack.foundation.periods import period_date, period_label
 from deliverypack.outputs.charts import chart_lines
-from deliverypack.periods import period_date, period_label
 
 
 @pytest.fixture(scope="module")

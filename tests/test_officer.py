@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 
 from conftest import block, spec_of
 from deliverypack.returns.ingest import ingest_file, validate_file
-from deliverypack.returns.read import parse_ref
+from deliverypack.validation.read import parse_ref
 
 
 def where(path: Path, name: str, i: int, col: str, spec) -> tuple[str, str]:
@@ -304,7 +304,7 @@ def test_meeting_actions_typed_over_the_note_and_header_are_reported(ws, tmp_pat
     import datetime as dt
 
     from deliverypack.sample.filler import fill_workbook
-    from deliverypack.taskforce import issue_meeting_record
+    from deliverypack.templates.taskforce import issue_meeting_record
     record = issue_meeting_record(ws, "EOL", dt.date(2003, 9, 15))
     spec = spec_of(ws, record)
     filled = fill_workbook(record, spec, ws.register, tmp_path / "record.xlsx")

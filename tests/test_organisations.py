@@ -14,10 +14,10 @@ from typer.testing import CliRunner
 from conftest import spec_of
 from deliverypack.cli import app
 from deliverypack.consolidation.coverage import coverage
+from deliverypack.ledger.workspace import Workspace
 from deliverypack.returns.ingest import ingest_file, validate_file
 from deliverypack.sample.filler import fill_workbook
 from deliverypack.templates.issue import issue_organisation_returns
-from deliverypack.workspace import Workspace
 
 runner = CliRunner()
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 from openpyxl import load_workbook
 
 from deliverypack.consolidation.league import League, league, rag_basis
-from deliverypack.domain import Measure
-from deliverypack.register import read_register
+from deliverypack.foundation.domain import Measure
+from deliverypack.validation.register import read_register
 
 
 def _knife() -> Measure:
@@ -78,8 +78,8 @@ def test_the_real_programmes_knife_crime_table_uses_the_registers_populations(tm
     from realprogramme import LAST, REALDATA, build_real_programme
     if not REALDATA.exists():
         pytest.skip("../shared/data/realdata not present")
+    from deliverypack.ledger.workspace import Workspace
     from deliverypack.outputs.deck import plan_deck
-    from deliverypack.workspace import Workspace
 
     ws = build_real_programme(tmp_path / "real")
     before = next(s for s in plan_deck(ws, LAST) if s.title == "Knife crime: league table")

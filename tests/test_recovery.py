@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from deliverypack.cli import app
 from deliverypack.demo import run_demo
-from deliverypack.workspace import Workspace
+from deliverypack.ledger.workspace import Workspace
 
 runner = CliRunner()
 

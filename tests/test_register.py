@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from openpyxl import load_workbook
 
-from deliverypack.register import read_register, write_register
 from deliverypack.sample.programme import ACTIONS, sample_register
+from deliverypack.validation.register import read_register, write_register
 
 
 def _register(tmp_path):

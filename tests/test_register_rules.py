@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from openpyxl import load_workbook
 
-from deliverypack.register import SHEETS, read_register
+from deliverypack.validation.register import SHEETS, read_register
 
 
 def _edit(ws, tmp_path, sheet: str, key: str, changes: dict):

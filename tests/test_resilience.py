@@ -31,7 +31,7 @@ def rewrite(src: Path, dst: Path, change, stored: tuple[str, ...] = ()) -> Path:
 
 
 def sheet_part(src: Path, name: str) -> str:
-    from deliverypack.returns.read import sheet_parts
+    from deliverypack.validation.read import sheet_parts
     with zipfile.ZipFile(src) as zf:
         return sheet_parts(zf)[name]
 
@@ -113,7 +113,7 @@ def test_notes_below_the_template_are_read_but_a_far_row_in_a_table_sheet_is_not
                      b't="inlineStr"><is><t>a note</t></is></c></row>')
     assert [(i.code, i.sheet, i.cell) for i in validate_file(ws, near)[0].errors] == [
         ("outside-input", "Cover", "H500")]
-    from deliverypack.returns.read import ROW_ROOM
+    from deliverypack.validation.read import ROW_ROOM
     spec_sheet = next(s.name for s in ws.ledger.template(
         validate_file(ws, good)[0].template_id).sheets if s.name != "Cover")
     far = add_cells(good, tmp_path / "far.xlsx", spec_sheet,

@@ -12,9 +12,9 @@ from openpyxl import load_workbook
 from conftest import block, spec_of
 from deliverypack.consolidation.views import returns_status
 from deliverypack.ledger.store import Ledger
-from deliverypack.register import read_register, write_register
 from deliverypack.returns.ingest import ingest_file
 from deliverypack.templates.issue import issue_returns
+from deliverypack.validation.register import read_register, write_register
 
 
 def test_every_department_template_round_trips_through_fill_and_ingest(ws, filled):
@@ -199,7 +199,7 @@ def test_register_mistakes_are_reported_by_sheet_and_cell(tmp_path):
 
 
 def test_empty_register_has_every_sheet_and_instructions(tmp_path):
-    from deliverypack.register import SHEETS
+    from deliverypack.validation.register import SHEETS
     path = tmp_path / "register.xlsx"
     write_register(path, None)
     wb = load_workbook(path)
@@ -211,7 +211,7 @@ def test_empty_register_has_every_sheet_and_instructions(tmp_path):
 def test_templates_keep_text_from_the_register_as_text(tmp_path):
     from deliverypack.sample.programme import sample_register
     from deliverypack.templates.build import build_workbook
-    from deliverypack.templates.layout import return_spec
+    from deliverypack.validation.layout import return_spec
     reg = sample_register()
     reg.priorities[0].target_statement = "=HYPERLINK(\"http://evil\",\"x\")"
     spec = return_spec(reg, "HO", "2002-12")

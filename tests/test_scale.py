@@ -9,18 +9,19 @@ import pytest
 from conftest import spec_of
 from deliverypack.consolidation.league import league_for
 from deliverypack.consolidation.views import measure_series
-from deliverypack.register import write_register
+from deliverypack.ledger.workspace import Workspace
 from deliverypack.returns.ingest import ingest_files
 from deliverypack.sample.filler import fill_workbook
-from deliverypack.sample.programme import ACTIONS, sample_register
+from deliverypack.sample.programme import ACTIONS, sample_register, sample_workspace
 from deliverypack.templates.issue import issue_organisation_returns, issue_returns
-from deliverypack.workspace import Workspace, init_workspace
+from deliverypack.validation.layout import organisations_of
+from deliverypack.validation.register import write_register
 
 
 @pytest.fixture
 def org_ws(tmp_path) -> Workspace:
     """The sample programme, with the A&E measure returned by each trust itself."""
-    ws = init_workspace(tmp_path / "ws", sample=True)
+    ws = sample_workspace(tmp_path / "ws")
     reg = sample_register()
     for m in reg.measures:
         if m.id == "AE4":
@@ -44,6 +45,28 @@ def test_each_organisation_gets_its_own_small_return(org_ws):
     assert {r["org"] for r in rows} == {"R1H"} and len(rows) == 6
     dh = next(p for p in issue_returns(org_ws, "2002-12") if p.name.startswith("DH-"))
     assert not [b for _, b in spec_of(org_ws, dh).blocks() if b.kind in ("orgs", "traj")]
+
+
+def test_organisations_share_one_spec_per_group_and_round(org_ws, tmp_path):
+    orgs = issue_organisation_returns(org_ws, "2002-12")
+    led = org_ws.ledger
+    kept = led.query("SELECT template_id, department, length(spec) AS size FROM templates "
+                     "WHERE kind='org_return'")
+    assert len(kept) == 1 and kept[0]["department"] == "DH"  # one, not one per trust
+    shared = led.template(kept[0]["template_id"])
+    assert len(organisations_of(shared)) == 12
+    own = [spec_of(org_ws, p) for p in orgs]  # each read back through its own making
+    assert len({s.template_id for s in own}) == 12
+    assert all(s.template_id.startswith(shared.template_id + "/") for s in own)
+    # what the workbook says on its cover is what the spec it is read through expects
+    cover = own[3].sheets[0].blocks[0].rows
+    assert {r["field"]: r["value"] for r in cover}["Organisation"] == own[3].department
+    assert led.template(f"{shared.template_id}/NOT-A-TRUST") is None
+    assert led.issued_organisations("2002-12") == {p.name.split("-")[0] for p in orgs}
+    # a trust's return filled and read back is accepted and counted as that trust's
+    filled = fill_workbook(orgs[3], own[3], org_ws.register, tmp_path / orgs[3].name)
+    report = ingest_files(org_ws, [filled])[0]
+    assert report.valid and report.department == own[3].department
 
 
 @pytest.mark.parametrize("jobs", [1, 2])

@@ -19,8 +19,8 @@ import pytest
 from openpyxl import load_workbook
 from pptx import Presentation
 
-from deliverypack.returns.read import BookValues
 from deliverypack.validation.checks import template_id_of
+from deliverypack.validation.read import BookValues
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "sample_returns" / "2003-12"
@@ -56,12 +56,12 @@ def cli(*args: str, stdin: str | None = None) -> str:
 def server(tmp_path_factory):
     """A workspace after two sample rounds, round 2003-12's templates issued, accounts
     made with the CLI, and `deliverypack serve` listening on 127.0.0.1."""
+    from deliverypack.sample.programme import sample_workspace
     from deliverypack.sample.rounds import from_samples, hold_meeting, run_round
     from deliverypack.templates.issue import issue_returns
-    from deliverypack.workspace import init_workspace
 
     root = tmp_path_factory.mktemp("e2e") / "ws"
-    ws = init_workspace(root, sample=True)
+    ws = sample_workspace(root)
     for r in ("2002-12", "2003-07"):
         run_round(ws, r, from_samples("return"), from_samples("assessment"))
     hold_meeting(ws)

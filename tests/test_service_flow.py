@@ -15,8 +15,8 @@ from pptx import Presentation
 from typer.testing import CliRunner
 
 from deliverypack.cli import app as cli
+from deliverypack.ledger.workspace import Workspace
 from deliverypack.returns.ingest import validate_file
-from deliverypack.workspace import Workspace
 from service_kit import (  # noqa: F401  (fixtures)
     ROUND,
     SAMPLES,

@@ -10,14 +10,14 @@ import pytest
 from typer.testing import CliRunner
 
 from deliverypack.cli import app as cli
-from deliverypack.register import write_register
+from deliverypack.ledger.workspace import Workspace
 from deliverypack.sample.filler import fill_workbook
-from deliverypack.sample.programme import ACTIONS, sample_register
+from deliverypack.sample.programme import ACTIONS, sample_register, sample_workspace
 from deliverypack.service.app import create_app
 from deliverypack.service.engine import Engine
 from deliverypack.service.ops import add_user
 from deliverypack.templates.issue import issue_organisation_returns, issue_returns
-from deliverypack.workspace import Workspace, init_workspace
+from deliverypack.validation.register import write_register
 from service_kit import PASSWORD, ROUND, client, csrf_of, spec_of
 
 TRUST_PEOPLE = {"t1": "pat@trust-one.nhs.uk", "t1-approver": "sro@trust-one.nhs.uk",
@@ -28,7 +28,7 @@ TRUST_PEOPLE = {"t1": "pat@trust-one.nhs.uk", "t1-approver": "sro@trust-one.nhs.
 def trusts(tmp_path):
     """The sample programme with the A&E measure returned by each trust itself."""
     root = tmp_path / "ws"
-    init_workspace(root, sample=True)
+    sample_workspace(root)
     reg = sample_register()
     for m in reg.measures:
         if m.id == "AE4":

@@ -14,8 +14,8 @@ from pptx import Presentation
 from typer.testing import CliRunner
 
 from deliverypack.cli import app as cli
-from deliverypack.consolidation.signoff import awaiting_signoff, counting, counts
-from deliverypack.workspace import Workspace
+from deliverypack.ledger.signoff import awaiting_signoff, counting, counts
+from deliverypack.ledger.workspace import Workspace
 from service_kit import (  # noqa: F401  (fixtures)
     ROUND,
     SAMPLES,

@@ -15,7 +15,7 @@ from deliverypack.outputs.documents import RAG_HEX, template
 from deliverypack.outputs.minutes import RecordRejected, write_minutes
 from deliverypack.sample.filler import fill_workbook
 from deliverypack.sample.programme import SEED_TABLE
-from deliverypack.taskforce import issue_meeting_record, meetings_of
+from deliverypack.templates.taskforce import issue_meeting_record, meetings_of
 
 
 def _text(doc) -> str:
@@ -294,7 +294,7 @@ def test_every_shipped_word_template_declares_only_what_we_give(demo_copy, tmp_p
 
 
 def test_minutes_refuse_a_workbook_that_is_not_a_meeting_record(demo_copy):
-    from deliverypack.errors import UsageError
+    from deliverypack.foundation.errors import UsageError
     ws = demo_copy
     before = ws.ledger.query("SELECT count(*) FROM submissions")[0][0]
     with pytest.raises(UsageError, match="is not a meeting record \\(it is a return\\)"):
@@ -304,7 +304,7 @@ def test_minutes_refuse_a_workbook_that_is_not_a_meeting_record(demo_copy):
 
 def test_a_taskforce_owns_its_actions_exactly_not_by_prefix(ws):
     """Task force EOL's agenda pack must not carry task force EOL2's actions."""
-    from deliverypack.taskforce import meeting_origin, open_actions_for
+    from deliverypack.templates.taskforce import meeting_origin, open_actions_for
 
     led = ws.ledger
     for aid, origin in [("EOL-01-A01", meeting_origin("EOL", "EOL-01")),

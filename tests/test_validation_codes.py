@@ -250,7 +250,7 @@ def _row_of(ws, path, name, i):
 
 
 def test_codes_raised_by_the_register_and_meeting_records(ws, tmp_path):
-    from deliverypack.register import read_register
+    from deliverypack.validation.register import read_register
     wb = load_workbook(ws.register_path)
     wb["Priorities"]["B2"] = "MOD"
     p = tmp_path / "register.xlsx"

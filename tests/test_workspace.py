@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tomllib
 
-from deliverypack.workspace import SETTINGS_FILE, Workspace, init_workspace
+from deliverypack.ledger.workspace import SETTINGS_FILE, Workspace, init_workspace
 
 
 def test_settings_without_a_marking_use_the_one_init_writes(tmp_path):

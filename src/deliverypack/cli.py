@@ -26,7 +26,7 @@ from rich.progress import (
 from rich.table import Table
 from typer.core import TyperGroup
 
-from .errors import DeliverypackError, UsageError
+from .foundation.errors import DeliverypackError, UsageError
 
 # `--template` took a foreign template's name, a .pptx or a .docx depending on the command;
 # each command now names what it takes, and the old spelling is refused with the new name.
@@ -78,7 +78,7 @@ def _main(debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks."
 
 def _ws(path: Path, write: bool = False):
     """The workspace; for a command that writes, its ledger must pass the quick check."""
-    from .workspace import Workspace
+    from .ledger.workspace import Workspace
 
     ws = Workspace.open(path)
     STATE["ledger"] = ws.ledger_path
@@ -136,10 +136,11 @@ def _where(label: str, path: Path) -> None:
 def init(directory: Path, sample: Annotated[bool, typer.Option(
         "--sample", help="Fill the register with the sample programme.")] = False):
     """Create a workspace (settings, register.xlsx and folders)."""
-    from .workspace import init_workspace
+    from .ledger.workspace import init_workspace
+    from .sample.programme import sample_workspace
 
     try:
-        ws = init_workspace(directory, sample=sample)
+        ws = sample_workspace(directory) if sample else init_workspace(directory)
     except DeliverypackError as exc:
         _fail(exc)
     console.print(f"Workspace created at {ws.root}", highlight=False)
@@ -153,7 +154,7 @@ def templates(round: RoundOpt = None, workspace: WorkspaceOpt = Path("."),
     from .templates.issue import issue_organisation_returns, issue_returns
 
     if template:
-        from .templates.foreign import prefill_all
+        from .returns.foreign import prefill_all
         try:
             paths = prefill_all(_ws(workspace, write=True), template, _required_round(round))
         except DeliverypackError as exc:
@@ -445,7 +446,7 @@ def template_add(name: str, blank: Annotated[Path, typer.Option(help="The blank 
                  datamap: Annotated[Path, typer.Option(help="Its datamap (CSV).")],
                  workspace: WorkspaceOpt = Path(".")):
     """Register a department's own template and its datamap."""
-    from .templates.foreign import add_template
+    from .returns.foreign import add_template
 
     try:
         tpl = add_template(_ws(workspace, write=True), name, blank, datamap)
@@ -499,7 +500,7 @@ def export_master_cmd(template: Annotated[str, typer.Option(
                       workspace: WorkspaceOpt = Path("."),
                       output: Annotated[Path | None, typer.Option("-o", "--output")] = None):
     """Write a datamaps-style wide master: keys as rows, one column per return."""
-    from .templates.foreign import export_master
+    from .returns.foreign import export_master
 
     try:
         path = export_master(_ws(workspace), template, output)
@@ -524,7 +525,7 @@ def _date(text: str | None) -> dt.date | None:
 def meeting_record(taskforce: str, workspace: WorkspaceOpt = Path("."), date: DateOpt = None,
                    output: Annotated[Path | None, typer.Option("-o", "--output")] = None):
     """Write a pre-filled meeting record workbook for a task force's secretariat."""
-    from .taskforce import issue_meeting_record
+    from .templates.taskforce import issue_meeting_record
 
     try:
         path = issue_meeting_record(_ws(workspace), taskforce, _date(date), output)

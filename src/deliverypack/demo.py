@@ -8,15 +8,15 @@ from pathlib import Path
 from rich.console import Console
 
 from .consolidation.views import returns_status
+from .sample.programme import sample_workspace
 from .sample.rounds import MEETING_BEFORE_ROUND, MEETINGS, from_samples, hold_meeting, run_round
-from .workspace import init_workspace
 
 
 def run_demo(directory: Path, console: Console) -> dict[str, Path]:
     directory = Path(directory)
     if directory.exists():
         shutil.rmtree(directory)
-    ws = init_workspace(directory, sample=True)
+    ws = sample_workspace(directory)
     console.print(f"Demo workspace: {ws.root}", highlight=False)
 
     outputs: dict[str, Path] = {"register": ws.register_path, "ledger": ws.ledger_path}

@@ -12,7 +12,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from .errors import DeliverypackError
+from .foundation.errors import DeliverypackError
 
 
 def soffice() -> str | None:

@@ -7,7 +7,7 @@ import os
 MARK = os.environ.get("DP_FAULT_ABORT_MARK", "").encode()
 
 if MARK:
-    from deliverypack.returns import read as _read
+    from deliverypack.validation import read as _read
 
     _Real = _read.CalamineWorkbook
 

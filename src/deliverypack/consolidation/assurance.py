@@ -22,9 +22,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from ..domain import RAG_NAMES, Measure, Register
+from ..foundation.domain import RAG_NAMES, Measure, Register
+from ..foundation.periods import months_between, period_label
 from ..ledger import Ledger
-from ..periods import months_between, period_label
 from .rag import format_value, gap_words, meets
 from .views import ORDER, MeasureSeries, PrioritySummary, priority_summaries
 
@@ -225,7 +225,7 @@ def priority_flags(s: PrioritySummary, *, returned: bool, department_name: str,
 # ----------------------------------------------------------------------------- from the ledger
 def returned_departments(led: Ledger, round_id: str) -> set[str]:
     """Departments with a return that counts for the round (accepted, signed off)."""
-    from .signoff import counts
+    from ..ledger.signoff import counts
 
     return {r["department"] for r in led.query(
         "SELECT DISTINCT s.department FROM submissions s WHERE s.kind='return' AND "

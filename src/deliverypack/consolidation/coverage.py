@@ -11,10 +11,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from ..domain import Measure, Register
+from ..foundation.domain import Measure, Register
+from ..foundation.periods import period_label
 from ..ledger import Ledger
-from ..periods import period_label
-from .signoff import awaiting_signoff, counting, counts, pending, pending_note
+from ..ledger.signoff import awaiting_signoff, counting, counts, pending, pending_note
 
 
 @dataclass

@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from ..domain import Measure
+from ..foundation.domain import Measure
 from .rag import data_rag
 
 Z95, Z998 = 1.959964, 3.090232

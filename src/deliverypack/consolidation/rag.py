@@ -22,8 +22,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from ..domain import Measure
-from ..periods import add_months, months_between, period_label
+from ..foundation.domain import Measure
+from ..foundation.periods import add_months, months_between, period_label
 
 EPS = 1e-9
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from ..domain import FRAMEWORK, Measure, Priority, Register
+from ..foundation.domain import FRAMEWORK, Measure, Priority, Register
+from ..foundation.periods import period_label
 from ..ledger import Ledger
-from ..periods import period_label
+from ..ledger.signoff import awaiting_signoff, counting, pending, pending_note
 from .rag import Forecast, data_rag, forecast, format_value, gap_words
-from .signoff import awaiting_signoff, counting, pending, pending_note
 
 
 @dataclass

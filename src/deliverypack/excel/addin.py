@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from ..returns.ingest import check_workbook
-from ..returns.read import BookValues, parse_ref
 from ..templates.build import SPEC_SHEET, embedded_spec
 from ..validation.checks import template_id_of
 from ..validation.issues import Issue
+from ..validation.read import BookValues, parse_ref
 from ..validation.report import FileReport
 
 ERROR = "#F4B6B6"
@@ -97,8 +97,8 @@ def _show(book, issues: list[Issue]) -> None:
 def refresh_master(book=None, workspace: str | Path | None = None,
                    round_id: str | None = None) -> Path:
     """For the unit: rebuild the master from the ledger and open it in Excel."""
+    from ..ledger.workspace import Workspace
     from ..outputs.master import build_master
-    from ..workspace import Workspace
 
     if workspace is None and book is not None:
         workspace = Path(book.fullname).parent

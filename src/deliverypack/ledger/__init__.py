@@ -1,4 +1,5 @@
-"""The ledger: the record between returns and outputs (SQLite)."""
+"""The ledger: the record between returns and outputs (SQLite), and the workspace that holds
+it with the register, the kept specs and the journals."""
 
 from .store import Ledger
 

@@ -46,7 +46,7 @@ def close_round(led: Ledger, round_id: str, reason: str) -> bool:
 
 def reopen_round(led: Ledger, round_id: str, reason: str) -> None:
     """Reopen a closed round; the reason is kept and shown in the returns log."""
-    from ..errors import UsageError
+    from ..foundation.errors import UsageError
 
     if not reason.strip():
         raise UsageError("say why the round is reopened: --reason TEXT")

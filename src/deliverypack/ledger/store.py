@@ -22,9 +22,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..consolidation.signoff import awaiting_signoff, counts
-from ..templates.layout import WorkbookSpec
+from ..validation.layout import (
+    ORGANISATION_SEP,
+    WorkbookSpec,
+    organisation_spec,
+    organisations_of,
+)
 from .schema import MIGRATIONS, SCHEMA_VERSION
+from .signoff import awaiting_signoff, counts
 
 BATCH_SECONDS = 0.5  # the most work a crash (not Ctrl-C) can undo in a long ingest
 
@@ -150,11 +155,11 @@ class Ledger:
             row = self.db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
             current = int(row[0]) if row else 0
         if current > SCHEMA_VERSION:
-            from ..errors import WorkspaceError
+            from ..foundation.errors import WorkspaceError
             raise WorkspaceError(f"{self.path} was written by a newer deliverypack "
                                  f"(schema {current}); upgrade deliverypack to read it")
         if current < SCHEMA_VERSION and self.readonly:
-            from ..errors import WorkspaceError
+            from ..foundation.errors import WorkspaceError
             raise WorkspaceError(f"{self.path} needs upgrading (schema {current} to "
                                  f"{SCHEMA_VERSION}) and cannot be written")
         for version in range(current + 1, SCHEMA_VERSION + 1):
@@ -189,11 +194,26 @@ class Ledger:
         row = self.db.execute("SELECT spec FROM templates WHERE template_id=? "
                               "ORDER BY issued_at DESC LIMIT 1", (template_id,)).fetchone()
         spec = WorkbookSpec.model_validate_json(row[0]) if row else None
+        if spec is None and ORGANISATION_SEP in template_id:
+            # an organisation's return: made from its group's shared spec (not cached:
+            # cheap to make, and thousands of them would push the shared one out)
+            shared = self.template(template_id.rsplit(ORGANISATION_SEP, 1)[0])
+            return organisation_spec(shared, template_id.rsplit(ORGANISATION_SEP, 1)[1]) \
+                if shared is not None else None
         if spec is not None:
             if len(self._specs) > 256:
                 self._specs.clear()
             self._specs[template_id] = spec
         return spec
+
+    def issued_organisations(self, round_id: str) -> set[str]:
+        """Every organisation issued a return of its own in a round."""
+        out: set[str] = set()
+        for (tid,) in self.db.execute("SELECT DISTINCT template_id FROM templates WHERE "
+                                      "kind='org_return' AND round=?", (round_id,)):
+            spec = self.template(tid)
+            out |= set(organisations_of(spec)) if spec is not None else set()
+        return out
 
     # ------------------------------------------------------------------ submissions
     def find_duplicate(self, sha256: str) -> sqlite3.Row | None:

@@ -16,10 +16,11 @@ from ..consolidation.assurance import Flag, assurance_flags
 from ..consolidation.league import league_for
 from ..consolidation.rag import format_value, gap_words, shortfall
 from ..consolidation.views import MeasureSeries, measure_series
-from ..domain import Measure, Register
+from ..foundation.domain import Measure, Register
+from ..foundation.periods import period_label
 from ..ledger import Ledger
-from ..periods import period_label
-from ..taskforce import (
+from ..ledger.workspace import Workspace
+from ..templates.taskforce import (
     MEETING_TIME,
     MEETING_VENUE,
     agenda_items,
@@ -27,7 +28,6 @@ from ..taskforce import (
     next_meeting,
     open_actions_for,
 )
-from ..workspace import Workspace
 from .charts import trajectory_png
 from .documents import RAG_HEX, rag_text, render, template
 from .facts import measure_facts, performance_sentence, round_as_of, trend

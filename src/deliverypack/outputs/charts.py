@@ -17,7 +17,7 @@ from matplotlib.ticker import FuncFormatter  # noqa: E402
 
 from ..consolidation.rag import format_value  # noqa: E402
 from ..consolidation.views import MeasureSeries  # noqa: E402
-from ..periods import period_date  # noqa: E402
+from ..foundation.periods import period_date  # noqa: E402
 from .deck import axis_unit  # noqa: E402
 
 

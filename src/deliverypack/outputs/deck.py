@@ -30,11 +30,11 @@ from ..consolidation.assurance import Flag, Recommendation, assurance_flags, dec
 from ..consolidation.league import league_for
 from ..consolidation.rag import format_value
 from ..consolidation.views import MeasureSeries, PrioritySummary, priority_summaries
-from ..domain import FRAMEWORK, FRAMEWORK_SHORT, RAG_NAMES, Register
-from ..errors import UsageError
-from ..periods import period_date, period_label
-from ..workspace import Workspace
-from .files import atomic_path
+from ..foundation.domain import FRAMEWORK, FRAMEWORK_SHORT, RAG_NAMES, Register
+from ..foundation.errors import UsageError
+from ..foundation.files import atomic_path
+from ..foundation.periods import period_date, period_label
+from ..ledger.workspace import Workspace
 from .slide_template import TEMPLATE
 from .text import bold_px
 

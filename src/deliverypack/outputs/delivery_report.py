@@ -16,10 +16,10 @@ from docx.shared import Pt, RGBColor
 
 from ..consolidation.assurance import Flag, assurance_flags, decisions_sought
 from ..consolidation.views import PrioritySummary, movement, priority_summaries
-from ..domain import FRAMEWORK, RAG_NAMES
-from ..errors import UsageError
-from ..periods import period_label
-from ..workspace import Workspace
+from ..foundation.domain import FRAMEWORK, RAG_NAMES
+from ..foundation.errors import UsageError
+from ..foundation.periods import period_label
+from ..ledger.workspace import Workspace
 from .documents import RAG_HEX, RAG_INK, rag_text, render, template
 from .facts import performance_sentence
 from .word_templates import narrow_cells, no_split, set_widths, shade

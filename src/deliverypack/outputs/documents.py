@@ -11,8 +11,8 @@ from typing import Any
 
 from docxtpl import DocxTemplate, RichText
 
-from ..errors import UsageError
-from .files import atomic_path
+from ..foundation.errors import UsageError
+from ..foundation.files import atomic_path
 from .word_templates import FOLDER
 
 # The deck's RAG style (outputs/deck.py RAG_RGB, RAG_TEXT): white bold letters on green and

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from ..consolidation.rag import EPS, format_value, gap_words, shortfall
 from ..consolidation.views import MeasureSeries
-from ..domain import Register
-from ..periods import period_label
+from ..foundation.domain import Register
+from ..foundation.periods import period_label
 
 
 def round_as_of(reg: Register, date: dt.date) -> str:

@@ -24,12 +24,12 @@ import xlsxwriter
 from ..consolidation.assurance import FLAG_TITLES, Flag, assurance_flags
 from ..consolidation.league import league_for
 from ..consolidation.rag import data_rag, format_value, shortfall
-from ..consolidation.signoff import counts
 from ..consolidation.views import MeasureSeries, priority_summaries, returns_status
-from ..domain import FRAMEWORK, Measure
-from ..periods import period_date, period_label
-from ..workspace import Workspace
-from .files import atomic_path
+from ..foundation.domain import FRAMEWORK, Measure
+from ..foundation.files import atomic_path
+from ..foundation.periods import period_date, period_label
+from ..ledger.signoff import counts
+from ..ledger.workspace import Workspace
 from .text import bold_px
 
 RAG_FILL = {"G": "#00B050", "AG": "#C4D79B", "AR": "#FFC000", "R": "#FF0000"}
@@ -87,18 +87,18 @@ class _Styles:
         return self.nums[fmt]
 
 
-def _put(ws, r: int, c: int, value: Any, fmt=None) -> None:
+def _put(sheet, r: int, c: int, value: Any, fmt=None) -> None:
     """Write one value with the right method: text is always a string, never a formula."""
     if value is None or value == "":
-        ws.write_blank(r, c, None, fmt)
+        sheet.write_blank(r, c, None, fmt)
     elif isinstance(value, str):
-        ws.write_string(r, c, value, fmt)
+        sheet.write_string(r, c, value, fmt)
     elif isinstance(value, dt.date):
-        ws.write_datetime(r, c, dt.datetime.combine(value, dt.time()), fmt)
+        sheet.write_datetime(r, c, dt.datetime.combine(value, dt.time()), fmt)
     elif isinstance(value, bool):
-        ws.write_boolean(r, c, value, fmt)
+        sheet.write_boolean(r, c, value, fmt)
     else:
-        ws.write_number(r, c, value, fmt)
+        sheet.write_number(r, c, value, fmt)
 
 
 def _lines(text: str | None, width: float) -> int:
@@ -122,21 +122,21 @@ def _lines(text: str | None, width: float) -> int:
     return total
 
 
-def _fit_row(ws, r: int, texts: list[tuple[Any, float]], least: int = 1) -> None:
+def _fit_row(sheet, r: int, texts: list[tuple[Any, float]], least: int = 1) -> None:
     """Give a row the height its wrapped text needs (office suites do not grow rows
     written by a streaming writer): texts are (value, column width in characters)."""
     lines = max([least] + [_lines(t, w) for t, w in texts if isinstance(t, str)])
     if lines > 1:
-        ws.set_row(r, LINE_PT * lines + 2)
+        sheet.set_row(r, LINE_PT * lines + 2)
 
 
-def _fit_values(ws, r: int, values: list[Any], widths: Sequence[float], least: int = 1) -> None:
-    _fit_row(ws, r, list(zip(values, widths, strict=False)), least)
+def _fit_values(sheet, r: int, values: list[Any], widths: Sequence[float], least: int = 1) -> None:
+    _fit_row(sheet, r, list(zip(values, widths, strict=False)), least)
 
 
-def _rag(ws, st: _Styles, r: int, c: int, code: str | None) -> None:
+def _rag(sheet, st: _Styles, r: int, c: int, code: str | None) -> None:
     """RAG as a coloured cell with its letters: never colour alone."""
-    _put(ws, r, c, code or "", st.rag.get(code or "", st.center))
+    _put(sheet, r, c, code or "", st.rag.get(code or "", st.center))
 
 
 def head_chars(word: str) -> float:
@@ -156,15 +156,15 @@ def fit_heads(headers: Sequence[str], widths: list[Any]) -> list[Any]:
     return widths
 
 
-def _table(ws, st: _Styles, top: int, headers: list[str], widths: list[Any]) -> None:
+def _table(sheet, st: _Styles, top: int, headers: list[str], widths: list[Any]) -> None:
     assert sum(widths) <= SHEET_CHARS + 5, (headers, sum(widths))  # the widths by hand
     fit_heads(headers, widths)  # a long word from the register widens, and prints smaller
     for j, w in enumerate(widths):
-        ws.set_column(j, j, w)
-    _fit_values(ws, top, headers, widths, least=2)
+        sheet.set_column(j, j, w)
+    _fit_values(sheet, top, headers, widths, least=2)
     for j, h in enumerate(headers):
-        ws.write_string(top, j, h, st.head)
-    ws.freeze_panes(top + 1, 0)
+        sheet.write_string(top, j, h, st.head)
+    sheet.freeze_panes(top + 1, 0)
 
 
 class Print:
@@ -173,29 +173,29 @@ class Print:
     def __init__(self, marking: str, programme: str, built: dt.date):
         self.marking, self.programme, self.built = marking, programme, built
 
-    def setup(self, ws, title: str, repeat: int | tuple[int, int] | None = None) -> None:
-        ws.set_landscape()
-        ws.set_paper(9)  # A4
-        ws.set_margins(left=0.4, right=0.4, top=0.75, bottom=0.75)
-        ws.fit_to_pages(1, 0)
+    def setup(self, sheet, title: str, repeat: int | tuple[int, int] | None = None) -> None:
+        sheet.set_landscape()
+        sheet.set_paper(9)  # A4
+        sheet.set_margins(left=0.4, right=0.4, top=0.75, bottom=0.75)
+        sheet.fit_to_pages(1, 0)
         if repeat is not None:
             first, last = repeat if isinstance(repeat, tuple) else (repeat, repeat)
-            ws.repeat_rows(first, last)
+            sheet.repeat_rows(first, last)
         esc = lambda t: t.replace("&", "&&")  # noqa: E731  (& starts a header code)
-        ws.set_header(f"&L&\"-,Bold\"{esc(self.marking)}&C{esc(title)}&R{esc(self.programme)}")
-        ws.set_footer(f"&L&\"-,Bold\"{esc(self.marking)}&CBuilt {self.built.day} "
+        sheet.set_header(f"&L&\"-,Bold\"{esc(self.marking)}&C{esc(title)}&R{esc(self.programme)}")
+        sheet.set_footer(f"&L&\"-,Bold\"{esc(self.marking)}&CBuilt {self.built.day} "
                       f"{self.built:%B %Y} from the ledger&RPage &P of &N")
 
 
-def _finish(ws, pr: Print, top: int, last_row: int, ncols: int, *, title: str) -> None:
+def _finish(sheet, pr: Print, top: int, last_row: int, ncols: int, *, title: str) -> None:
     if last_row >= top:
-        ws.autofilter(top, 0, max(last_row, top), ncols - 1)
-    pr.setup(ws, title, top)
+        sheet.autofilter(top, 0, max(last_row, top), ncols - 1)
+    pr.setup(sheet, title, top)
 
 
-def build_master(ws_: Workspace, round_id: str, target: Path | None = None) -> Path:
-    reg, led = ws_.register, ws_.ledger
-    target = Path(target or ws_.outputs / f"master-{round_id}.xlsx")
+def build_master(ws: Workspace, round_id: str, target: Path | None = None) -> Path:
+    reg, led = ws.register, ws.ledger
+    target = Path(target or ws.outputs / f"master-{round_id}.xlsx")
     summaries = priority_summaries(reg, led, round_id)
     prev = reg.previous_round(round_id)
     with atomic_path(target) as tmp:
@@ -207,41 +207,41 @@ def build_master(ws_: Workspace, round_id: str, target: Path | None = None) -> P
         wb.set_properties({"title": f"Master assessment {round_id}", "author": "deliverypack",
                            "created": dt.datetime(2000, 1, 1)})
         st = _Styles(wb)
-        pr = Print(ws_.marking, ws_.programme, dt.date.today())
+        pr = Print(ws.marking, ws.programme, dt.date.today())
         flags = assurance_flags(reg, led, round_id, summaries)
         rnd = reg.round(round_id)
-        _cover(wb, st, pr, ws_, round_id)
+        _cover(wb, st, pr, ws, round_id)
         _summary(wb, st, pr, summaries, flags, rnd.label, prev.label if prev else None)
         _flags_sheet(wb, st, pr, summaries, flags, rnd.label)
-        _framework(wb, st, pr, ws_, round_id, "unit")
-        _framework(wb, st, pr, ws_, round_id, "self")
+        _framework(wb, st, pr, ws, round_id, "unit")
+        _framework(wb, st, pr, ws, round_id, "self")
         _trajectories(wb, st, pr, summaries, round_id)
-        _league_tables(wb, st, pr, ws_, round_id)
-        _milestones(wb, st, pr, ws_, round_id)
-        _actions(wb, st, pr, ws_, round_id)
-        _texts(wb, st, pr, ws_, round_id, "Risks", "risk",
+        _league_tables(wb, st, pr, ws, round_id)
+        _milestones(wb, st, pr, ws, round_id)
+        _actions(wb, st, pr, ws, round_id)
+        _texts(wb, st, pr, ws, round_id, "Risks", "risk",
                ["Department", "Priority", "Risk", "Likelihood", "Impact", "Mitigation",
                 "Source"], ["likelihood", "impact", "mitigation"], [11, 8, 40, 10, 8, 38, 26])
-        _texts(wb, st, pr, ws_, round_id, "Asks of the centre", "ask",
+        _texts(wb, st, pr, ws, round_id, "Asks of the centre", "ask",
                ["Department", "Priority", "Ask", "Of whom", "Source"], ["of_whom"],
                [11, 8, 62, 24, 30])
-        _returns_log(wb, st, pr, ws_)
-        _data_quality(wb, st, pr, ws_)
+        _returns_log(wb, st, pr, ws)
+        _data_quality(wb, st, pr, ws)
         wb.close()
     return target
 
 
-def _cover(wb, st, pr: Print, ws_, round_id):
-    ws = wb.add_worksheet("Notes")
+def _cover(wb, st, pr: Print, ws, round_id):
+    sheet = wb.add_worksheet("Notes")
     widths = [26, 104]
-    ws.set_column(0, 0, widths[0])
-    ws.set_column(1, 1, widths[1])
-    ws.write_string(0, 0, f"{ws_.programme}: master assessment workbook", st.title)
-    rnd = ws_.register.round(round_id)
-    n = ws_.ledger.query("SELECT count(*) FROM submissions s WHERE "
-                         + counts(ws_.ledger.db))[0][0]
-    rows = [("Round", f"{rnd.label} ({round_id})"), ("Protective marking", ws_.marking),
-            ("Built from", f"the ledger {ws_.ledger_path.name}: {n} current accepted "
+    sheet.set_column(0, 0, widths[0])
+    sheet.set_column(1, 1, widths[1])
+    sheet.write_string(0, 0, f"{ws.programme}: master assessment workbook", st.title)
+    rnd = ws.register.round(round_id)
+    n = ws.ledger.query("SELECT count(*) FROM submissions s WHERE "
+                         + counts(ws.ledger.db))[0][0]
+    rows = [("Round", f"{rnd.label} ({round_id})"), ("Protective marking", ws.marking),
+            ("Built from", f"the ledger {ws.ledger_path.name}: {n} current accepted "
                            "submission(s); every value traces to a file, sheet and cell"),
             ("Data RAG", "G on or better than trajectory; AG short by no more than the "
                          "measure's AG tolerance; AR by no more than its AR tolerance; R beyond."),
@@ -266,10 +266,10 @@ def _cover(wb, st, pr: Print, ws_, round_id):
     bold = wb.add_format({"bold": True, "valign": "top"})
     wrap = wb.add_format({"text_wrap": True, "valign": "top"})
     for i, (k, v) in enumerate(rows, start=2):
-        _fit_values(ws, i, [k, v], widths)
-        ws.write_string(i, 0, k, bold)
-        ws.write_string(i, 1, v, wrap)
-    pr.setup(ws, "Notes", 0)
+        _fit_values(sheet, i, [k, v], widths)
+        sheet.write_string(i, 0, k, bold)
+        sheet.write_string(i, 1, v, wrap)
+    pr.setup(sheet, "Notes", 0)
 
 
 def _variance(m: Measure, planned: float | None, actual: float | None) -> float | None:
@@ -282,14 +282,14 @@ def _variance(m: Measure, planned: float | None, actual: float | None) -> float 
 def _summary(wb, st, pr: Print, summaries, flags: dict[str, list[Flag]], label: str,
              prev_label: str | None):
     """One row per measure (a priority without a measure has one row of its own)."""
-    ws = wb.add_worksheet("Summary")
-    ws.write_string(0, 0, f"Summary: likelihood of delivery and data, {label}", st.title)
+    sheet = wb.add_worksheet("Summary")
+    sheet.write_string(0, 0, f"Summary: likelihood of delivery and data, {label}", st.title)
     top = 2
     headers = ["Priority", "Title", "Measure", f"Likelihood {label}",
                f"Likelihood {prev_label or '(none)'}", "Move", "Data RAG", "Latest actual",
                "Trajectory", VARIANCE, "As of", "Forecast against target", "Assurance flags"]
     widths = [7, 14, 20, 10, 10, 5, 6, 9, 9, 11, 8, 21, 19]
-    _table(ws, st, top, headers, widths)
+    _table(sheet, st, top, headers, widths)
     r = top
     for s in summaries:
         labels = "; ".join(f.label for f in flags.get(s.priority.id, []))
@@ -305,63 +305,63 @@ def _summary(wb, st, pr: Print, summaries, flags: dict[str, list[Flag]], label: 
                    if series and m else None,
                    period_date(series.latest_period) if series and series.latest_period
                    else None, sentence, labels]
-            _fit_values(ws, r, row, widths)
-            _put(ws, r, 0, s.priority.id, st.cell)
-            _put(ws, r, 1, s.priority.short, st.text)
-            _put(ws, r, 2, row[2], st.text)
-            _rag(ws, st, r, 3, s.likelihood)
-            _rag(ws, st, r, 4, s.likelihood_last)
-            _put(ws, r, 5, s.movement, st.center)
-            _rag(ws, st, r, 6, series.rag if series else None)
+            _fit_values(sheet, r, row, widths)
+            _put(sheet, r, 0, s.priority.id, st.cell)
+            _put(sheet, r, 1, s.priority.short, st.text)
+            _put(sheet, r, 2, row[2], st.text)
+            _rag(sheet, st, r, 3, s.likelihood)
+            _rag(sheet, st, r, 4, s.likelihood_last)
+            _put(sheet, r, 5, s.movement, st.center)
+            _rag(sheet, st, r, 6, series.rag if series else None)
             for c in (7, 8):
-                _put(ws, r, c, row[c], st.num(m) if m else st.cell)
-            _put(ws, r, 9, row[9], st.num(m, diff=True) if m else st.cell)
-            _put(ws, r, 10, row[10], st.month)
-            _put(ws, r, 11, sentence, st.text)
-            _put(ws, r, 12, labels, st.flag if labels else st.text)
-    _finish(ws, pr, top, r, len(headers), title=f"Summary, {label}")
+                _put(sheet, r, c, row[c], st.num(m) if m else st.cell)
+            _put(sheet, r, 9, row[9], st.num(m, diff=True) if m else st.cell)
+            _put(sheet, r, 10, row[10], st.month)
+            _put(sheet, r, 11, sentence, st.text)
+            _put(sheet, r, 12, labels, st.flag if labels else st.text)
+    _finish(sheet, pr, top, r, len(headers), title=f"Summary, {label}")
 
 
 def _flags_sheet(wb, st, pr: Print, summaries, flags: dict[str, list[Flag]], label: str):
     """Every assurance flag of the round on one sheet, beside the judgement it qualifies."""
-    ws = wb.add_worksheet("Assurance flags")
-    ws.write_string(0, 0, f"Assurance flags, {label}", st.title)
-    ws.write_string(1, 0, "Facts a reviewer must see beside the judgement. The unit's "
+    sheet = wb.add_worksheet("Assurance flags")
+    sheet.write_string(0, 0, f"Assurance flags, {label}", st.title)
+    sheet.write_string(1, 0, "Facts a reviewer must see beside the judgement. The unit's "
                           "judgement is not changed by them.", st.sub)
     top = 3
     headers = ["Priority", "Title", "Likelihood", "Measure", "Flag", "In short",
                "What the reviewer must see"]
     widths = [7, 18, 9.5, 8, 22, 22, 56]
-    _table(ws, st, top, headers, widths)
+    _table(sheet, st, top, headers, widths)
     r = top
     for s in summaries:
         for f in flags.get(s.priority.id, []):
             r += 1
             row = [s.priority.id, s.priority.short, s.likelihood or "", f.measure_id,
                    f.title, f.label, f.text]
-            _fit_values(ws, r, row, widths)
+            _fit_values(sheet, r, row, widths)
             for j, v in enumerate(row):
                 if j == 2:
-                    _rag(ws, st, r, j, v or None)
+                    _rag(sheet, st, r, j, v or None)
                 else:
-                    _put(ws, r, j, v, st.text)
+                    _put(sheet, r, j, v, st.text)
     if r == top:
         r += 1
-        _put(ws, r, 0, "No assurance flags this round.", st.sub)
-    _finish(ws, pr, top, r, len(headers), title=f"Assurance flags, {label}")
+        _put(sheet, r, 0, "No assurance flags this round.", st.sub)
+    _finish(sheet, pr, top, r, len(headers), title=f"Assurance flags, {label}")
 
 
-def _framework(wb, st, pr: Print, ws_, round_id, source: str = "unit"):
+def _framework(wb, st, pr: Print, ws, round_id, source: str = "unit"):
     """The seed's table: priorities as rows, five columns per round, the last three
     rounds side by side (the unit's judgement; the self-assessment on a sheet of its own)."""
-    reg, led = ws_.register, ws_.ledger
+    reg, led = ws.register, ws.ledger
     rounds = [r.id for r in sorted(reg.rounds, key=lambda r: r.id) if r.id <= round_id][-3:]
     title = "Assessment framework" if source == "unit" else "Self-assessment"
-    ws = wb.add_worksheet(title)
-    ws.write_string(0, 0, "Assessment of delivery: the unit's judgement by round"
+    sheet = wb.add_worksheet(title)
+    sheet.write_string(0, 0, "Assessment of delivery: the unit's judgement by round"
                     if source == "unit" else "Assessment of delivery: departments' "
                     "self-assessment by round", st.title)
-    ws.write_string(1, 0, "The unit's judgement is final; the departments' self-assessment "
+    sheet.write_string(1, 0, "The unit's judgement is final; the departments' self-assessment "
                           "is on the next sheet." if source == "unit" else
                           "As the departments rated themselves in their returns.", st.sub)
     top = 3
@@ -370,44 +370,44 @@ def _framework(wb, st, pr: Print, ws_, round_id, source: str = "unit"):
     widths = [7, 22] + [dim_widths[d] for _ in rounds for d, _ in FRAMEWORK]
     assert sum(widths) <= SHEET_CHARS + 5
     for j, w in enumerate(widths):
-        ws.set_column(j, j, w)
+        sheet.set_column(j, j, w)
     # constant-memory mode writes rows strictly in order: the round groups first, then
     # the column headers (no merge spans two rows)
-    ws.write_blank(top, 0, None, st.head)
-    ws.write_blank(top, 1, None, st.head)
+    sheet.write_blank(top, 0, None, st.head)
+    sheet.write_blank(top, 1, None, st.head)
     for b, rid in enumerate(rounds):
-        ws.merge_range(top, 2 + 5 * b, top, 6 + 5 * b, reg.round(rid).label, st.group)
-    ws.set_row(top + 1, 2 * LINE_PT + 2)
-    ws.write_string(top + 1, 0, "Priority", st.head)
-    ws.write_string(top + 1, 1, "Assessment of delivery", st.head)
+        sheet.merge_range(top, 2 + 5 * b, top, 6 + 5 * b, reg.round(rid).label, st.group)
+    sheet.set_row(top + 1, 2 * LINE_PT + 2)
+    sheet.write_string(top + 1, 0, "Priority", st.head)
+    sheet.write_string(top + 1, 1, "Assessment of delivery", st.head)
     col = 2
     for _ in rounds:
         for k, (dim, _) in enumerate(FRAMEWORK):
-            ws.write_string(top + 1, col + k, FRAMEWORK_HEAD[dim], st.head)
+            sheet.write_string(top + 1, col + k, FRAMEWORK_HEAD[dim], st.head)
         col += 5
     ratings = {rid: led.ratings(rid, source) for rid in rounds}
     r = top + 1
     for p in reg.priorities:
         r += 1
-        _fit_row(ws, r, [(p.title, widths[1])])
-        _put(ws, r, 0, p.id, st.cell)
-        _put(ws, r, 1, p.title, st.text)
+        _fit_row(sheet, r, [(p.title, widths[1])])
+        _put(sheet, r, 0, p.id, st.cell)
+        _put(sheet, r, 1, p.title, st.text)
         col = 2
         for rid in rounds:
             for k, (dim, _) in enumerate(FRAMEWORK):
                 row = ratings[rid].get((p.id, dim))
                 v = row["value"] if row else None
                 if dim in ("challenge", "stage"):
-                    _put(ws, r, col + k, v or "", st.center)
+                    _put(sheet, r, col + k, v or "", st.center)
                 else:
-                    _rag(ws, st, r, col + k, v)
+                    _rag(sheet, st, r, col + k, v)
             col += 5
     r += 2
-    ws.write_string(r, 0, "Key: challenge L, M, H, VH (low to very high); stage 1 to 4; the "
+    sheet.write_string(r, 0, "Key: challenge L, M, H, VH (low to very high); stage 1 to 4; the "
                           "others G Green, AG Amber/Green, AR Amber/Red, R Red.", st.sub)
-    ws.freeze_panes(top + 2, 2)
-    _finish(ws, pr, top + 1, r - 2, col, title=title)
-    ws.repeat_rows(top, top + 1)
+    sheet.freeze_panes(top + 2, 2)
+    _finish(sheet, pr, top + 1, r - 2, col, title=title)
+    sheet.repeat_rows(top, top + 1)
 
 
 TRAJ_HEADERS = ["Period", "Planned", "Actual", "Forecast (unit)", "Department's forecast",
@@ -420,12 +420,12 @@ PAGE_PT = 640  # printable height of an A4 landscape page, in sheet points at it
 
 
 def _trajectories(wb, st, pr: Print, summaries, round_id):
-    ws = wb.add_worksheet("Trajectories")
-    ws.write_string(0, 0, "Trajectories: planned, actual and forecast by measure", st.title)
+    sheet = wb.add_worksheet("Trajectories")
+    sheet.write_string(0, 0, "Trajectories: planned, actual and forecast by measure", st.title)
     for j, w in enumerate(TRAJ_WIDTHS):
-        ws.set_column(j, j, w)
-    ws.set_column(len(TRAJ_WIDTHS), len(TRAJ_WIDTHS), 1)
-    ws.set_column(CHART_COL, CHART_COL + CHART_COLS - 1, CHART_COL_WIDTH)  # the chart's
+        sheet.set_column(j, j, w)
+    sheet.set_column(len(TRAJ_WIDTHS), len(TRAJ_WIDTHS), 1)
+    sheet.set_column(CHART_COL, CHART_COL + CHART_COLS - 1, CHART_COL_WIDTH)  # the chart's
     r, breaks = 2, []
     used: float = 2 * LINE_PT
     for s in summaries:
@@ -434,10 +434,10 @@ def _trajectories(wb, st, pr: Print, summaries, round_id):
             if used + need > PAGE_PT and r > 2:  # a block never breaks across pages
                 breaks.append(r)
                 used = 0
-            r = _trajectory_block(wb, ws, st, series, r)
+            r = _trajectory_block(wb, sheet, st, series, r)
             used += need
-    ws.set_h_pagebreaks(breaks)
-    pr.setup(ws, "Trajectories", 0)
+    sheet.set_h_pagebreaks(breaks)
+    pr.setup(sheet, "Trajectories", 0)
 
 
 def _block_height(series: MeasureSeries) -> float:
@@ -459,27 +459,27 @@ def _where(series: MeasureSeries) -> tuple[str, dict[str, str]]:
     return one, cells
 
 
-def _trajectory_block(wb, ws, st, series: MeasureSeries, r: int) -> int:
+def _trajectory_block(wb, sheet, st, series: MeasureSeries, r: int) -> int:
     m = series.measure
     # the title and headline are wrapped across the block's width, never spilling past it
     last_col = CHART_COL + CHART_COLS - 1
     width = sum(TRAJ_WIDTHS) + 1 + CHART_COLS * CHART_COL_WIDTH
     title = (f"{m.id}: {m.name} ({m.unit_label or 'number'}); target "
              f"{format_value(m, m.target)} by {period_label(m.target_period)}")
-    _fit_row(ws, r, [(title, width * 0.85)])
-    ws.merge_range(r, 0, r, last_col, title, st.block)
+    _fit_row(sheet, r, [(title, width * 0.85)])
+    sheet.merge_range(r, 0, r, last_col, title, st.block)
     one_sheet, cells = _where(series)
     head = series.headline() + (f" Source cells are on sheet '{one_sheet}' of each return"
                                 f"{', revisions on their own' if series.revisions else ''}."
                                 if one_sheet else "")
     head += "".join(f" Revised: {rev.text(m)}." for rev in series.revisions)
     revised = {rev.period: rev for rev in series.revisions}
-    _fit_row(ws, r + 1, [(head, width)])
-    ws.merge_range(r + 1, 0, r + 1, last_col, head, st.sub_wrap)
+    _fit_row(sheet, r + 1, [(head, width)])
+    sheet.merge_range(r + 1, 0, r + 1, last_col, head, st.sub_wrap)
     top = r + 2
-    _fit_values(ws, top, TRAJ_HEADERS, TRAJ_WIDTHS, least=2)
+    _fit_values(sheet, top, TRAJ_HEADERS, TRAJ_WIDTHS, least=2)
     for j, h in enumerate(TRAJ_HEADERS):
-        ws.write_string(top, j, h, st.head)
+        sheet.write_string(top, j, h, st.head)
     periods = series.periods
     fc: dict[str, float | None] = dict(series.projection.values)
     if fc and series.latest_period:  # join the forecast line to the last actual
@@ -490,15 +490,15 @@ def _trajectory_block(wb, ws, st, series: MeasureSeries, r: int) -> int:
         where = cells.get(p, "")
         if p in revised:
             where += f" (revised from {format_value(m, revised[p].was)})"
-        _fit_row(ws, rr, [(where, TRAJ_WIDTHS[-1])])
-        _put(ws, rr, 0, period_date(p), st.month)
-        _put(ws, rr, 1, planned, st.num(m))
-        _put(ws, rr, 2, actual, st.num(m))
-        _put(ws, rr, 3, fc.get(p), st.num(m))
-        _put(ws, rr, 4, series.theirs.get(p), st.num(m))
-        _put(ws, rr, 5, _variance(m, planned, actual), st.num(m, diff=True))
-        _rag(ws, st, rr, 6, data_rag(m, planned, actual))
-        _put(ws, rr, 7, where, st.small_text)
+        _fit_row(sheet, rr, [(where, TRAJ_WIDTHS[-1])])
+        _put(sheet, rr, 0, period_date(p), st.month)
+        _put(sheet, rr, 1, planned, st.num(m))
+        _put(sheet, rr, 2, actual, st.num(m))
+        _put(sheet, rr, 3, fc.get(p), st.num(m))
+        _put(sheet, rr, 4, series.theirs.get(p), st.num(m))
+        _put(sheet, rr, 5, _variance(m, planned, actual), st.num(m, diff=True))
+        _rag(sheet, st, rr, 6, data_rag(m, planned, actual))
+        _put(sheet, rr, 7, where, st.small_text)
     last = top + len(periods)
     chart = wb.add_chart({"type": "line"})
     name = "Trajectories"
@@ -548,7 +548,7 @@ def _trajectory_block(wb, ws, st, series: MeasureSeries, r: int) -> int:
     chart.set_legend({"position": "bottom"})
     chart.show_blanks_as("gap")
     chart.set_size({"width": CHART_PX[0], "height": CHART_PX[1]})
-    ws.insert_chart(top, CHART_COL, chart, {"object_position": 1})
+    sheet.insert_chart(top, CHART_COL, chart, {"object_position": 1})
     return max(last, top + 20) + 3
 
 
@@ -560,10 +560,10 @@ def _axis_bounds(series: MeasureSeries, fc: dict) -> dict[str, float]:
     return {k: v for k, v in (("min", lo), ("max", hi)) if v is not None}
 
 
-def _league_tables(wb, st, pr: Print, ws_, round_id):
-    reg, led = ws_.register, ws_.ledger
-    ws = wb.add_worksheet("League tables")
-    ws.write_string(0, 0, "League tables of organisations, latest period", st.title)
+def _league_tables(wb, st, pr: Print, ws, round_id):
+    reg, led = ws.register, ws.ledger
+    sheet = wb.add_worksheet("League tables")
+    sheet.write_string(0, 0, "League tables of organisations, latest period", st.title)
     widths: list[float] = [6, 7, 24, 9, 9, 9, 8, 10, 12, 8, 8, 8, 8, 18, 8]
     leagues = [(m, lg) for m in reg.measures
                if (lg := league_for(reg, led, m, round_id)) is not None]
@@ -573,7 +573,7 @@ def _league_tables(wb, st, pr: Print, ws_, round_id):
         widths[2] -= min(code - widths[1], widths[2] - 16)
         widths[1] = round(code, 1)
     for j, w in enumerate(widths):
-        ws.set_column(j, j, w)
+        sheet.set_column(j, j, w)
     r, breaks = 2, []
     for m, lg in leagues:
         if r > 2:  # each measure's table starts a page: a table never leaves its heading
@@ -586,15 +586,15 @@ def _league_tables(wb, st, pr: Print, ws_, round_id):
                    "Lower 99.8%", "Lower 95%", "Upper 95%", "Upper 99.8%",
                    "Against the rate for all", lg.rag_words(m).split(":")[0]]
         for j, w in enumerate(fit_heads(headers, widths)):
-            ws.set_column(j, j, w)
-        ws.write_string(r, 0, f"{m.id}: {m.name}, {period_label(latest)}: {len(table)} of "
+            sheet.set_column(j, j, w)
+        sheet.write_string(r, 0, f"{m.id}: {m.name}, {period_label(latest)}: {len(table)} of "
                         f"{lg.expected or len(table)} {m.breakdown or 'organisation'}s"
                         + (f"; rate for all {pooled:.1f}%" if pooled is not None else ""),
                         st.block)
         top = r + 1
-        _fit_values(ws, top, headers, widths, least=2)
+        _fit_values(sheet, top, headers, widths, least=2)
         for j, h in enumerate(headers):
-            ws.write_string(top, j, h, st.head)
+            sheet.write_string(top, j, h, st.head)
         for i, row in enumerate(table):
             rr = top + 1 + i
             vals = [row.rank_label, row.org, row.name,
@@ -602,7 +602,7 @@ def _league_tables(wb, st, pr: Print, ws_, round_id):
                     row.change, row.quartile if lg.basis != "none" else None,
                     row.numerator, row.denominator, row.lower998,
                     row.lower95, row.upper95, row.upper998, row.flag]
-            _fit_values(ws, rr, vals, widths)
+            _fit_values(sheet, rr, vals, widths)
             for j, v in enumerate(vals):
                 if j in (3, 4):  # a count as a whole number; a rate to one place
                     fmt = st.num(m) if row.rate is None else st.num(None, 1)
@@ -615,23 +615,23 @@ def _league_tables(wb, st, pr: Print, ws_, round_id):
                     fmt = st.num(None, 0)
                 else:
                     fmt = st.text if j in (2, 13) else st.cell
-                _put(ws, rr, j, v, fmt)
-            _rag(ws, st, rr, 14, row.rag or None)
+                _put(sheet, rr, j, v, fmt)
+            _rag(sheet, st, rr, 14, row.rag or None)
         r = top + len(table) + 3
-    ws.freeze_panes(2, 0)
-    ws.set_h_pagebreaks(breaks)
-    pr.setup(ws, "League tables", 0)  # the sheet's title on each page, not one table's
+    sheet.freeze_panes(2, 0)
+    sheet.set_h_pagebreaks(breaks)
+    pr.setup(sheet, "League tables", 0)  # the sheet's title on each page, not one table's
 
 
-def _milestones(wb, st, pr: Print, ws_, round_id):
-    reg, led = ws_.register, ws_.ledger
-    ws = wb.add_worksheet("Milestones")
+def _milestones(wb, st, pr: Print, ws, round_id):
+    reg, led = ws.register, ws.ledger
+    sheet = wb.add_worksheet("Milestones")
     updates = led.milestone_updates(round_id)
     headers = ["Priority", "ID", "Milestone", "Due", "Status", "Forecast", "Slippage (days)",
                "Comment", "Source"]
     widths = [7, 9, 36, 11, 10, 11, 8, 28, 22]
     top = 0
-    _table(ws, st, top, headers, widths)
+    _table(sheet, st, top, headers, widths)
     r = top
     for ms in reg.milestones:
         r += 1
@@ -640,22 +640,22 @@ def _milestones(wb, st, pr: Print, ws_, round_id):
         vals = [ms.priority_id, ms.id, ms.title, ms.due, u["status"] if u else "no update", fc,
                 (fc - ms.due).days if fc else None, u["comment"] if u else "",
                 f"{u['file_name']} '{u['sheet']}'!{u['cell']}" if u else ""]
-        _fit_values(ws, r, vals, widths)
+        _fit_values(sheet, r, vals, widths)
         for j, v in enumerate(vals):
-            _put(ws, r, j, v, st.date if isinstance(v, dt.date) else
+            _put(sheet, r, j, v, st.date if isinstance(v, dt.date) else
                  (st.text if j in (2, 7, 8) else st.cell))
-    _finish(ws, pr, top, r, len(headers), title="Milestones")
+    _finish(sheet, pr, top, r, len(headers), title="Milestones")
 
 
-def _actions(wb, st, pr: Print, ws_, round_id):
-    led = ws_.ledger
-    ws = wb.add_worksheet("Actions tracker")
-    end = ws_.register.round(round_id)
+def _actions(wb, st, pr: Print, ws, round_id):
+    led = ws.ledger
+    sheet = wb.add_worksheet("Actions tracker")
+    end = ws.register.round(round_id)
     today = end.due
     headers = ["Action", "Description", "Owner", "Department", "Priority", "Due", "Status",
                "Overdue", "Latest update", "Agreed at"]
     widths = [11, 31, 20, 11, 7, 11, 9, 9, 22, 14]
-    _table(ws, st, 0, headers, widths)
+    _table(sheet, st, 0, headers, widths)
     r = 0
     for a in sorted(led.actions(), key=lambda a: (a["owner"], a["due"])):  # by owner
         r += 1
@@ -665,27 +665,27 @@ def _actions(wb, st, pr: Print, ws_, round_id):
         vals = [a["id"], a["description"], a["owner"], a["department"], a["priority_id"], due,
                 a["status"], "OVERDUE" if overdue else "", ups[-1]["note"] if ups else "",
                 a["origin"]]
-        _fit_values(ws, r, vals, widths)
+        _fit_values(sheet, r, vals, widths)
         for j, v in enumerate(vals):
-            _put(ws, r, j, v, st.date if isinstance(v, dt.date) else
+            _put(sheet, r, j, v, st.date if isinstance(v, dt.date) else
                  (st.rag["R"] if v == "OVERDUE" else st.text))
-    _finish(ws, pr, 0, r, len(headers), title="Actions tracker")
+    _finish(sheet, pr, 0, r, len(headers), title="Actions tracker")
 
 
-def _texts(wb, st, pr: Print, ws_, round_id, title, kind, headers, extras, widths):
-    ws = wb.add_worksheet(title)
-    _table(ws, st, 0, headers, widths)
+def _texts(wb, st, pr: Print, ws, round_id, title, kind, headers, extras, widths):
+    sheet = wb.add_worksheet(title)
+    _table(sheet, st, 0, headers, widths)
     r = 0
-    for t in ws_.ledger.texts(round_id, kind):
+    for t in ws.ledger.texts(round_id, kind):
         r += 1
         extra = json.loads(t["extra"])
         vals = [t["department"], t["priority_id"], t["text"]] + \
             [extra.get(k) or "" for k in extras] + [f"{t['file_name']} '{t['sheet']}'!"
                                                     f"{t['cell']}"]
-        _fit_values(ws, r, vals, widths)
+        _fit_values(sheet, r, vals, widths)
         for j, v in enumerate(vals):
-            _put(ws, r, j, v, st.text)
-    _finish(ws, pr, 0, r, len(headers), title=title)
+            _put(sheet, r, j, v, st.text)
+    _finish(sheet, pr, 0, r, len(headers), title=title)
 
 
 def _received(text: str | None) -> dt.datetime | str:
@@ -695,13 +695,13 @@ def _received(text: str | None) -> dt.datetime | str:
         return text or ""
 
 
-def _returns_log(wb, st, pr: Print, ws_):
-    reg, led = ws_.register, ws_.ledger
-    ws = wb.add_worksheet("Returns log")
+def _returns_log(wb, st, pr: Print, ws):
+    reg, led = ws.register, ws.ledger
+    sheet = wb.add_worksheet("Returns log")
     headers = ["Round", "Department", "Status", "Late", "Attempts", "File", "Received",
                "SHA-256", "First problem"]
     widths = [8, 11, 12, 6, 8.5, 22, 16, 24, 34.5]
-    _table(ws, st, 0, headers, widths)
+    _table(sheet, st, 0, headers, widths)
     r = 0
     for rnd in sorted(x.id for x in reg.rounds):
         for s in returns_status(reg, led, rnd):
@@ -709,30 +709,30 @@ def _returns_log(wb, st, pr: Print, ws_):
             vals = [rnd, s.department, s.status, "late" if s.late else "", s.attempts, s.file,
                     _received(s.received_at), s.sha256,
                     s.problems[0] if s.problems else ""]
-            _fit_values(ws, r, vals, widths)
+            _fit_values(sheet, r, vals, widths)
             for j, v in enumerate(vals):
                 fmt = {"accepted": st.rag["G"], "rejected": st.rag["R"],
                        "not returned": st.rag["AR"]}.get(v, st.text) if j == 2 else (
                     st.stamp if j == 6 else st.text)
                 if j == 7 and v:  # a hash has no spaces: break it where it must wrap
                     v = " ".join(v[k:k + 16] for k in range(0, len(v), 16))
-                _put(ws, r, j, v, fmt)
+                _put(sheet, r, j, v, fmt)
         for vals in _collection_rows(reg, led, rnd):
             r += 1
-            _fit_values(ws, r, vals, widths)
+            _fit_values(sheet, r, vals, widths)
             for j, v in enumerate(vals):
                 fmt = {"accepted": st.rag["G"], "rejected": st.rag["R"], "partial": st.rag["AR"],
                        "not returned": st.rag["AR"]}.get(v, st.text) if j == 2 else st.text
-                _put(ws, r, j, v, fmt)
-    _finish(ws, pr, 0, r, len(headers), title="Returns log and chasing list")
+                _put(sheet, r, j, v, fmt)
+    _finish(sheet, pr, 0, r, len(headers), title="Returns log and chasing list")
 
 
 def _collection_rows(reg, led, rnd: str) -> list[list]:
     """Below the departments: each organisation's return, each measure's coverage of
     organisations ('14 of 15 trusts'), and the round's closures and reopenings."""
     from ..consolidation.coverage import coverage, organisation_status
+    from ..foundation.periods import period_label
     from ..ledger.rounds import round_history
-    from ..periods import period_label
 
     rows: list[list] = [
         [rnd, f"{o.organisation} ({o.kind})", o.status, "late" if o.late else "", o.attempts,
@@ -754,20 +754,20 @@ def _collection_rows(reg, led, rnd: str) -> list[list]:
     return rows
 
 
-def _data_quality(wb, st, pr: Print, ws_):
-    ws = wb.add_worksheet("Data quality")
+def _data_quality(wb, st, pr: Print, ws):
+    sheet = wb.add_worksheet("Data quality")
     headers = ["Round", "Department", "File", "Status", "Severity", "Code", "Sheet", "Cell",
                "Problem"]
     widths = [8, 11, 22, 9, 8, 18, 16, 6, 45]
-    _table(ws, st, 0, headers, widths)
+    _table(sheet, st, 0, headers, widths)
     r = 0
-    for row in ws_.ledger.query(
+    for row in ws.ledger.query(
             "SELECT s.round, s.department, s.file_name, s.status, i.* FROM issues i "
             "JOIN submissions s ON s.id=i.submission_id ORDER BY s.round, s.id"):
         r += 1
         vals = [row["round"], row["department"], row["file_name"], row["status"],
                 row["severity"], row["code"], row["sheet"], row["cell"], row["message"]]
-        _fit_values(ws, r, vals, widths)
+        _fit_values(sheet, r, vals, widths)
         for j, v in enumerate(vals):
-            _put(ws, r, j, v, st.text)
-    _finish(ws, pr, 0, r, len(headers), title="Data quality log")
+            _put(sheet, r, j, v, st.text)
+    _finish(sheet, pr, 0, r, len(headers), title="Data quality log")

@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from ..errors import DeliverypackError
+from ..foundation.errors import DeliverypackError
+from ..ledger.workspace import Workspace
 from ..returns.ingest import ingest_file, validate_file
-from ..taskforce import meetings_of
+from ..templates.taskforce import meetings_of
 from ..validation.report import FileReport
-from ..workspace import Workspace
 from .documents import render, template
 
 
@@ -94,7 +94,7 @@ def write_minutes(ws: Workspace, record: Path, *, target: Path | None = None,
                   word_template: Path | None = None) -> tuple[Path, FileReport]:
     checked, _ = validate_file(ws, Path(record))
     if checked.kind != "meeting":  # checked before anything is kept
-        from ..errors import UsageError
+        from ..foundation.errors import UsageError
         what = f"a {checked.kind}" if checked.kind else "not a workbook deliverypack issued"
         raise UsageError(f"{Path(record).name} is not a meeting record (it is {what}); "
                          "make one with: deliverypack meeting-record TASKFORCE")

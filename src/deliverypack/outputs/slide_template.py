@@ -15,7 +15,7 @@ from pptx.dml.color import RGBColor
 from pptx.enum.shapes import MSO_SHAPE
 from pptx.util import Emu
 
-from ..resources import shipped
+from ..foundation.resources import shipped
 
 NAVY = RGBColor(0x1F, 0x38, 0x64)
 WIDTH, HEIGHT = Emu(12192000), Emu(6858000)  # 13.333 x 7.5 in

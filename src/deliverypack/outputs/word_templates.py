@@ -18,7 +18,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 
-from ..resources import shipped
+from ..foundation.resources import shipped
 
 FOLDER = shipped("document_templates")
 NAVY = RGBColor(0x1F, 0x38, 0x64)

@@ -1,1 +1,2 @@
-"""Returns: refuse hostile files, keep the bytes, read values with their cell addresses."""
+"""Returns: refuse hostile files, keep the bytes, ingest them (ours and foreign templates),
+and check, back up or rebuild the ledger from what was kept."""

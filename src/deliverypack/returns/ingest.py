@@ -11,7 +11,9 @@ import datetime as dt
 import multiprocessing
 import os
 import re
+import shutil
 import sys
+import tempfile
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -21,19 +23,21 @@ from pathlib import Path
 from typing import Any
 from zipfile import ZipFile
 
-from ..domain import FRAMEWORK, Register
+from ..foundation.domain import FRAMEWORK, Register
 from ..ledger.store import Content, Recorded
-from ..taskforce import check_meeting, store_meeting
-from ..templates.layout import WorkbookSpec
+from ..ledger.workspace import Workspace, journal_path, journals, write_journal
+from ..templates.taskforce import check_meeting, store_meeting
 from ..validation.cells import At
 from ..validation.checks import BookRead, check_book, template_id_of
 from ..validation.feedback import write_feedback
-from ..validation.history import history_warnings
 from ..validation.issues import Issue
+from ..validation.layout import WorkbookSpec
+from ..validation.read import BookValues, PackageDamaged, SheetTooLarge, error_cells
 from ..validation.report import FileReport
-from ..workspace import Workspace
+from .history import history_warnings
 from .intake import Intake, inspect
-from .read import BookValues, PackageDamaged, SheetTooLarge, error_cells
+from .uploads import KEY as SERVICE_UPLOAD
+from .uploads import held_actions, replay_upload
 
 
 def validate_file(ws: Workspace, path: Path, *, template: str | None = None,
@@ -126,7 +130,7 @@ def round_checks(ws: Workspace, spec: Any, path: Path, at: At, round_id: str | N
 
 def _validate_foreign(ws: Workspace, book: BookValues, zf: ZipFile, report: FileReport,
                       name: str | None, round_id: str | None) -> tuple[FileReport, Any]:
-    from ..templates import foreign
+    from . import foreign
 
     tpl = foreign.template(ws, name) if name else foreign.recognise(ws, book)
     if tpl is None:
@@ -249,7 +253,6 @@ def keep(ws: Workspace, ex: Examined, *, received: dt.datetime | None = None,
         for step in KINDS[report.kind].after_ingest:
             step(ws, ex.read, submission_id)
     if journal and ex.archived:
-        from .recovery import journal_path, write_journal
         try:
             write_journal(ws, ex.archived, {
                 "file_name": path.name, "received_at": sub["received_at"],
@@ -304,6 +307,36 @@ def _worker_examine(paths: list[Path], template: str | None, round_id: str | Non
     return [examine(_WORKER["ws"], p, template, round_id) for p in paths]
 
 
+def replay(ws: Workspace, record: dict[str, Any]) -> None:
+    """Record one archived file from its journal: the spec it was read by is re-registered,
+    then the bytes are validated and kept as they were, under their name and time."""
+    led = ws.ledger
+    src = ws.root / record["archive_path"]
+    received = dt.datetime.fromisoformat(record["received_at"])
+    with tempfile.TemporaryDirectory(prefix="dp-replay-") as tmp:
+        named = Path(tmp) / Path(record["file_name"]).name  # never a path: a name only
+        shutil.copyfile(src, named)
+        led.clock = record["received_at"]
+        try:
+            ex = examine(ws, named, record.get("foreign_template"), record.get("round_option"))
+            held = held_actions(led.db)  # a service upload's action updates wait
+            rep = keep(ws, ex, received=received, journal=False)
+        finally:
+            led.clock = None
+    if record.get(SERVICE_UPLOAD):  # uploaded to the service: it awaits sign-off
+        replay_upload(ws, record, rep, held)
+
+
+def reconcile(ws: Workspace) -> int:
+    """Record the files archived with a journal but missing from the ledger (a fault
+    between the two); returns how many."""
+    known = {r[0] for r in ws.ledger.query("SELECT sha256 FROM submissions")}
+    todo = [rec for _, rec in journals(ws) if rec.get("sha256") not in known]
+    for rec in todo:
+        replay(ws, rec)
+    return len(todo)
+
+
 def ingest_files(ws: Workspace, paths: Iterable[Path], *, received: dt.datetime | None = None,
                  jobs: int = 1, progress: Callable[[FileReport], None] | None = None,
                  template: str | None = None, round_id: str | None = None
@@ -328,7 +361,6 @@ def ingest_files(ws: Workspace, paths: Iterable[Path], *, received: dt.datetime 
         if progress:
             progress(r)
     clean_partials(ws)
-    from .recovery import reconcile
     reconcile(ws)  # files archived by an ingest that failed before recording them
     try:
         with led.batch():

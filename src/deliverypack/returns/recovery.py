@@ -15,110 +15,15 @@ import datetime as dt
 import hashlib
 import json
 import os
-import shutil
 import sqlite3
-import tempfile
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import WorkspaceError
+from ..foundation.errors import WorkspaceError
 from ..ledger import Ledger
-from ..templates.layout import WorkbookSpec
-from ..workspace import Workspace
-
-JOURNAL = ".journal.json"
-SPECS = "templates"  # archive/templates/<template id>.json: the specs returns were read by
-
-
-def journal_path(ws: Workspace, archived: str) -> Path:
-    return ws.root / f"{archived}{JOURNAL}"
-
-
-def keep_spec(ws: Workspace, spec: WorkbookSpec, file: str, issued_at: str) -> None:
-    """Keep an issued template's spec (what its returns are read by) in archive/templates/."""
-    body = json.dumps({"issued_at": issued_at, "file": file,
-                       "spec": json.loads(spec.model_dump_json())})
-    _write_atomic(ws.archive / SPECS / f"{_safe(spec.template_id)}.json", body.encode())
-
-
-def specs(ws: Workspace) -> list[tuple[WorkbookSpec, str, str]]:
-    """Every template spec kept, as (spec, file, issued_at), in the order issued."""
-    out = []
-    for p in (ws.archive / SPECS).glob("*.json") if (ws.archive / SPECS).is_dir() else []:
-        try:
-            body = json.loads(p.read_text(encoding="utf-8"))
-            out.append((WorkbookSpec.model_validate(body["spec"]), body.get("file", ""),
-                        body.get("issued_at", "")))
-        except (OSError, ValueError, KeyError):
-            continue  # reported by `check`
-    return sorted(out, key=lambda x: (x[2], x[0].template_id))
-
-
-def write_journal(ws: Workspace, archived: str, record: dict[str, Any]) -> None:
-    """Keep what the ledger is about to record of one file beside its archived bytes."""
-    record = {"version": 1, "order": time.time_ns(), **record}
-    _write_atomic(journal_path(ws, archived), json.dumps(record, indent=1).encode())
-
-
-def _safe(template_id: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in template_id)
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.partial")
-    try:
-        tmp.write_bytes(data)
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def journals(ws: Workspace) -> list[tuple[Path, dict[str, Any]]]:
-    """Every journal record in archive/, in the order the files were kept."""
-    out = []
-    for p in ws.archive.glob(f"*{JOURNAL}") if ws.archive.is_dir() else []:
-        try:
-            out.append((p, json.loads(p.read_text(encoding="utf-8"))))
-        except (OSError, ValueError):
-            continue  # reported by `check`
-    return sorted(out, key=lambda x: x[1].get("order", 0))
-
-
-def replay(ws: Workspace, record: dict[str, Any]) -> None:
-    """Record one archived file from its journal: the spec it was read by is re-registered,
-    then the bytes are validated and kept as they were, under their name and time."""
-    from ..service.journal import held_actions
-    from .ingest import examine, keep
-
-    led = ws.ledger
-    src = ws.root / record["archive_path"]
-    received = dt.datetime.fromisoformat(record["received_at"])
-    with tempfile.TemporaryDirectory(prefix="dp-replay-") as tmp:
-        named = Path(tmp) / Path(record["file_name"]).name  # never a path: a name only
-        shutil.copyfile(src, named)
-        led.clock = record["received_at"]
-        try:
-            ex = examine(ws, named, record.get("foreign_template"), record.get("round_option"))
-            held = held_actions(led.db)  # a service upload's action updates wait
-            rep = keep(ws, ex, received=received, journal=False)
-        finally:
-            led.clock = None
-    if record.get("service_upload"):  # uploaded to the service: it awaits sign-off
-        from ..service.journal import replay_upload
-        replay_upload(ws, record, rep, held)
-
-
-def reconcile(ws: Workspace) -> int:
-    """Record the files archived with a journal but missing from the ledger (a fault
-    between the two); returns how many."""
-    known = {r[0] for r in ws.ledger.query("SELECT sha256 FROM submissions")}
-    todo = [rec for _, rec in journals(ws) if rec.get("sha256") not in known]
-    for rec in todo:
-        replay(ws, rec)
-    return len(todo)
+from ..ledger.workspace import JOURNAL, Workspace, journals, kept_specs
+from .ingest import replay
 
 
 def rebuild(ws: Workspace, *, force: bool = False) -> tuple[Path, int, Path | None]:
@@ -137,7 +42,7 @@ def rebuild(ws: Workspace, *, force: bool = False) -> tuple[Path, int, Path | No
     ws.__dict__["ledger"] = led  # the workspace's ledger while replaying
     try:
         ws.adopt_register_actions(led)
-        for spec, file, issued in specs(ws):  # every template issued, returned or not
+        for spec, file, issued in kept_specs(ws):  # every template issued, returned or not
             led.clock = issued or None
             led.record_template(spec, file)
         led.clock = None

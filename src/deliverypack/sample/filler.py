@@ -17,12 +17,12 @@ from typing import Any
 from openpyxl import load_workbook
 
 from ..consolidation.rag import data_rag
-from ..domain import Register
-from ..outputs.files import atomic_write, write_text_cell
-from ..periods import months_between, period_end
-from ..returns.read import parse_ref
-from ..templates.build import cell_is_input, cell_type, excel_value
-from ..templates.layout import BlockSpec, WorkbookSpec
+from ..foundation.domain import Register
+from ..foundation.files import atomic_write, write_text_cell
+from ..foundation.periods import months_between, period_end
+from ..templates.build import excel_value
+from ..validation.layout import BlockSpec, WorkbookSpec, cell_is_input, cell_type
+from ..validation.read import parse_ref
 from .programme import SEED_CHALLENGES, SEED_NARRATIVE, SEED_TABLE
 
 # Each measure's story: bias against trajectory, in units of its AR tolerance, by period.

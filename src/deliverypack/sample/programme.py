@@ -9,8 +9,9 @@ rating. Figures for trajectories are illustrative unless a source is named.
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
-from ..domain import (
+from ..foundation.domain import (
     Department,
     Measure,
     Member,
@@ -22,7 +23,8 @@ from ..domain import (
     TaskForce,
     TrajectoryPoint,
 )
-from ..periods import months_between, period_range
+from ..foundation.periods import months_between, period_range
+from ..ledger.workspace import Workspace, init_workspace
 
 D = dt.date
 
@@ -383,3 +385,10 @@ def sample_register() -> Register:
         departments=DEPARTMENTS, priorities=PRIORITIES, measures=[m for m, _ in MEASURES],
         trajectories=trajectories, milestones=MILESTONES, organisations=ORGANISATIONS,
         taskforces=TASKFORCES, members=MEMBERS, rounds=ROUNDS).model_copy(deep=True)
+
+
+def sample_workspace(root: Path) -> Workspace:
+    """A new workspace holding the sample programme: the demo's, the tests' and `init
+    --sample`'s starting point."""
+    return init_workspace(root, register=sample_register(), actions=ACTIONS, unit=UNIT_NAME,
+                          marking=MARKING)

@@ -8,12 +8,12 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-from ..resources import shipped
+from ..foundation.resources import shipped
+from ..ledger.workspace import Workspace
 from ..returns.ingest import ingest_file
 from ..templates.issue import issue_assessment, issue_returns
-from ..templates.layout import WorkbookSpec
+from ..validation.layout import WorkbookSpec
 from ..validation.report import FileReport
-from ..workspace import Workspace
 
 SAMPLE_RETURNS = shipped("sample_returns")
 
@@ -33,7 +33,7 @@ def hold_meeting(ws: Workspace) -> dict[str, Path]:
     from ..consolidation.views import measure_series
     from ..outputs.facts import performance_sentence, round_as_of
     from ..outputs.minutes import write_minutes
-    from ..taskforce import issue_meeting_record
+    from ..templates.taskforce import issue_meeting_record
     from .filler import fill_workbook
 
     reg = ws.register
@@ -88,12 +88,12 @@ def make_samples(out: Path, workdir: Path) -> None:
     """Fill every round's templates with the filler and keep them as sample returns."""
     from openpyxl import load_workbook  # noqa: F401  (the filler uses it)
 
-    from ..workspace import init_workspace
     from .filler import fill_workbook, unit_ratings_for
+    from .programme import sample_workspace
 
     if workdir.exists():
         shutil.rmtree(workdir)
-    ws = init_workspace(workdir, sample=True)
+    ws = sample_workspace(workdir)
     reg = ws.register
 
     def returns(ws: Workspace, round_id: str, templates: list[Path]) -> list[Path]:
@@ -144,8 +144,8 @@ def _spec(ws: Workspace, path: Path) -> WorkbookSpec:
 
 
 def _tid(path: Path) -> str:
-    from ..returns.read import BookValues
     from ..validation.checks import template_id_of
+    from ..validation.read import BookValues
 
     return template_id_of(BookValues.from_path(path)) or ""
 

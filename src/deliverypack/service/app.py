@@ -34,9 +34,9 @@ from starlette.responses import (
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from ..consolidation.signoff import awaiting_signoff, counting
-from ..domain import FRAMEWORK, FRAMEWORK_SHORT, RAG_NAMES
-from ..errors import DeliverypackError
+from ..foundation.domain import FRAMEWORK, FRAMEWORK_SHORT, RAG_NAMES
+from ..foundation.errors import DeliverypackError
+from ..ledger.signoff import awaiting_signoff, counting
 from ..returns.intake import MAX_FILE_BYTES
 from .auth import check_login, hash_password, password_problem, safe_next, same_token
 from .engine import Engine, Upload, Uploader

@@ -15,13 +15,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ..consolidation.coverage import collection_json
-from ..consolidation.signoff import awaiting_signoff, counting, pending
 from ..consolidation.views import ReturnStatus, returns_status
-from ..returns.ingest import examine, keep
-from ..returns.recovery import reconcile
+from ..ledger.signoff import awaiting_signoff, counting, pending
+from ..ledger.workspace import Workspace
+from ..returns.ingest import examine, keep, reconcile
+from ..returns.uploads import KEY, held_actions, keep_feedback, record_upload
 from ..validation.report import FileReport
-from ..workspace import Workspace
-from .journal import KEY, held_actions, keep_feedback, record_upload
 from .store import ServiceStore
 
 T = TypeVar("T")
@@ -174,9 +173,7 @@ class Engine:
             reg = self.ws.register
             out = [(d.id, d.name, "return") for d in reg.departments
                    if reg.priorities_of(d.id)]
-            issued = {r[0] for r in self.ws.ledger.query(
-                "SELECT department FROM templates WHERE kind='org_return' AND round=?",
-                round_id)}
+            issued = self.ws.ledger.issued_organisations(round_id)
             return out + [(o.id, o.name, "org_return") for o in reg.organisations
                           if o.id in issued]
         return self.call(run)

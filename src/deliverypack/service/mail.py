@@ -21,7 +21,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
-from ..errors import DeliverypackError
+from ..foundation.errors import DeliverypackError
 from ..validation.report import FileReport
 
 

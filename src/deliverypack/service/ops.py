@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import UsageError
+from ..foundation.errors import UsageError
 from .engine import Engine
 from .mail import Mailer, MailError, MailSettings, invitation_text, reminder_text
 from .store import DEPARTMENT_ROLES, ROLES, ServiceStore

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from .schema import apply_service_schema
+from ..ledger.service_schema import apply_service_schema
 
 ROLES = ("submitter", "approver", "unit", "admin")
 DEPARTMENT_ROLES = ("submitter", "approver")

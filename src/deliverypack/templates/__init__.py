@@ -1,1 +1,2 @@
-"""Return templates: the one cell map (layout) and the workbook writer (build)."""
+"""Issuing workbooks: the writer (build), returns and assessments (issue), task forces'
+meeting records (taskforce), datamaps for foreign templates."""

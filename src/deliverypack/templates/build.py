@@ -17,9 +17,15 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from ..outputs.files import atomic_write, write_text_cell
-from ..periods import period_date
-from .layout import BlockSpec, ColumnSpec, WorkbookSpec
+from ..foundation.files import atomic_write, write_text_cell
+from ..foundation.periods import period_date
+from ..validation.layout import (
+    BlockSpec,
+    WorkbookSpec,
+    cell_allowed,
+    cell_is_input,
+    cell_type,
+)
 
 INPUT_FILL = PatternFill("solid", fgColor="FFF4CC")
 HEADER_FILL = PatternFill("solid", fgColor="1F3864")
@@ -29,25 +35,6 @@ LOCKED_FONT = Font(color="404040")
 THIN = Side(style="thin", color="BFBFBF")
 BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 FIRST_COL = 1  # tables start in column A
-
-
-def cell_type(block: BlockSpec, col: ColumnSpec, row: dict[str, Any]) -> str:
-    return row.get("_type", {}).get(col.key, col.type)
-
-
-def cell_allowed(block: BlockSpec, col: ColumnSpec, row: dict[str, Any]) -> list[str]:
-    return row.get("_allowed", {}).get(col.key, col.allowed)
-
-
-def cell_is_input(col: ColumnSpec, row: dict[str, Any]) -> bool:
-    """An input column, unless this row locks it (a milestone already complete)."""
-    if col.key in row.get("_locked", ()):
-        return False
-    return col.role == "input" or col.key in row.get("_input", [])
-
-
-def cell_required(col: ColumnSpec, row: dict[str, Any]) -> bool:
-    return col.required or col.key in row.get("_required", [])
 
 
 def excel_value(typ: str, value: Any) -> Any:

@@ -6,10 +6,16 @@ import datetime as dt
 from pathlib import Path
 
 from ..consolidation.views import evidence_text, priority_summaries
-from ..domain import FRAMEWORK
-from ..workspace import Workspace
+from ..foundation.domain import FRAMEWORK
+from ..ledger.workspace import Workspace
+from ..validation.layout import (
+    WorkbookSpec,
+    assessment_spec,
+    organisation_return_spec,
+    organisation_spec,
+    return_spec,
+)
 from .build import build_workbook
-from .layout import assessment_spec, organisation_return_spec, return_spec
 
 
 def issue_returns(ws: Workspace, round_id: str) -> list[Path]:
@@ -48,18 +54,24 @@ def _date(text: str | None) -> dt.date | None:
 
 def issue_organisation_returns(ws: Workspace, round_id: str) -> list[Path]:
     """One small return per organisation that returns a measure itself, to
-    outbox/ROUND/organisations/."""
+    outbox/ROUND/organisations/. The organisations of one kind in one department share one
+    spec, recorded once; each workbook is that spec made out to its organisation."""
     reg, led = ws.register, ws.ledger
     kinds = {(m.breakdown, reg.department_of_measure(m.id)) for m in reg.measures
              if m.returned_by == "organisation" and m.breakdown}
+    shared: dict[tuple[str, str], WorkbookSpec] = {}
     paths = []
     for org in reg.organisations:
-        if (org.kind, org.department_id) not in kinds:
+        group = (org.kind, org.department_id)
+        if group not in kinds:
             continue
-        spec = organisation_return_spec(reg, org.id, round_id)
+        if group not in shared:
+            shared[group] = organisation_return_spec(reg, *group, round_id)
+            led.record_template(shared[group], f"organisations/{org.kind}")
+        spec = organisation_spec(shared[group], org.id)
+        assert spec is not None  # the shared spec was made for every one of the group
         path = ws.outbox(round_id) / "organisations" / f"{org.id}-{round_id}.xlsx"
         build_workbook(spec, path)
-        led.record_template(spec, path.name)
         paths.append(path)
     return paths
 

@@ -12,11 +12,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from ..domain import Register
-from ..periods import MONTHS, parse_period, period_end, period_label
-from ..returns.read import BookValues, Range, address
-from ..templates.build import cell_allowed, cell_required
-from ..templates.layout import BlockSpec, ColumnSpec, SheetSpec, WorkbookSpec
+from ..foundation.domain import Register
+from ..foundation.periods import MONTHS, parse_period, period_end, period_label
 from .cells import (
     SLOW,
     At,
@@ -30,6 +27,15 @@ from .cells import (
     text_reader,
 )
 from .issues import Issue
+from .layout import (
+    BlockSpec,
+    ColumnSpec,
+    SheetSpec,
+    WorkbookSpec,
+    cell_allowed,
+    cell_required,
+)
+from .read import BookValues, Range, address
 
 
 @dataclass(slots=True)

@@ -14,7 +14,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils.cell import coordinate_from_string
 from openpyxl.utils.exceptions import CellCoordinatesException
 
-from ..outputs.files import atomic_write, write_text_cell
+from ..foundation.files import atomic_write, write_text_cell
 from .issues import Issue
 
 ERROR_FILL = PatternFill("solid", fgColor="F4B6B6")

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from ..domain import (
+from ..foundation.domain import (
     ACTION_STATUS,
     FRAMEWORK,
     ISSUE_KINDS,
@@ -25,7 +25,7 @@ from ..domain import (
     Register,
     allowed_for,
 )
-from ..periods import period_label
+from ..foundation.periods import period_label
 
 TEMPLATE_VERSION = "1.0"
 
@@ -58,7 +58,7 @@ class BlockSpec(BaseModel):
     columns: list[ColumnSpec]
     rows: list[dict[str, Any]] = Field(default_factory=list)
     free_rows: int = 0  # blank input rows, for lists the department writes (risks, asks)
-    meta: dict[str, str] = Field(default_factory=dict)
+    meta: dict[str, Any] = Field(default_factory=dict)
 
     def column(self, key: str) -> ColumnSpec:
         return next(c for c in self.columns if c.key == key)
@@ -89,6 +89,28 @@ class WorkbookSpec(BaseModel):
         for sheet in self.sheets:
             for block in sheet.blocks:
                 yield sheet, block
+
+
+# A row of a block may override its columns (a type, allowed codes, an input or a
+# required cell for this row alone); these four read such a row, for the writer and
+# the checks alike.
+def cell_type(block: BlockSpec, col: ColumnSpec, row: dict[str, Any]) -> str:
+    return row.get("_type", {}).get(col.key, col.type)
+
+
+def cell_allowed(block: BlockSpec, col: ColumnSpec, row: dict[str, Any]) -> list[str]:
+    return row.get("_allowed", {}).get(col.key, col.allowed)
+
+
+def cell_is_input(col: ColumnSpec, row: dict[str, Any]) -> bool:
+    """An input column, unless this row locks it (a milestone already complete)."""
+    if col.key in row.get("_locked", ()):
+        return False
+    return col.role == "input" or col.key in row.get("_input", [])
+
+
+def cell_required(col: ColumnSpec, row: dict[str, Any]) -> bool:
+    return col.required or col.key in row.get("_required", [])
 
 
 def sheet_title(text: str) -> str:
@@ -219,23 +241,28 @@ def return_spec(reg: Register, dept_id: str, round_id: str, *,
         sheets=sheets))
 
 
-def organisation_return_spec(reg: Register, org_id: str, round_id: str) -> WorkbookSpec:
-    """A small return from one organisation (a trust, a school) for the measures it returns
-    itself; read into the ledger exactly as the department's table by organisation."""
-    org = reg.organisation(org_id)
+def organisation_return_spec(reg: Register, kind: str, department_id: str,
+                             round_id: str) -> WorkbookSpec:
+    """The small return that every organisation of one kind (trusts, schools) in one
+    department makes for the measures it returns itself, shared by all of them: the ledger
+    holds this one spec per group and round, not one per organisation. Each organisation's
+    own workbook is `organisation_spec(shared, org_id)`; the organisations it is issued to
+    (code -> name) are kept on its cover."""
     rnd = reg.round(round_id)
     window = set(reg.round_window(round_id))
-    blocks = [cover_block("org_return", "", org.id, org.name, round_id,
-                          who_label="Organisation")]
-    sheets = [SheetSpec(name="Cover", heading=f"{org.name}: monthly return, {rnd.label}",
+    orgs = {o.id: o.name for o in reg.organisations
+            if o.kind == kind and o.department_id == department_id}
+    cover = cover_block("org_return", "", "", "", round_id, who_label="Organisation")
+    cover.meta = {ORGANISATIONS: orgs}
+    sheets = [SheetSpec(name="Cover", heading=f"{{name}}: monthly return, {rnd.label}",
                         subheading=f"Due {rnd.due:%d %B %Y}. Fill the shaded cells only.",
-                        blocks=blocks)]
+                        blocks=[cover])]
     for m in reg.measures:
-        if m.returned_by != "organisation" or m.breakdown != org.kind or \
-                reg.department_of_measure(m.id) != org.department_id:
+        if m.returned_by != "organisation" or m.breakdown != kind or \
+                reg.department_of_measure(m.id) != department_id:
             continue
         periods = [p for p in sorted(reg.trajectory(m.id)) if p in window]
-        block = _organisation_block(reg, m, periods, orgs=[org])
+        block = _organisation_block(reg, m, periods, orgs=[_ANY_ORGANISATION])
         block.name = f"dp_{m.id}_org"
         block.kind = "orgs"
         block.title = f"{m.name}"
@@ -244,9 +271,55 @@ def organisation_return_spec(reg: Register, org_id: str, round_id: str) -> Workb
                                            f"{period_label(m.target_period)}.",
                                 blocks=[block]))
     return fingerprint(WorkbookSpec(
-        template_id="", kind="org_return", department=org.id, round=round_id,
-        title=f"{org.name} return {rnd.label}", instructions=RETURN_INSTRUCTIONS[:3] + [
+        template_id="", kind="org_return", department=department_id, round=round_id,
+        title=f"{{name}} return {rnd.label}", instructions=RETURN_INSTRUCTIONS[:3] + [
             RETURN_INSTRUCTIONS[-2], RETURN_INSTRUCTIONS[-1]], sheets=sheets))
+
+
+ORGANISATIONS = "organisations"  # the shared spec's cover meta: code -> name of each one
+ORGANISATION_SEP = "/"  # an organisation's template id: <shared template id>/<its code>
+
+
+class _AnyOrganisation:
+    """The placeholder row owner of a shared organisation return: filled per organisation."""
+    id = ""
+    name = ""
+
+
+_ANY_ORGANISATION = _AnyOrganisation()
+
+
+def organisations_of(spec: WorkbookSpec) -> dict[str, str]:
+    """The organisations a shared organisation return is issued to, code -> name."""
+    cover = spec.sheets[0].blocks[0] if spec.sheets and spec.sheets[0].blocks else None
+    return dict(cover.meta.get(ORGANISATIONS, {})) if cover is not None else {}
+
+
+def organisation_spec(shared: WorkbookSpec, org_id: str) -> WorkbookSpec | None:
+    """One organisation's return, made from the spec its group shares: its own template id,
+    code and name on the cover and in every row. None if it was not issued one."""
+    name = shared.sheets[0].blocks[0].meta.get(ORGANISATIONS, {}).get(org_id)
+    if name is None:
+        return None
+    tid = f"{shared.template_id}{ORGANISATION_SEP}{org_id}"
+    cover_values = {"Template id": tid, "Organisation": org_id, "Organisation name": name}
+
+    def own(block: BlockSpec) -> BlockSpec:
+        if block.kind == "cover":
+            rows = [{**r, "value": cover_values.get(r["field"], r["value"])}
+                    for r in block.rows]
+            return block.model_copy(update={"rows": rows, "meta": {}})
+        if block.kind == "orgs":
+            return block.model_copy(update={"rows": [{**r, "org": org_id, "name": name}
+                                                     for r in block.rows]})
+        return block
+
+    sheets = [s.model_copy(update={"heading": s.heading.replace("{name}", name),
+                                   "blocks": [own(b) for b in s.blocks]})
+              for s in shared.sheets]
+    return shared.model_copy(update={"template_id": tid, "department": org_id,
+                                     "title": shared.title.replace("{name}", name),
+                                     "sheets": sheets})
 
 
 def _assessment_block(pid: str, prev: dict[tuple[str, str], str]) -> BlockSpec:

@@ -8,7 +8,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from ..errors import OutputLocked
+from .errors import OutputLocked
 
 
 @contextlib.contextmanager
@@ -43,6 +43,18 @@ def atomic_write(target: Path, write: Callable[[Path], None]) -> Path:
     with atomic_path(target) as tmp:
         write(tmp)
     return Path(target)
+
+
+def replace_bytes(path: Path, data: bytes) -> None:
+    """Write small bytes beside `path` and rename them over it: a reader sees the old file or
+    the new one (no fsync: for records that can be re-made, such as journals)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.partial")
+    try:
+        tmp.write_bytes(data)
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def write_text_cell(cell, text: str | None) -> None:

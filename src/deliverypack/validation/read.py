@@ -19,7 +19,7 @@ import defusedxml.ElementTree as SafeET
 from openpyxl.utils import column_index_from_string, get_column_letter
 from python_calamine import CalamineWorkbook
 
-from ..validation.cells import Unreadable
+from .cells import Unreadable
 
 NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REF = re.compile(r"^\$?([A-Z]{1,3})\$?(\d+)(?::\$?([A-Z]{1,3})\$?(\d+))?$")

@@ -21,10 +21,10 @@ import xlsxwriter
 from lxml import etree
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 
-from ..errors import DeliverypackError, UsageError
+from ..foundation.errors import DeliverypackError, UsageError
 from ..ledger.store import Content, now_iso
-from ..returns.intake import inspect
-from ..returns.read import BookValues
+from ..ledger.workspace import Workspace
+from ..templates.datamap import MapEntry, check_against_blank, read_datamap
 from ..validation.cells import (
     At,
     is_blank,
@@ -33,8 +33,8 @@ from ..validation.cells import (
     read_number,
 )
 from ..validation.issues import Issue
-from ..workspace import Workspace
-from .datamap import MapEntry, check_against_blank, read_datamap
+from ..validation.read import BookValues
+from .intake import inspect
 
 NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -245,7 +245,7 @@ def check_foreign(book: BookValues, tpl: ForeignTemplate, file: str,
 
 # ----------------------------------------------------------------------------- export
 def current_returns(ws: Workspace, name: str) -> list[Any]:
-    from ..consolidation.signoff import counts
+    from ..ledger.signoff import counts
 
     return ws.ledger.query(
         "SELECT * FROM submissions s WHERE kind='foreign' AND template_id=? AND "
@@ -254,7 +254,7 @@ def current_returns(ws: Workspace, name: str) -> list[Any]:
 
 def export_master(ws: Workspace, name: str, target: Path | None = None) -> Path:
     """The datamaps-style wide master: keys as rows, one column per return, values typed."""
-    from ..outputs.files import atomic_path
+    from ..foundation.files import atomic_path
 
     tpl = template(ws, name)
     subs = current_returns(ws, name)
@@ -267,27 +267,27 @@ def export_master(ws: Workspace, name: str, target: Path | None = None) -> Path:
         wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False,
                                             "strings_to_urls": False,
                                             "strings_to_numbers": False})
-        ws_ = wb.add_worksheet("Master")
+        sheet = wb.add_worksheet("Master")
         bold = wb.add_format({"bold": True, "text_wrap": True, "valign": "top"})
         date = wb.add_format({"num_format": "dd/mm/yyyy"})
-        ws_.write_string(0, 0, "key", bold)
+        sheet.write_string(0, 0, "key", bold)
         for j, s in enumerate(subs, start=1):
-            ws_.write_string(0, j, s["department"] or s["file_name"], bold)
-            ws_.set_column(j, j, 24)
-        ws_.set_column(0, 0, 60)
-        ws_.freeze_panes(1, 1)
+            sheet.write_string(0, j, s["department"] or s["file_name"], bold)
+            sheet.set_column(j, j, 24)
+        sheet.set_column(0, 0, 60)
+        sheet.freeze_panes(1, 1)
         for i, e in enumerate(tpl.entries, start=1):
-            ws_.write_string(i, 0, e.key)
+            sheet.write_string(i, 0, e.key)
             for j, s in enumerate(subs, start=1):
                 v = values[s["id"]].get(e.key)
                 if v is None:
                     continue
                 if v["kind"] == "number":
-                    ws_.write_number(i, j, v["number"])
+                    sheet.write_number(i, j, v["number"])
                 elif v["kind"] in ("date", "datetime"):
-                    ws_.write_datetime(i, j, dt.datetime.fromisoformat(v["text"]), date)
+                    sheet.write_datetime(i, j, dt.datetime.fromisoformat(v["text"]), date)
                 else:
-                    ws_.write_string(i, j, v["text"])
+                    sheet.write_string(i, j, v["text"])
         wb.close()
     return target
 
@@ -313,7 +313,7 @@ def prefill_all(ws: Workspace, name: str, round_id: str) -> list[Path]:
 
 def prefill(blank: Path, cells: dict[tuple[str, str], Any], target: Path) -> Path:
     """Copy the blank template's bytes, changing only the given cells' values."""
-    from ..outputs.files import atomic_path
+    from ..foundation.files import atomic_path
 
     with zipfile.ZipFile(blank) as zin:
         parts = _sheet_parts(zin)

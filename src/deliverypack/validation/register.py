@@ -18,7 +18,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from pydantic import ValidationError
 
-from .domain import (
+from ..foundation.domain import (
     ACTION_STATUS,
     Department,
     Measure,
@@ -31,11 +31,11 @@ from .domain import (
     TaskForce,
     TrajectoryPoint,
 )
-from .outputs.files import atomic_write, write_text_cell
-from .periods import parse_period
-from .returns.read import BookValues, address
-from .validation.cells import At, is_blank, read_code, read_date, read_number, read_text
-from .validation.issues import Issue
+from ..foundation.files import atomic_write, write_text_cell
+from ..foundation.periods import parse_period
+from .cells import At, is_blank, read_code, read_date, read_number, read_text
+from .issues import Issue
+from .read import BookValues, address
 
 
 @dataclass(frozen=True)

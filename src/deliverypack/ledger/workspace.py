@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+import json
+import time
 import tomllib
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from .domain import Register
-from .errors import WorkspaceError
-from .ledger import Ledger
-from .validation.issues import Issue
+from ..foundation.domain import Register
+from ..foundation.errors import WorkspaceError
+from ..foundation.files import replace_bytes
+from ..validation.issues import Issue
+from ..validation.layout import WorkbookSpec
+from .store import Ledger
 
 SETTINGS_FILE = "deliverypack.toml"
 # The marking on every paper unless the settings (or a task force) say otherwise: the one
 # default, written into new workspaces and used where a workspace's settings omit it.
 DEFAULT_MARKING = "OFFICIAL-SENSITIVE"
+
+SPECS = "templates"  # archive/templates/<template id>.json: the specs returns were read by
 
 DEFAULT_SETTINGS = """\
 # deliverypack workspace settings
@@ -86,7 +92,7 @@ class Workspace:
 
     @cached_property
     def _register(self) -> tuple[Register, list[dict], list[Issue]]:
-        from .register import read_register
+        from ..validation.register import read_register
 
         if not self.register_path.exists():
             raise WorkspaceError(f"no register at {self.register_path}")
@@ -115,7 +121,6 @@ class Workspace:
         led = Ledger(self.ledger_path, timeout=wait)
         if not led.readonly:
             self.adopt_register_actions(led)
-        from .returns.recovery import keep_spec
         led.on_template = lambda spec, file, issued: keep_spec(self, spec, file, issued)
         return led
 
@@ -163,7 +168,7 @@ class Workspace:
         known = sorted(r.id for r in reg.rounds)
         if round_id:
             if round_id not in known:
-                from .errors import UsageError
+                from ..foundation.errors import UsageError
                 raise UsageError(f"unknown round {round_id!r}; the register has: "
                                  f"{', '.join(known) or 'no rounds'}")
             return round_id
@@ -172,14 +177,64 @@ class Workspace:
         if with_data:
             return with_data[-1]
         if not known:
-            from .errors import UsageError
+            from ..foundation.errors import UsageError
             raise UsageError("the register has no rounds")
         return known[0]
 
 
-def init_workspace(root: Path, *, sample: bool = False) -> Workspace:
-    """Create a workspace: settings, a register (empty or the sample programme), folders."""
-    from .register import write_register
+def keep_spec(ws: Workspace, spec: WorkbookSpec, file: str, issued_at: str) -> None:
+    """Keep an issued template's spec (what its returns are read by) in archive/templates/."""
+    body = json.dumps({"issued_at": issued_at, "file": file,
+                       "spec": json.loads(spec.model_dump_json())})
+    replace_bytes(ws.archive / SPECS / f"{_safe(spec.template_id)}.json", body.encode())
+
+
+def kept_specs(ws: Workspace) -> list[tuple[WorkbookSpec, str, str]]:
+    """Every template spec kept, as (spec, file, issued_at), in the order issued."""
+    out = []
+    for p in (ws.archive / SPECS).glob("*.json") if (ws.archive / SPECS).is_dir() else []:
+        try:
+            body = json.loads(p.read_text(encoding="utf-8"))
+            out.append((WorkbookSpec.model_validate(body["spec"]), body.get("file", ""),
+                        body.get("issued_at", "")))
+        except (OSError, ValueError, KeyError):
+            continue  # reported by `check`
+    return sorted(out, key=lambda x: (x[2], x[0].template_id))
+
+
+def _safe(template_id: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in template_id)
+
+
+JOURNAL = ".journal.json"
+
+
+def journal_path(ws: Workspace, archived: str) -> Path:
+    return ws.root / f"{archived}{JOURNAL}"
+
+
+def write_journal(ws: Workspace, archived: str, record: dict[str, Any]) -> None:
+    """Keep what the ledger is about to record of one file beside its archived bytes."""
+    record = {"version": 1, "order": time.time_ns(), **record}
+    replace_bytes(journal_path(ws, archived), json.dumps(record, indent=1).encode())
+
+
+def journals(ws: Workspace) -> list[tuple[Path, dict[str, Any]]]:
+    """Every journal record in archive/, in the order the files were kept."""
+    out = []
+    for p in ws.archive.glob(f"*{JOURNAL}") if ws.archive.is_dir() else []:
+        try:
+            out.append((p, json.loads(p.read_text(encoding="utf-8"))))
+        except (OSError, ValueError):
+            continue  # reported by `check`
+    return sorted(out, key=lambda x: x[1].get("order", 0))
+
+
+def init_workspace(root: Path, *, register: Register | None = None,
+                   actions: list[dict[str, Any]] | None = None, unit: str = "Delivery Unit",
+                   marking: str = DEFAULT_MARKING) -> Workspace:
+    """Create a workspace: settings, a register (empty, or the programme given), folders."""
+    from ..validation.register import write_register
 
     root = Path(root)
     if (root / SETTINGS_FILE).exists():
@@ -187,15 +242,8 @@ def init_workspace(root: Path, *, sample: bool = False) -> Workspace:
     root.mkdir(parents=True, exist_ok=True)
     for sub in ("outbox", "inbox", "archive", "feedback", "outputs"):
         (root / sub).mkdir(exist_ok=True)
-    if sample:
-        from .sample.programme import ACTIONS, MARKING, UNIT_NAME, sample_register
-
-        reg = sample_register()
-        write_register(root / "register.xlsx", reg, ACTIONS)
-        name, unit, marking = reg.programme, UNIT_NAME, MARKING
-    else:
-        write_register(root / "register.xlsx", None)
-        name, unit, marking = "Delivery programme", "Delivery Unit", DEFAULT_MARKING
+    write_register(root / "register.xlsx", register, actions)
+    name = register.programme if register is not None else "Delivery programme"
     settings = DEFAULT_SETTINGS.format(name=name, unit=unit, marking=marking)
     (root / SETTINGS_FILE).write_text(settings, encoding="utf-8")
     return Workspace.open(root)

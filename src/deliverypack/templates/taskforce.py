@@ -15,10 +15,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .domain import Register
-from .ledger import Ledger
-from .templates.build import build_workbook
-from .templates.layout import (
+from ..foundation.domain import Register
+from ..ledger import Ledger
+from ..ledger.workspace import Workspace
+from ..validation.checks import BookRead
+from ..validation.issues import Issue
+from ..validation.layout import (
     BlockSpec,
     ColumnSpec,
     SheetSpec,
@@ -27,9 +29,7 @@ from .templates.layout import (
     cover_block,
     fingerprint,
 )
-from .validation.checks import BookRead
-from .validation.issues import Issue
-from .workspace import Workspace
+from .build import build_workbook
 
 ATTENDANCE = ["present", "apologies", "represented"]
 # Where and when a meeting is held unless the secretariat types otherwise on the record.
@@ -175,7 +175,7 @@ def issue_meeting_record(ws: Workspace, tf_id: str, date: dt.date | None = None,
                          target: Path | None = None) -> Path:
     reg, led = ws.register, ws.ledger
     if tf_id not in {t.id for t in reg.taskforces}:
-        from .errors import UsageError
+        from ..foundation.errors import UsageError
         raise UsageError(f"unknown task force {tf_id!r}; the register has: "
                          f"{', '.join(t.id for t in reg.taskforces) or 'none'}")
     meeting_id, date = next_meeting(reg, led, tf_id, date)

@@ -15,12 +15,12 @@ from collections.abc import Iterator, Mapping
 from statistics import median
 
 from ..consolidation.rag import format_value
-from ..domain import Register
+from ..foundation.domain import Register
+from ..foundation.periods import period_label
 from ..ledger import Ledger
-from ..periods import period_label
-from .cells import At
-from .checks import BookRead
-from .issues import Issue
+from ..validation.cells import At
+from ..validation.checks import BookRead
+from ..validation.issues import Issue
 
 RECENT, MIN_HISTORY, FACTOR = 6, 3, 10.0
 

@@ -15,9 +15,9 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+from ..ledger.service_schema import apply_service_schema
+from ..ledger.workspace import Workspace
 from ..validation.report import FileReport
-from ..workspace import Workspace
-from .schema import apply_service_schema
 
 KEY = "service_upload"  # the journal record's field
 
