@@ -8,12 +8,18 @@ object, so the same checks run on a file on disk or on a workbook open in Excel.
 from __future__ import annotations
 
 import io
+import math
 import re
+import stat
+import struct
 import zipfile
+import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from xml.parsers import expat
 
 import defusedxml.ElementTree as SafeET
 from openpyxl.utils import column_index_from_string, get_column_letter
@@ -141,6 +147,159 @@ def check_shared_strings(zf: zipfile.ZipFile) -> None:
                                  f"in a part of {info.file_size:,} bytes")
 
 
+# ----------------------------------------------------------------------------- package
+# Every part of a package is inflated once, from the archive's own bytes, before anything
+# reads it: never beyond the size its directory entry declares (a part that holds more is
+# damage, found one chunk later, so a bomb with lying sizes costs a chunk), its checksum
+# compared, and every XML part parsed for well-formedness, whether or not a reader would
+# ever open it. A package that passes is one every reader sees the same way.
+_LOCAL = struct.Struct("<4s2B4HL2L2H")  # a zip local file header (APPNOTE.TXT 4.3.7)
+_CHUNK = 1 << 20
+XML_PARTS = (".xml", ".rels", ".vml")
+
+
+def check_package(zf: zipfile.ZipFile, data: bytes) -> None:
+    """Raise PackageDamaged for the first part that is repeated, a link, named with a
+    backslash, larger or smaller than declared, fails its checksum, or is broken XML."""
+    seen: set[str] = set()
+    for info in zf.infolist():
+        name = info.filename
+        if "\\" in name:  # a Windows path: another reader may unpack it elsewhere
+            raise PackageDamaged("unsafe-zip-entry", repr(name))
+        if name.casefold() in seen:  # part names are compared without case (OPC)
+            raise PackageDamaged("package-damaged", f"the part {name} twice (readers "
+                                 "disagree on which copy they read)")
+        seen.add(name.casefold())
+        mode = info.external_attr >> 16
+        if info.create_system == 3 and stat.S_ISLNK(mode):
+            raise PackageDamaged("package-damaged", f"the part {name} stored as a link "
+                                 "to another file")
+        if info.is_dir():
+            continue
+        parse = _xml_checker(name) if name.lower().endswith(XML_PARTS) else None
+        chunks = member_bytes(zf, info, data)
+        try:
+            for chunk in chunks:
+                if parse is not None:
+                    parse(chunk, False)
+            if parse is not None:
+                parse(b"", True)
+        except expat.ExpatError as exc:
+            for _ in chunks:  # a bad checksum or size, if there is one, is the cause
+                pass
+            raise PackageDamaged("package-damaged", f"malformed XML in part {name}"
+                                 f"{_sheet_named(zf, name)} at line {exc.lineno}, column "
+                                 f"{exc.offset + 1}: {expat.ErrorString(exc.code)}") from None
+
+
+def member_bytes(zf: zipfile.ZipFile, info: zipfile.ZipInfo, data: bytes
+                 ) -> Iterator[bytes]:
+    """A part's bytes in chunks, inflated from the archive's bytes and bounded by the size
+    its directory entry declares; PackageDamaged if it holds more or less, or its checksum
+    is wrong."""
+    name, size = info.filename, info.file_size
+    if info.flag_bits & 0x1:
+        raise PackageDamaged("package-damaged", f"the part {name} encrypted")
+    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        raise PackageDamaged("package-damaged", f"the part {name} compressed by method "
+                             f"{info.compress_type}, which spreadsheet programs never use")
+    at = info.header_offset
+    head = data[at:at + _LOCAL.size]
+    fields = _LOCAL.unpack(head) if len(head) == _LOCAL.size else None
+    if fields is None or fields[0] != b"PK\x03\x04":
+        raise PackageDamaged("package-damaged", f"no local header for the part {name}")
+    start = at + _LOCAL.size + fields[10] + fields[11]  # + name and extra lengths
+    if data[at + _LOCAL.size:at + _LOCAL.size + fields[10]].replace(b"\\", b"/") != \
+            name.encode("utf-8" if info.flag_bits & 0x800 else "cp437", "replace"):
+        raise PackageDamaged("package-damaged", f"the part {name} named otherwise in its "
+                             "local header")
+    raw = memoryview(data)[start:start + info.compress_size]
+    if len(raw) < info.compress_size:
+        raise PackageDamaged("package-damaged", f"the part {name} cut short")
+    crc, total = 0, 0
+    inflate = zlib.decompressobj(-zlib.MAX_WBITS) \
+        if info.compress_type == zipfile.ZIP_DEFLATED else None
+    try:
+        for i in range(0, len(raw), _CHUNK):
+            piece: bytes = bytes(raw[i:i + _CHUNK])
+            while piece:
+                out = piece if inflate is None else inflate.decompress(piece, _CHUNK)
+                piece = b"" if inflate is None else inflate.unconsumed_tail
+                total += len(out)
+                if total > size:
+                    raise PackageDamaged("package-damaged", f"the part {name} holding more "
+                                         f"than the {size:,} bytes its entry declares")
+                crc = zlib.crc32(out, crc)
+                if out:
+                    yield out
+        if inflate is not None and (not inflate.eof or inflate.unused_data):
+            raise PackageDamaged("package-damaged", f"the part {name} cut short or "
+                                 "followed by stray bytes")
+    except zlib.error as exc:
+        raise PackageDamaged("package-damaged", f"the part {name} that cannot be "
+                             f"inflated ({exc})") from None
+    if total != size:
+        raise PackageDamaged("package-damaged", f"the part {name} holding {total:,} bytes "
+                             f"where its entry declares {size:,}")
+    if crc != info.CRC:
+        raise PackageDamaged("package-damaged", f"a bad checksum (CRC) in the part {name}")
+
+
+def _xml_checker(name: str) -> Any:
+    """A well-formedness parser (expat, nothing built) for one part; a DTD is refused."""
+    parser = expat.ParserCreate()
+
+    def no_dtd(*_: Any) -> None:
+        raise PackageDamaged("unsafe-xml", f"a DTD or entity declaration in {name}")
+    parser.StartDoctypeDeclHandler = no_dtd
+    parser.EntityDeclHandler = no_dtd
+    return parser.Parse
+
+
+def _sheet_named(zf: zipfile.ZipFile, part: str) -> str:
+    """' (sheet 'Cover')' for a sheet's part, '' for any other (or when unknown)."""
+    try:
+        name = next((s for s, p in sheet_parts(zf).items() if p == part), None)
+    except Exception:  # the workbook part itself may be the broken one
+        return ""
+    return f" (sheet {name!r})" if name else ""
+
+
+# Values no reader should take as they are: NaN and infinity (which no spreadsheet writes
+# as a value), and text holding characters XML 1.0 cannot hold (decoded from _xHHHH_),
+# which no paper could print. Each becomes an Unreadable, so every path reading the cell
+# (our templates, foreign templates, a workbook open in Excel) says so the same way.
+_CONTROL_NAMES = {"\x0b": "a vertical tab (a line break pasted from Word)",
+                  "\x0c": "a form feed (a page break pasted from Word)",
+                  "\x00": "a null character"}
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def odd_value(v: Any) -> Unreadable | None:
+    """The Unreadable standing for `v`, or None for a value that can be read."""
+    if v.__class__ is float and not math.isfinite(v):
+        return Unreadable("number-not-finite", "NaN (not a number)" if math.isnan(v) else
+                          "infinity" if v > 0 else "minus infinity")
+    if v.__class__ is str:
+        m = _CONTROL.search(v)
+        if m is not None:
+            c = m.group()
+            what = _CONTROL_NAMES.get(c, f"the control character U+{ord(c):04X}")
+            return Unreadable("control-character", f"{what} at character {m.start() + 1} "
+                              f"of {v[:60]!r}")
+    return None
+
+
+def mark_odd_values(grid: list[list[Any]]) -> None:
+    """Put an Unreadable in the place of each NaN, infinity or text with control
+    characters (a scan of the grid; most rows hold none)."""
+    for line in grid:
+        for j, v in enumerate(line):
+            if (v.__class__ is float and v - v != 0.0) or (
+                    v.__class__ is str and _CONTROL.search(v)):
+                line[j] = odd_value(v)
+
+
 @dataclass
 class BookValues:
     """Sheet names, defined names and a grid of values per sheet (loaded on first use)."""
@@ -157,6 +316,7 @@ class BookValues:
     def grid(self, sheet: str) -> list[list[Any]]:
         if sheet not in self._grids:
             grid = self._loader(sheet) if self._loader else []
+            mark_odd_values(grid)
             marks = self._marker(sheet) if self._marker else {}
             if marks:
                 _overlay(grid, marks, self.formulas.setdefault(sheet, {}))
@@ -180,6 +340,8 @@ class BookValues:
 
     @classmethod
     def from_grids(cls, grids: dict[str, list[list[Any]]], names: dict[str, Range]):
+        for grid in grids.values():
+            mark_odd_values(grid)
         return cls(sheet_names=list(grids), names=names, _grids=dict(grids))
 
     @classmethod
@@ -189,7 +351,9 @@ class BookValues:
 
     @classmethod
     def from_bytes(cls, data: bytes, zf: zipfile.ZipFile) -> BookValues:
-        """A workbook's values from its bytes (and the zip already open over them)."""
+        """A workbook's values from its bytes (and the zip already open over them), once
+        every part of the package is shown sound."""
+        check_package(zf, data)
         root = SafeET.fromstring(zf.read("xl/workbook.xml"))
         sheets = [s.get("name") for s in root.iter(f"{NS}sheet")]
         names: dict[str, Range] = {}
@@ -239,7 +403,7 @@ class CellMark:
 _CELL = re.compile(rb'<c\b([^>/]*)>(.*?)</c>', re.S)
 _ATTR_R = re.compile(rb'\br="([A-Z]{1,3})([0-9]+)"')
 _F = re.compile(rb'<f\b[^>]*?(?:/>|>(.*?)</f>)', re.S)
-_V = re.compile(rb'<v>(.*?)</v>', re.S)
+_V = re.compile(rb'<v\s*/>|<v>(.*?)</v>', re.S)  # <v/>: an empty value, as lxml writes it
 _HAS_F = re.compile(rb"<f[\s>/]")
 
 
@@ -261,7 +425,7 @@ def cell_marks(xml: bytes) -> dict[tuple[int, int], CellMark]:
         if r is None:
             continue
         v = _V.search(body)
-        value = unescape(v.group(1).decode("utf-8", "replace")) if v else ""
+        value = unescape((v.group(1) or b"").decode("utf-8", "replace")) if v else ""
         formula = None
         if f is not None:
             formula = "=" + unescape((f.group(1) or b"").decode("utf-8", "replace"))

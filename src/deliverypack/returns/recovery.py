@@ -30,6 +30,7 @@ from ..workspace import Workspace
 
 JOURNAL = ".journal.json"
 SPECS = "templates"  # archive/templates/<template id>.json: the specs returns were read by
+FOREIGN = "foreign"  # archive/foreign/: foreign templates as added, their files by hash
 
 
 def journal_path(ws: Workspace, archived: str) -> Path:
@@ -54,6 +55,58 @@ def specs(ws: Workspace) -> list[tuple[WorkbookSpec, str, str]]:
         except (OSError, ValueError, KeyError):
             continue  # reported by `check`
     return sorted(out, key=lambda x: (x[2], x[0].template_id))
+
+
+def keep_foreign(ws: Workspace, row: dict[str, Any], blank: Path, datamap: Path) -> None:
+    """Keep a foreign template as added (its ledger row, its blank and datamap by their
+    SHA-256) in archive/foreign/, ordered among the journals, so a rebuild registers it
+    again before the returns read through it, and a template added again later replaces
+    it at the same point as it did."""
+    folder = ws.archive / FOREIGN
+    for src, sha in ((blank, row["blank_sha256"]), (datamap, row["datamap_sha256"])):
+        kept = folder / f"{sha}{src.suffix.lower()}"
+        if not kept.exists():
+            _write_atomic(kept, src.read_bytes())
+    order = time.time_ns()
+    body = {"version": 1, "order": order, "foreign_template": row,
+            "blank": f"{row['blank_sha256']}{blank.suffix.lower()}",
+            "datamap": f"{row['datamap_sha256']}{datamap.suffix.lower()}"}
+    _write_atomic(folder / f"{order}-{_safe(row['name'])}{JOURNAL}",
+                  json.dumps(body, indent=1).encode())
+
+
+def foreign_records(ws: Workspace) -> list[dict[str, Any]]:
+    """Every foreign template kept, in the order added."""
+    folder = ws.archive / FOREIGN
+    out = []
+    for p in folder.glob(f"*{JOURNAL}") if folder.is_dir() else []:
+        try:
+            out.append(json.loads(p.read_text(encoding="utf-8")))
+        except (OSError, ValueError):
+            continue  # reported by `check`
+    return sorted(out, key=lambda r: r.get("order", 0))
+
+
+def restore_foreign(ws: Workspace, record: dict[str, Any]) -> None:
+    """Register a kept foreign template again: its files put back where the workspace
+    keeps them (from archive/ alone), its ledger row as it was."""
+    from ..templates import foreign
+
+    row = record["foreign_template"]
+    if not foreign.TEMPLATE_NAME.fullmatch(str(row["name"])):
+        raise WorkspaceError(f"archive/{FOREIGN}/ names a foreign template "
+                             f"{row['name']!r}, which is not a template name")
+    dest = foreign.folder(ws, row["name"])
+    blank = dest / f"blank{Path(record['blank']).suffix}"
+    for src, target in ((record["blank"], blank), (record["datamap"], dest / "datamap.csv")):
+        _write_atomic(target, (ws.archive / FOREIGN / Path(src).name).read_bytes())
+    cols = ("name", "blank_file", "blank_sha256", "datamap_file", "datamap_sha256",
+            "sheets", "labels", "added_at")
+    values = {**row, "blank_file": blank.relative_to(ws.root).as_posix()}
+    with ws.ledger.transaction() as db:
+        db.execute(f"INSERT OR REPLACE INTO foreign_templates ({', '.join(cols)}) "
+                   f"VALUES ({', '.join('?' * len(cols))})", [values[c] for c in cols])
+    foreign._load.cache_clear()
 
 
 def write_journal(ws: Workspace, archived: str, record: dict[str, Any]) -> None:
@@ -136,8 +189,13 @@ def rebuild(ws: Workspace, *, force: bool = False) -> tuple[Path, int, Path | No
             led.clock = issued or None
             led.record_template(spec, file)
         led.clock = None
-        for _, rec in records:
-            replay(ws, rec)
+        events = [(rec.get("order", 0), 1, rec) for _, rec in records] + [
+            (rec.get("order", 0), 0, rec) for rec in foreign_records(ws)]
+        for _, is_file, rec in sorted(events, key=lambda e: e[:2]):
+            if is_file:
+                replay(ws, rec)
+            else:
+                restore_foreign(ws, rec)
         led.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
         led.close()
@@ -203,6 +261,13 @@ def check(ws: Workspace) -> CheckResult:
         elif hashlib.sha256(path.read_bytes()).hexdigest() != s["sha256"]:
             res.problems.append(f"submission {s['id']} ({s['file_name']}): "
                                 f"{s['archive_path']} no longer has its recorded hash")
+    kept = {r["foreign_template"]["name"]: r["foreign_template"].get("blank_sha256")
+            for r in foreign_records(ws) if isinstance(r.get("foreign_template"), dict)}
+    for t in led.query("SELECT name, blank_sha256 FROM foreign_templates"):
+        if kept.get(t["name"]) != t["blank_sha256"]:
+            res.problems.append(f"foreign template {t['name']} has no record in "
+                                "archive/foreign/: a rebuild would leave it out (add it "
+                                "again with deliverypack template add)")
     files = archived_files(ws)
     res.archived = len(files)
     for f in files:

@@ -31,6 +31,7 @@ from ..validation.cells import (
     read_code,
     read_date,
     read_number,
+    unreadable,
 )
 from ..validation.issues import Issue
 from ..workspace import Workspace
@@ -39,6 +40,16 @@ from .datamap import MapEntry, check_against_blank, read_datamap
 NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 LABELS = 300  # label cells kept as the template's fingerprint
+# What a department or organisation id may be wherever it becomes part of a file name:
+# letters, digits, - and _ (as the register's ids are), never a dot, a slash or a space.
+PARTY_ID = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,31}")
+TEMPLATE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,39}")  # it names a folder
+
+
+def party_id(value: object) -> str | None:
+    """`value` as an id safe to build a file name from, or None."""
+    text = str(value).strip() if value is not None else ""
+    return text if PARTY_ID.fullmatch(text) else None
 MATCH = 0.9  # share of labels a return must keep to be recognised
 
 
@@ -67,7 +78,7 @@ def folder(ws: Workspace, name: str) -> Path:
 
 def add_template(ws: Workspace, name: str, blank: Path, datamap: Path) -> ForeignTemplate:
     """Register a foreign template: its bytes, hash and checked datamap."""
-    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]{0,39}", name):
+    if not TEMPLATE_NAME.fullmatch(name):
         raise UsageError(f"template name {name!r}: use letters, digits, - and _")
     blank, datamap = Path(blank), Path(datamap)
     intake = inspect(blank, allow_macros=True)
@@ -94,11 +105,16 @@ def add_template(ws: Workspace, name: str, blank: Path, datamap: Path) -> Foreig
     kept_blank = dest / f"blank{blank.suffix.lower()}"
     shutil.copyfile(blank, kept_blank)
     shutil.copyfile(datamap, dest / "datamap.csv")
+    row = {"name": name, "blank_file": str(kept_blank.relative_to(ws.root)),
+           "blank_sha256": intake.sha256, "datamap_file": "datamap.csv",
+           "datamap_sha256": _sha(datamap), "sheets": json.dumps(book.sheet_names),
+           "labels": json.dumps(labels), "added_at": now_iso()}
+    from ..returns.recovery import keep_foreign
+
+    keep_foreign(ws, row, kept_blank, dest / "datamap.csv")  # before the ledger, as a return
     with ws.ledger.transaction() as db:
         db.execute("INSERT OR REPLACE INTO foreign_templates VALUES (?,?,?,?,?,?,?,?)",
-                   (name, str(kept_blank.relative_to(ws.root)), intake.sha256,
-                    "datamap.csv", _sha(datamap), json.dumps(book.sheet_names),
-                    json.dumps(labels), now_iso()))
+                   tuple(row.values()))
     _load.cache_clear()
     return ForeignTemplate(name, kept_blank, dest / "datamap.csv", entries, book.sheet_names,
                            labels)
@@ -113,24 +129,27 @@ def _rc(cell: str) -> tuple[int, int]:
     return column_index_from_string(col), row
 
 
+_COLUMNS = "name, blank_file, sheets, labels, datamap_sha256, added_at"
+
+
 @lru_cache(maxsize=32)
-def _load(root: str, stamp: str) -> tuple[ForeignTemplate, ...]:
-    ws = Workspace.open(root)
+def _load(root: str, rows: tuple[tuple[str, ...], ...]) -> tuple[ForeignTemplate, ...]:
+    """The templates of the given ledger rows (read from the workspace's ledger, whichever
+    file it is: a rebuild reads a ledger still being written beside the real one)."""
     out = []
-    for r in ws.ledger.query("SELECT * FROM foreign_templates ORDER BY name"):
-        dest = folder(ws, r["name"])
+    for name, blank_file, sheets, labels, _, _ in rows:
+        dest = Path(root) / "foreign" / name
         entries, _ = read_datamap(dest / "datamap.csv")
-        out.append(ForeignTemplate(r["name"], ws.root / r["blank_file"], dest / "datamap.csv",
-                                   entries, json.loads(r["sheets"]),
-                                   [tuple(x) for x in json.loads(r["labels"])]))
+        out.append(ForeignTemplate(name, Path(root) / blank_file, dest / "datamap.csv",
+                                   entries, json.loads(sheets),
+                                   [tuple(x) for x in json.loads(labels)]))
     return tuple(out)
 
 
 def templates(ws: Workspace) -> list[ForeignTemplate]:
-    row = ws.ledger.query("SELECT count(*), max(added_at) FROM foreign_templates")[0]
-    if not row[0]:
-        return []
-    return list(_load(str(ws.root), f"{row[0]}-{row[1]}"))
+    rows = tuple(tuple(r) for r in ws.ledger.query(
+        f"SELECT {_COLUMNS} FROM foreign_templates ORDER BY name"))
+    return list(_load(str(ws.root), rows)) if rows else []
 
 
 def template(ws: Workspace, name: str) -> ForeignTemplate:
@@ -216,6 +235,8 @@ def check_foreign(book: BookValues, tpl: ForeignTemplate, file: str,
             issues.append(at.issue("unsupported-value",
                                    found=f"the Excel error {errors[(e.sheet, e.cell)]}"))
             continue
+        if unreadable(raw, at, issues):  # a formula never calculated, NaN, control chars
+            continue
         if is_blank(raw):
             if e.required:
                 issues.append(at.issue("required-missing", expected=e.key))
@@ -295,8 +316,15 @@ def prefill_all(ws: Workspace, name: str, round_id: str) -> list[Path]:
     """Next round's copies of the foreign template, one per department that returned it,
     with the mapped cells pre-filled from the ledger and nothing else changed."""
     tpl = template(ws, name)
+    if round_id not in {r.id for r in ws.register.rounds}:
+        raise UsageError(f"round {round_id!r} is not in the register")
     out = []
     for s in current_returns(ws, name):
+        if party_id(s["department"]) is None:  # recorded before ids were checked
+            raise DeliverypackError(
+                f"submission {s['id']} ({s['file_name']}) names its department "
+                f"{s['department']!r}, which is not an id a file can be named by; "
+                "re-ingest it or correct its department")
         cells = {}
         for r in ws.ledger.query("SELECT * FROM foreign_values WHERE submission_id=?",
                                  s["id"]):
@@ -305,6 +333,7 @@ def prefill_all(ws: Workspace, name: str, round_id: str) -> list[Path]:
                 v = dt.datetime.fromisoformat(r["text"])
             cells[(r["sheet"], r["cell"])] = v
         target = ws.outbox(round_id) / f"{s['department']}-{round_id}{tpl.blank.suffix}"
+        assert target.parent == ws.outbox(round_id)  # a name, never a path
         out.append(prefill(tpl.blank, cells, target))
     return out
 

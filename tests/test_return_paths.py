@@ -1,0 +1,81 @@
+"""Text from a return never chooses a path: a foreign return's mapped department becomes
+part of a file name (the next round's pre-filled copy), so it must be an id; a mapped
+round must be one of the register's."""
+
+from __future__ import annotations
+
+import pytest
+from openpyxl import Workbook
+
+from deliverypack.errors import DeliverypackError
+from deliverypack.returns.ingest import ingest_file
+from deliverypack.templates.foreign import add_template, prefill_all
+
+
+def _template(ws, tmp_path) -> Workbook:
+    wb = Workbook()
+    sh = wb.active
+    sh.title = "Return"
+    for r, label in enumerate(["Department", "Round", "Cost"], 1):
+        sh.cell(row=r, column=1, value=label)
+    blank = tmp_path / "blank.xlsx"
+    wb.save(blank)
+    dm = tmp_path / "map.csv"
+    dm.write_text("cell_key,template_sheet,cellreference,type,maps_to\n"
+                  "Department,Return,B1,TEXT,department\nRound,Return,B2,TEXT,round\n"
+                  "Cost,Return,B3,NUMBER,\n")
+    add_template(ws, "SMALL", blank, dm)
+    return wb
+
+
+def _return(wb: Workbook, path, dept, rnd="2003-12"):
+    sh = wb["Return"]
+    sh["B1"], sh["B2"], sh["B3"] = dept, rnd, 12.5
+    wb.save(path)
+    return path
+
+
+def _written(root) -> set:
+    return {p for p in root.rglob("*") if p.is_file()}
+
+
+@pytest.mark.parametrize("dept", ["../../../escaped", "/tmp/escaped", "DH/../x", "a b",
+                                  "..", "DH.xlsx"])
+def test_a_department_that_is_a_path_is_refused_at_its_cell(ws, tmp_path, dept):
+    wb = _template(ws, tmp_path)
+    rep = ingest_file(ws, _return(wb, tmp_path / "ret.xlsx", dept), template="SMALL")
+    assert rep.status == "rejected"
+    [hit] = [i for i in rep.errors]
+    assert (hit.code, hit.sheet, hit.cell) == ("unknown-department", "Return", "B1")
+    assert repr(dept) in hit.message
+    assert rep.department == ""
+    outside = _written(tmp_path.parent)
+    assert prefill_all(ws, "SMALL", "2003-12") == []  # nothing accepted, nothing written
+    assert _written(tmp_path.parent) == outside
+
+
+def test_a_round_that_is_not_the_registers_is_refused(ws, tmp_path):
+    wb = _template(ws, tmp_path)
+    rep = ingest_file(ws, _return(wb, tmp_path / "ret.xlsx", "DH", "../2003-12"),
+                      template="SMALL")
+    assert [(i.code, i.cell) for i in rep.errors] == [("unknown-round", "B2")]
+
+
+def test_prefill_names_files_by_ids_only(ws, tmp_path):
+    """An accepted return is pre-filled under its id; a department recorded before ids were
+    checked stops the pre-fill with a message, and no file is written anywhere."""
+    wb = _template(ws, tmp_path)
+    rep = ingest_file(ws, _return(wb, tmp_path / "ret.xlsx", "DH"), template="SMALL")
+    assert rep.valid
+    [out] = prefill_all(ws, "SMALL", "2003-12")
+    assert out == ws.outbox("2003-12") / "DH-2003-12.xlsx"
+    out.unlink()
+    with ws.ledger.transaction() as db:
+        db.execute("UPDATE submissions SET department = ? WHERE id = ?",
+                   ("../../../escaped", rep.submission_id))
+    before = _written(tmp_path.parent)
+    with pytest.raises(DeliverypackError, match="not an id a file can be named by"):
+        prefill_all(ws, "SMALL", "2003-12")
+    assert _written(tmp_path.parent) == before
+    with pytest.raises(DeliverypackError, match="not in the register"):
+        prefill_all(ws, "SMALL", "../../2003-12")
