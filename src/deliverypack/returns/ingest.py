@@ -359,8 +359,40 @@ def ingest_files(ws: Workspace, paths: Iterable[Path], *, received: dt.datetime 
         if led.commits == seen[0]:  # the last commit failed: these files were not kept
             for r in uncommitted:
                 r.kept, r.submission_id = False, None
+        forget_unkept(ws, paths, reports)
         raise
     return reports
+
+
+def forget_unkept(ws: Workspace, paths: list[Path], reports: list[FileReport]) -> int:
+    """After a fault, remove the archived bytes of files examined but never journaled (a
+    worker archives ahead of the recording; a full disk can stop the journal): nothing is
+    lost, since each file is still where it was sent and the next run reads it again. A
+    file with a journal is left for the next run to record. Returns how many."""
+    import hashlib
+    import sqlite3
+    import stat
+
+    from .recovery import JOURNAL
+
+    kept = {r.path for r in reports if r.kept}
+    gone = 0
+    for p in paths:
+        if p in kept:
+            continue
+        try:
+            if not stat.S_ISREG(os.lstat(p).st_mode):
+                continue
+            sha = hashlib.sha256(p.read_bytes()).hexdigest()
+            archived = ws.archive / f"{sha}{p.suffix.lower() or '.bin'}"
+            if not archived.exists() or Path(f"{archived}{JOURNAL}").exists():
+                continue
+            if ws.ledger.find_duplicate(sha) is None:
+                archived.unlink(missing_ok=True)
+                gone += 1
+        except (OSError, sqlite3.Error):
+            continue  # the fault itself is what the user is told about
+    return gone
 
 
 def _pool(ws: Workspace, jobs: int) -> ProcessPoolExecutor:
