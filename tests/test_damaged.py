@@ -317,3 +317,29 @@ def test_genuine_workbooks_pass_the_package_checks(ws, filled):
     for f in files:
         data = f.read_bytes()
         check_package(zipfile.ZipFile(f), data)  # raises PackageDamaged on a false alarm
+
+
+def test_measuring_a_long_sheet_takes_memory_that_does_not_grow_with_it(ws, filled,
+                                                                         tmp_path):
+    """300,000 rows typed below a table: the sheet is measured in pieces and refused at the
+    first piece beyond its bounds, its XML never held whole (13 MB here)."""
+    import tracemalloc
+
+    good = filled("DH")
+    sheet = next(s.name for s in ws.ledger.template(validate_file(ws, good)[0].template_id)
+                 .sheets if s.name != "Cover")
+    part = part_of(good, sheet)
+    rows = b"".join(b'<row r="%d"><c r="B%d"><v>%d</v></c></row>' % (r, r, r)
+                    for r in range(5001, 305001))
+    long = rewrite(good, tmp_path / "long.xlsx", lambda n, d: d.replace(
+        b"</sheetData>", rows + b"</sheetData>") if n == part else d)
+    peaks = []
+    for f in (good, long):
+        tracemalloc.start()
+        try:
+            rep, _ = validate_file(ws, f)
+            peaks.append(tracemalloc.get_traced_memory()[1])
+        finally:
+            tracemalloc.stop()
+    assert [(i.code, i.sheet) for i in rep.errors] == [("sheet-too-large", sheet)]
+    assert peaks[1] < peaks[0] + 12_000_000, peaks

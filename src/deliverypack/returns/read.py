@@ -103,32 +103,78 @@ def _col(letters: bytes) -> int:
     return column_index_from_string(letters.decode()) if 0 < len(letters) <= 3 else 10 ** 6
 _DIMENSION = re.compile(rb"<dimension\s+ref=\"([^\"]*)\"")
 _COUNT = re.compile(rb"\b(?:count|uniqueCount)=\"([0-9]+)\"")
+_CHUNK = 1 << 20  # what is inflated and scanned at a time
 
 
-def sheet_extent(zf: zipfile.ZipFile, part: str) -> tuple[int, int]:
+def sheet_extent(zf: zipfile.ZipFile, part: str, bounds: tuple[int, int] | None = None
+                 ) -> tuple[int, int]:
     """(rows, columns) a sheet spans: its farthest row and column, as declared by its
     dimension and as its rows and cells say (the native reader trusts both; a row or cell
-    without a reference follows the one before it)."""
-    xml = zf.read(part)
-    tags = _TAG.findall(xml)  # one pass: (tag, column letters, row) of every row and cell
-    rows = cols = 0
-    if any(not ref for _, _, ref in tags):  # a reference elsewhere in the tag, or none
-        row_refs, col_refs = _ROW_REF.findall(xml), _CELL_COL.findall(xml)
-        n_rows = sum(1 for t, _, _ in tags if t == b"row")
-        rows = max((int(m) for m in set(row_refs)), default=0) + n_rows - len(row_refs)
-        cols = max((_col(c) for c in set(col_refs)), default=0)
-        if len(tags) - n_rows > len(col_refs):
-            cols += max(r.count(b"<c ") + r.count(b"<c>") + r.count(b"<c/>")
-                        for r in xml.split(b"<row"))
-    else:
-        rows = max((int(r) for t, _, r in tags if t == b"row"), default=0)
-        cols = max((_col(c) for c in {c for t, c, _ in tags if t == b"c"}), default=0)
-    m = _DIMENSION.search(xml, 0, 4096)
+    without a reference follows the one before it). The XML is scanned in pieces, so the
+    memory it takes does not grow with the sheet; given `bounds` (rows, columns), the scan
+    stops at the first piece reaching beyond them."""
+    rows = cols = 0  # the farthest row and column referenced
+    n_rows = n_row_refs = n_cells = n_col_refs = 0
+    head = b""
+    for xml in _sheet_pieces(zf, part):
+        if len(head) < 4096:
+            head += xml[:4096 - len(head)]
+        tags = _TAG.findall(xml)  # (tag, column letters, row) of every row and cell
+        n = sum(1 for t, _, _ in tags if t == b"row")
+        n_rows, n_cells = n_rows + n, n_cells + len(tags) - n
+        if all(ref for _, _, ref in tags):
+            n_row_refs, n_col_refs = n_row_refs + n, n_col_refs + len(tags) - n
+            rows = max(rows, max((int(r) for t, _, r in tags if t == b"row"), default=0))
+            cols = max(cols, max((_col(c) for c in {c for t, c, _ in tags if t == b"c"}),
+                                 default=0))
+        else:  # a reference elsewhere in the tag, or none
+            row_refs, col_refs = _ROW_REF.findall(xml), _CELL_COL.findall(xml)
+            n_row_refs, n_col_refs = n_row_refs + len(row_refs), n_col_refs + len(col_refs)
+            rows = max(rows, max((int(m) for m in set(row_refs)), default=0))
+            cols = max(cols, max((_col(c) for c in set(col_refs)), default=0))
+        if bounds is not None and (rows > bounds[0] or cols > bounds[1]):
+            break  # far enough to be refused: a cell there is what the user is told of
+    rows += n_rows - n_row_refs
+    if n_cells > n_col_refs:
+        cols += _most_cells_in_a_row(zf, part)
+    m = _DIMENSION.search(head)
     if m:
         rng = parse_ref(f"x!{m.group(1).decode('ascii', 'replace')}")
         if rng is not None:
             rows, cols = max(rows, rng.r2), max(cols, rng.c2)
     return rows, cols
+
+
+_C_TAG = re.compile(rb"<c(?=[\s>/])")
+
+
+def _sheet_pieces(zf: zipfile.ZipFile, part: str) -> Iterator[bytes]:
+    """A part's XML in pieces of about a megabyte, each ending just before a '<', so no
+    tag is ever split between two (zipfile bounds what it inflates by the declared size
+    and checks the CRC)."""
+    carry = b""
+    with zf.open(part) as fh:
+        while piece := fh.read(_CHUNK):
+            buf = carry + piece
+            cut = buf.rfind(b"<")
+            if cut <= 0:  # no tag starts here, or one long tag: keep it whole
+                carry = buf
+                continue
+            yield buf[:cut]
+            carry = buf[cut:]
+    if carry:
+        yield carry
+
+
+def _most_cells_in_a_row(zf: zipfile.ZipFile, part: str) -> int:
+    """The most cells any row holds: how far cells without references can run."""
+    most = in_row = 0
+    for xml in _sheet_pieces(zf, part):
+        rows = xml.split(b"<row")
+        in_row += len(_C_TAG.findall(rows[0]))  # the row open at the piece's start
+        for r in rows[1:]:
+            most, in_row = max(most, in_row), len(_C_TAG.findall(r))
+    return max(most, in_row)
 
 
 def check_shared_strings(zf: zipfile.ZipFile) -> None:
@@ -154,7 +200,6 @@ def check_shared_strings(zf: zipfile.ZipFile) -> None:
 # compared, and every XML part parsed for well-formedness, whether or not a reader would
 # ever open it. A package that passes is one every reader sees the same way.
 _LOCAL = struct.Struct("<4s2B4HL2L2H")  # a zip local file header (APPNOTE.TXT 4.3.7)
-_CHUNK = 1 << 20
 XML_PARTS = (".xml", ".rels", ".vml")
 
 
@@ -373,8 +418,8 @@ class BookValues:
                 return []
             part = parts.get(sheet)
             if part is not None:
-                rows, cols = sheet_extent(zf, part)
                 limit = min(book.row_limits.get(sheet, MAX_SHEET_ROWS), MAX_SHEET_ROWS)
+                rows, cols = sheet_extent(zf, part, (limit, MAX_SHEET_COLS))
                 if rows > limit or cols > MAX_SHEET_COLS or rows * cols > MAX_SHEET_CELLS:
                     far = address(min(rows, 1048576), min(cols, 16384)) \
                         if cols <= 16384 else f"column {cols:,}"
