@@ -343,3 +343,28 @@ def test_measuring_a_long_sheet_takes_memory_that_does_not_grow_with_it(ws, fill
             tracemalloc.stop()
     assert [(i.code, i.sheet) for i in rep.errors] == [("sheet-too-large", sheet)]
     assert peaks[1] < peaks[0] + 12_000_000, peaks
+
+
+@pytest.mark.parametrize("case", ["malformed-sheet-xml", "understated-size", "link-member"])
+def test_a_damaged_blank_is_not_added_as_a_foreign_template(ws, tmp_path, case):
+    """The same checks guard `template add`: one line naming the file and the part."""
+    wb = Workbook()
+    wb.active.title = "Return"
+    wb.active["A1"] = "Cost"
+    good = tmp_path / "good.xlsx"
+    wb.save(good)
+    build, code, words = CASES[case]
+    part = part_of(good, "Return")
+    bad = build(good, tmp_path / "blank.xlsx", part)
+    dm = tmp_path / "map.csv"
+    dm.write_text("cell_key,template_sheet,cellreference,type,maps_to\nCost,Return,B1,"
+                  "NUMBER,\n")
+    r = cli("template", "add", "SMALL", "--blank", str(bad), "--datamap", str(dm), "-w",
+            str(ws.root))
+    assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr[-3000:]
+    line = " ".join(r.stderr.split())
+    assert line.startswith("Error: the template was not added (1 problem(s)): - blank.xlsx: "
+                           "expected a sound workbook package, found "), line
+    for w in words:
+        assert w.format(p=part).replace("'Cover'", "'Return'") in line
+    assert not (ws.root / "foreign" / "SMALL").exists()

@@ -77,5 +77,5 @@ def test_prefill_names_files_by_ids_only(ws, tmp_path):
     with pytest.raises(DeliverypackError, match="not an id a file can be named by"):
         prefill_all(ws, "SMALL", "2003-12")
     assert _written(tmp_path.parent) == before
-    with pytest.raises(DeliverypackError, match="not in the register"):
+    with pytest.raises(DeliverypackError, match="expected a month"):
         prefill_all(ws, "SMALL", "../../2003-12")

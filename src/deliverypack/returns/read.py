@@ -25,6 +25,7 @@ import defusedxml.ElementTree as SafeET
 from openpyxl.utils import column_index_from_string, get_column_letter
 from python_calamine import CalamineWorkbook
 
+from ..errors import FileRefused
 from ..validation.cells import Unreadable
 
 NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
@@ -86,8 +87,9 @@ class SheetTooLarge(Exception):
         self.sheet, self.far, self.expected = sheet, far, expected
 
 
-class PackageDamaged(Exception):
-    """A part of the package would make the native reader fail (an issue code, a finding)."""
+class PackageDamaged(FileRefused):
+    """A part of the package is damaged or would make the native reader fail (an issue
+    code, a finding); a command that reads one file says it in one line."""
 
     def __init__(self, code: str, found: str):
         super().__init__(found)

@@ -24,7 +24,7 @@ from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 from ..errors import DeliverypackError, UsageError
 from ..ledger.store import Content, now_iso
 from ..returns.intake import inspect
-from ..returns.read import BookValues
+from ..returns.read import BookValues, PackageDamaged, SheetTooLarge
 from ..validation.cells import (
     At,
     is_blank,
@@ -56,7 +56,8 @@ MATCH = 0.9  # share of labels a return must keep to be recognised
 class DatamapRejected(DeliverypackError):
     def __init__(self, issues: list[Issue]):
         self.issues = issues
-        lines = "\n".join(f"  - {i.text()}" for i in issues[:30])
+        lines = "\n".join(f"  - {i.file}: {i.text()}" if i.file and not i.location else
+                           f"  - {i.text()}" for i in issues[:30])
         more = f"\n  ... and {len(issues) - 30} more" if len(issues) > 30 else ""
         super().__init__(f"the template was not added ({len(issues)} problem(s)):\n"
                          f"{lines}{more}")
@@ -86,24 +87,22 @@ def add_template(ws: Workspace, name: str, blank: Path, datamap: Path) -> Foreig
     if refused:
         raise DatamapRejected(refused)
     entries, issues = read_datamap(datamap)
-    book = BookValues.from_path(blank)
-    issues += check_against_blank(entries, book.sheet_names, datamap.name)
-    if issues:
-        raise DatamapRejected(issues)
-    labels: list[tuple[str, int, int, str]] = []
-    for e in entries:
-        if len(labels) >= LABELS:
-            break
-        c, r = _rc(e.cell)
-        for cc in range(c - 1, 0, -1):  # the nearest text to the left: the field's label
-            v = book.value(e.sheet, r, cc)
-            if isinstance(v, str) and v.strip():
-                labels.append((e.sheet, r, cc, v.strip()))
-                break
+    try:
+        book = BookValues.from_bytes(intake.data, intake.zip) if intake.zip else \
+            BookValues.from_path(blank)
+        issues += check_against_blank(entries, book.sheet_names, datamap.name)
+        if issues:
+            raise DatamapRejected(issues)
+        labels = _labels(book, entries)
+    except (PackageDamaged, SheetTooLarge) as exc:  # a damaged blank: said, not a traceback
+        at = At(sheet=getattr(exc, "sheet", ""), cell="", file=blank.name)
+        raise DatamapRejected([at.issue(exc.code, found=exc.found) if isinstance(
+            exc, PackageDamaged) else at.issue("sheet-too-large", found=exc.far,
+                                               expected=exc.expected)]) from None
     dest = folder(ws, name)
     dest.mkdir(parents=True, exist_ok=True)
     kept_blank = dest / f"blank{blank.suffix.lower()}"
-    shutil.copyfile(blank, kept_blank)
+    kept_blank.write_bytes(intake.data)  # the bytes checked, not the file as it is now
     shutil.copyfile(datamap, dest / "datamap.csv")
     row = {"name": name, "blank_file": str(kept_blank.relative_to(ws.root)),
            "blank_sha256": intake.sha256, "datamap_file": "datamap.csv",
@@ -118,6 +117,22 @@ def add_template(ws: Workspace, name: str, blank: Path, datamap: Path) -> Foreig
     _load.cache_clear()
     return ForeignTemplate(name, kept_blank, dest / "datamap.csv", entries, book.sheet_names,
                            labels)
+
+
+def _labels(book: BookValues, entries: list[MapEntry]) -> list[tuple[str, int, int, str]]:
+    """The text nearest the left of each mapped cell (its field's label): the template's
+    fingerprint, by which a return is recognised."""
+    labels: list[tuple[str, int, int, str]] = []
+    for e in entries:
+        if len(labels) >= LABELS:
+            break
+        c, r = _rc(e.cell)
+        for cc in range(c - 1, 0, -1):
+            v = book.value(e.sheet, r, cc)
+            if isinstance(v, str) and v.strip():
+                labels.append((e.sheet, r, cc, v.strip()))
+                break
+    return labels
 
 
 def _sha(path: Path) -> str:
@@ -316,8 +331,8 @@ def prefill_all(ws: Workspace, name: str, round_id: str) -> list[Path]:
     """Next round's copies of the foreign template, one per department that returned it,
     with the mapped cells pre-filled from the ledger and nothing else changed."""
     tpl = template(ws, name)
-    if round_id not in {r.id for r in ws.register.rounds}:
-        raise UsageError(f"round {round_id!r} is not in the register")
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", round_id):  # it names files and a folder
+        raise UsageError(f"round {round_id!r}: expected a month such as 2004-07")
     out = []
     for s in current_returns(ws, name):
         if party_id(s["department"]) is None:  # recorded before ids were checked
