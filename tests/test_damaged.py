@@ -368,3 +368,25 @@ def test_a_damaged_blank_is_not_added_as_a_foreign_template(ws, tmp_path, case):
     for w in words:
         assert w.format(p=part).replace("'Cover'", "'Return'") in line
     assert not (ws.root / "foreign" / "SMALL").exists()
+
+
+def test_ingesting_a_return_with_nan_writes_its_feedback_and_exits_1(ws, filled, tmp_path):
+    """openpyxl cannot load a NaN value: the feedback workbook lists the problems alone
+    rather than ending the ingest in a traceback after the ledger row was written."""
+    from openpyxl import load_workbook
+
+    p = filled("DH")
+    spec = spec_of(ws, p)
+    traj = block(spec, "traj")
+    k = next(k for k, r in enumerate(traj.rows) if "actual" in r.get("_input", []))
+    sheet, cell = where(p, traj.name, k, "actual", spec)
+    f = edit(p, tmp_path / "e.xlsx", {(sheet, cell): 0.5})
+    f = _patched(f, tmp_path / "DH-2002-12.xlsx", b"<v>0.5</v>", b"<v>NaN</v>")
+    r = cli("ingest", str(f), "-w", str(ws.root), "--json")
+    assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr[-3000:]
+    [x] = json.loads(r.stdout)
+    assert x["status"] == "rejected" and x["feedback"]
+    wb = load_workbook(x["feedback"])
+    rows = [[c.value for c in row] for row in wb["Problems"].iter_rows(min_row=5)]
+    assert [r_[2:4] for r_ in rows] == [[sheet, cell]]
+    assert "NaN (not a number)" in rows[0][4]
