@@ -230,6 +230,39 @@ def journals(ws: Workspace) -> list[tuple[Path, dict[str, Any]]]:
     return sorted(out, key=lambda x: x[1].get("order", 0))
 
 
+FOREIGN = "foreign"  # archive/foreign/: foreign templates as added, their files by hash
+
+
+def keep_foreign(ws: Workspace, row: dict[str, Any], blank: Path, datamap: Path) -> None:
+    """Keep a foreign template as added (its ledger row, its blank and datamap by their
+    SHA-256) in archive/foreign/, ordered among the journals, so a rebuild registers it
+    again before the returns read through it, and a template added again later replaces
+    it at the same point as it did."""
+    folder = ws.archive / FOREIGN
+    for src, sha in ((blank, row["blank_sha256"]), (datamap, row["datamap_sha256"])):
+        kept = folder / f"{sha}{src.suffix.lower()}"
+        if not kept.exists():
+            replace_bytes(kept, src.read_bytes())
+    order = time.time_ns()
+    body = {"version": 1, "order": order, "foreign_template": row,
+            "blank": f"{row['blank_sha256']}{blank.suffix.lower()}",
+            "datamap": f"{row['datamap_sha256']}{datamap.suffix.lower()}"}
+    replace_bytes(folder / f"{order}-{_safe(row['name'])}{JOURNAL}",
+                  json.dumps(body, indent=1).encode())
+
+
+def foreign_records(ws: Workspace) -> list[dict[str, Any]]:
+    """Every foreign template kept, in the order added."""
+    folder = ws.archive / FOREIGN
+    out = []
+    for p in folder.glob(f"*{JOURNAL}") if folder.is_dir() else []:
+        try:
+            out.append(json.loads(p.read_text(encoding="utf-8")))
+        except (OSError, ValueError):
+            continue  # reported by `check`
+    return sorted(out, key=lambda r: r.get("order", 0))
+
+
 def init_workspace(root: Path, *, register: Register | None = None,
                    actions: list[dict[str, Any]] | None = None, unit: str = "Delivery Unit",
                    marking: str = DEFAULT_MARKING) -> Workspace:

@@ -21,9 +21,10 @@ import xlsxwriter
 from lxml import etree
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 
-from ..foundation.errors import DeliverypackError, UsageError
+from ..foundation.errors import DeliverypackError, UsageError, WorkspaceError
+from ..foundation.files import replace_bytes
 from ..ledger.store import Content, now_iso
-from ..ledger.workspace import Workspace
+from ..ledger.workspace import FOREIGN, Workspace, keep_foreign
 from ..templates.datamap import MapEntry, check_against_blank, read_datamap
 from ..validation.cells import (
     At,
@@ -31,21 +32,33 @@ from ..validation.cells import (
     read_code,
     read_date,
     read_number,
+    unreadable,
 )
 from ..validation.issues import Issue
-from ..validation.read import BookValues
+from ..validation.read import BookValues, PackageDamaged, SheetTooLarge
 from .intake import inspect
 
 NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 LABELS = 300  # label cells kept as the template's fingerprint
+# What a department or organisation id may be wherever it becomes part of a file name:
+# letters, digits, - and _ (as the register's ids are), never a dot, a slash or a space.
+PARTY_ID = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,31}")
+TEMPLATE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,39}")  # it names a folder
+
+
+def party_id(value: object) -> str | None:
+    """`value` as an id safe to build a file name from, or None."""
+    text = str(value).strip() if value is not None else ""
+    return text if PARTY_ID.fullmatch(text) else None
 MATCH = 0.9  # share of labels a return must keep to be recognised
 
 
 class DatamapRejected(DeliverypackError):
     def __init__(self, issues: list[Issue]):
         self.issues = issues
-        lines = "\n".join(f"  - {i.text()}" for i in issues[:30])
+        lines = "\n".join(f"  - {i.file}: {i.text()}" if i.file and not i.location else
+                           f"  - {i.text()}" for i in issues[:30])
         more = f"\n  ... and {len(issues) - 30} more" if len(issues) > 30 else ""
         super().__init__(f"the template was not added ({len(issues)} problem(s)):\n"
                          f"{lines}{more}")
@@ -67,7 +80,7 @@ def folder(ws: Workspace, name: str) -> Path:
 
 def add_template(ws: Workspace, name: str, blank: Path, datamap: Path) -> ForeignTemplate:
     """Register a foreign template: its bytes, hash and checked datamap."""
-    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]{0,39}", name):
+    if not TEMPLATE_NAME.fullmatch(name):
         raise UsageError(f"template name {name!r}: use letters, digits, - and _")
     blank, datamap = Path(blank), Path(datamap)
     intake = inspect(blank, allow_macros=True)
@@ -75,33 +88,51 @@ def add_template(ws: Workspace, name: str, blank: Path, datamap: Path) -> Foreig
     if refused:
         raise DatamapRejected(refused)
     entries, issues = read_datamap(datamap)
-    book = BookValues.from_path(blank)
-    issues += check_against_blank(entries, book.sheet_names, datamap.name)
-    if issues:
-        raise DatamapRejected(issues)
+    try:
+        book = BookValues.from_bytes(intake.data, intake.zip) if intake.zip else \
+            BookValues.from_path(blank)
+        issues += check_against_blank(entries, book.sheet_names, datamap.name)
+        if issues:
+            raise DatamapRejected(issues)
+        labels = _labels(book, entries)
+    except (PackageDamaged, SheetTooLarge) as exc:  # a damaged blank: said, not a traceback
+        at = At(sheet=getattr(exc, "sheet", ""), cell="", file=blank.name)
+        raise DatamapRejected([at.issue(exc.code, found=exc.found) if isinstance(
+            exc, PackageDamaged) else at.issue("sheet-too-large", found=exc.far,
+                                               expected=exc.expected)]) from None
+    dest = folder(ws, name)
+    dest.mkdir(parents=True, exist_ok=True)
+    kept_blank = dest / f"blank{blank.suffix.lower()}"
+    kept_blank.write_bytes(intake.data)  # the bytes checked, not the file as it is now
+    shutil.copyfile(datamap, dest / "datamap.csv")
+    row = {"name": name, "blank_file": str(kept_blank.relative_to(ws.root)),
+           "blank_sha256": intake.sha256, "datamap_file": "datamap.csv",
+           "datamap_sha256": _sha(datamap), "sheets": json.dumps(book.sheet_names),
+           "labels": json.dumps(labels), "added_at": now_iso()}
+
+    keep_foreign(ws, row, kept_blank, dest / "datamap.csv")  # before the ledger, as a return
+    with ws.ledger.transaction() as db:
+        db.execute("INSERT OR REPLACE INTO foreign_templates VALUES (?,?,?,?,?,?,?,?)",
+                   tuple(row.values()))
+    _load.cache_clear()
+    return ForeignTemplate(name, kept_blank, dest / "datamap.csv", entries, book.sheet_names,
+                           labels)
+
+
+def _labels(book: BookValues, entries: list[MapEntry]) -> list[tuple[str, int, int, str]]:
+    """The text nearest the left of each mapped cell (its field's label): the template's
+    fingerprint, by which a return is recognised."""
     labels: list[tuple[str, int, int, str]] = []
     for e in entries:
         if len(labels) >= LABELS:
             break
         c, r = _rc(e.cell)
-        for cc in range(c - 1, 0, -1):  # the nearest text to the left: the field's label
+        for cc in range(c - 1, 0, -1):
             v = book.value(e.sheet, r, cc)
             if isinstance(v, str) and v.strip():
                 labels.append((e.sheet, r, cc, v.strip()))
                 break
-    dest = folder(ws, name)
-    dest.mkdir(parents=True, exist_ok=True)
-    kept_blank = dest / f"blank{blank.suffix.lower()}"
-    shutil.copyfile(blank, kept_blank)
-    shutil.copyfile(datamap, dest / "datamap.csv")
-    with ws.ledger.transaction() as db:
-        db.execute("INSERT OR REPLACE INTO foreign_templates VALUES (?,?,?,?,?,?,?,?)",
-                   (name, str(kept_blank.relative_to(ws.root)), intake.sha256,
-                    "datamap.csv", _sha(datamap), json.dumps(book.sheet_names),
-                    json.dumps(labels), now_iso()))
-    _load.cache_clear()
-    return ForeignTemplate(name, kept_blank, dest / "datamap.csv", entries, book.sheet_names,
-                           labels)
+    return labels
 
 
 def _sha(path: Path) -> str:
@@ -113,24 +144,27 @@ def _rc(cell: str) -> tuple[int, int]:
     return column_index_from_string(col), row
 
 
+_COLUMNS = "name, blank_file, sheets, labels, datamap_sha256, added_at"
+
+
 @lru_cache(maxsize=32)
-def _load(root: str, stamp: str) -> tuple[ForeignTemplate, ...]:
-    ws = Workspace.open(root)
+def _load(root: str, rows: tuple[tuple[str, ...], ...]) -> tuple[ForeignTemplate, ...]:
+    """The templates of the given ledger rows (read from the workspace's ledger, whichever
+    file it is: a rebuild reads a ledger still being written beside the real one)."""
     out = []
-    for r in ws.ledger.query("SELECT * FROM foreign_templates ORDER BY name"):
-        dest = folder(ws, r["name"])
+    for name, blank_file, sheets, labels, _, _ in rows:
+        dest = Path(root) / "foreign" / name
         entries, _ = read_datamap(dest / "datamap.csv")
-        out.append(ForeignTemplate(r["name"], ws.root / r["blank_file"], dest / "datamap.csv",
-                                   entries, json.loads(r["sheets"]),
-                                   [tuple(x) for x in json.loads(r["labels"])]))
+        out.append(ForeignTemplate(name, Path(root) / blank_file, dest / "datamap.csv",
+                                   entries, json.loads(sheets),
+                                   [tuple(x) for x in json.loads(labels)]))
     return tuple(out)
 
 
 def templates(ws: Workspace) -> list[ForeignTemplate]:
-    row = ws.ledger.query("SELECT count(*), max(added_at) FROM foreign_templates")[0]
-    if not row[0]:
-        return []
-    return list(_load(str(ws.root), f"{row[0]}-{row[1]}"))
+    rows = tuple(tuple(r) for r in ws.ledger.query(
+        f"SELECT {_COLUMNS} FROM foreign_templates ORDER BY name"))
+    return list(_load(str(ws.root), rows)) if rows else []
 
 
 def template(ws: Workspace, name: str) -> ForeignTemplate:
@@ -216,6 +250,8 @@ def check_foreign(book: BookValues, tpl: ForeignTemplate, file: str,
             issues.append(at.issue("unsupported-value",
                                    found=f"the Excel error {errors[(e.sheet, e.cell)]}"))
             continue
+        if unreadable(raw, at, issues):  # a formula never calculated, NaN, control chars
+            continue
         if is_blank(raw):
             if e.required:
                 issues.append(at.issue("required-missing", expected=e.key))
@@ -297,8 +333,15 @@ def prefill_all(ws: Workspace, name: str, round_id: str) -> list[Path]:
     """Next round's copies of the foreign template, one per department that returned it,
     with the mapped cells pre-filled from the ledger and nothing else changed."""
     tpl = template(ws, name)
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", round_id):  # it names files and a folder
+        raise UsageError(f"round {round_id!r}: expected a month such as 2004-07")
     out = []
     for s in current_returns(ws, name):
+        if party_id(s["department"]) is None:  # recorded before ids were checked
+            raise DeliverypackError(
+                f"submission {s['id']} ({s['file_name']}) names its department "
+                f"{s['department']!r}, which is not an id a file can be named by; "
+                "re-ingest it or correct its department")
         cells = {}
         for r in ws.ledger.query("SELECT * FROM foreign_values WHERE submission_id=?",
                                  s["id"]):
@@ -307,6 +350,7 @@ def prefill_all(ws: Workspace, name: str, round_id: str) -> list[Path]:
                 v = dt.datetime.fromisoformat(r["text"])
             cells[(r["sheet"], r["cell"])] = v
         target = ws.outbox(round_id) / f"{s['department']}-{round_id}{tpl.blank.suffix}"
+        assert target.parent == ws.outbox(round_id)  # a name, never a path
         out.append(prefill(tpl.blank, cells, target))
     return out
 
@@ -431,3 +475,23 @@ def _set_cells(data: bytes, cells: dict[str, Any]) -> bytes:
             continue
         _set_value(cell, value)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+
+def restore_foreign(ws: Workspace, record: dict[str, Any]) -> None:
+    """Register a kept foreign template again: its files put back where the workspace
+    keeps them (from archive/ alone), its ledger row as it was."""
+    row = record["foreign_template"]
+    if not TEMPLATE_NAME.fullmatch(str(row["name"])):
+        raise WorkspaceError(f"archive/{FOREIGN}/ names a foreign template "
+                             f"{row['name']!r}, which is not a template name")
+    dest = folder(ws, row["name"])
+    blank = dest / f"blank{Path(record['blank']).suffix}"
+    for src, target in ((record["blank"], blank), (record["datamap"], dest / "datamap.csv")):
+        replace_bytes(target, (ws.archive / FOREIGN / Path(src).name).read_bytes())
+    cols = ("name", "blank_file", "blank_sha256", "datamap_file", "datamap_sha256",
+            "sheets", "labels", "added_at")
+    values = {**row, "blank_file": blank.relative_to(ws.root).as_posix()}
+    with ws.ledger.transaction() as db:
+        db.execute(f"INSERT OR REPLACE INTO foreign_templates ({', '.join(cols)}) "
+                   f"VALUES ({', '.join('?' * len(cols))})", [values[c] for c in cols])
+    _load.cache_clear()

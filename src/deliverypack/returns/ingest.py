@@ -148,11 +148,36 @@ def _validate_foreign(ws: Workspace, book: BookValues, zf: ZipFile, report: File
         return report, None
     report.issues.extend(issues)
     report.kind, report.template_id = "foreign", tpl.name
-    # without a mapped department, the file's name says who sent it (DfT-2003-12.xlsm: DfT)
-    report.department = str(read.mapped("department") or
-                            re.sub(r"[-_ ]?\d{4}-\d{2}$", "", report.path.stem))
-    report.round = str(read.mapped("round") or round_id or "")
+    report.department, report.round = _foreign_party(ws, tpl, read, report, round_id)
     return report, read
+
+
+def _foreign_party(ws: Workspace, tpl: Any, read: Any, report: FileReport,
+                   round_id: str | None) -> tuple[str, str]:
+    """Who sent a foreign return, and for which round: a mapped department must be an id
+    (it names files: the next round's pre-filled copy), a mapped round one of the
+    register's; without a mapped department, the file's name says (DfT-2003-12.xlsm: DfT)
+    when it is an id."""
+    from .foreign import party_id
+
+    entry = {e.maps_to: e for e in tpl.entries}
+    dept = read.mapped("department")
+    if dept is not None and party_id(dept) is None:
+        e = entry["department"]
+        report.issues.append(At(sheet=e.sheet, cell=e.cell, file=report.file).issue(
+            "unknown-department", found=str(dept)))
+        dept = ""  # and not the file's name: the return says who it is, wrongly
+    if dept is None:
+        dept = party_id(re.sub(r"[-_ ]?\d{4}-\d{2}$", "", report.path.stem))
+    rnd = read.mapped("round")
+    if isinstance(rnd, dt.date):  # a round typed as a date: its month
+        rnd = f"{rnd:%Y-%m}"
+    if rnd is not None and str(rnd).strip() not in {r.id for r in ws.register.rounds}:
+        e = entry["round"]
+        report.issues.append(At(sheet=e.sheet, cell=e.cell, file=report.file).issue(
+            "unknown-round", found=str(rnd)))
+        rnd = None
+    return str(dept or ""), str(rnd or round_id or "").strip()
 
 
 @dataclass
@@ -375,8 +400,40 @@ def ingest_files(ws: Workspace, paths: Iterable[Path], *, received: dt.datetime 
         if led.commits == seen[0]:  # the last commit failed: these files were not kept
             for r in uncommitted:
                 r.kept, r.submission_id = False, None
+        forget_unkept(ws, paths, reports)
         raise
     return reports
+
+
+def forget_unkept(ws: Workspace, paths: list[Path], reports: list[FileReport]) -> int:
+    """After a fault, remove the archived bytes of files examined but never journaled (a
+    worker archives ahead of the recording; a full disk can stop the journal): nothing is
+    lost, since each file is still where it was sent and the next run reads it again. A
+    file with a journal is left for the next run to record. Returns how many."""
+    import hashlib
+    import sqlite3
+    import stat
+
+    from ..ledger.workspace import JOURNAL
+
+    kept = {r.path for r in reports if r.kept}
+    gone = 0
+    for p in paths:
+        if p in kept:
+            continue
+        try:
+            if not stat.S_ISREG(os.lstat(p).st_mode):
+                continue
+            sha = hashlib.sha256(p.read_bytes()).hexdigest()
+            archived = ws.archive / f"{sha}{p.suffix.lower() or '.bin'}"
+            if not archived.exists() or Path(f"{archived}{JOURNAL}").exists():
+                continue
+            if ws.ledger.find_duplicate(sha) is None:
+                archived.unlink(missing_ok=True)
+                gone += 1
+        except (OSError, sqlite3.Error):
+            continue  # the fault itself is what the user is told about
+    return gone
 
 
 def _pool(ws: Workspace, jobs: int) -> ProcessPoolExecutor:

@@ -22,7 +22,8 @@ from typing import Any
 
 from ..foundation.errors import WorkspaceError
 from ..ledger import Ledger
-from ..ledger.workspace import JOURNAL, Workspace, journals, kept_specs
+from ..ledger.workspace import JOURNAL, Workspace, foreign_records, journals, kept_specs
+from .foreign import restore_foreign
 from .ingest import replay
 
 
@@ -46,8 +47,13 @@ def rebuild(ws: Workspace, *, force: bool = False) -> tuple[Path, int, Path | No
             led.clock = issued or None
             led.record_template(spec, file)
         led.clock = None
-        for _, rec in records:
-            replay(ws, rec)
+        events = [(rec.get("order", 0), 1, rec) for _, rec in records] + [
+            (rec.get("order", 0), 0, rec) for rec in foreign_records(ws)]
+        for _, is_file, rec in sorted(events, key=lambda e: e[:2]):
+            if is_file:
+                replay(ws, rec)
+            else:
+                restore_foreign(ws, rec)
         led.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
         led.close()
@@ -113,6 +119,13 @@ def check(ws: Workspace) -> CheckResult:
         elif hashlib.sha256(path.read_bytes()).hexdigest() != s["sha256"]:
             res.problems.append(f"submission {s['id']} ({s['file_name']}): "
                                 f"{s['archive_path']} no longer has its recorded hash")
+    kept = {r["foreign_template"]["name"]: r["foreign_template"].get("blank_sha256")
+            for r in foreign_records(ws) if isinstance(r.get("foreign_template"), dict)}
+    for t in led.query("SELECT name, blank_sha256 FROM foreign_templates"):
+        if kept.get(t["name"]) != t["blank_sha256"]:
+            res.problems.append(f"foreign template {t['name']} has no record in "
+                                "archive/foreign/: a rebuild would leave it out (add it "
+                                "again with deliverypack template add)")
     files = archived_files(ws)
     res.archived = len(files)
     for f in files:

@@ -36,7 +36,11 @@ def write_feedback(source: Path, issues: list[Issue], target: Path) -> Path:
         wb = Workbook()
         wb.remove(wb.active)
     else:
-        wb = load_workbook(source)
+        try:
+            wb = load_workbook(source)
+        except Exception:  # a return openpyxl cannot load (a NaN value): its problems alone
+            wb = Workbook()
+            wb.remove(wb.active)
     marked: dict[tuple[str, str], list[Issue]] = {}
     for i in issues:
         if i.sheet in wb.sheetnames and _is_cell(i.cell):

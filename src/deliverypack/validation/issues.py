@@ -148,6 +148,16 @@ _TYPES = [
               "file in Excel (or type the value itself)",
               "A formula whose result was never saved (written by a program, not Excel) "
               "cannot be read; nothing is ever calculated by deliverypack."),
+    IssueType("number-not-finite", "error", "Not a finite number",
+              "expected a number, found {found}, which no spreadsheet shows as a value; "
+              "type the figure again",
+              "A value of NaN or infinity (written by a program, never by Excel) is refused "
+              "wherever it is, in a number, text or date cell."),
+    IssueType("control-character", "error", "Control character in text",
+              "expected text without control characters, found {found}; retype the text "
+              "without it",
+              "Text holding an invisible control character (other than a tab or line break), "
+              "which no paper can print, is refused rather than silently changed."),
     IssueType("formula-input", "warning", "Formula in an input cell",
               "the cell holds the formula {found}; its saved value {expected} was taken",
               "A formula typed into an input cell is read at the value Excel saved for it."),

@@ -1,0 +1,392 @@
+"""Damaged packages and odd values: every case is built here from a good return, and each
+is refused with a code naming the file and the part (or the sheet and cell), never a
+traceback, never a silent accept; one damaged file never costs the batch."""
+
+from __future__ import annotations
+
+import json
+import stat
+import struct
+import warnings
+import zipfile
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+
+from conftest import block, spec_of
+from deliverypack.returns.ingest import ingest_file, validate_file
+from deliverypack.validation.read import BookValues, sheet_parts
+from test_officer import edit, where
+from test_resilience import cli, copies, rewrite
+
+
+def add_members(src: Path, dst: Path, members: list[tuple[zipfile.ZipInfo | str, bytes]]
+                ) -> Path:
+    """A copy of the package with more members appended (zipfile warns of a repeated name;
+    that repetition is the damage wanted)."""
+    rewrite(src, dst, lambda n, d: d)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with zipfile.ZipFile(dst, "a", zipfile.ZIP_DEFLATED) as z:
+            for info, data in members:
+                z.writestr(info, data)
+    return dst
+
+
+def patch_entry(path: Path, name: str, *, file_size: int | None = None,
+                crc: int | None = None) -> Path:
+    """Change the size or checksum recorded for a member, in its local header and in the
+    central directory alike, as a tool that lies would."""
+    b = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as z:
+        local = z.getinfo(name).header_offset
+    central = b.find(b"PK\x01\x02")
+    while b[central + 46:central + 46 + struct.unpack_from("<H", b, central + 28)[0]] \
+            != name.encode():
+        central = b.find(b"PK\x01\x02", central + 4)
+    for at, crc_at, size_at in ((local, 14, 22), (central, 16, 24)):
+        if crc is not None:
+            struct.pack_into("<L", b, at + crc_at, crc)
+        if file_size is not None:
+            struct.pack_into("<L", b, at + size_at, file_size)
+    path.write_bytes(bytes(b))
+    return path
+
+
+def part_of(src: Path, sheet: str) -> str:
+    with zipfile.ZipFile(src) as zf:
+        return sheet_parts(zf)[sheet]
+
+
+def _flip_stored_byte(good: Path, dst: Path, part: str) -> Path:
+    """Bit rot: one byte of a stored part changed, its checksum left as it was."""
+    rewrite(good, dst, lambda n, d: d, stored=(part,))
+    with zipfile.ZipFile(good) as z:
+        tail = z.read(part)[-300:-200]
+    b = bytearray(dst.read_bytes())
+    b[b.find(tail) + 10] ^= 0x01
+    dst.write_bytes(bytes(b))
+    return dst
+
+
+def _link(name: str) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name)
+    info.create_system = 3  # unix: the mode in the high bits says what the member is
+    info.external_attr = (stat.S_IFLNK | 0o777) << 16
+    return info
+
+
+def _padded(part: str):
+    """Five million spaces inside a part: harmless, but it is more than its entry says."""
+    return lambda n, d: d.replace(b"</worksheet>", b" " * 5_000_000 + b"</worksheet>") \
+        if n == part else d
+
+
+# case -> (build(good, dst, cover part) -> file, code, words the issue must hold)
+CASES = {
+    "bad-crc-stored": (lambda g, d, p: _flip_stored_byte(g, d, p), "package-damaged",
+                       ["bad checksum (CRC)", "{p}"]),
+    "bad-crc-deflated": (lambda g, d, p: patch_entry(rewrite(g, d, lambda n, x: x), p,
+                                                     crc=0x1234), "package-damaged",
+                         ["bad checksum (CRC)", "{p}"]),
+    "malformed-sheet-xml": (lambda g, d, p: rewrite(g, d, lambda n, x: x.replace(
+        b"</row>", b"</rwo>", 1) if n == p else x), "package-damaged",
+        ["malformed XML", "{p}", "sheet 'Cover'", "mismatched tag"]),
+    "truncated-sheet-xml": (lambda g, d, p: rewrite(g, d, lambda n, x: x[:-40] if n == p
+                                                    else x), "package-damaged",
+                            ["malformed XML", "{p}", "sheet 'Cover'"]),
+    "duplicate-member": (lambda g, d, p: add_members(g, d, [(p, zipfile.ZipFile(g).read(p)
+                         .replace(b"</sheetData>", b'<row r="40"><c r="A40" t="inlineStr">'
+                                  b'<is><t>hidden</t></is></c></row></sheetData>'))]),
+                         "package-damaged", ["{p} twice"]),
+    "duplicate-member-case": (lambda g, d, p: add_members(g, d, [(p.upper(), b"<a/>")]),
+                              "package-damaged", ["twice"]),
+    "link-member": (lambda g, d, p: add_members(g, d, [(_link("xl/media/image1.png"),
+                                                        b"../../../../etc/passwd")]),
+                    "package-damaged", ["xl/media/image1.png", "link"]),
+    "backslash-climbing": (lambda g, d, p: add_members(g, d, [("xl\\..\\..\\evil.xml",
+                                                               b"<a/>")]),
+                           "unsafe-zip-entry", ["evil.xml"]),
+    "backslash-name": (lambda g, d, p: add_members(g, d, [("xl\\worksheets\\sheet9.xml",
+                                                           b"<a/>")]),
+                       "unsafe-zip-entry", ["sheet9.xml"]),
+    "understated-size": (lambda g, d, p: patch_entry(rewrite(g, d, _padded(p)), p,
+                                                     file_size=4000), "package-damaged",
+                         ["{p}", "more than the 4,000 bytes"]),
+    "overstated-size": (lambda g, d, p: patch_entry(rewrite(g, d, lambda n, x: x), p,
+                                                    file_size=len(zipfile.ZipFile(g).read(p))
+                                                    + 10), "package-damaged", ["{p}"]),
+    "malformed-unread-app": (lambda g, d, p: rewrite(g, d, lambda n, x: x[:-10] if n ==
+                                                     "docProps/app.xml" else x),
+                             "package-damaged", ["malformed XML", "docProps/app.xml"]),
+    "malformed-unread-theme": (lambda g, d, p: rewrite(g, d, lambda n, x: x.replace(
+        b"<a:", b"<a :", 1) if n == "xl/theme/theme1.xml" else x), "package-damaged",
+        ["malformed XML", "xl/theme/theme1.xml", "line 2"]),
+    "malformed-styles": (lambda g, d, p: rewrite(g, d, lambda n, x: x.replace(
+        b"</fonts>", b"", 1) if n == "xl/styles.xml" else x), "package-damaged",
+        ["malformed XML", "xl/styles.xml"]),
+    "malformed-rels": (lambda g, d, p: rewrite(g, d, lambda n, x: x + b"<x" if n ==
+                                               "_rels/.rels" else x), "package-damaged",
+                       ["malformed XML", "_rels/.rels"]),
+    "raw-control-character": (lambda g, d, p: rewrite(g, d, lambda n, x: x.replace(
+        b"<t>", b"<t>\x01", 1) if n == p else x), "package-damaged",
+        ["malformed XML", "{p}", "invalid token"]),
+    "control-character-reference": (lambda g, d, p: rewrite(g, d, lambda n, x: x.replace(
+        b"<t>", b"<t>&#1;", 1) if n == p else x), "package-damaged",
+        ["malformed XML", "{p}", "invalid character"]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_a_damaged_package_is_refused_naming_the_file_and_part(ws, filled, tmp_path, case):
+    good = filled("DH")
+    assert validate_file(ws, good)[0].valid
+    build, code, words = CASES[case]
+    cover = part_of(good, "Cover")
+    bad = build(good, tmp_path / f"{case}.xlsx", cover)
+    rep, read = validate_file(ws, bad)
+    assert read is None and not rep.valid
+    assert [i.code for i in rep.errors] == [code], rep.flatten(("code", "message"))
+    hit = rep.errors[0]
+    assert hit.file == bad.name
+    for w in words:
+        assert w.format(p=cover) in hit.message, hit.message
+
+
+def test_a_bomb_whose_directory_understates_its_size_costs_a_chunk(ws, filled, tmp_path):
+    """150 MB of one byte compresses to 150 KB; its entry says 4,000 bytes, so the ratio
+    guard sees nothing odd: the read stops one chunk past the declared size."""
+    import tracemalloc
+
+    good = filled("DH")
+    part = part_of(good, "Cover")
+    bomb = rewrite(good, tmp_path / "bomb.xlsx", lambda n, d: d.replace(
+        b"</worksheet>", b" " * 150_000_000 + b"</worksheet>") if n == part else d)
+    patch_entry(bomb, part, file_size=4000)
+    assert bomb.stat().st_size < 1_000_000
+    peaks = []
+    for f in (good, bomb):  # the bomb against the good file it was made from
+        tracemalloc.start()
+        try:
+            rep, _ = validate_file(ws, f)
+            peaks.append(tracemalloc.get_traced_memory()[1])
+        finally:
+            tracemalloc.stop()
+    assert [i.code for i in rep.errors] == ["package-damaged"]
+    assert "more than the 4,000 bytes" in rep.errors[0].message
+    assert peaks[1] < peaks[0] + 8_000_000, peaks  # the whole part would be 150 MB
+
+
+def test_damaged_files_in_a_batch_cost_only_themselves(ws, filled, tmp_path):
+    """Every damaged case between good returns, through the real command: exit 1, valid
+    JSON, each damaged file rejected with its code, every good file accepted, and no
+    traceback."""
+    good = filled("DH")
+    cover = part_of(good, "Cover")
+    inbox = tmp_path / "inbox"
+    files = copies(good, inbox, len(CASES) + 3)
+    expected = {}
+    for k, case in enumerate(sorted(CASES), start=1):
+        build, code, _ = CASES[case]
+        src = files[k]
+        tmp = build(src, src.with_suffix(".tmp"), cover)
+        tmp.replace(src)
+        expected[src.name] = code
+    r = cli("ingest", str(inbox), "-w", str(ws.root), "--json")
+    assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr[-2000:]
+    out = {Path(x["file"]).name: x for x in json.loads(r.stdout)}
+    assert len(out) == len(files)
+    for f in files:
+        x = out[f.name]
+        if f.name in expected:
+            assert x["status"] == "rejected", x
+            assert [i["code"] for i in x["issues"] if i["severity"] == "error"] == [
+                expected[f.name]], x
+        else:
+            assert x["status"] == "accepted", x
+    rows = ws.ledger.query("SELECT status, count(*) FROM submissions GROUP BY status")
+    assert dict(map(tuple, rows)) == {"accepted": 3, "rejected": len(CASES)}
+
+
+# ----------------------------------------------------------------------------- odd values
+def _patched(src: Path, dst: Path, old: bytes, new: bytes) -> Path:
+    """Replace bytes in whichever part holds them (exactly once in the package)."""
+    hits = []
+
+    def change(name: str, data: bytes) -> bytes:
+        if old in data:
+            hits.append(name)
+        return data.replace(old, new)
+    rewrite(src, dst, change)
+    assert len(hits) == 1, hits
+    return dst
+
+
+def test_nan_infinity_and_control_characters_agree_in_every_kind_of_cell(ws, filled,
+                                                                         tmp_path):
+    """A number cell, a text cell, and a cell outside the inputs: each odd value is its
+    own error at its own cell, the same code whatever the cell expects."""
+    p = filled("DH")
+    spec = spec_of(ws, p)
+    traj = block(spec, "traj")
+    inputs = [k for k, r in enumerate(traj.rows) if "actual" in r.get("_input", [])]
+    num = where(p, traj.name, inputs[0], "actual", spec)
+    num2 = where(p, traj.name, inputs[1], "actual", spec)
+    text = where(p, traj.name, inputs[2], "comment", spec)
+    text2 = where(p, traj.name, inputs[3], "comment", spec)
+    f = edit(p, tmp_path / "e.xlsx", {num: 0.5, num2: 0.25, text: 0.125,
+                                      text2: "before SENTINEL after"})
+    f = _patched(f, tmp_path / "a.xlsx", b"<v>0.5</v>", b"<v>NaN</v>")
+    f = _patched(f, tmp_path / "b.xlsx", b"<v>0.25</v>", b"<v>-INF</v>")
+    f = _patched(f, tmp_path / "c.xlsx", b"<v>0.125</v>", b"<v>NaN</v>")
+    f = _patched(f, tmp_path / "d.xlsx", b"SENTINEL", b"ring_x0007_bell")
+    rep, read = validate_file(ws, f)
+    found = {(i.code, i.sheet, i.cell): i.message for i in rep.issues}
+    assert "found NaN (not a number)" in found[("number-not-finite", *num)]
+    assert "found minus infinity" in found[("number-not-finite", *num2)]
+    assert "found NaN (not a number)" in found[("number-not-finite", *text)]
+    msg = found[("control-character", *text2)]
+    assert "the control character U+0007 at character 12 of 'before ring\\x07bell after'" \
+        in msg
+    assert not rep.valid and read is not None
+
+
+def _foreign(ws, tmp_path):
+    """A small foreign template: text, number and date cells mapped through a datamap."""
+    from deliverypack.returns.foreign import add_template
+
+    wb = Workbook()
+    sh = wb.active
+    sh.title = "Return"
+    for r, label in enumerate(["Department", "Narrative", "Cost", "Spend", "Name"], 1):
+        sh.cell(row=r, column=1, value=label)
+    blank = tmp_path / "blank.xlsx"
+    wb.save(blank)
+    dm = tmp_path / "map.csv"
+    dm.write_text("cell_key,template_sheet,cellreference,type,maps_to\n"
+                  "Department,Return,B1,TEXT,department\nNarrative,Return,B2,TEXT,\n"
+                  "Cost,Return,B3,NUMBER,\nSpend,Return,B4,NUMBER,\nName,Return,B5,TEXT,\n")
+    add_template(ws, "SMALL", blank, dm)
+    return wb
+
+
+def test_foreign_templates_report_odd_values_as_our_own_do(ws, tmp_path):
+    wb = _foreign(ws, tmp_path)
+    sh = wb["Return"]
+    sh["B1"], sh["B2"], sh["B3"] = "DH", 0.125, 0.5
+    sh["B4"] = "=B3*2"  # openpyxl saves a formula without its value, as a program would
+    sh["B5"] = "SENTINEL"
+    f = tmp_path / "DH-2003-12.xlsx"
+    wb.save(f)
+    f = _patched(f, tmp_path / "a.xlsx", b"<v>0.125</v>", b"<v>NaN</v>")
+    f = _patched(f, tmp_path / "b.xlsx", b"<v>0.5</v>", b"<v>INF</v>")
+    f = _patched(f, tmp_path / "DH-2003-12-odd.xlsx", b"SENTINEL", b"A_x001B_B")
+    rep = ingest_file(ws, f, template="SMALL")
+    got = {(i.code, i.cell): i for i in rep.issues}
+    assert set(got) == {("number-not-finite", "B2"), ("number-not-finite", "B3"),
+                        ("formula-no-value", "B4"), ("control-character", "B5")}
+    assert all(i.severity == "error" and i.sheet == "Return" for i in got.values())
+    assert "=B3*2" in got[("formula-no-value", "B4")].message
+    assert rep.status == "rejected" and rep.kept
+    assert not ws.ledger.query("SELECT * FROM foreign_values")
+
+
+def test_a_workbook_open_in_excel_reads_odd_values_the_same_way():
+    """The Excel add-in's path (grids of values, no file): the same codes."""
+    from deliverypack.validation.cells import At, read_number, read_text
+
+    book = BookValues.from_grids({"S": [[float("nan"), "a\x0bb", float("inf"), 2.0]]}, {})
+    out: list = []
+    at = At(sheet="S", cell="A1")
+    assert read_number(book.value("S", 1, 1), at, out) is None
+    assert read_text(book.value("S", 1, 2), at, out) is None
+    assert read_text(book.value("S", 1, 3), at, out) is None
+    assert read_number(book.value("S", 1, 4), at, out) == 2.0
+    assert [i.code for i in out] == ["number-not-finite", "control-character",
+                                     "number-not-finite"]
+
+
+def test_genuine_workbooks_pass_the_package_checks(ws, filled):
+    """No false alarm: our own return and the real DfT workbooks (macros, comments,
+    shared strings, Excel's own XML) are sound packages."""
+    from conftest import FIXTURES
+    from deliverypack.validation.read import check_package
+
+    files = [filled("DH"), *sorted((FIXTURES / "dft-bicc-return").glob("*.xls*"))]
+    for f in files:
+        data = f.read_bytes()
+        check_package(zipfile.ZipFile(f), data)  # raises PackageDamaged on a false alarm
+
+
+def test_measuring_a_long_sheet_takes_memory_that_does_not_grow_with_it(ws, filled,
+                                                                         tmp_path):
+    """300,000 rows typed below a table: the sheet is measured in pieces and refused at the
+    first piece beyond its bounds, its XML never held whole (13 MB here)."""
+    import tracemalloc
+
+    good = filled("DH")
+    sheet = next(s.name for s in ws.ledger.template(validate_file(ws, good)[0].template_id)
+                 .sheets if s.name != "Cover")
+    part = part_of(good, sheet)
+    rows = b"".join(b'<row r="%d"><c r="B%d"><v>%d</v></c></row>' % (r, r, r)
+                    for r in range(5001, 305001))
+    long = rewrite(good, tmp_path / "long.xlsx", lambda n, d: d.replace(
+        b"</sheetData>", rows + b"</sheetData>") if n == part else d)
+    peaks = []
+    for f in (good, long):
+        tracemalloc.start()
+        try:
+            rep, _ = validate_file(ws, f)
+            peaks.append(tracemalloc.get_traced_memory()[1])
+        finally:
+            tracemalloc.stop()
+    assert [(i.code, i.sheet) for i in rep.errors] == [("sheet-too-large", sheet)]
+    assert peaks[1] < peaks[0] + 12_000_000, peaks
+
+
+@pytest.mark.parametrize("case", ["malformed-sheet-xml", "understated-size", "link-member"])
+def test_a_damaged_blank_is_not_added_as_a_foreign_template(ws, tmp_path, case):
+    """The same checks guard `template add`: one line naming the file and the part."""
+    wb = Workbook()
+    wb.active.title = "Return"
+    wb.active["A1"] = "Cost"
+    good = tmp_path / "good.xlsx"
+    wb.save(good)
+    build, code, words = CASES[case]
+    part = part_of(good, "Return")
+    bad = build(good, tmp_path / "blank.xlsx", part)
+    dm = tmp_path / "map.csv"
+    dm.write_text("cell_key,template_sheet,cellreference,type,maps_to\nCost,Return,B1,"
+                  "NUMBER,\n")
+    r = cli("template", "add", "SMALL", "--blank", str(bad), "--datamap", str(dm), "-w",
+            str(ws.root))
+    assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr[-3000:]
+    line = " ".join(r.stderr.split())
+    assert line.startswith("Error: the template was not added (1 problem(s)): - blank.xlsx: "
+                           "expected a sound workbook package, found "), line
+    for w in words:
+        assert w.format(p=part).replace("'Cover'", "'Return'") in line
+    assert not (ws.root / "foreign" / "SMALL").exists()
+
+
+def test_ingesting_a_return_with_nan_writes_its_feedback_and_exits_1(ws, filled, tmp_path):
+    """openpyxl cannot load a NaN value: the feedback workbook lists the problems alone
+    rather than ending the ingest in a traceback after the ledger row was written."""
+    from openpyxl import load_workbook
+
+    p = filled("DH")
+    spec = spec_of(ws, p)
+    traj = block(spec, "traj")
+    k = next(k for k, r in enumerate(traj.rows) if "actual" in r.get("_input", []))
+    sheet, cell = where(p, traj.name, k, "actual", spec)
+    f = edit(p, tmp_path / "e.xlsx", {(sheet, cell): 0.5})
+    f = _patched(f, tmp_path / "DH-2002-12.xlsx", b"<v>0.5</v>", b"<v>NaN</v>")
+    r = cli("ingest", str(f), "-w", str(ws.root), "--json")
+    assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr[-3000:]
+    [x] = json.loads(r.stdout)
+    assert x["status"] == "rejected" and x["feedback"]
+    wb = load_workbook(x["feedback"])
+    rows = [[c.value for c in row] for row in wb["Problems"].iter_rows(min_row=5)]
+    assert [r_[2:4] for r_ in rows] == [[sheet, cell]]
+    assert "NaN (not a number)" in rows[0][4]
