@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import sqlite3
 import zipfile
 
@@ -218,7 +219,15 @@ def test_templates_keep_text_from_the_register_as_text(tmp_path):
     out = build_workbook(spec, tmp_path / "t.xlsx")
     with zipfile.ZipFile(out) as z:
         sheets = [n for n in z.namelist() if n.startswith("xl/worksheets/")]
-        assert not any(b"<f>" in z.read(n) for n in sheets)
+        # formulas are the Checks panel's own (Cover, hidden Checks sheet), never register text
+        assert not any(b"HYPERLINK" in f for n in sheets
+                       for f in re.findall(rb"<f>(.*?)</f>", z.read(n)))
+    wb = load_workbook(out)
+    formulas = {ws.title for ws in wb for row in ws.iter_rows() for c in row
+                if c.data_type == "f"}
+    assert formulas == {"Cover", "Checks"}
+    assert wb[spec.sheets[1].name]["A2"].value.startswith("Lead:")
+    assert wb[spec.sheets[1].name]["A2"].data_type == "s"
 
 
 def test_the_sample_programme_is_a_fresh_copy_each_time():
