@@ -143,7 +143,7 @@ def test_rejected_return_gets_feedback_workbook_and_status_says_why(ws, filled):
     cell = wb[bad.sheet][bad.cell]
     assert cell.value == "n/a"  # nothing the department typed is changed
     assert cell.comment is not None and "found 'n/a'" in cell.comment.text
-    assert cell.fill.fgColor.rgb.endswith("F4B6B6")
+    assert cell.fill.fgColor.rgb.endswith("A50021") and cell.font.b  # the template's error look
     problems = [r[4].value for r in wb["Problems"].iter_rows(min_row=5)]
     assert any("found 'n/a'" in p for p in problems)
     st = {s.department: s for s in returns_status(ws.register, ws.ledger, "2002-12")}

@@ -23,6 +23,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from ..outputs.files import atomic_write, write_text_cell
 from ..periods import period_date, period_label
 from ..validation import rules
+from ..validation.feedback import ERROR_FONT, WARNING_FONT
 from .layout import BlockSpec, ColumnSpec, WorkbookSpec
 
 INPUT_FILL = PatternFill("solid", fgColor=rules.INPUT_COLOUR)
@@ -30,8 +31,6 @@ TO_FILL_FILL = PatternFill("solid", fgColor=rules.TO_FILL_COLOUR, bgColor=rules.
 WARNING_FILL = PatternFill("solid", fgColor=rules.WARNING_COLOUR,
                            bgColor=rules.WARNING_COLOUR)
 ERROR_FILL = PatternFill("solid", fgColor=rules.ERROR_COLOUR, bgColor=rules.ERROR_COLOUR)
-ERROR_FONT = Font(bold=True, color="FFFFFF")
-WARNING_FONT = Font(bold=True, italic=True, color="000000")
 HEADER_FILL = PatternFill("solid", fgColor="1F3864")
 SECTION_FONT = Font(bold=True, size=12, color="1F3864")
 HEADER_FONT = Font(bold=True, color="FFFFFF")
@@ -127,6 +126,19 @@ def build_workbook(spec: WorkbookSpec, target: Path) -> Path:
     wb.properties.identifier = spec.template_id
     wb.properties.creator = "deliverypack"
     return atomic_write(target, wb.save)
+
+
+def template_inputs(spec: WorkbookSpec) -> list[InputCell]:
+    """Every input cell of the template a spec draws, with its rule (drawn into a scratch
+    workbook, so the cells are exactly where build_workbook puts them)."""
+    wb = Workbook()
+    out: list[InputCell] = []
+    for sheet in spec.sheets:
+        ws = wb.create_sheet(sheet.name)
+        r = 4
+        for block in sheet.blocks:
+            r = _draw_block(wb, ws, block, r, defaultdict(lambda: 10), out)
+    return out
 
 
 SPEC_SHEET = "dp_spec"

@@ -10,8 +10,8 @@ therefore refuse the same values: tests/test_rules.py checks it value by value i
 LibreOffice.
 
 Formulas use only functions Excel, Excel for the web and LibreOffice share (IF, AND, OR,
-ISNUMBER, ISERROR, INT, LEN, EXACT, DATE, SUM, INDEX, MATCH, ADDRESS, ROW, COLUMN), none
-volatile.
+NOT, N, ISNUMBER, ISERROR, IFERROR, INT, LEN, EXACT, UPPER, DATE, SUM, INDEX, MATCH,
+ADDRESS, ROW, COLUMN), none volatile.
 """
 
 from __future__ import annotations
@@ -39,10 +39,10 @@ Severity = Literal["error", "warning"]
 
 # Colours: told apart by hue for most readers and by lightness for everyone (colour-vision
 # deficiency, greyscale print); errors are also bold white type, warnings bold italic.
-INPUT_COLOUR = "FFF4CC"  # pale yellow: a cell for you to fill (lightness 95%)
-TO_FILL_COLOUR = "9DC3E6"  # mid blue: required, still empty (lightness 77%)
-WARNING_COLOUR = "F4B183"  # orange: unusual, check it (lightness 72%)
-ERROR_COLOUR = "A50021"  # dark red with white bold type: must be fixed (lightness 35%)
+INPUT_COLOUR = "FFF4CC"  # pale yellow: a cell for you to fill (relative luminance 0.90)
+TO_FILL_COLOUR = "BDD7EE"  # light blue: required, still empty (0.66)
+WARNING_COLOUR = "E69138"  # orange, bold italic type: unusual, check it (0.37)
+ERROR_COLOUR = "A50021"  # dark red, bold white type: must be fixed (0.08)
 
 
 @dataclass(frozen=True)
@@ -206,7 +206,7 @@ def value_checks(rule: CellRule, x: str) -> list[Check]:
                              f"IF(ISNUMBER({x}),AND({ok},OR({','.join(odd)})),FALSE)",
                              f"unusual: {plausible_text(rule)}; check it"))
     elif rule.typ in CODED:
-        loose = ",".join(f"{x}&\"\"={_q(a)}" for a in rule.allowed)
+        loose = ",".join(f"UPPER({x}&\"\")={_q(a.upper())}" for a in rule.allowed)
         exact = ",".join(f"EXACT({x}&\"\",{_q(a)})" for a in rule.allowed)
         out.append(Check("error", "not-allowed", f"AND({filled},NOT(OR({loose})))",
                          "not allowed: " + expectation(rule)))
@@ -357,6 +357,9 @@ ENGINE_ONLY: list[tuple[str, str]] = [
     ("outside-input", "a value typed outside the tables is found by reading the whole sheet"),
     ("missing-sheet, missing-name, wrong-version", "a deleted sheet or table cannot "
      "count itself"),
+    ("value-normalised (full words)", "a full word for a code ('Green' for G) is read by "
+     "the engine with a warning; the template's dropdown and panel refuse it (stricter); "
+     "a code in other capitals ('g') is a warning in both"),
     ("number-as-text, date-as-text", "text that reads as a number or date is accepted by "
      "the engine with a warning; the template counts it as an error (stricter), because "
      "formulas read text by the machine's locale"),
