@@ -10,7 +10,7 @@ therefore refuse the same values: tests/test_rules.py checks it value by value i
 LibreOffice.
 
 Formulas use only functions Excel, Excel for the web and LibreOffice share (IF, AND, OR,
-NOT, N, ISNUMBER, ISERROR, IFERROR, INT, LEN, EXACT, UPPER, DATE, SUM, INDEX, MATCH,
+NOT, N, ISNUMBER, ISERROR, IFERROR, INT, LEN, EXACT, UPPER, TRIM, DATE, SUM, INDEX, MATCH,
 ADDRESS, ROW, COLUMN), none volatile.
 """
 
@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal
 
+from ..domain import MILESTONE_STATUS
 from .cells import (
     PLAUSIBLE_DATES,
     Reader,
@@ -206,7 +207,7 @@ def value_checks(rule: CellRule, x: str) -> list[Check]:
                              f"IF(ISNUMBER({x}),AND({ok},OR({','.join(odd)})),FALSE)",
                              f"unusual: {plausible_text(rule)}; check it"))
     elif rule.typ in CODED:
-        loose = ",".join(f"UPPER({x}&\"\")={_q(a.upper())}" for a in rule.allowed)
+        loose = ",".join(f"UPPER(TRIM({x}&\"\"))={_q(a.upper())}" for a in rule.allowed)
         exact = ",".join(f"EXACT({x}&\"\",{_q(a)})" for a in rule.allowed)
         out.append(Check("error", "not-allowed", f"AND({filled},NOT(OR({loose})))",
                          "not allowed: " + expectation(rule)))
@@ -288,8 +289,14 @@ class CrossRule:
 RATED = ("quality", "capacity", "likelihood")  # the three judgements on G, AG, AR, R
 
 
+def _is(ref: str, codes: list[str]) -> str:
+    """The cell holds one of `codes`, read as the engine reads a code (any capitals,
+    spaces trimmed)."""
+    return "OR(" + ",".join(f"UPPER(TRIM({ref}&\"\"))={_q(c.upper())}" for c in codes) + ")"
+
+
 def _weak(refs: list[str]) -> str:
-    return "OR(" + ",".join(f'{r}="AR",{r}="R"' for r in refs) + ")"
+    return "OR(" + ",".join(_is(r, ["AR", "R"]) for r in refs) + ")"
 
 
 def _unit_narrative(ref: Callable[[str], str], row: dict[str, Any]) -> list[Check]:
@@ -299,9 +306,10 @@ def _unit_narrative(ref: Callable[[str], str], row: dict[str, Any]) -> list[Chec
 
 
 def _numerator(ref: Callable[[str], str], row: dict[str, Any]) -> list[Check]:
+    """Compared only when both are figures the engine takes (counts: 0 or more)."""
     n, d = ref("numerator"), ref("denominator")
     return [Check("error", "out-of-range",
-                  f"IF(AND(ISNUMBER({n}),ISNUMBER({d})),{n}>{d},FALSE)",
+                  f"IF(AND(ISNUMBER({n}),ISNUMBER({d})),AND({n}>{d},{n}>=0,{d}>=0),FALSE)",
                   "the numerator is more than the denominator")]
 
 
@@ -316,8 +324,8 @@ def _figure_or_reason(col: str) -> Callable[[Callable[[str], str], dict[str, Any
 
 def _forecast_date(ref: Callable[[str], str], row: dict[str, Any]) -> list[Check]:
     s, f = ref("status"), ref("forecast")
-    return [Check("error", "forecast-date-required",
-                  f'AND(LEN({f})=0,LEN({s})>0,{s}<>"Complete")',
+    live = _is(s, [m for m in MILESTONE_STATUS if m != "Complete"])
+    return [Check("error", "forecast-date-required", f"AND(LEN({f})=0,{live})",
                   "a forecast date is required unless the milestone is complete")]
 
 
@@ -326,7 +334,34 @@ def _actual_missing(ref: Callable[[str], str], row: dict[str, Any]) -> list[Chec
                   "no actual for a month of this round")]
 
 
+NEW_ACTION = ("description", "owner", "department", "due", "priority")
+
+
+def _used_row(col: str) -> Callable[[Callable[[str], str], dict[str, Any]], list[Check]]:
+    """A new action's description, owner and due date, once its row is used."""
+    def checks(ref: Callable[[str], str], row: dict[str, Any]) -> list[Check]:
+        used = "OR(" + ",".join(f"LEN({ref(k)})>0" for k in NEW_ACTION) + ")"
+        return [Check("error", "required-missing", f"AND(LEN({ref(col)})=0,{used})",
+                      f"a new action needs its {col}")]
+    return checks
+
+
+def _represented(ref: Callable[[str], str], row: dict[str, Any]) -> list[Check]:
+    return [Check("error", "required-missing", f"AND(LEN({ref('represented_by')})=0,"
+                  f"{_is(ref('attendance'), ['represented'])})",
+                  "who represented them is required")]
+
+
 CROSS_RULES: list[CrossRule] = [
+    CrossRule("required-missing", "new_actions", "description", "error",
+              "A new action has a description, an owner and a due date.",
+              _used_row("description")),
+    CrossRule("required-missing", "new_actions", "owner", "error", "(the same, the owner)",
+              _used_row("owner")),
+    CrossRule("required-missing", "new_actions", "due", "error", "(the same, the due date)",
+              _used_row("due")),
+    CrossRule("required-missing", "attendance", "represented_by", "error",
+              "A member marked represented names who represented them.", _represented),
     CrossRule("actual-missing", "traj", "actual", "warning",
               "A trajectory's actual for a month of this round is given (else a warning).",
               _actual_missing),
@@ -365,7 +400,8 @@ ENGINE_ONLY: list[tuple[str, str]] = [
      "formulas read text by the machine's locale"),
     ("formula-input, formula-text", "whether a cell holds a formula or text beginning like "
      "one is not visible to a formula without volatile or non-shared functions"),
-    ("row-incomplete, due-before-meeting, forecast-date-inconsistent",
+    ("row-incomplete (issues, risks, asks, revisions), due-before-meeting, "
+     "forecast-date-inconsistent",
      "not yet written as formulas: left to the engine"),
     ("unknown-department, unknown-round, wrong-round, round-closed", "need the unit's "
      "register and ledger"),
