@@ -138,12 +138,14 @@ def _panel(path: Path) -> tuple[set, int, int, str, list[str]]:
             found.add((m.group(1), m.group(2), "error"))
         if row[2]:
             found.add((m.group(1), m.group(2), "warning"))
-    cover = wb["Cover"]
-    sheet, ref = wb.defined_names["ChecksErrors"].attr_text.split("!")
-    errors = wb[sheet.strip("'")][ref.replace("$", "")].value
-    warnings = cover["E7"].value
-    lines = [cover.cell(row=r, column=5).value for r in range(10, 20)]
-    return found, errors, warnings, cover["E8"].value, [x for x in lines if x]
+    def named(name: str):
+        sheet, ref = wb.defined_names[name].attr_text.split("!")
+        return wb[sheet.strip("'")][ref.replace("$", "")]
+    status = named("ChecksStatus")
+    lines = [status.parent.cell(row=status.row + 1 + k, column=status.column).value
+             for k in range(1, 11)]
+    return (found, named("ChecksErrors").value, named("ChecksWarnings").value, status.value,
+            [x for x in lines if x])
 
 
 def _engine(ws, path: Path) -> tuple[set, set]:

@@ -130,10 +130,16 @@ def test_the_cover_names_its_checks_count_and_the_engine_ignores_the_panel(ws, f
 
     path = filled("HO")
     wb = load_workbook(path)
-    assert wb.defined_names["ChecksErrors"].attr_text == "'Cover'!$E$6"
-    assert wb.defined_names["ChecksWarnings"].attr_text == "'Cover'!$E$7"
+    cover = wb["Cover"]
+    last = max(r for r in range(1, 40) if cover.cell(row=r, column=1).value == "Sign-off date")
+    assert cover.cell(row=last + 2, column=1).value == "Checks"  # under the cover table
+    e, w, st = (f"$B${last + 4 + k}" for k in range(3))
+    assert wb.defined_names["ChecksErrors"].attr_text == f"'Cover'!{e}"
+    assert wb.defined_names["ChecksWarnings"].attr_text == f"'Cover'!{w}"
+    assert wb.defined_names["ChecksStatus"].attr_text == f"'Cover'!{st}"
+    assert cover[e.replace("$", "")].value.startswith("=SUM(Checks!$D$2:$D$")
+    assert cover[st.replace("$", "")].value.startswith(f"=IF({e}=0")
     assert wb["Checks"].sheet_state == "hidden"
-    assert wb["Cover"]["E8"].value.startswith("=IF($E$6=0")
     report, _ = validate_file(ws, path)
     assert report.issues == []  # the panel's formulas are not "typed outside the inputs"
 

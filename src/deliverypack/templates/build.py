@@ -94,8 +94,6 @@ def build_workbook(spec: WorkbookSpec, target: Path) -> Path:
         sheet_inputs: list[InputCell] = []
         for block in sheet.blocks:
             r = _draw_block(wb, ws, block, r, widths, sheet_inputs)
-        if sheet.name == spec.sheets[0].name:
-            widths.update(PANEL_WIDTHS)
         for c, w in widths.items():
             ws.column_dimensions[get_column_letter(c)].width = w
         if widths[1] >= 40:  # a wide column A prints alone: wrap the titles inside it
@@ -218,7 +216,9 @@ def _rules_text(wb: Workbook, cells: list[InputCell]) -> None:
             "counts what is left to fix)").font = Font(bold=True, color="1F3864")
     seen: set[str] = set()
     for cell in cells:
-        line = f"{cell.rule.label}: {rules.describe(cell.rule)}"
+        name = cell.rule.label if cell.table == "About this return" else \
+            f"{cell.table.split(':')[0]}, {cell.rule.label.lower()}"
+        line = f"{name}: {rules.describe(cell.rule)}"
         if line in seen:
             continue
         seen.add(line)
@@ -309,6 +309,7 @@ class InputCell:
     cross: tuple  # the cross-field rules marking this cell, as a grouping key
     recipe: Callable[[Callable[[int, int], str]], list[rules.Check]]
     label: str = ""  # the cell as the panel names it: "Actual: Jul 2002"
+    table: str = ""  # the title of its table
 
 
 def _input_cell(sheet: str, block: BlockSpec, col: ColumnSpec, row: dict[str, Any], r: int,
@@ -337,7 +338,8 @@ def _input_cell(sheet: str, block: BlockSpec, col: ColumnSpec, row: dict[str, An
             out += rules.assess_narrative(ref(r, c), [ref(r2, c2) for r2, c2 in ratings])
         return out
     sig = tuple(cr.code for cr in cross) + (("narrative", r) if narrative else ())
-    return InputCell(sheet, r, c, rule, col.header, col.prompt, sig, recipe, where_label)
+    return InputCell(sheet, r, c, rule, col.header, col.prompt, sig, recipe, where_label,
+                     block.title)
 
 
 def typ_of_key(block: BlockSpec) -> str:
@@ -405,8 +407,7 @@ def _any(conds: list[str]) -> str:
     return conds[0] if len(conds) == 1 else "OR(" + ",".join(conds) + ")"
 
 
-PANEL_COL = 4  # the Checks panel sits beside the cover table, from column D
-PANEL_WIDTHS = {PANEL_COL: 22, PANEL_COL + 1: 70}
+PANEL_COL = 1  # the Checks panel sits under the cover table, so the Cover prints on a page
 PANEL_LINES = 10
 CHECKS_SHEET = "Checks"
 PANEL_NAME = "dp_checks_panel"
@@ -448,7 +449,7 @@ def _checks_panel(wb: Workbook, cover, cells: list[InputCell]) -> None:
     hs.protection.sheet = True
     rng = {k: f"{CHECKS_SHEET}!${k}$2:${k}${n}" for k in "ABCDEFG"}
     c0 = PANEL_COL
-    top = 4
+    top = cover.max_row + 2
     cover.cell(row=top, column=c0, value="Checks").font = SECTION_FONT
     cover.cell(row=top + 1, column=c0,
                value="Counted as you type, by the rules the unit's checks apply.").font = \
@@ -475,6 +476,8 @@ def _checks_panel(wb: Workbook, cover, cells: list[InputCell]) -> None:
         Font(bold=True)
     for k in range(1, PANEL_LINES + 1):
         r = sr + 1 + k
+        cover.cell(row=r, column=c0, value=k).alignment = Alignment(horizontal="right",
+                                                                   vertical="top")
         cover.cell(row=r, column=c0 + 1, value=(
             f'=IFERROR(IF({k}<={e},"Error: "&INDEX({rng["A"]},MATCH({k},{rng["F"]},0))&": "'
             f'&INDEX({rng["B"]},MATCH({k},{rng["F"]},0)),"Warning: "&INDEX({rng["A"]},'
@@ -490,6 +493,8 @@ def _checks_panel(wb: Workbook, cover, cells: list[InputCell]) -> None:
                                                    attr_text=f"{cover_ref}!{e}")
     wb.defined_names["ChecksWarnings"] = DefinedName("ChecksWarnings",
                                                      attr_text=f"{cover_ref}!{w}")
+    wb.defined_names["ChecksStatus"] = DefinedName(
+        "ChecksStatus", attr_text=f"{cover_ref}!${get_column_letter(c0 + 1)}${sr}")
     wb.defined_names[PANEL_NAME] = DefinedName(PANEL_NAME, attr_text=(
         f"{cover_ref}!${get_column_letter(c0)}${top}:${get_column_letter(c0 + 1)}${end}"))
 

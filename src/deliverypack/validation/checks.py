@@ -463,8 +463,11 @@ def place_blocks(book: BookValues, sheet: SheetSpec) -> list[Placed]:
                     and _text(grid[r - 1][0]) == _text(block.title)), default_top)
         out.append(Placed(block, rng, top, header))
     out.sort(key=lambda p: p.rng.r1)
+    panel = book.names.get(PANEL_NAME)  # the Checks panel under the cover table
     for p, nxt in zip(out, [*out[1:], None], strict=False):
         p.end = (nxt.top - 1) if nxt is not None else len(grid)
+        if panel is not None and panel.sheet == sheet.name and panel.r1 > p.rng.r2:
+            p.end = min(p.end, panel.r1 - 1)
         p.end = max(p.end, p.rng.r2)
     return out
 
