@@ -483,7 +483,7 @@ def _checks_panel(wb: Workbook, cover, cells: list[InputCell]) -> None:
             f'&INDEX({rng["B"]},MATCH({k},{rng["F"]},0)),"Warning: "&INDEX({rng["A"]},'
             f'MATCH({k}-{e},{rng["G"]},0))&": "&INDEX({rng["C"]},MATCH({k}-{e},{rng["G"]},0))'
             f'),"")')).alignment = Alignment(wrap_text=True, vertical="top")
-        cover.row_dimensions[r].height = 30
+        cover.row_dimensions[r].height = 45  # three wrapped lines
     end = sr + 1 + PANEL_LINES
     for r in range(top + 2, end + 1):
         for c in (c0, c0 + 1):
