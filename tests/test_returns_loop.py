@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import sqlite3
 import zipfile
 
@@ -142,7 +143,7 @@ def test_rejected_return_gets_feedback_workbook_and_status_says_why(ws, filled):
     cell = wb[bad.sheet][bad.cell]
     assert cell.value == "n/a"  # nothing the department typed is changed
     assert cell.comment is not None and "found 'n/a'" in cell.comment.text
-    assert cell.fill.fgColor.rgb.endswith("F4B6B6")
+    assert cell.fill.fgColor.rgb.endswith("A50021") and cell.font.b  # the template's error look
     problems = [r[4].value for r in wb["Problems"].iter_rows(min_row=5)]
     assert any("found 'n/a'" in p for p in problems)
     st = {s.department: s for s in returns_status(ws.register, ws.ledger, "2002-12")}
@@ -218,7 +219,15 @@ def test_templates_keep_text_from_the_register_as_text(tmp_path):
     out = build_workbook(spec, tmp_path / "t.xlsx")
     with zipfile.ZipFile(out) as z:
         sheets = [n for n in z.namelist() if n.startswith("xl/worksheets/")]
-        assert not any(b"<f>" in z.read(n) for n in sheets)
+        # formulas are the Checks panel's own (Cover, hidden Checks sheet), never register text
+        assert not any(b"HYPERLINK" in f for n in sheets
+                       for f in re.findall(rb"<f>(.*?)</f>", z.read(n)))
+    wb = load_workbook(out)
+    formulas = {ws.title for ws in wb for row in ws.iter_rows() for c in row
+                if c.data_type == "f"}
+    assert formulas == {"Cover", "Checks"}
+    assert wb[spec.sheets[1].name]["A2"].value.startswith("Lead:")
+    assert wb[spec.sheets[1].name]["A2"].data_type == "s"
 
 
 def test_the_sample_programme_is_a_fresh_copy_each_time():

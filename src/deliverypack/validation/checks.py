@@ -9,22 +9,18 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 from ..foundation.domain import Register
 from ..foundation.periods import MONTHS, parse_period, period_end, period_label
+from . import rules
 from .cells import (
     SLOW,
     At,
     Reader,
-    code_reader,
-    date_reader,
     fmt_number,
     from_serial,
     is_blank,
-    number_reader,
-    text_reader,
 )
 from .issues import Issue
 from .layout import (
@@ -36,6 +32,7 @@ from .layout import (
     cell_required,
 )
 from .read import BookValues, Range, address
+from .rules import PANEL_NAME
 
 
 @dataclass(slots=True)
@@ -195,29 +192,14 @@ def _same(a: Any, b: Any) -> bool:
 
 def cell_reader(typ: str, col: ColumnSpec, *, required: bool, allowed: list[str],
                 label: str = "") -> Reader:
-    """How one input cell is read, by its declared type; `label` names the field in
+    """How one input cell is read: by its rule in the rulebook (the template's data
+    validation and Checks panel are made from the same rule); `label` names the field in
     messages. One Reader serves every cell alike, in every template that has one."""
-    return _reader(typ, label or col.header, col.minimum, col.maximum, tuple(col.plausible),
-                   required, tuple(allowed))
-
-
-@lru_cache(maxsize=1024)
-def _reader(typ: str, name: str, minimum: float | None, maximum: float | None,
-            plausible: tuple[float | None, float | None], required: bool,
-            allowed: tuple[str, ...]) -> Reader:
-    what = name.lower()
-    if typ in ("code", "rating"):
-        return code_reader(list(allowed), required=required)
-    if typ in ("number", "percent", "int"):
-        return number_reader(required=required, percent=typ == "percent", minimum=minimum,
-                             maximum=maximum, plausible=plausible, whole=typ == "int",
-                             what=f"the {what} as a percentage"
-                             if typ == "percent" else f"the {what} as a number")
-    if typ == "date":
-        return date_reader(required=required, what=f"the {what} as a date")
     if typ == "period":
         return Reader(_period_of, lambda raw, at, out: _period_of(raw))
-    return text_reader(required=required, what=f"the {what}")
+    return rules.reader(rules.cell_rule(typ, label=label or col.header, required=required,
+                                        allowed=allowed, minimum=col.minimum,
+                                        maximum=col.maximum, plausible=col.plausible))
 
 
 # ----------------------------------------------------------------------------- blocks
@@ -488,8 +470,11 @@ def place_blocks(book: BookValues, sheet: SheetSpec) -> list[Placed]:
                     and _text(grid[r - 1][0]) == _text(block.title)), default_top)
         out.append(Placed(block, rng, top, header))
     out.sort(key=lambda p: p.rng.r1)
+    panel = book.names.get(PANEL_NAME)  # the Checks panel under the cover table
     for p, nxt in zip(out, [*out[1:], None], strict=False):
         p.end = (nxt.top - 1) if nxt is not None else len(grid)
+        if panel is not None and panel.sheet == sheet.name and panel.r1 > p.rng.r2:
+            p.end = min(p.end, panel.r1 - 1)
         p.end = max(p.end, p.rng.r2)
     return out
 
@@ -509,6 +494,10 @@ def check_margins(book: BookValues, sheet: SheetSpec, placed: list[Placed], file
         return grid[r - 1][c - 1] if 0 < r <= len(grid) and c <= len(grid[r - 1]) else None
     claimed: set[tuple[int, int]] = set()
     spans: dict[int, list[tuple[int, int]]] = {}
+    panel = book.names.get(PANEL_NAME)
+    if panel is not None and panel.sheet == name:  # the Checks panel: formulas, locked
+        for pr in range(panel.r1, panel.r2 + 1):
+            spans.setdefault(pr, []).append((panel.c1, panel.c2))
     prev_end = 0
     for k, p in enumerate(placed):
         # texts in column A above the table, with the row the template put each in

@@ -16,9 +16,13 @@ from openpyxl.utils.exceptions import CellCoordinatesException
 
 from ..foundation.files import atomic_write, write_text_cell
 from .issues import Issue
+from .rules import ERROR_COLOUR, WARNING_COLOUR
 
-ERROR_FILL = PatternFill("solid", fgColor="F4B6B6")
-WARNING_FILL = PatternFill("solid", fgColor="FFE699")
+# the template's own colours for errors and warnings (the key on its Instructions sheet)
+ERROR_FILL = PatternFill("solid", fgColor=ERROR_COLOUR)
+WARNING_FILL = PatternFill("solid", fgColor=WARNING_COLOUR)
+ERROR_FONT = Font(bold=True, color="FFFFFF")
+WARNING_FONT = Font(bold=True, italic=True, color="000000")
 
 
 # A return larger than this, or one with a sheet too large to read, gets a feedback
@@ -49,6 +53,7 @@ def write_feedback(source: Path, issues: list[Issue], target: Path) -> Path:
         c = wb[sheet][cell]
         worst = "error" if any(i.severity == "error" for i in found) else "warning"
         c.fill = ERROR_FILL if worst == "error" else WARNING_FILL
+        c.font = ERROR_FONT if worst == "error" else WARNING_FONT  # legible on its fill
         text = "\n".join(f"{i.severity.upper()}: {i.message}" for i in found)
         c.comment = Comment(text, "deliverypack", width=320, height=120)
     if "Problems" in wb.sheetnames:
@@ -56,8 +61,9 @@ def write_feedback(source: Path, issues: list[Issue], target: Path) -> Path:
     ws = wb.create_sheet("Problems", 0)
     ws["A1"] = f"Problems found in {source.name}"
     ws["A1"].font = Font(bold=True, size=14, color="9C0006")
-    ws["A2"] = ("Fix each problem in the highlighted cells (red: must fix; yellow: please "
-                "check), then send the return again. This sheet may be left in.")
+    ws["A2"] = ("Fix each problem in the highlighted cells (dark red, white type: must fix; "
+                "orange, italic: please check), then send the return again. This sheet may "
+                "be left in.")
     headers = ["No.", "Severity", "Sheet", "Cell", "Problem"]
     for j, h in enumerate(headers, start=1):
         ws.cell(row=4, column=j, value=h).font = Font(bold=True)
@@ -76,6 +82,7 @@ def write_feedback(source: Path, issues: list[Issue], target: Path) -> Path:
         ws.row_dimensions[r].height = 15 * (1 + len(i.message) // 95)  # wrapped lines
         if i.severity == "error":
             ws.cell(row=r, column=2).fill = ERROR_FILL
+            ws.cell(row=r, column=2).font = ERROR_FONT
     for col, w in zip("ABCDE", (6, 10, 28, 8, 100), strict=True):
         ws.column_dimensions[col].width = w
     ws.freeze_panes = "A5"

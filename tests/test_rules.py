@@ -1,0 +1,175 @@
+"""The rulebook: one declaration per input cell gives the engine's reading, the template's
+data validation, its formatting, its Checks panel and its instructions."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from openpyxl import load_workbook
+from openpyxl.utils.cell import range_boundaries
+
+from conftest import spec_of
+from deliverypack.templates.build import template_inputs
+from deliverypack.templates.issue import issue_assessment
+from deliverypack.templates.taskforce import issue_meeting_record
+from deliverypack.validation import rules
+from deliverypack.validation.cells import At
+
+
+def templates(ws):
+    """Every kind of template the sample workspace issues: returns, assessment, meeting."""
+    paths = sorted(ws.outbox("2002-12").glob("*.xlsx"))
+    paths.append(issue_assessment(ws, "2002-12"))
+    paths.append(issue_meeting_record(ws, "EOL", dt.date(2003, 9, 15)))
+    return [(p, spec_of(ws, p)) for p in paths]
+
+
+def _dv_of(sheet, coord):
+    found = []
+    for dv in sheet.data_validations.dataValidation:
+        for rng in dv.sqref.ranges:
+            c1, r1, c2, r2 = range_boundaries(rng.coord)
+            col, row = range_boundaries(coord)[:2]
+            if c1 <= col <= c2 and r1 <= row <= r2:
+                found.append(dv)
+    return found
+
+
+def test_every_input_cell_has_the_stop_validation_of_its_rule(ws):
+    kinds = set()
+    for path, spec in templates(ws):
+        wb = load_workbook(path)
+        for cell in template_inputs(spec):
+            coord = f"{chr(64 + cell.col)}{cell.row}"
+            dvs = _dv_of(wb[cell.sheet], coord)
+            assert len(dvs) == 1, f"{path.name} {cell.sheet}!{coord}: {len(dvs)} validations"
+            dv = dvs[0]
+            want = rules.validation(cell.rule, "X1")
+            assert dv.errorStyle == "stop" and dv.showErrorMessage and dv.showInputMessage
+            assert dv.type == want.type, f"{cell.sheet}!{coord} {cell.rule}"
+            if want.type != "custom":  # a custom formula is written for its run's first cell
+                assert (dv.formula1, dv.formula2) == (want.formula1, want.formula2)
+            assert rules.describe(cell.rule) in dv.prompt or len(dv.prompt) == 255
+            kinds.add((spec.kind, cell.rule.typ, dv.type))
+    # the issue's examples: counts from 0, whole numbers whole, percentages by formula
+    assert ("return", "number", "decimal") in kinds
+    assert ("return", "percent", "custom") in kinds
+    assert ("assessment", "int", "whole") in kinds
+    assert ("meeting", "code", "list") in kinds and ("meeting", "date", "date") in kinds
+
+
+def test_counts_whole_numbers_and_percentages_say_their_limits(ws):
+    wb = load_workbook(ws.outbox("2002-12") / "HO-2002-12.xlsx")
+    sheet = wb["HO2 Unfounded claims"]
+    (dv,) = _dv_of(sheet, "C18")  # an actual: a count
+    assert (dv.type, dv.operator, dv.formula1) == ("decimal", "greaterThanOrEqual", "0")
+    assert "0 or more" in dv.error and "usually 1,000 to 15,000" in dv.prompt
+    dh = load_workbook(ws.outbox("2002-12") / "DH-2002-12.xlsx")
+    pct = [dv for s in dh for dv in s.data_validations.dataValidation
+           if "percentage" in dv.error]
+    assert pct and all(dv.type == "custom" for dv in pct)
+    assert all("from 0% to 100%, typed as 98% or 98" in dv.error for dv in pct)
+    assert all("INT(" in dv.formula1 and "*100" in dv.formula1 for dv in pct)
+
+
+def test_percentages_typed_as_98_or_98_percent_agree():
+    rule = rules.cell_rule("percent", label="Actual")
+    read = rules.reader(rule).full
+    for raw, value, codes in [(0.98, 98.0, []), (98, 98.0, ["percent-as-points"]),
+                              ("98%", 98.0, ["number-as-text"]), (1.4, None, ["out-of-range"]),
+                              (1.6, None, ["out-of-range"]), (1.0, 100.0, [])]:
+        out: list = []
+        assert read(raw, At("S", "C5"), out) == value, raw
+        assert [i.code for i in out] == codes, raw
+    assert "typed as 98% or 98" in rules.describe(rule)
+
+
+def test_whole_numbers_and_counts_are_refused_with_their_bound():
+    out: list = []
+    assert rules.reader(rules.cell_rule("int", label="No.")).full(12.5, At("S", "B2"),
+                                                                   out) is None
+    assert out[0].code == "not-a-number" and "whole number" in out[0].message
+    out = []
+    count = rules.cell_rule("number", label="Actual", minimum=0)
+    assert rules.reader(count).full(-5, At("S", "C9"), out) is None
+    assert out[0].code == "out-of-range" and "0 or more" in out[0].message
+
+
+def _luminance(hex_colour: str) -> float:
+    def lin(c: float) -> float:
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+    r, g, b = (int(hex_colour[i:i + 2], 16) / 255 for i in (0, 2, 4))
+    return 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b)
+
+
+def test_input_required_warning_and_error_colours_differ_in_greyscale():
+    """Told apart without hue (greyscale print, colour-vision deficiency): each step at
+    least 0.2 of relative luminance from the next; the old warning colour (FFE699) was
+    0.10 from the input shading."""
+    shades = [rules.INPUT_COLOUR, rules.TO_FILL_COLOUR, rules.WARNING_COLOUR,
+              rules.ERROR_COLOUR]
+    lum = [_luminance(c) for c in shades]
+    assert all(a - b >= 0.2 for a, b in zip(lum, lum[1:], strict=False)), lum
+    assert _luminance(rules.INPUT_COLOUR) - _luminance("FFE699") < 0.2  # what was wrong
+
+
+def test_instructions_carry_the_colour_key_and_the_rules(ws):
+    wb = load_workbook(ws.outbox("2002-12") / "DH-2002-12.xlsx")
+    lines = {c.value: c for c in wb["Instructions"]["A"] if c.value}
+    fills = {c.fill.fgColor.rgb[-6:] for t, c in lines.items() if ":" in t}
+    assert {rules.INPUT_COLOUR, rules.TO_FILL_COLOUR, rules.WARNING_COLOUR,
+            rules.ERROR_COLOUR} <= fills
+    text = "\n".join(lines)
+    assert "a percentage from 0% to 100%, typed as 98% or 98" in text.lower()
+    assert "Contact name: Text, at most 4,000 characters; required." in text
+
+
+def test_the_cover_names_its_checks_count_and_the_engine_ignores_the_panel(ws, filled):
+    from deliverypack.returns.ingest import validate_file
+
+    path = filled("HO")
+    wb = load_workbook(path)
+    cover = wb["Cover"]
+    last = max(r for r in range(1, 40) if cover.cell(row=r, column=1).value == "Sign-off date")
+    assert cover.cell(row=last + 2, column=1).value == "Checks"  # under the cover table
+    e, w, st = (f"$B${last + 4 + k}" for k in range(3))
+    assert wb.defined_names["ChecksErrors"].attr_text == f"'Cover'!{e}"
+    assert wb.defined_names["ChecksWarnings"].attr_text == f"'Cover'!{w}"
+    assert wb.defined_names["ChecksStatus"].attr_text == f"'Cover'!{st}"
+    assert cover[e.replace("$", "")].value.startswith("=SUM(Checks!$D$2:$D$")
+    assert cover[st.replace("$", "")].value.startswith(f"=IF({e}=0")
+    assert wb["Checks"].sheet_state == "hidden"
+    report, _ = validate_file(ws, path)
+    assert report.issues == []  # the panel's formulas are not "typed outside the inputs"
+
+
+def test_required_inputs_are_marked_until_filled(ws):
+    wb = load_workbook(ws.outbox("2002-12") / "HO-2002-12.xlsx")
+    rules_at = {str(cf.sqref): [r for r in cf.rules]
+                for cf in wb["Cover"].conditional_formatting}
+    blue = [sq for sq, rs in rules_at.items() for r in rs
+            if r.dxf and r.dxf.fill is not None and
+            str(r.dxf.fill.fgColor.rgb).endswith(rules.TO_FILL_COLOUR)]
+    assert "B12" in " ".join(blue)  # the contact name, required
+    assert all("LEN(" in r.formula[0] for rs in rules_at.values() for r in rs
+               if r.dxf and r.dxf.fill is not None
+               and str(r.dxf.fill.fgColor.rgb).endswith(rules.TO_FILL_COLOUR))
+
+
+def test_the_rulebook_table_lists_cross_field_and_engine_only_rules(ws):
+    table = rules.rulebook_markdown([c.rule for _, s in templates(ws)
+                                     for c in template_inputs(s)])
+    assert "| `narrative-required` |" in table
+    assert "numerator is no more than its denominator" in table
+    assert "locked-cell-changed" in table
+
+
+@pytest.mark.parametrize("typ", ["number", "percent", "int", "date", "code", "text"])
+def test_the_validation_formula_is_the_engines_refusal(typ):
+    """accepts() is the negation of the engine's value errors: same checks, same order."""
+    rule = rules.cell_rule(typ, allowed=["G", "AG"], minimum=0 if typ != "percent" else None)
+    hard = [c for c in rules.value_checks(rule, "A1") if c.severity == "error"]
+    formula = rules.accepts(rule, "A1")
+    assert all(c.condition in formula for c in hard if c.code not in
+               ("required-missing", "excel-error"))
