@@ -21,7 +21,7 @@ from deliverypack.returns.ingest import validate_file  # noqa: E402
 from deliverypack.validation import read  # noqa: E402
 
 
-def cost(ws: Workspace, files: list[Path]) -> tuple[float, float]:
+def cost(workspace: Workspace, files: list[Path]) -> tuple[float, float]:
     """(seconds validating all files, seconds of it spent in the guards): best of three."""
     spent = [0.0]
     real_extent, real_sst = read.sheet_extent, read.check_shared_strings
@@ -41,7 +41,7 @@ def cost(ws: Workspace, files: list[Path]) -> tuple[float, float]:
             spent[0] = 0.0
             t0 = time.perf_counter()
             for f in files:
-                validate_file(ws, f)
+                validate_file(workspace, f)
             total = time.perf_counter() - t0
             best = min(best, (total, spent[0]))
     finally:
@@ -98,10 +98,10 @@ def main() -> None:
         return
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 100
     base = run.generate(n)
-    ws = Workspace.open(base / "ws")
+    workspace = Workspace.open(base / "ws")
     for kind in ("dept", "org"):
         files = sorted((base / kind).glob("*.xlsx"))
-        total, guards = cost(ws, files)
+        total, guards = cost(workspace, files)
         print(f"{kind:5} {len(files):>6} files: validate {1000 * total / len(files):6.2f} ms "
               f"a file, of which guards {1000 * guards / len(files):5.3f} ms "
               f"({100 * guards / total:.1f}%)")

@@ -95,18 +95,19 @@ def generate(n: int) -> Path:
     from deliverypack.templates.issue import issue_organisation_returns, issue_returns
     from deliverypack.validation.register import write_register
 
-    ws = sample_workspace(base / "ws")
-    write_register(ws.register_path, bench_register(n), ACTIONS)
-    ws = Workspace.open(base / "ws")
+    workspace = sample_workspace(base / "ws")
+    write_register(workspace.register_path, bench_register(n), ACTIONS)
+    workspace = Workspace.open(base / "ws")
     t0 = time.perf_counter()
-    dept = issue_returns(ws, ROUND)
-    orgs = issue_organisation_returns(ws, ROUND)
+    dept = issue_returns(workspace, ROUND)
+    orgs = issue_organisation_returns(workspace, ROUND)
     print(f"  issued {len(dept)} department and {len(orgs)} organisation templates in "
           f"{time.perf_counter() - t0:.1f} s", flush=True)
     (base / "dept").mkdir()
     (base / "org").mkdir()
     ho = next(p for p in dept if p.name.startswith("HO-"))
-    filled = fill_workbook(ho, ws.ledger.template(_tid(ho)), ws.register, base / "HO.xlsx")
+    filled = fill_workbook(ho, workspace.ledger.template(_tid(ho)), workspace.register,
+                           base / "HO.xlsx")
     # distinct copies: the same return as sent by the department again and again (each a
     # new file, so each is examined, hashed, archived and recorded as a resubmission)
     for i in range(n):
@@ -118,7 +119,7 @@ def generate(n: int) -> Path:
                       chunksize=32))
     print(f"  filled {len(orgs)} organisation returns in {time.perf_counter() - t0:.1f} s",
           flush=True)
-    ws.ledger.close()
+    workspace.ledger.close()
     (base / "done").write_text("ok")
     return base
 
@@ -136,8 +137,9 @@ def _fill_one(job) -> None:
     from deliverypack.sample.filler import fill_workbook
 
     template, target, seed = job
-    ws = _FILL["ws"]
-    fill_workbook(template, ws.ledger.template(_tid(template)), ws.register, target, seed=seed)
+    workspace = _FILL["ws"]
+    fill_workbook(template, workspace.ledger.template(_tid(template)), workspace.register, target,
+                  seed=seed)
 
 
 def _tid(path: Path) -> str:
@@ -265,10 +267,10 @@ def big_master() -> dict:
     if not (base / "done").exists():
         if base.exists():
             shutil.rmtree(base)
-        ws = sample_workspace(base / "ws")
-        write_register(ws.register_path, bench_register(10000), ACTIONS)
-        ws = Workspace.open(base / "ws")
-        led = ws.ledger
+        workspace = sample_workspace(base / "ws")
+        write_register(workspace.register_path, bench_register(10000), ACTIONS)
+        workspace = Workspace.open(base / "ws")
+        led = workspace.ledger
         rng = random.Random(1)
         from deliverypack.foundation.periods import period_range
         periods = period_range("2000-01", "2002-12")
@@ -304,7 +306,7 @@ def big_deck() -> dict:
     if not (base / "done").exists():
         if base.exists():
             shutil.rmtree(base)
-        ws = sample_workspace(base / "ws")
+        workspace = sample_workspace(base / "ws")
         reg = sample_register()
         src = next(m for m in reg.measures if m.id == "ASY4")
         traj = reg.trajectory("ASY4")
@@ -316,7 +318,7 @@ def big_deck() -> dict:
                                            "priority_id": pid}))
             reg.trajectories += [TrajectoryPoint(measure_id=f"M{i:03d}", period=p, planned=v)
                                  for p, v in traj.items()]
-        write_register(ws.register_path, reg, ACTIONS)
+        write_register(workspace.register_path, reg, ACTIONS)
         (base / "done").write_text("ok")
     _, peak, out = measure([sys.executable, "-c", OUTPUT.format(
         code="build_deck(ws, '2002-12')"), str(base / "ws")])
@@ -350,9 +352,9 @@ def dft(n: int = 200) -> dict:
     base = CACHE / f"dft-{n}"
     if base.exists():
         shutil.rmtree(base)
-    ws = sample_workspace(base / "ws")
-    add_template(ws, "DFT", DFT / "blank_template.xlsm", DFT / "datamap.csv")
-    ws.ledger.close()
+    workspace = sample_workspace(base / "ws")
+    add_template(workspace, "DFT", DFT / "blank_template.xlsm", DFT / "datamap.csv")
+    workspace.ledger.close()
     (base / "in").mkdir()
     for i in range(n):
         _copy_with_stamp(DFT / "filled_return.xlsm", base / "in" / f"D{i:03d}-2003-12.xlsm", i)

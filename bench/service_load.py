@@ -59,18 +59,19 @@ def build_workspace(root: Path) -> dict[str, list[Path]]:
         reg.trajectories += [t.model_copy(update={"measure_id": mid})
                              for t in reg.trajectories if t.measure_id == model_m.id]
     write_register(root / "register.xlsx", reg, ACTIONS)
-    ws = Workspace.open(root)
+    workspace = Workspace.open(root)
     files: dict[str, list[Path]] = {}
     folder = root.parent / "returns"
     folder.mkdir()
     from deliverypack.validation.checks import template_id_of
     from deliverypack.validation.read import BookValues
-    for t in issue_returns(ws, ROUND):
+    for t in issue_returns(workspace, ROUND):
         dept = t.name.split("-")[0]
-        spec = ws.ledger.template(template_id_of(BookValues.from_path(t)) or "")
-        files[dept] = [fill_workbook(t, spec, ws.register, folder / f"{dept}-{ROUND}-w{w}.xlsx",
+        spec = workspace.ledger.template(template_id_of(BookValues.from_path(t)) or "")
+        files[dept] = [fill_workbook(t, spec, workspace.register,
+                                     folder / f"{dept}-{ROUND}-w{w}.xlsx",
                                      seed=w) for w in range(WAVES)]
-    ws.ledger.close()
+    workspace.ledger.close()
     assert len(files) == DEPARTMENTS, sorted(files)
     return files
 

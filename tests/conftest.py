@@ -45,31 +45,31 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 @pytest.fixture(scope="session")
 def _base_ws(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("base") / "ws"
-    ws = sample_workspace(root)
-    issue_returns(ws, "2002-12")
-    ws.ledger.close()
+    workspace = sample_workspace(root)
+    issue_returns(workspace, "2002-12")
+    workspace.ledger.close()
     return root
 
 
 @pytest.fixture
-def ws(_base_ws, tmp_path) -> Workspace:
+def workspace(_base_ws, tmp_path) -> Workspace:
     """A fresh sample workspace with round 2002-12's templates issued."""
     root = tmp_path / "ws"
     shutil.copytree(_base_ws, root)
     return Workspace.open(root)
 
 
-def spec_of(ws: Workspace, path: Path):
-    return ws.ledger.template(template_id_of(BookValues.from_path(path)))
+def spec_of(workspace: Workspace, path: Path):
+    return workspace.ledger.template(template_id_of(BookValues.from_path(path)))
 
 
 @pytest.fixture
-def filled(ws, tmp_path):
+def filled(workspace, tmp_path):
     """fill(dept, overrides=None, name=None) -> a filled return for round 2002-12."""
     def fill(dept: str = "DH", overrides=None, name: str | None = None, round_id="2002-12"):
-        template = ws.outbox(round_id) / f"{dept}-{round_id}.xlsx"
+        template = workspace.outbox(round_id) / f"{dept}-{round_id}.xlsx"
         target = tmp_path / (name or f"{dept}-{round_id}.xlsx")
-        return fill_workbook(template, spec_of(ws, template), ws.register, target,
+        return fill_workbook(template, spec_of(workspace, template), workspace.register, target,
                              overrides=overrides)
     return fill
 

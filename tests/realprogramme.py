@@ -152,18 +152,18 @@ def build_real_programme(root: Path):
     from deliverypack.templates.issue import issue_assessment, issue_returns
     from deliverypack.validation.register import write_register
 
-    ws = init_workspace(root)
+    workspace = init_workspace(root)
     reg, data = real_register()
-    write_register(ws.register_path, reg, [])
-    ws = Workspace.open(root)
+    write_register(workspace.register_path, reg, [])
+    workspace = Workspace.open(root)
     breaches = _series("nhs_ae_counts_by_trust_monthly.csv", "ae_4hr_breaches")
     forces = {f"F{k:02d}": f for k, f in enumerate(data["forces"], 1)}
     boroughs = {b.split()[0]: b for b in data["boroughs"]}
     national = {"AE": data["ae_pct"], "RTT": data["rtt"], "KNIFE": data["knife"]["ALL FORCES"],
                 "CLAIM": data["claims"]["E47000001 Greater Manchester"]}
     for round_id, _, due in ROUNDS:
-        for template in issue_returns(ws, round_id):
-            spec = ws.ledger.template(_template_id(template))
+        for template in issue_returns(workspace, round_id):
+            spec = workspace.ledger.template(_template_id(template))
             overrides: dict = {}
             for _, block in spec.blocks():
                 mid = block.meta.get("measure")
@@ -192,15 +192,15 @@ def build_real_programme(root: Path):
             filled = root / "inbox" / round_id / template.name
             filled.parent.mkdir(parents=True, exist_ok=True)
             fill_workbook(template, spec, reg, filled, overrides=overrides)
-            ingest_file(ws, filled, received=dt.datetime.combine(due, dt.time(10)))
-        assessment = issue_assessment(ws, round_id)
-        spec = ws.ledger.template(_template_id(assessment))
-        selfr = {k: r["value"] for k, r in ws.ledger.ratings(round_id, "self").items()}
+            ingest_file(workspace, filled, received=dt.datetime.combine(due, dt.time(10)))
+        assessment = issue_assessment(workspace, round_id)
+        spec = workspace.ledger.template(_template_id(assessment))
+        selfr = {k: r["value"] for k, r in workspace.ledger.ratings(round_id, "self").items()}
         filled = root / "inbox" / round_id / assessment.name
         fill_workbook(assessment, spec, reg, filled,
                       unit_ratings=unit_ratings_for(reg, round_id, selfr))
-        ingest_file(ws, filled, received=dt.datetime.combine(due, dt.time(12)))
-    return ws
+        ingest_file(workspace, filled, received=dt.datetime.combine(due, dt.time(12)))
+    return workspace
 
 
 def _template_id(path: Path) -> str:
@@ -219,6 +219,6 @@ if __name__ == "__main__":
     target = Path(sys.argv[1])
     if target.exists():
         shutil.rmtree(target)
-    ws = build_real_programme(target)
-    print(build_master(ws, LAST))
-    print(build_deck(ws, LAST))
+    workspace = build_real_programme(target)
+    print(build_master(workspace, LAST))
+    print(build_deck(workspace, LAST))

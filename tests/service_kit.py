@@ -34,27 +34,27 @@ PEOPLE = {  # who: (e-mail, department, role)
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
 
-def broken_return(ws, dept: str, target: Path, value: object = "n/a") -> Path:
+def broken_return(workspace, dept: str, target: Path, value: object = "n/a") -> Path:
     """The department's 2002-12 return with one actual typed as `value`."""
-    template = ws.outbox(ROUND) / f"{dept}-{ROUND}.xlsx"
-    spec = spec_of(ws, template)
+    template = workspace.outbox(ROUND) / f"{dept}-{ROUND}.xlsx"
+    spec = spec_of(workspace, template)
     traj = block(spec, "traj")
     i = next(k for k, r in enumerate(traj.rows) if "actual" in r.get("_input", []))
-    return fill_workbook(template, spec, ws.register, target,
+    return fill_workbook(template, spec, workspace.register, target,
                          overrides={(traj.name, i, "actual"): value})
 
 
 @pytest.fixture(scope="session")
 def _service_base(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("service") / "ws"
-    ws = sample_workspace(root)
-    issue_returns(ws, ROUND)
+    workspace = sample_workspace(root)
+    issue_returns(workspace, ROUND)
     files = root.parent / "files"
     files.mkdir()
-    broken_return(ws, "DH", files / "DH-2002-12-broken.xlsx")
-    broken_return(ws, "DH", files / "DH-2002-12-warning.xlsx", value="0.945")
-    broken_return(ws, "HO", files / "HO-2002-12-broken.xlsx")
-    ws.ledger.close()
+    broken_return(workspace, "DH", files / "DH-2002-12-broken.xlsx")
+    broken_return(workspace, "DH", files / "DH-2002-12-warning.xlsx", value="0.945")
+    broken_return(workspace, "HO", files / "HO-2002-12-broken.xlsx")
+    workspace.ledger.close()
     engine = Engine(root)
     for email, dept, role in PEOPLE.values():
         add_user(engine, email, email.split("@")[0].replace(".", " ").title(), dept, role,

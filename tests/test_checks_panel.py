@@ -75,19 +75,19 @@ def _any(conds: list[str]) -> str:
     return "IF(IFERROR(OR(" + ",".join(conds) + "),FALSE),1,0)" if conds else "0"
 
 
-def _all_templates(ws) -> list[Path]:
-    paths = [ws.outbox("2002-12") / f"{d}-2002-12.xlsx" for d in ("HO", "DH")]
-    return [*paths, issue_assessment(ws, "2002-12"),
-            issue_meeting_record(ws, "EOL", dt.date(2003, 9, 15))]
+def _all_templates(workspace) -> list[Path]:
+    paths = [workspace.outbox("2002-12") / f"{d}-2002-12.xlsx" for d in ("HO", "DH")]
+    return [*paths, issue_assessment(workspace, "2002-12"),
+            issue_meeting_record(workspace, "EOL", dt.date(2003, 9, 15))]
 
 
-def test_template_and_engine_refuse_the_same_values(ws, tmp_path):
+def test_template_and_engine_refuse_the_same_values(workspace, tmp_path):
     """For every rule in the templates, every probe value: the template's error and
     warning formulas and its validation formula, computed by LibreOffice, give the
     engine's verdict."""
     seen: dict[rules.CellRule, None] = {}
-    for path in _all_templates(ws):
-        for cell in template_inputs(spec_of(ws, path)):
+    for path in _all_templates(workspace):
+        for cell in template_inputs(spec_of(workspace, path)):
             seen.setdefault(cell.rule)
     wb = Workbook()
     sh = wb.active
@@ -148,20 +148,20 @@ def _panel(path: Path) -> tuple[set, int, int, str, list[str]]:
             [x for x in lines if x])
 
 
-def _engine(ws, path: Path) -> tuple[set, set]:
-    report, _ = validate_file(ws, path)
+def _engine(workspace, path: Path) -> tuple[set, set]:
+    report, _ = validate_file(workspace, path)
     kept = {(i.sheet, i.cell, i.severity) for i in report.issues if i.code in EXPRESSIBLE}
     other = {i.code for i in report.issues if i.code not in EXPRESSIBLE}
     return kept, other
 
 
-def _mutations(ws, path: Path, filled: Path) -> list[dict[tuple[str, str], object]]:
+def _mutations(workspace, path: Path, filled: Path) -> list[dict[tuple[str, str], object]]:
     """Mis-fillings of one template: every rule broken (each run of cells with one rule
     takes a bad value of each verdict and an emptied cell, one per cell, so each problem
     sits at its own cell), the cross-field rules broken, and both at once."""
     from deliverypack.templates.build import _runs
 
-    spec = spec_of(ws, path)
+    spec = spec_of(workspace, path)
     cells = template_inputs(spec)
     wb = load_workbook(filled)
     singles: dict = {}
@@ -201,18 +201,18 @@ def _mutations(ws, path: Path, filled: Path) -> list[dict[tuple[str, str], objec
     return [m for m in (singles, cross, {**singles, **cross}) if m]
 
 
-def test_a_corpus_of_misfilled_returns_agrees_with_the_engine(ws, tmp_path):
+def test_a_corpus_of_misfilled_returns_agrees_with_the_engine(workspace, tmp_path):
     """Every rule broken once, and combinations, in each kind of template: LibreOffice's
     Checks panel lists the same cells, with the same severity, as the engine raises for
     every rule a formula can express; a return whose panel says "Ready to send" is never
     refused for one of them; a clean return says "Ready to send"."""
     corpus: list[Path] = []
-    for path in _all_templates(ws):
-        spec = spec_of(ws, path)
-        clean = fill_workbook(path, spec, ws.register, tmp_path / f"clean-{path.name}",
-                              unit_ratings=unit_ratings_for(ws.register, "2002-12", {}))
+    for path in _all_templates(workspace):
+        spec = spec_of(workspace, path)
+        clean = fill_workbook(path, spec, workspace.register, tmp_path / f"clean-{path.name}",
+                              unit_ratings=unit_ratings_for(workspace.register, "2002-12", {}))
         corpus.append(clean)
-        for k, mutation in enumerate(_mutations(ws, path, clean)):
+        for k, mutation in enumerate(_mutations(workspace, path, clean)):
             wb = load_workbook(clean)
             for (sheet, coord), value in mutation.items():
                 wb[sheet][coord].value = value
@@ -223,7 +223,7 @@ def test_a_corpus_of_misfilled_returns_agrees_with_the_engine(ws, tmp_path):
     agreed, fired, ready, problems = 0, Counter(), 0, 0
     disagreements = []
     for src, calc in zip(corpus, computed, strict=True):
-        engine, _ = _engine(ws, src)
+        engine, _ = _engine(workspace, src)
         panel, errors, warnings, status, lines = _panel(calc)
         errs = {x for x in engine if x[2] == "error"}
         problems += len(engine | panel)
@@ -244,10 +244,10 @@ def test_a_corpus_of_misfilled_returns_agrees_with_the_engine(ws, tmp_path):
             assert all(listed) and len(listed) == min(10, errors + warnings), lines
             said = {(m.group(2), m.group(3), m.group(1).lower()) for m in listed}
             assert said <= engine, (src.name, said - engine, sorted(engine ^ panel)[:5],
-                                    [i.text() for i in validate_file(ws, src)[0].issues
+                                    [i.text() for i in validate_file(workspace, src)[0].issues
                                      if (i.sheet, i.cell) in {x[:2] for x in engine ^ panel}])
             assert listed[0].group(1) == "Error"
-        report, _ = validate_file(ws, src)
+        report, _ = validate_file(workspace, src)
         fired.update(i.code for i in report.issues if i.code in EXPRESSIBLE)
     rate = agreed / len(corpus)
     print(f"\ncorpus: {len(corpus)} workbooks, {problems} problem cells, {agreed} workbooks "

@@ -13,39 +13,41 @@ runner = CliRunner()
 
 
 def test_init_sample_and_templates(tmp_path):
-    ws = tmp_path / "ws"
-    r = runner.invoke(app, ["init", str(ws), "--sample"])
-    assert r.exit_code == 0 and (ws / "register.xlsx").exists()
-    r = runner.invoke(app, ["templates", "--round", "2002-12", "-w", str(ws)])
+    workspace = tmp_path / "ws"
+    r = runner.invoke(app, ["init", str(workspace), "--sample"])
+    assert r.exit_code == 0 and (workspace / "register.xlsx").exists()
+    r = runner.invoke(app, ["templates", "--round", "2002-12", "-w", str(workspace)])
     assert r.exit_code == 0, r.output
-    assert sorted(p.name for p in (ws / "outbox" / "2002-12").iterdir()) == [
+    assert sorted(p.name for p in (workspace / "outbox" / "2002-12").iterdir()) == [
         "BIS-2002-12.xlsx", "DH-2002-12.xlsx", "DWP-2002-12.xlsx", "DfES-2002-12.xlsx",
         "HO-2002-12.xlsx"]
-    r = runner.invoke(app, ["init", str(ws)])
+    r = runner.invoke(app, ["init", str(workspace)])
     assert r.exit_code == 1 and "already a workspace" in r.output
 
 
-def test_usage_errors_exit_2_without_traceback(ws):
-    r = runner.invoke(app, ["templates", "--round", "1999-01", "-w", str(ws.root)])
+def test_usage_errors_exit_2_without_traceback(workspace):
+    r = runner.invoke(app, ["templates", "--round", "1999-01", "-w", str(workspace.root)])
     assert r.exit_code == 2 and "unknown round '1999-01'" in r.output
     assert "Traceback" not in r.output
-    r = runner.invoke(app, ["status", "-w", str(ws.root / "nowhere")])
+    r = runner.invoke(app, ["status", "-w", str(workspace.root / "nowhere")])
     assert r.exit_code == 1 and "not a deliverypack workspace" in r.output
 
 
-def test_validate_and_ingest_json_and_exit_codes(ws, filled, tmp_path):
+def test_validate_and_ingest_json_and_exit_codes(workspace, filled, tmp_path):
     good = filled("HO")
-    spec = spec_of(ws, good)
+    spec = spec_of(workspace, good)
     traj = block(spec, "traj")
     i = next(k for k, r in enumerate(traj.rows) if "actual" in r.get("_input", []))
-    bad = filled("DH", overrides={(block(spec_of(ws, ws.outbox("2002-12") / "DH-2002-12.xlsx"),
+    bad = filled("DH", overrides={(block(spec_of(workspace,
+                                                 workspace.outbox("2002-12") / "DH-2002-12.xlsx"),
                                          "traj").name, i, "actual"): "n/a"})
-    r = runner.invoke(app, ["validate", str(good), "-w", str(ws.root), "--json"])
+    r = runner.invoke(app, ["validate", str(good), "-w", str(workspace.root), "--json"])
     assert r.exit_code == 0
     out = json.loads(r.stdout)
     assert out[0]["status"] == "accepted" and out[0]["department"] == "HO"
-    assert ws.ledger.query("SELECT count(*) FROM submissions")[0][0] == 0  # validate keeps nothing
-    r = runner.invoke(app, ["ingest", str(good), str(bad), "-w", str(ws.root), "--json"])
+    # validate keeps nothing
+    assert workspace.ledger.query("SELECT count(*) FROM submissions")[0][0] == 0
+    r = runner.invoke(app, ["ingest", str(good), str(bad), "-w", str(workspace.root), "--json"])
     assert r.exit_code == 1
     out = {o["department"]: o for o in json.loads(r.stdout)}
     assert out["HO"]["status"] == "accepted"
@@ -54,23 +56,23 @@ def test_validate_and_ingest_json_and_exit_codes(ws, filled, tmp_path):
     assert issue["message"].startswith(f"Sheet '{issue['sheet']}', cell {issue['cell']}:")
     hostile = tmp_path / "x.xlsx"
     hostile.write_bytes(b"%PDF-1.4 not a workbook")
-    r = runner.invoke(app, ["ingest", str(hostile), "-w", str(ws.root)])
+    r = runner.invoke(app, ["ingest", str(hostile), "-w", str(workspace.root)])
     assert r.exit_code == 1 and "a PDF document" in r.output and "Traceback" not in r.output
-    r = runner.invoke(app, ["status", "--round", "2002-12", "-w", str(ws.root), "--json"])
+    r = runner.invoke(app, ["status", "--round", "2002-12", "-w", str(workspace.root), "--json"])
     st = {s["department"]: s for s in json.loads(r.stdout)["2002-12"]}
     assert st["HO"]["status"] == "accepted" and st["DH"]["status"] == "rejected"
     assert st["BIS"]["status"] == "not returned"
 
 
-def test_formula_looking_text_is_kept_as_text_in_the_ledger(ws, filled):
+def test_formula_looking_text_is_kept_as_text_in_the_ledger(workspace, filled):
     from deliverypack.returns.ingest import ingest_file
-    spec = spec_of(ws, ws.outbox("2002-12") / "HO-2002-12.xlsx")
+    spec = spec_of(workspace, workspace.outbox("2002-12") / "HO-2002-12.xlsx")
     risks = block(spec, "risks")
     texts = ['=HYPERLINK("http://evil.example","click")', "+1+1", "-2+3", "@SUM(1)"]
     path = filled("HO", overrides={(risks.name, i, "risk"): t for i, t in enumerate(texts)})
-    rep = ingest_file(ws, path)
+    rep = ingest_file(workspace, path)
     assert rep.valid and rep.codes() == {"formula-text"}
-    stored = [r[0] for r in ws.ledger.query(
+    stored = [r[0] for r in workspace.ledger.query(
         "SELECT text FROM texts WHERE kind='risk' AND priority_id='HO1' ORDER BY seq")]
     assert stored == texts
 
@@ -90,7 +92,7 @@ def test_every_command_is_documented_in_the_readme():
     assert not missing, f"commands not in the README: {missing}"
 
 
-def test_ingest_uses_workers_only_for_batches_big_enough(ws, filled, monkeypatch):
+def test_ingest_uses_workers_only_for_batches_big_enough(workspace, filled, monkeypatch):
     """A handful of returns is ingested on one process (starting workers would cost more);
     a big batch on every core; --jobs always wins."""
     import os
@@ -106,8 +108,8 @@ def test_ingest_uses_workers_only_for_batches_big_enough(ws, filled, monkeypatch
     monkeypatch.setattr(ingest, "ingest_files", spy)
     monkeypatch.setattr(os, "cpu_count", lambda: 4)
     good = str(filled("HO"))
-    runner.invoke(app, ["ingest", good, "-w", str(ws.root), "--json"])
-    runner.invoke(app, ["ingest", good, "-w", str(ws.root), "--json", "--jobs", "3"])
+    runner.invoke(app, ["ingest", good, "-w", str(workspace.root), "--json"])
+    runner.invoke(app, ["ingest", good, "-w", str(workspace.root), "--json", "--jobs", "3"])
     monkeypatch.setattr(cli, "SMALL_BATCH", 1)
-    runner.invoke(app, ["ingest", good, "-w", str(ws.root), "--json"])
+    runner.invoke(app, ["ingest", good, "-w", str(workspace.root), "--json"])
     assert used == [1, 3, 4]

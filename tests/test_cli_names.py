@@ -41,6 +41,6 @@ def test_each_command_offers_its_new_option(command, option):
     assert r.exit_code == 0 and option in r.output and "--template" not in r.output
 
 
-def test_new_foreign_option_reaches_the_command(ws):
-    r = runner.invoke(app, ["export-master", "--foreign", "NOPE", "-w", str(ws.root)])
+def test_new_foreign_option_reaches_the_command(workspace):
+    r = runner.invoke(app, ["export-master", "--foreign", "NOPE", "-w", str(workspace.root)])
     assert r.exit_code in (1, 2) and "NOPE" in r.output and "Traceback" not in r.output

@@ -139,13 +139,13 @@ CASES = {
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_a_damaged_package_is_refused_naming_the_file_and_part(ws, filled, tmp_path, case):
+def test_a_damaged_package_is_refused_naming_the_file_and_part(workspace, filled, tmp_path, case):
     good = filled("DH")
-    assert validate_file(ws, good)[0].valid
+    assert validate_file(workspace, good)[0].valid
     build, code, words = CASES[case]
     cover = part_of(good, "Cover")
     bad = build(good, tmp_path / f"{case}.xlsx", cover)
-    rep, read = validate_file(ws, bad)
+    rep, read = validate_file(workspace, bad)
     assert read is None and not rep.valid
     assert [i.code for i in rep.errors] == [code], rep.flatten(("code", "message"))
     hit = rep.errors[0]
@@ -154,7 +154,7 @@ def test_a_damaged_package_is_refused_naming_the_file_and_part(ws, filled, tmp_p
         assert w.format(p=cover) in hit.message, hit.message
 
 
-def test_a_bomb_whose_directory_understates_its_size_costs_a_chunk(ws, filled, tmp_path):
+def test_a_bomb_whose_directory_understates_its_size_costs_a_chunk(workspace, filled, tmp_path):
     """150 MB of one byte compresses to 150 KB; its entry says 4,000 bytes, so the ratio
     guard sees nothing odd: the read stops one chunk past the declared size."""
     import tracemalloc
@@ -169,7 +169,7 @@ def test_a_bomb_whose_directory_understates_its_size_costs_a_chunk(ws, filled, t
     for f in (good, bomb):  # the bomb against the good file it was made from
         tracemalloc.start()
         try:
-            rep, _ = validate_file(ws, f)
+            rep, _ = validate_file(workspace, f)
             peaks.append(tracemalloc.get_traced_memory()[1])
         finally:
             tracemalloc.stop()
@@ -178,7 +178,7 @@ def test_a_bomb_whose_directory_understates_its_size_costs_a_chunk(ws, filled, t
     assert peaks[1] < peaks[0] + 8_000_000, peaks  # the whole part would be 150 MB
 
 
-def test_damaged_files_in_a_batch_cost_only_themselves(ws, filled, tmp_path):
+def test_damaged_files_in_a_batch_cost_only_themselves(workspace, filled, tmp_path):
     """Every damaged case between good returns, through the real command: exit 1, valid
     JSON, each damaged file rejected with its code, every good file accepted, and no
     traceback."""
@@ -193,7 +193,7 @@ def test_damaged_files_in_a_batch_cost_only_themselves(ws, filled, tmp_path):
         tmp = build(src, src.with_suffix(".tmp"), cover)
         tmp.replace(src)
         expected[src.name] = code
-    r = cli("ingest", str(inbox), "-w", str(ws.root), "--json")
+    r = cli("ingest", str(inbox), "-w", str(workspace.root), "--json")
     assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr[-2000:]
     out = {Path(x["file"]).name: x for x in json.loads(r.stdout)}
     assert len(out) == len(files)
@@ -205,7 +205,7 @@ def test_damaged_files_in_a_batch_cost_only_themselves(ws, filled, tmp_path):
                 expected[f.name]], x
         else:
             assert x["status"] == "accepted", x
-    rows = ws.ledger.query("SELECT status, count(*) FROM submissions GROUP BY status")
+    rows = workspace.ledger.query("SELECT status, count(*) FROM submissions GROUP BY status")
     assert dict(map(tuple, rows)) == {"accepted": 3, "rejected": len(CASES)}
 
 
@@ -223,12 +223,12 @@ def _patched(src: Path, dst: Path, old: bytes, new: bytes) -> Path:
     return dst
 
 
-def test_nan_infinity_and_control_characters_agree_in_every_kind_of_cell(ws, filled,
+def test_nan_infinity_and_control_characters_agree_in_every_kind_of_cell(workspace, filled,
                                                                          tmp_path):
     """A number cell, a text cell, and a cell outside the inputs: each odd value is its
     own error at its own cell, the same code whatever the cell expects."""
     p = filled("DH")
-    spec = spec_of(ws, p)
+    spec = spec_of(workspace, p)
     traj = block(spec, "traj")
     inputs = [k for k, r in enumerate(traj.rows) if "actual" in r.get("_input", [])]
     num = where(p, traj.name, inputs[0], "actual", spec)
@@ -241,7 +241,7 @@ def test_nan_infinity_and_control_characters_agree_in_every_kind_of_cell(ws, fil
     f = _patched(f, tmp_path / "b.xlsx", b"<v>0.25</v>", b"<v>-INF</v>")
     f = _patched(f, tmp_path / "c.xlsx", b"<v>0.125</v>", b"<v>NaN</v>")
     f = _patched(f, tmp_path / "d.xlsx", b"SENTINEL", b"ring_x0007_bell")
-    rep, read = validate_file(ws, f)
+    rep, read = validate_file(workspace, f)
     found = {(i.code, i.sheet, i.cell): i.message for i in rep.issues}
     assert "found NaN (not a number)" in found[("number-not-finite", *num)]
     assert "found minus infinity" in found[("number-not-finite", *num2)]
@@ -252,7 +252,7 @@ def test_nan_infinity_and_control_characters_agree_in_every_kind_of_cell(ws, fil
     assert not rep.valid and read is not None
 
 
-def _foreign(ws, tmp_path):
+def _foreign(workspace, tmp_path):
     """A small foreign template: text, number and date cells mapped through a datamap."""
     from deliverypack.returns.foreign import add_template
 
@@ -267,12 +267,12 @@ def _foreign(ws, tmp_path):
     dm.write_text("cell_key,template_sheet,cellreference,type,maps_to\n"
                   "Department,Return,B1,TEXT,department\nNarrative,Return,B2,TEXT,\n"
                   "Cost,Return,B3,NUMBER,\nSpend,Return,B4,NUMBER,\nName,Return,B5,TEXT,\n")
-    add_template(ws, "SMALL", blank, dm)
+    add_template(workspace, "SMALL", blank, dm)
     return wb
 
 
-def test_foreign_templates_report_odd_values_as_our_own_do(ws, tmp_path):
-    wb = _foreign(ws, tmp_path)
+def test_foreign_templates_report_odd_values_as_our_own_do(workspace, tmp_path):
+    wb = _foreign(workspace, tmp_path)
     sh = wb["Return"]
     sh["B1"], sh["B2"], sh["B3"] = "DH", 0.125, 0.5
     sh["B4"] = "=B3*2"  # openpyxl saves a formula without its value, as a program would
@@ -282,14 +282,14 @@ def test_foreign_templates_report_odd_values_as_our_own_do(ws, tmp_path):
     f = _patched(f, tmp_path / "a.xlsx", b"<v>0.125</v>", b"<v>NaN</v>")
     f = _patched(f, tmp_path / "b.xlsx", b"<v>0.5</v>", b"<v>INF</v>")
     f = _patched(f, tmp_path / "DH-2003-12-odd.xlsx", b"SENTINEL", b"A_x001B_B")
-    rep = ingest_file(ws, f, template="SMALL")
+    rep = ingest_file(workspace, f, template="SMALL")
     got = {(i.code, i.cell): i for i in rep.issues}
     assert set(got) == {("number-not-finite", "B2"), ("number-not-finite", "B3"),
                         ("formula-no-value", "B4"), ("control-character", "B5")}
     assert all(i.severity == "error" and i.sheet == "Return" for i in got.values())
     assert "=B3*2" in got[("formula-no-value", "B4")].message
     assert rep.status == "rejected" and rep.kept
-    assert not ws.ledger.query("SELECT * FROM foreign_values")
+    assert not workspace.ledger.query("SELECT * FROM foreign_values")
 
 
 def test_a_workbook_open_in_excel_reads_odd_values_the_same_way():
@@ -307,7 +307,7 @@ def test_a_workbook_open_in_excel_reads_odd_values_the_same_way():
                                      "number-not-finite"]
 
 
-def test_genuine_workbooks_pass_the_package_checks(ws, filled):
+def test_genuine_workbooks_pass_the_package_checks(workspace, filled):
     """No false alarm: our own return and the real DfT workbooks (macros, comments,
     shared strings, Excel's own XML) are sound packages."""
     from conftest import FIXTURES
@@ -319,14 +319,15 @@ def test_genuine_workbooks_pass_the_package_checks(ws, filled):
         check_package(zipfile.ZipFile(f), data)  # raises PackageDamaged on a false alarm
 
 
-def test_measuring_a_long_sheet_takes_memory_that_does_not_grow_with_it(ws, filled,
+def test_measuring_a_long_sheet_takes_memory_that_does_not_grow_with_it(workspace, filled,
                                                                          tmp_path):
     """300,000 rows typed below a table: the sheet is measured in pieces and refused at the
     first piece beyond its bounds, its XML never held whole (13 MB here)."""
     import tracemalloc
 
     good = filled("DH")
-    sheet = next(s.name for s in ws.ledger.template(validate_file(ws, good)[0].template_id)
+    sheet = next(s.name for s in workspace.ledger.template(validate_file(workspace,
+                                                                         good)[0].template_id)
                  .sheets if s.name != "Cover")
     part = part_of(good, sheet)
     rows = b"".join(b'<row r="%d"><c r="B%d"><v>%d</v></c></row>' % (r, r, r)
@@ -337,7 +338,7 @@ def test_measuring_a_long_sheet_takes_memory_that_does_not_grow_with_it(ws, fill
     for f in (good, long):
         tracemalloc.start()
         try:
-            rep, _ = validate_file(ws, f)
+            rep, _ = validate_file(workspace, f)
             peaks.append(tracemalloc.get_traced_memory()[1])
         finally:
             tracemalloc.stop()
@@ -346,7 +347,7 @@ def test_measuring_a_long_sheet_takes_memory_that_does_not_grow_with_it(ws, fill
 
 
 @pytest.mark.parametrize("case", ["malformed-sheet-xml", "understated-size", "link-member"])
-def test_a_damaged_blank_is_not_added_as_a_foreign_template(ws, tmp_path, case):
+def test_a_damaged_blank_is_not_added_as_a_foreign_template(workspace, tmp_path, case):
     """The same checks guard `template add`: one line naming the file and the part."""
     wb = Workbook()
     wb.active.title = "Return"
@@ -360,29 +361,29 @@ def test_a_damaged_blank_is_not_added_as_a_foreign_template(ws, tmp_path, case):
     dm.write_text("cell_key,template_sheet,cellreference,type,maps_to\nCost,Return,B1,"
                   "NUMBER,\n")
     r = cli("template", "add", "SMALL", "--blank", str(bad), "--datamap", str(dm), "-w",
-            str(ws.root))
+            str(workspace.root))
     assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr[-3000:]
     line = " ".join(r.stderr.split())
     assert line.startswith("Error: the template was not added (1 problem(s)): - blank.xlsx: "
                            "expected a sound workbook package, found "), line
     for w in words:
         assert w.format(p=part).replace("'Cover'", "'Return'") in line
-    assert not (ws.root / "foreign" / "SMALL").exists()
+    assert not (workspace.root / "foreign" / "SMALL").exists()
 
 
-def test_ingesting_a_return_with_nan_writes_its_feedback_and_exits_1(ws, filled, tmp_path):
+def test_ingesting_a_return_with_nan_writes_its_feedback_and_exits_1(workspace, filled, tmp_path):
     """openpyxl cannot load a NaN value: the feedback workbook lists the problems alone
     rather than ending the ingest in a traceback after the ledger row was written."""
     from openpyxl import load_workbook
 
     p = filled("DH")
-    spec = spec_of(ws, p)
+    spec = spec_of(workspace, p)
     traj = block(spec, "traj")
     k = next(k for k, r in enumerate(traj.rows) if "actual" in r.get("_input", []))
     sheet, cell = where(p, traj.name, k, "actual", spec)
     f = edit(p, tmp_path / "e.xlsx", {(sheet, cell): 0.5})
     f = _patched(f, tmp_path / "DH-2002-12.xlsx", b"<v>0.5</v>", b"<v>NaN</v>")
-    r = cli("ingest", str(f), "-w", str(ws.root), "--json")
+    r = cli("ingest", str(f), "-w", str(workspace.root), "--json")
     assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr[-3000:]
     [x] = json.loads(r.stdout)
     assert x["status"] == "rejected" and x["feedback"]

@@ -96,9 +96,9 @@ def _leaves(v: Any) -> set[str]:
     return {s} if s else set()
 
 
-def ledger_records(ws: Workspace, sid: int) -> list[tuple[set[str] | None, set[str]]]:
+def ledger_records(workspace: Workspace, sid: int) -> list[tuple[set[str] | None, set[str]]]:
     """(cells, values) for each record the submission made; cells None: the whole file."""
-    led = ws.ledger
+    led = workspace.ledger
     out: list[tuple[set[str] | None, set[str]]] = []
     for table in ("measure_values", "ratings", "texts", "milestone_updates",
                   "action_updates", "revisions"):
@@ -117,10 +117,10 @@ def ledger_records(ws: Workspace, sid: int) -> list[tuple[set[str] | None, set[s
     return out
 
 
-def assert_every_value_stored(ws: Workspace, path: Path, typed: dict) -> int:
-    rep = ingest_file(ws, path)
+def assert_every_value_stored(workspace: Workspace, path: Path, typed: dict) -> int:
+    rep = ingest_file(workspace, path)
     assert rep.valid, rep.flatten(("code", "sheet", "cell", "message"))
-    records = ledger_records(ws, rep.submission_id)
+    records = ledger_records(workspace, rep.submission_id)
     lost = []
     for (sheet, ref), want in typed.items():
         row = int("".join(ch for ch in ref if ch.isdigit()))
@@ -132,7 +132,7 @@ def assert_every_value_stored(ws: Workspace, path: Path, typed: dict) -> int:
     return len(typed)
 
 
-def assert_every_locked_change_reported(ws: Workspace, template: Path, spec, tmp: Path
+def assert_every_locked_change_reported(workspace: Workspace, template: Path, spec, tmp: Path
                                         ) -> int:
     """Change every locked, non-key table cell and every heading, title, note and header;
     each change is reported at its own cell."""
@@ -165,7 +165,7 @@ def assert_every_locked_change_reported(ws: Workspace, template: Path, spec, tmp
     for sheet, ref in changed:
         wb[sheet][ref] = "changed by the department"
     wb.save(tmp)
-    rep, _ = validate_file(ws, tmp)
+    rep, _ = validate_file(workspace, tmp)
     reported = {(i.sheet, i.cell) for i in rep.issues}
     missed = sorted(changed - reported)
     assert not missed, f"changed but not reported: {missed[:10]}"
@@ -175,11 +175,11 @@ def assert_every_locked_change_reported(ws: Workspace, template: Path, spec, tmp
 COUNTS: dict[str, tuple[int, int]] = {}
 
 
-def _check(ws, template, tmp_path, kind):
-    spec = spec_of(ws, template)
+def _check(workspace, template, tmp_path, kind):
+    spec = spec_of(workspace, template)
     typed = type_everything(template, spec, tmp_path / f"{kind}-typed.xlsx")
-    stored = assert_every_value_stored(ws, tmp_path / f"{kind}-typed.xlsx", typed)
-    locked = assert_every_locked_change_reported(ws, template, spec,
+    stored = assert_every_value_stored(workspace, tmp_path / f"{kind}-typed.xlsx", typed)
+    locked = assert_every_locked_change_reported(workspace, template, spec,
                                                  tmp_path / f"{kind}-locked.xlsx")
     COUNTS[kind] = (stored, locked)
     print(f"{kind}: {stored} input cells stored, {locked} locked cells reported")
@@ -187,30 +187,32 @@ def _check(ws, template, tmp_path, kind):
 
 
 @pytest.mark.parametrize("dept", ["DH", "HO", "DfES"])
-def test_department_return(ws, tmp_path, dept):
-    _check(ws, ws.outbox("2002-12") / f"{dept}-2002-12.xlsx", tmp_path, f"return {dept}")
+def test_department_return(workspace, tmp_path, dept):
+    _check(workspace, workspace.outbox("2002-12") / f"{dept}-2002-12.xlsx", tmp_path,
+           f"return {dept}")
 
 
-def test_unit_assessment(ws, tmp_path):
-    _check(ws, issue_assessment(ws, "2002-12"), tmp_path, "assessment")
+def test_unit_assessment(workspace, tmp_path):
+    _check(workspace, issue_assessment(workspace, "2002-12"), tmp_path, "assessment")
 
 
-def test_meeting_record(ws, tmp_path):
-    _check(ws, issue_meeting_record(ws, "EOL", dt.date(2003, 9, 15)), tmp_path, "meeting")
+def test_meeting_record(workspace, tmp_path):
+    _check(workspace, issue_meeting_record(workspace, "EOL", dt.date(2003, 9, 15)), tmp_path,
+           "meeting")
 
 
 @pytest.fixture
-def org_ws(ws, tmp_path) -> Workspace:
+def org_ws(workspace, tmp_path) -> Workspace:
     """The sample programme with A&E four hours (AE4) returned by each trust itself."""
-    wb = load_workbook(ws.register_path)
+    wb = load_workbook(workspace.register_path)
     sh = wb["Measures"]
     col = next(c.column for c in sh[1] if c.value == "returned by")
     row = next(c.row for c in sh["A"] if c.value == "AE4")
     sh.cell(row=row, column=col, value="organisation")
-    wb.save(ws.register_path)
-    ws.ledger.close()
+    wb.save(workspace.register_path)
+    workspace.ledger.close()
     root = tmp_path / "orgws"
-    shutil.copytree(ws.root, root)
+    shutil.copytree(workspace.root, root)
     return Workspace.open(root)
 
 

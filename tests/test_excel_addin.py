@@ -40,8 +40,8 @@ def payload(path):
             "sheets": sheets, "names": names}
 
 
-def test_check_this_return_colours_problem_cells_and_lists_them(ws, filled):
-    spec = spec_of(ws, ws.outbox("2002-12") / "DfES-2002-12.xlsx")
+def test_check_this_return_colours_problem_cells_and_lists_them(workspace, filled):
+    spec = spec_of(workspace, workspace.outbox("2002-12") / "DfES-2002-12.xlsx")
     traj = block(spec, "traj")
     i = next(k for k, r in enumerate(traj.rows) if "actual" in r.get("_input", []))
     path = filled("DfES", overrides={(traj.name, i, "actual"): "n/a",
@@ -67,22 +67,22 @@ def test_check_this_return_colours_problem_cells_and_lists_them(ws, filled):
     assert ["error", bad.sheet, bad.cell, bad.message] in writes[0]["values"]
 
 
-def test_a_meeting_record_gets_its_kinds_checks_in_excel_too(ws, tmp_path):
+def test_a_meeting_record_gets_its_kinds_checks_in_excel_too(workspace, tmp_path):
     """The add-in reads the same table of workbook kinds as ingest: a new action due
     before the meeting is flagged in Excel, not only when the record is ingested."""
     from deliverypack.sample.filler import fill_workbook
     from deliverypack.templates.taskforce import issue_meeting_record
 
-    record = issue_meeting_record(ws, "EOL", dt.date(2004, 3, 8))
-    spec = spec_of(ws, record)
+    record = issue_meeting_record(workspace, "EOL", dt.date(2004, 3, 8))
+    spec = spec_of(workspace, record)
     new = block(spec, "new_actions")
-    bad = fill_workbook(record, spec, ws.register, tmp_path / "bad.xlsx",
+    bad = fill_workbook(record, spec, workspace.register, tmp_path / "bad.xlsx",
                         overrides={(new.name, 1, "due"): dt.date(2004, 1, 1)})
-    report = check_return(xw.Book(json=payload(bad)), ws.register)
+    report = check_return(xw.Book(json=payload(bad)), workspace.register)
     assert report.kind == "meeting" and "due-before-meeting" in report.codes()
 
 
-def test_a_clean_return_says_so(ws, filled):
+def test_a_clean_return_says_so(workspace, filled):
     book = xw.Book(json=payload(filled("BIS")))
     assert check_return(book).valid
     values = next(a for a in book.json()["actions"] if a["func"] == "setValues")["values"]

@@ -65,39 +65,39 @@ def open_dir():
 
 
 @pytest.fixture
-def sample_files(ws, filled, tmp_path) -> list[Path]:
+def sample_files(workspace, filled, tmp_path) -> list[Path]:
     return copies(filled("DH"), tmp_path / "inbox", 6)
 
 
 @pytest.mark.skipif(not _unprivileged_possible(), reason="needs setpriv when run as root")
-def test_a_read_only_workspace_reads_and_refuses_writes_in_one_line(ws, sample_files,
+def test_a_read_only_workspace_reads_and_refuses_writes_in_one_line(workspace, sample_files,
                                                                    open_dir):
-    r = run("ingest", str(sample_files[0].parent), "-w", str(ws.root))
+    r = run("ingest", str(sample_files[0].parent), "-w", str(workspace.root))
     assert r.returncode == 0, r.stderr
-    ws.ledger.close()
-    ws = Workspace.open(shutil.copytree(ws.root, open_dir / "ws"))
+    workspace.ledger.close()
+    workspace = Workspace.open(shutil.copytree(workspace.root, open_dir / "ws"))
     shutil.copytree(sample_files[0].parent, open_dir / "inbox")
     tmp_path = open_dir
-    _open_to_all(ws.root, writable=False)
+    _open_to_all(workspace.root, writable=False)
     _open_to_all(tmp_path / "inbox", writable=False)
     out = tmp_path / "out"
     out.mkdir()
     out.chmod(0o777)
-    r = run("status", "-w", str(ws.root), "--json", user=True)
+    r = run("status", "-w", str(workspace.root), "--json", user=True)
     assert r.returncode == 0, r.stderr
     assert any(s["status"] == "accepted" for s in json.loads(r.stdout)["2002-12"])
-    r = run("master", "-w", str(ws.root), "-o", str(out / "m.xlsx"), user=True)
+    r = run("master", "-w", str(workspace.root), "-o", str(out / "m.xlsx"), user=True)
     assert r.returncode == 0 and (out / "m.xlsx").exists(), r.stderr
-    r = run("deck", "-w", str(ws.root), "-o", str(out / "d.pptx"), user=True)
+    r = run("deck", "-w", str(workspace.root), "-o", str(out / "d.pptx"), user=True)
     assert r.returncode == 0 and (out / "d.pptx").exists(), r.stderr
     fresh = copies(sample_files[0], tmp_path / "fresh", 1, tag="ro")
     _open_to_all(tmp_path / "fresh", writable=False)
-    r = run("ingest", str(fresh[0]), "-w", str(ws.root), "--json", user=True)
-    one_line_error(r, "Permission denied", str(ws.root))
+    r = run("ingest", str(fresh[0]), "-w", str(workspace.root), "--json", user=True)
+    one_line_error(r, "Permission denied", str(workspace.root))
     assert json.loads(r.stdout) == []
-    r = run("master", "-w", str(ws.root), user=True)  # into the workspace's outputs/
+    r = run("master", "-w", str(workspace.root), user=True)  # into the workspace's outputs/
     one_line_error(r, "Permission denied")
-    assert not list(ws.root.rglob("*.partial")) and not list(ws.root.rglob("*.tmp"))
+    assert not list(workspace.root.rglob("*.partial")) and not list(workspace.root.rglob("*.tmp"))
 
 
 def _can_mount_tmpfs() -> bool:
@@ -109,13 +109,13 @@ def _can_mount_tmpfs() -> bool:
 
 
 @pytest.mark.skipif(not _can_mount_tmpfs(), reason="needs a private tmpfs (root, unshare)")
-def test_a_full_disk_ends_in_one_line_and_the_next_run_reconciles(ws, filled, tmp_path):
+def test_a_full_disk_ends_in_one_line_and_the_next_run_reconciles(workspace, filled, tmp_path):
     files = copies(filled("DH"), tmp_path / "inbox", 40)
-    ws.ledger.close()
+    workspace.ledger.close()
     mnt = tmp_path / "mnt"
     mnt.mkdir()
-    size = sum(f.stat().st_size for f in ws.root.rglob("*") if f.is_file()) + 600_000
-    script = (f"mount -t tmpfs -o size={size} tmpfs {mnt} && cp -r {ws.root} {mnt}/ws && "
+    size = sum(f.stat().st_size for f in workspace.root.rglob("*") if f.is_file()) + 600_000
+    script = (f"mount -t tmpfs -o size={size} tmpfs {mnt} && cp -r {workspace.root} {mnt}/ws && "
               f"{' '.join(CLI)} ingest {tmp_path / 'inbox'} -w {mnt}/ws --json "
               f"> {tmp_path}/out.json 2> {tmp_path}/err.txt; echo $? > {tmp_path}/rc; "
               f"cp -r {mnt}/ws {tmp_path}/after")
@@ -143,33 +143,33 @@ def test_a_full_disk_ends_in_one_line_and_the_next_run_reconciles(ws, filled, tm
     assert n == len(archived)
 
 
-def test_a_file_size_limit_shows_the_first_cause(ws, filled, tmp_path):
+def test_a_file_size_limit_shows_the_first_cause(workspace, filled, tmp_path):
     files = copies(filled("DH"), tmp_path / "inbox", 30)
-    ws.ledger.close()
-    limit = (ws.root / "ledger.sqlite").stat().st_size + 150_000
+    workspace.ledger.close()
+    limit = (workspace.root / "ledger.sqlite").stat().st_size + 150_000
 
     def cap():
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
-    r = run("ingest", str(tmp_path / "inbox"), "-w", str(ws.root), "--json", preexec=cap)
+    r = run("ingest", str(tmp_path / "inbox"), "-w", str(workspace.root), "--json", preexec=cap)
     line = one_line_error(r)
     assert "savepoint" not in line and "cannot commit" not in line, line
     assert "disk I/O error" in line or "File too large" in line or "full" in line, line
     done = json.loads(r.stdout)
     assert len(done) < len(files)
-    assert not list(ws.root.rglob("*.partial"))
-    n = sqlite3.connect(ws.root / "ledger.sqlite").execute(
+    assert not list(workspace.root.rglob("*.partial"))
+    n = sqlite3.connect(workspace.root / "ledger.sqlite").execute(
         "SELECT count(*) FROM submissions").fetchone()[0]
     assert n == len(done)
 
 
-def test_a_locked_ledger_is_one_line(ws, sample_files, tmp_path):
-    settings = ws.root / "deliverypack.toml"
+def test_a_locked_ledger_is_one_line(workspace, sample_files, tmp_path):
+    settings = workspace.root / "deliverypack.toml"
     settings.write_text(settings.read_text() + "\n[ledger]\nlock_timeout = 0.5\n")
-    ws.ledger.close()
-    holder = sqlite3.connect(ws.root / "ledger.sqlite", isolation_level=None)
+    workspace.ledger.close()
+    holder = sqlite3.connect(workspace.root / "ledger.sqlite", isolation_level=None)
     holder.execute("BEGIN EXCLUSIVE")
     try:
-        r = run("ingest", str(tmp_path / "inbox"), "-w", str(ws.root), "--json")
+        r = run("ingest", str(tmp_path / "inbox"), "-w", str(workspace.root), "--json")
     finally:
         holder.execute("ROLLBACK")
         holder.close()
@@ -178,25 +178,25 @@ def test_a_locked_ledger_is_one_line(ws, sample_files, tmp_path):
 
 
 @pytest.mark.skipif(not _unprivileged_possible(), reason="needs setpriv when run as root")
-def test_permission_denied_on_the_outputs_folder_is_one_line(ws, sample_files, open_dir):
-    assert run("ingest", str(sample_files[0].parent), "-w", str(ws.root)).returncode == 0
-    ws.ledger.close()
-    ws = Workspace.open(shutil.copytree(ws.root, open_dir / "ws"))
-    _open_to_all(ws.root, writable=True)
-    (ws.root / "outputs").chmod(0o555)
-    r = run("master", "-w", str(ws.root), user=True)
+def test_permission_denied_on_the_outputs_folder_is_one_line(workspace, sample_files, open_dir):
+    assert run("ingest", str(sample_files[0].parent), "-w", str(workspace.root)).returncode == 0
+    workspace.ledger.close()
+    workspace = Workspace.open(shutil.copytree(workspace.root, open_dir / "ws"))
+    _open_to_all(workspace.root, writable=True)
+    (workspace.root / "outputs").chmod(0o555)
+    r = run("master", "-w", str(workspace.root), user=True)
     one_line_error(r, "Permission denied", "outputs")
 
 
-def test_cell_text_is_never_console_markup(ws, filled, tmp_path):
+def test_cell_text_is_never_console_markup(workspace, filled, tmp_path):
     from conftest import block, spec_of
-    template = ws.outbox("2002-12") / "HO-2002-12.xlsx"
-    spec = spec_of(ws, template)
+    template = workspace.outbox("2002-12") / "HO-2002-12.xlsx"
+    spec = spec_of(workspace, template)
     b = block(spec, "issues")
     path = filled("HO", overrides={(b.name, 0, "text"): "[/] [bold]not bold[/bold] [link]",
                                    (b.name, 0, "type"): "Bogus [/]"})
     for cmd in ("validate", "ingest"):
-        r = run(cmd, str(path), "-w", str(ws.root))
+        r = run(cmd, str(path), "-w", str(workspace.root))
         assert r.returncode == 1, r.stderr
         assert "Traceback" not in r.stderr and "MarkupError" not in r.stderr
         assert "found 'Bogus [/]'" in r.stdout, r.stdout  # shown as typed, not as markup

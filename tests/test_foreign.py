@@ -23,9 +23,9 @@ pytestmark = needs_shared(DFT)
 
 
 @pytest.fixture
-def dft_ws(ws):
-    add_template(ws, "DFT", DFT / "blank_template.xlsm", DFT / "datamap.csv")
-    return ws
+def dft_ws(workspace):
+    add_template(workspace, "DFT", DFT / "blank_template.xlsm", DFT / "datamap.csv")
+    return workspace
 
 
 def test_the_real_datamap_parses_with_quoted_keys_intact():
@@ -68,7 +68,7 @@ def test_the_filled_dft_return_ingests_with_values_as_openpyxl_reads_them(dft_ws
     assert all(n >= 20 for n in checked.values()), checked
 
 
-def test_a_broken_datamap_is_refused_with_line_numbers(ws, tmp_path):
+def test_a_broken_datamap_is_refused_with_line_numbers(workspace, tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text(
         "\ufeffkey,sheet,cell_ref,type\n"
@@ -79,7 +79,7 @@ def test_a_broken_datamap_is_refused_with_line_numbers(ws, tmp_path):
         "Odd,Introduction,C13,CURRENCY\n"
         "Where,Introduction,11C,TEXT\n\n\n", encoding="utf-8")
     with pytest.raises(DatamapRejected) as exc:
-        add_template(ws, "DFT", DFT / "blank_template.xlsm", bad)
+        add_template(workspace, "DFT", DFT / "blank_template.xlsm", bad)
     got = {(i.code, i.cell) for i in exc.value.issues}
     assert got == {("datamap-duplicate-key", "line 3"), ("datamap-unknown-sheet", "line 4"),
                    ("datamap-duplicate-cell", "line 5"), ("datamap-unknown-type", "line 6"),
@@ -129,16 +129,16 @@ def test_export_master_is_wide_typed_and_text_stays_text(dft_ws, tmp_path):
     dft_ws.ledger.db.execute("UPDATE foreign_values SET text='=1+1' WHERE key=? AND "
                              "submission_id=?", ("Project/Programme Name", rep.submission_id))
     out = export_master(dft_ws, "DFT", tmp_path / "m.xlsx")
-    ws = load_workbook(out)["Master"]
-    assert ws["A1"].value == "key" and ws["B1"].value == "DfT"
-    rows = {ws.cell(row=r, column=1).value: r for r in range(2, ws.max_row + 1)}
+    sheet = load_workbook(out)["Master"]
+    assert sheet["A1"].value == "key" and sheet["B1"].value == "DfT"
+    rows = {sheet.cell(row=r, column=1).value: r for r in range(2, sheet.max_row + 1)}
     assert len(rows) == 1944
-    cell = ws.cell(row=rows["Project/Programme Name"], column=2)
+    cell = sheet.cell(row=rows["Project/Programme Name"], column=2)
     assert cell.value == "=1+1" and cell.data_type == "s"
-    assert ws.cell(row=rows["Snapshot Date"], column=2).value == dt.datetime(2019, 6, 30)
+    assert sheet.cell(row=rows["Snapshot Date"], column=2).value == dt.datetime(2019, 6, 30)
 
 
-def test_mapped_values_feed_the_ledger_and_odd_cells_are_flagged(ws, tmp_path):
+def test_mapped_values_feed_the_ledger_and_odd_cells_are_flagged(workspace, tmp_path):
     wb = Workbook()
     sh = wb.active
     sh.title = "Return"
@@ -156,13 +156,13 @@ def test_mapped_values_feed_the_ledger_and_odd_cells_are_flagged(ws, tmp_path):
                   "A&E,Return,B3,NUMBER,measure:AE4:actual:2003-12\n"
                   "Likelihood,Return,B4,TEXT,rating:DH1:likelihood\n"
                   "Cost,Return,B5,NUMBER,\nDuration,Return,B6,TEXT,\nReview,Return,B7,TIME,\n")
-    add_template(ws, "SMALL", blank, dm)
-    rep = ingest_file(ws, blank, template="SMALL")
+    add_template(workspace, "SMALL", blank, dm)
+    rep = ingest_file(workspace, blank, template="SMALL")
     assert rep.department == "DH" and rep.round == "2003-12"
     assert sorted(rep.flatten(("code", "cell"))) == [["unsupported-value", "B5"],
                                                      ["unsupported-value", "B6"]]
-    latest = ws.ledger.latest_values("actual")
+    latest = workspace.ledger.latest_values("actual")
     assert latest[("AE4", "", "2003-12")]["value"] == 94.2
-    assert ws.ledger.ratings("2003-12", "self")[("DH1", "likelihood")]["value"] == "AG"
-    kinds = {r["key"]: r["kind"] for r in ws.ledger.query("SELECT * FROM foreign_values")}
+    assert workspace.ledger.ratings("2003-12", "self")[("DH1", "likelihood")]["value"] == "AG"
+    kinds = {r["key"]: r["kind"] for r in workspace.ledger.query("SELECT * FROM foreign_values")}
     assert kinds["Review"] == "time"

@@ -16,45 +16,45 @@ from deliverypack.sample.filler import fill_workbook
 def resend(demo_copy, tmp_path):
     """resend(dept, {row: actual}) -> DfES's (or another's) December 2003 return filled
     again, with some of its new actuals changed; and the traj block and its input rows."""
-    ws = demo_copy
+    workspace = demo_copy
 
     def make(dept: str, changes: dict[int, float], name: str = "again.xlsx"):
-        template = ws.outbox("2003-12") / f"{dept}-2003-12.xlsx"
-        spec = spec_of(ws, template)
+        template = workspace.outbox("2003-12") / f"{dept}-2003-12.xlsx"
+        spec = spec_of(workspace, template)
         traj = block(spec, "traj")
         rows = [i for i, r in enumerate(traj.rows) if "actual" in r.get("_input", [])]
         over = {(traj.name, rows[k], "actual"): v for k, v in changes.items()}
-        return fill_workbook(template, spec, ws.register, tmp_path / name, overrides=over), \
+        return fill_workbook(template, spec, workspace.register, tmp_path / name, overrides=over), \
             traj, rows
-    return ws, make
+    return workspace, make
 
 
-def _warnings(ws, path):
-    rep, _ = validate_file(ws, path)
+def _warnings(workspace, path):
+    rep, _ = validate_file(workspace, path)
     return rep, [i for i in rep.issues if i.code == "unusual-against-history"]
 
 
 def test_a_slipped_decimal_point_is_warned_about_and_still_accepted(resend):
-    ws, make = resend
+    workspace, make = resend
     path, traj, rows = make("DfES", {-1: 0.13})
-    assert traj.meta["measure"] == "LS1" and ws.register.measure("LS1").unit == "points"
-    rep, found = _warnings(ws, path)
+    assert traj.meta["measure"] == "LS1" and workspace.register.measure("LS1").unit == "points"
+    rep, found = _warnings(workspace, path)
     assert rep.valid  # a warning: the officer can send a true figure
     [w] = found
     assert w.code == "unusual-against-history" and w.severity == "warning" and w.sheet and w.cell
     assert w.message.startswith("found 0.1 points for ")
     assert "a tenth to ten times the median" in w.message and "please check it" in w.message
-    assert ingest_file(ws, path).valid
+    assert ingest_file(workspace, path).valid
 
 
 def test_figures_near_their_history_pass_and_tenfold_ones_do_not(resend):
-    ws, make = resend
+    workspace, make = resend
     plain, _, _ = make("DWP", {}, "plain.xlsx")
-    assert _warnings(ws, plain)[1] == []  # the sample's own figures move, but not tenfold
-    history = [v for (mid, org, p), r in ws.ledger.latest_values("actual").items()
+    assert _warnings(workspace, plain)[1] == []  # the sample's own figures move, but not tenfold
+    history = [v for (mid, org, p), r in workspace.ledger.latest_values("actual").items()
                if mid == "JOB1" and not org and (v := r["value"])]
     big, _, _ = make("DWP", {-1: max(history) * FACTOR * 1.5}, "big.xlsx")
-    [w] = _warnings(ws, big)[1]
+    [w] = _warnings(workspace, big)[1]
     assert "between" in w.expected and w.cell
 
 

@@ -24,20 +24,20 @@ def master(demo):
 
 
 def test_framework_table_reproduces_the_seed_for_the_home_office(master):
-    ws = load_workbook(master)["Assessment framework"]
-    rows = {ws.cell(row=r, column=1).value: r for r in range(6, ws.max_row + 1)}
-    assert ws.cell(row=4, column=3).value == "December 2002"
-    assert ws.cell(row=4, column=8).value == "July 2003"
-    assert ws.cell(row=4, column=13).value == "December 2003"
+    sheet = load_workbook(master)["Assessment framework"]
+    rows = {sheet.cell(row=r, column=1).value: r for r in range(6, sheet.max_row + 1)}
+    assert sheet.cell(row=4, column=3).value == "December 2002"
+    assert sheet.cell(row=4, column=8).value == "July 2003"
+    assert sheet.cell(row=4, column=13).value == "December 2003"
     for k, rid in enumerate(("2002-12", "2003-07", "2003-12")):
         for pid, ratings in SEED_TABLE[rid].items():
-            got = tuple(str(ws.cell(row=rows[pid], column=3 + 5 * k + j).value)
+            got = tuple(str(sheet.cell(row=rows[pid], column=3 + 5 * k + j).value)
                         for j in range(5))
             assert got == ratings, (pid, rid)
     # "Ensure effective asylum process", December 2003: H, AG, AG, 3, G, G filled green
-    g = ws.cell(row=rows["HO1"], column=17)
+    g = sheet.cell(row=rows["HO1"], column=17)
     assert g.value == "G" and g.fill.fgColor.rgb.endswith("00B050")
-    assert ws.merged_cells.ranges  # merged group headers
+    assert sheet.merged_cells.ranges  # merged group headers
 
 
 def test_summary_and_trajectory_values_come_from_the_ledger(master, demo_ws):
@@ -83,8 +83,8 @@ def test_every_sheet_prints_a4_landscape_with_the_marking(master, demo_ws):
             assert "&amp;D" not in xml  # no month-first printed date
         book = z.read("xl/workbook.xml").decode()
     wb = load_workbook(master)
-    for ws in wb.worksheets:  # print titles on every sheet
-        assert ws.print_title_rows, ws.title
+    for sheet in wb.worksheets:  # print titles on every sheet
+        assert sheet.print_title_rows, sheet.title
     assert "_xlnm.Print_Titles" in book
 
 

@@ -21,12 +21,12 @@ NAVY = "FF1F3864"
 def headings(path) -> list[tuple[str, str, str, float]]:
     """(sheet, cell, word, column width) of every word of every heading cell."""
     out = []
-    for ws in load_workbook(path).worksheets:
-        for row in ws.iter_rows(max_row=200):
+    for sheet in load_workbook(path).worksheets:
+        for row in sheet.iter_rows(max_row=200):
             for c in row:
                 if isinstance(c.value, str) and c.font.b and c.fill.fgColor.rgb == NAVY:
-                    width = ws.column_dimensions[get_column_letter(c.column)].width - 0.71
-                    out += [(ws.title, c.coordinate, w, width) for w in c.value.split()]
+                    width = sheet.column_dimensions[get_column_letter(c.column)].width - 0.71
+                    out += [(sheet.title, c.coordinate, w, width) for w in c.value.split()]
     return out
 
 
@@ -109,7 +109,7 @@ def test_a_long_word_from_the_register_widens_its_column_and_still_builds(demo_c
         if row[0].value == "2003-12":
             row[1].value = "December-round-2003-provisional"
     wb.save(demo_copy.register_path)
-    ws = Workspace.open(demo_copy.root)
-    path = build_master(ws, "2003-12", target=tmp_path / "m.xlsx")
+    workspace = Workspace.open(demo_copy.root)
+    path = build_master(workspace, "2003-12", target=tmp_path / "m.xlsx")
     words = [(s, c, w, x) for s, c, w, x in headings(path) if w.startswith("December-")]
     assert words and all(head_chars(w) <= x + 1e-9 for _, _, w, x in words)

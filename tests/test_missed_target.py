@@ -51,8 +51,8 @@ def test_the_deck_chart_draws_the_forecast_from_the_last_actual_on(deck_path, as
 
 
 def test_the_master_lists_and_charts_the_forecast_after_the_missed_date(master_path, asylum):
-    ws = load_workbook(master_path)["Trajectories"]
-    rows = list(ws.iter_rows(values_only=True))
+    sheet = load_workbook(master_path)["Trajectories"]
+    rows = list(sheet.iter_rows(values_only=True))
     top = next(i for i, r in enumerate(rows) if r[0] and str(r[0]).startswith("ASY2:"))
     assert asylum.headline() in rows[top + 1][0]
     header = rows[top + 2]

@@ -16,10 +16,10 @@ pytestmark = [pytest.mark.soffice, needs_soffice]
 
 @pytest.fixture(scope="module")
 def rendered(demo, tmp_path_factory):
-    ws, out = demo
+    workspace, out = demo
     folder = tmp_path_factory.mktemp("render")
     files = {
-        "template": ws.outbox("2003-12") / "HO-2003-12.xlsx",
+        "template": workspace.outbox("2003-12") / "HO-2003-12.xlsx",
         "feedback": out["feedback DH-2003-12-attempt1.xlsx"],
         "master": out["master workbook"],
         "deck": out["stocktake deck"],
@@ -37,8 +37,8 @@ def test_every_visible_sheet_prints(rendered, kind):
     """A workbook prints at least a page per visible sheet, and no runaway pages."""
     from openpyxl import load_workbook
     files, pdfs, _ = rendered
-    visible = [ws for ws in load_workbook(files[kind]).worksheets
-               if ws.sheet_state == "visible"]
+    visible = [workspace for workspace in load_workbook(files[kind]).worksheets
+               if workspace.sheet_state == "visible"]
     # a wide sheet prints across up to three pages rather than at 4 pt type
     assert len(visible) <= pages(pdfs[kind]) <= 8 * len(visible)
 

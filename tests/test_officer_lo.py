@@ -26,9 +26,9 @@ def lo_type(template: Path, values: list, out: Path) -> Path:
     return out
 
 
-def test_values_typed_in_libreoffice_are_read_as_shown(ws, filled, tmp_path):
+def test_values_typed_in_libreoffice_are_read_as_shown(workspace, filled, tmp_path):
     p = filled("DH")
-    spec = spec_of(ws, p)
+    spec = spec_of(workspace, p)
     traj = block(spec, "traj")
     inputs = [k for k, r in enumerate(traj.rows) if "actual" in r.get("_input", [])]
     cells = [where(p, traj.name, inputs[k], "actual", spec) for k in range(3)]
@@ -45,7 +45,7 @@ def test_values_typed_in_libreoffice_are_read_as_shown(ws, filled, tmp_path):
         [*narrative, {"formula": "=1.5+0.035"}],
         [sheet, "L3", "Figures are provisional"],
     ], tmp_path / "DH-lo.xlsx")
-    rep, _ = validate_file(ws, out)
+    rep, _ = validate_file(workspace, out)
     found = {(i.code, i.sheet, i.cell): i.message for i in rep.issues}
     assert "#DIV/0!" in found[("excel-error", *cells[0])]
     assert "found 160%" in found[("out-of-range", *cells[1])]
@@ -55,9 +55,9 @@ def test_values_typed_in_libreoffice_are_read_as_shown(ws, filled, tmp_path):
     assert "'Figures are provisional'" in found[("outside-input", sheet, "L3")]
 
 
-def test_a_row_libreoffice_inserts_below_a_full_table_is_stored(ws, filled, tmp_path):
+def test_a_row_libreoffice_inserts_below_a_full_table_is_stored(workspace, filled, tmp_path):
     p = filled("HO")
-    spec = spec_of(ws, p)
+    spec = spec_of(workspace, p)
     iss = block(spec, "issues")
     values = []
     for i in range(iss.free_rows):
@@ -67,9 +67,9 @@ def test_a_row_libreoffice_inserts_below_a_full_table_is_stored(ws, filled, tmp_
     values += [[sheet, f"A{below}", {"insert_row": True}], [sheet, f"A{below}", "Issue"],
                [sheet, f"B{below}", "A fifth issue, in a row LibreOffice inserted"]]
     out = lo_type(p, values, tmp_path / "HO-lo.xlsx")
-    rep = ingest_file(ws, out)
+    rep = ingest_file(workspace, out)
     assert rep.valid, rep.flatten(("code", "sheet", "cell", "message"))
-    texts = {r["text"] for r in ws.ledger.query(
+    texts = {r["text"] for r in workspace.ledger.query(
         "SELECT text FROM texts WHERE submission_id=? AND kind='issue'", rep.submission_id)}
     assert "A fifth issue, in a row LibreOffice inserted" in texts
     assert len({t for t in texts if t.startswith("Issue number")}) == iss.free_rows

@@ -22,28 +22,28 @@ from deliverypack.templates.issue import issue_organisation_returns
 runner = CliRunner()
 
 
-def _register(ws: Workspace, tmp_path, **cols) -> Workspace:
+def _register(workspace: Workspace, tmp_path, **cols) -> Workspace:
     """The sample programme with AE4 (A&E within four hours) returned by each trust."""
-    wb = load_workbook(ws.register_path)
+    wb = load_workbook(workspace.register_path)
     sh = wb["Measures"]
     head = {c.value: c.column for c in sh[1]}
     row = next(c.row for c in sh["A"] if c.value == "AE4")
     for header, value in {"returned by": "organisation", **cols}.items():
         sh.cell(row=row, column=head[header]).value = value
-    wb.save(ws.register_path)
-    ws.ledger.close()
+    wb.save(workspace.register_path)
+    workspace.ledger.close()
     root = tmp_path / "orgws"
-    shutil.copytree(ws.root, root)
+    shutil.copytree(workspace.root, root)
     return Workspace.open(root)
 
 
 @pytest.fixture
-def org_ws(ws, tmp_path) -> Workspace:
-    return _register(ws, tmp_path)
+def org_ws(workspace, tmp_path) -> Workspace:
+    return _register(workspace, tmp_path)
 
 
-def _fill(ws: Workspace, template, target, overrides=None):
-    return fill_workbook(template, spec_of(ws, template), ws.register, target,
+def _fill(workspace: Workspace, template, target, overrides=None):
+    return fill_workbook(template, spec_of(workspace, template), workspace.register, target,
                          overrides=overrides)
 
 
@@ -105,8 +105,8 @@ def test_not_yet_available_is_accepted_with_a_warning_and_kept_as_a_gap(org_ws, 
     assert "or a reason in 'Not yet available: why'" in msg
 
 
-def test_plausible_ranges_apply_at_the_level_they_were_set_for(ws, tmp_path):
-    org_ws = _register(ws, tmp_path, **{"numerator": None, "denominator": None,
+def test_plausible_ranges_apply_at_the_level_they_were_set_for(workspace, tmp_path):
+    org_ws = _register(workspace, tmp_path, **{"numerator": None, "denominator": None,
                                         "organisation plausible min": 20,
                                         "organisation plausible max": 100})
     template = issue_organisation_returns(org_ws, "2002-12")[0]

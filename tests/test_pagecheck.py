@@ -36,12 +36,12 @@ def test_a_real_programme_from_an_empty_workspace_passes_pagecheck(tmp_path):
     from deliverypack.outputs.deck import build_deck
     from deliverypack.outputs.master import build_master
 
-    ws = build_real_programme(tmp_path / "real")
-    assert all(s["status"] == "accepted" for s in ws.ledger.submissions())
-    flags = assurance_flags(ws.register, ws.ledger, LAST)
+    workspace = build_real_programme(tmp_path / "real")
+    assert all(s["status"] == "accepted" for s in workspace.ledger.submissions())
+    flags = assurance_flags(workspace.register, workspace.ledger, LAST)
     # knife crime rose all through 2017 while rated AG: the flag says so, with figures
     knife = [f for f in flags["HO1"] if f.code == "rating-above-data"]
     assert knife and "11,820 in Sep 2017" in knife[0].text
-    run = pagecheck(build_deck(ws, LAST), build_master(ws, LAST))
+    run = pagecheck(build_deck(workspace, LAST), build_master(workspace, LAST))
     assert run.returncode == 0, run.stdout
     assert "pages failing 0" in run.stdout

@@ -52,8 +52,8 @@ def test_without_every_population_a_count_is_not_rated():
     assert lg.per == "" and lg.rag_words(m).startswith("Not RAG-rated")
 
 
-def test_the_register_reads_a_population_and_refuses_one_of_zero(ws, tmp_path):
-    wb = load_workbook(ws.register_path)
+def test_the_register_reads_a_population_and_refuses_one_of_zero(workspace, tmp_path):
+    wb = load_workbook(workspace.register_path)
     sh = wb["Organisations"]
     head = {c.value: c.column for c in sh[1]}
     assert "population" in head
@@ -81,20 +81,20 @@ def test_the_real_programmes_knife_crime_table_uses_the_registers_populations(tm
     from deliverypack.ledger.workspace import Workspace
     from deliverypack.outputs.deck import plan_deck
 
-    ws = build_real_programme(tmp_path / "real")
-    before = next(s for s in plan_deck(ws, LAST) if s.title == "Knife crime: league table")
+    workspace = build_real_programme(tmp_path / "real")
+    before = next(s for s in plan_deck(workspace, LAST) if s.title == "Knife crime: league table")
     assert "Not RAG-rated: a count without a population" in before.subtitle
     assert {row[-1] for row in before.table[1:] if row[0]} == {"not rated"}
     assert before.table[0][0] == "Order" and "not ranked on performance" in before.subtitle
-    wb = load_workbook(ws.register_path)
+    wb = load_workbook(workspace.register_path)
     sh = wb["Organisations"]
     head = {c.value: c.column for c in sh[1]}
     for k, row in enumerate(sh.iter_rows(min_row=2), start=1):
         if row[head["kind"] - 1].value == "force":
             row[head["population"] - 1].value = 1_000_000 + 100_000 * k
-    wb.save(ws.register_path)
-    ws = Workspace.open(ws.root)
-    after = next(s for s in plan_deck(ws, LAST) if s.title == "Knife crime: league table")
+    wb.save(workspace.register_path)
+    workspace = Workspace.open(workspace.root)
+    after = next(s for s in plan_deck(workspace, LAST) if s.title == "Knife crime: league table")
     assert after.table[0][:3] == ["Rank", "Organisation", "Sep 2017 (per 100,000 people)"]
     assert "RAG by quartile of the rate per 100,000 people" in after.subtitle
     shown = [row for row in after.table[1:] if row[0]]
@@ -114,8 +114,8 @@ def test_the_masters_league_tables_print_whole_codes_counts_and_a_page_each(tmp_
         pytest.skip("../shared/data/realdata not present")
     from deliverypack.outputs.master import build_master
 
-    ws = build_real_programme(tmp_path / "real")
-    sheet = load_workbook(build_master(ws, LAST))["League tables"]
+    workspace = build_real_programme(tmp_path / "real")
+    sheet = load_workbook(build_master(workspace, LAST))["League tables"]
     codes = [c.value for c in sheet["B"] if isinstance(c.value, str) and c.value[:3] == "E08"]
     assert codes and sheet.column_dimensions["B"].width >= max(map(len, codes)) + 1
     titles = [c.row for c in sheet["A"] if isinstance(c.value, str) and ": " in c.value

@@ -19,14 +19,14 @@ AE_COUNTS = REALDATA / "nhs_ae_counts_by_trust_monthly.csv"
 
 
 @needs_shared(AE_COUNTS)
-def test_real_ae_attendances_by_trust_are_ingested_intact(ws, tmp_path):
+def test_real_ae_attendances_by_trust_are_ingested_intact(workspace, tmp_path):
     """NHS England A&E counts (Jul-Dec 2016) typed into the sample's Jul-Dec 2002 months."""
     series: dict[tuple[str, str, str], int] = {}
     with AE_COUNTS.open() as fh:
         for row in csv.DictReader(fh):
             series[(row["series_id"], row["org"], row["period"])] = int(row["value"])
-    template = ws.outbox("2002-12") / "DH-2002-12.xlsx"
-    spec = spec_of(ws, template)
+    template = workspace.outbox("2002-12") / "DH-2002-12.xlsx"
+    spec = spec_of(workspace, template)
     orgs = block(spec, "orgs")
     real_month = {f"2002-{m:02d}": f"2016-{m:02d}" for m in range(7, 13)}
     overrides, expected = {}, {}
@@ -37,12 +37,12 @@ def test_real_ae_attendances_by_trust_are_ingested_intact(ws, tmp_path):
         overrides[(orgs.name, i, "numerator")] = att - breaches
         overrides[(orgs.name, i, "denominator")] = att
         expected[(row["org"], row["period"])] = (att - breaches, att)
-    path = fill_workbook(template, spec, ws.register, tmp_path / "DH-2002-12.xlsx",
+    path = fill_workbook(template, spec, workspace.register, tmp_path / "DH-2002-12.xlsx",
                          overrides=overrides)
-    rep = ingest_file(ws, path)
+    rep = ingest_file(workspace, path)
     assert rep.valid, rep.flatten(("code", "cell", "message"))
     got = {}
-    for r in ws.ledger.query("SELECT org_id, period, field, value FROM measure_values "
+    for r in workspace.ledger.query("SELECT org_id, period, field, value FROM measure_values "
                              "WHERE org_id<>''"):
         got.setdefault((r["org_id"], r["period"]), {})[r["field"]] = r["value"]
     assert len(got) == len(expected) == 12 * 6
@@ -51,10 +51,10 @@ def test_real_ae_attendances_by_trust_are_ingested_intact(ws, tmp_path):
         assert got[key]["actual"] == pytest.approx(100 * num / den)
 
 
-def test_rows_inserted_inside_a_table_are_tolerated(ws, filled, tmp_path):
+def test_rows_inserted_inside_a_table_are_tolerated(workspace, filled, tmp_path):
     """As Excel does when a row is inserted: everything below moves, names grow."""
     path = filled("HO")
-    spec = spec_of(ws, path)
+    spec = spec_of(workspace, path)
     traj = block(spec, "traj")
     wb = load_workbook(path)
     dn = wb.defined_names[traj.name]
@@ -74,22 +74,22 @@ def test_rows_inserted_inside_a_table_are_tolerated(ws, filled, tmp_path):
         d.attr_text = f"{s}!${cols[0]}${a2}:${cols[1]}${b2}"
     out = tmp_path / "inserted.xlsx"
     wb.save(out)
-    rep = ingest_file(ws, out)
+    rep = ingest_file(workspace, out)
     assert rep.valid, rep.flatten(("code", "sheet", "cell", "message"))
 
 
 @pytest.mark.soffice
 @needs_soffice
-def test_a_return_filled_and_saved_by_libreoffice_is_ingested(ws, filled, tmp_path):
+def test_a_return_filled_and_saved_by_libreoffice_is_ingested(workspace, filled, tmp_path):
     path = filled("DH")
     resaved = soffice_convert(path, "xlsx:Calc MS Excel 2007 XML", tmp_path / "lo")
     assert resaved.read_bytes() != path.read_bytes()
-    rep = ingest_file(ws, resaved)
+    rep = ingest_file(workspace, resaved)
     assert rep.valid, rep.flatten(("code", "sheet", "cell", "message"))
     mine = {(r["measure_id"], r["org_id"], r["period"], r["field"]): r["value"]
-            for r in ws.ledger.query("SELECT * FROM measure_values")}
+            for r in workspace.ledger.query("SELECT * FROM measure_values")}
     wb = load_workbook(path)
-    spec = spec_of(ws, path)
+    spec = spec_of(workspace, path)
     traj = block(spec, "traj")
     row0 = int(wb.defined_names[traj.name].attr_text.split("$")[2].split(":")[0])
     for i, r in enumerate(traj.rows):
@@ -103,12 +103,12 @@ def test_a_return_filled_and_saved_by_libreoffice_is_ingested(ws, filled, tmp_pa
     ["/usr/bin/python3", "-c", "import uno"], capture_output=True).returncode != 0,
     reason="python3-uno (Debian) not installed; CI installs it")
 @needs_soffice
-def test_a_return_typed_into_libreoffice_calc_through_its_api_is_ingested(ws, filled,
+def test_a_return_typed_into_libreoffice_calc_through_its_api_is_ingested(workspace, filled,
                                                                           tmp_path):
     """A department that fills the template in LibreOffice: every input typed through
     LibreOffice's API (which, unlike Excel, also writes into locked cells), saved as .xlsx."""
-    template = ws.outbox("2002-12") / "BIS-2002-12.xlsx"
-    spec = spec_of(ws, template)
+    template = workspace.outbox("2002-12") / "BIS-2002-12.xlsx"
+    spec = spec_of(workspace, template)
     reference = filled("BIS")
     wb = load_workbook(reference)
     values = []
@@ -135,9 +135,9 @@ def test_a_return_typed_into_libreoffice_calc_through_its_api_is_ingested(ws, fi
     out = tmp_path / "BIS-2002-12.xlsx"
     subprocess.run(["/usr/bin/python3", str(Path(__file__).with_name("lo_fill.py")),
                     str(template), str(spec_file), str(out)], check=True, timeout=240)
-    rep = ingest_file(ws, out)
+    rep = ingest_file(workspace, out)
     assert rep.valid, rep.flatten(("code", "sheet", "cell", "message"))
-    got = {(r["period"], r["field"]): r["value"] for r in ws.ledger.query(
+    got = {(r["period"], r["field"]): r["value"] for r in workspace.ledger.query(
         "SELECT period, field, value FROM measure_values")}
     typed = {v[1]: v[2] for v in values if v[0] == "BIS1 Apprenticeships"}
     actual = next(b for _, b in spec.blocks() if b.kind == "traj")
@@ -147,7 +147,7 @@ def test_a_return_typed_into_libreoffice_calc_through_its_api_is_ingested(ws, fi
             assert got[(row["period"], "actual")] == typed[f"C{r1 + i}"]
 
 
-def test_cells_pasted_over_still_read(ws, filled, tmp_path):
+def test_cells_pasted_over_still_read(workspace, filled, tmp_path):
     """Paste-all over input cells wipes their shading, number format and dropdown; the
     values are still read, and read the same."""
     from openpyxl.styles import PatternFill
@@ -161,13 +161,13 @@ def test_cells_pasted_over_still_read(ws, filled, tmp_path):
             cell.number_format = "General"
     out = tmp_path / "pasted.xlsx"
     wb.save(out)
-    a, b = ingest_file(ws, path), None
-    values_a = {(r["period"], r["field"]): r["value"] for r in ws.ledger.query(
+    a, b = ingest_file(workspace, path), None
+    values_a = {(r["period"], r["field"]): r["value"] for r in workspace.ledger.query(
         "SELECT period, field, value FROM measure_values WHERE submission_id=?",
         a.submission_id)}
-    b = ingest_file(ws, out)
+    b = ingest_file(workspace, out)
     assert b.valid, b.flatten(("code", "cell", "message"))
-    values_b = {(r["period"], r["field"]): r["value"] for r in ws.ledger.query(
+    values_b = {(r["period"], r["field"]): r["value"] for r in workspace.ledger.query(
         "SELECT period, field, value FROM measure_values WHERE submission_id=?",
         b.submission_id)}
     assert values_a == values_b and values_a

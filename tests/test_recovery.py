@@ -44,21 +44,21 @@ def _papers(root: Path, out: Path) -> dict[str, Path]:
     from deliverypack.outputs.master import build_master
     from deliverypack.sample.rounds import MEETINGS
 
-    ws = Workspace.open(root)
+    workspace = Workspace.open(root)
     out.mkdir(parents=True, exist_ok=True)
-    rnd = ws.round_or_latest(None)
-    papers = {"master": build_master(ws, rnd, out / "master.xlsx"),
-              "deck": build_deck(ws, rnd, target=out / "deck.pptx"),
-              "report": write_report(ws, rnd, "HO", target=out / "report.docx"),
-              "pack": write_pack(ws, "EOL", MEETINGS[1], target=out / "pack.docx")}
-    ws.ledger.close()
+    rnd = workspace.round_or_latest(None)
+    papers = {"master": build_master(workspace, rnd, out / "master.xlsx"),
+              "deck": build_deck(workspace, rnd, target=out / "deck.pptx"),
+              "report": write_report(workspace, rnd, "HO", target=out / "report.docx"),
+              "pack": write_pack(workspace, "EOL", MEETINGS[1], target=out / "pack.docx")}
+    workspace.ledger.close()
     return papers
 
 
 def _workbook_values(path: Path) -> dict:
     wb = load_workbook(path)
-    return {ws.title: [[c.value for c in row] for row in ws.iter_rows()]
-            for ws in wb.worksheets}
+    return {sheet.title: [[c.value for c in row] for row in sheet.iter_rows()]
+            for sheet in wb.worksheets}
 
 
 def _deck_content(path: Path) -> list:
@@ -177,7 +177,7 @@ def test_backup_is_a_consistent_copy_made_while_the_ledger_is_open(demo_ws, tmp_
     assert _tables(tmp_path / "copy.sqlite") == _tables(ws_dir / "ledger.sqlite")
 
 
-def test_rebuild_restores_foreign_templates_and_their_returns(ws, tmp_path):
+def test_rebuild_restores_foreign_templates_and_their_returns(workspace, tmp_path):
     """A department's own workbook read through a datamap: the template (added twice, the
     second time with a new blank) and its returns, recognised or named, come back from
     archive/ alone, with the template's files, in the order they happened."""
@@ -197,37 +197,37 @@ def test_rebuild_restores_foreign_templates_and_their_returns(ws, tmp_path):
     dm.write_text("cell_key,template_sheet,cellreference,type,maps_to\n"
                   "Department,Return,B1,TEXT,department\nCost,Return,B2,NUMBER,\n")
     wb = blank(["Department", "Cost"], tmp_path / "blank1.xlsx")
-    add_template(ws, "SMALL", tmp_path / "blank1.xlsx", dm)
+    add_template(workspace, "SMALL", tmp_path / "blank1.xlsx", dm)
     for dept, cost, named in (("DH", 1.5, True), ("HO", 2.5, False)):
         wb.active["B1"], wb.active["B2"] = dept, cost
         wb.save(tmp_path / f"{dept}-2003-12.xlsx")
-        rep = ingest_file(ws, tmp_path / f"{dept}-2003-12.xlsx", round_id="2003-12",
+        rep = ingest_file(workspace, tmp_path / f"{dept}-2003-12.xlsx", round_id="2003-12",
                           template="SMALL" if named else None)
         assert rep.valid and rep.kind == "foreign", rep.issues
     wb = blank(["Department", "Cost (£m)"], tmp_path / "blank2.xlsx")
-    add_template(ws, "SMALL", tmp_path / "blank2.xlsx", dm)  # a new blank: labels differ
+    add_template(workspace, "SMALL", tmp_path / "blank2.xlsx", dm)  # a new blank: labels differ
     wb.active["B1"], wb.active["B2"] = "DH", 3.5
     wb.save(tmp_path / "DH-2003-12-revised.xlsx")
-    assert ingest_file(ws, tmp_path / "DH-2003-12-revised.xlsx", round_id="2003-12").valid
-    export_master(ws, "SMALL", tmp_path / "before.xlsx")
-    tables_before = _tables(ws.ledger_path)
+    assert ingest_file(workspace, tmp_path / "DH-2003-12-revised.xlsx", round_id="2003-12").valid
+    export_master(workspace, "SMALL", tmp_path / "before.xlsx")
+    tables_before = _tables(workspace.ledger_path)
     assert len(tables_before["foreign_values"]) == 6
-    assert runner.invoke(app, ["check", "-w", str(ws.root)]).exit_code == 0
-    ws.ledger.close()
+    assert runner.invoke(app, ["check", "-w", str(workspace.root)]).exit_code == 0
+    workspace.ledger.close()
 
-    ws.ledger_path.unlink()
-    shutil.rmtree(ws.root / "foreign")  # the template's files too: archive/ is enough
-    r = runner.invoke(app, ["rebuild", "-w", str(ws.root)])
+    workspace.ledger_path.unlink()
+    shutil.rmtree(workspace.root / "foreign")  # the template's files too: archive/ is enough
+    r = runner.invoke(app, ["rebuild", "-w", str(workspace.root)])
     assert r.exit_code == 0, r.output
-    after = _tables(ws.ledger_path)
+    after = _tables(workspace.ledger_path)
     # the register's actions are re-adopted at the rebuild, dated by it (not journaled)
     assert [a.rsplit(", ", 1)[0] for a in after.pop("actions")] == \
         [a.rsplit(", ", 1)[0] for a in tables_before.pop("actions")]
     assert after == tables_before
-    assert (ws.root / "foreign" / "SMALL" / "blank.xlsx").read_bytes() == \
+    assert (workspace.root / "foreign" / "SMALL" / "blank.xlsx").read_bytes() == \
         (tmp_path / "blank2.xlsx").read_bytes()
     from deliverypack.ledger.workspace import Workspace
-    export_master(Workspace.open(ws.root), "SMALL", tmp_path / "after.xlsx")
+    export_master(Workspace.open(workspace.root), "SMALL", tmp_path / "after.xlsx")
     assert _workbook_values(tmp_path / "after.xlsx") == \
         _workbook_values(tmp_path / "before.xlsx")
     assert [[c for c in row] for row in load_workbook(tmp_path / "after.xlsx")
@@ -236,7 +236,7 @@ def test_rebuild_restores_foreign_templates_and_their_returns(ws, tmp_path):
                                                      ["Cost", 3.5, 2.5]]
 
 
-def test_check_names_a_foreign_template_a_rebuild_would_lose(ws, tmp_path):
+def test_check_names_a_foreign_template_a_rebuild_would_lose(workspace, tmp_path):
     from openpyxl import Workbook
 
     from deliverypack.returns.foreign import add_template
@@ -245,8 +245,8 @@ def test_check_names_a_foreign_template_a_rebuild_would_lose(ws, tmp_path):
     wb.save(tmp_path / "blank.xlsx")
     (tmp_path / "map.csv").write_text("cell_key,template_sheet,cellreference,type,maps_to\n"
                                       "Cost,Return,B2,NUMBER,\n")
-    add_template(ws, "SMALL", tmp_path / "blank.xlsx", tmp_path / "map.csv")
-    for p in (ws.archive / "foreign").glob("*.journal.json"):
+    add_template(workspace, "SMALL", tmp_path / "blank.xlsx", tmp_path / "map.csv")
+    for p in (workspace.archive / "foreign").glob("*.journal.json"):
         p.unlink()  # as a template added before templates were kept in archive/
-    r = runner.invoke(app, ["check", "-w", str(ws.root)])
+    r = runner.invoke(app, ["check", "-w", str(workspace.root)])
     assert r.exit_code == 1 and "foreign template SMALL has no record" in r.output

@@ -8,8 +8,8 @@ from openpyxl import load_workbook
 from deliverypack.validation.register import SHEETS, read_register
 
 
-def _edit(ws, tmp_path, sheet: str, key: str, changes: dict):
-    wb = load_workbook(ws.register_path)
+def _edit(workspace, tmp_path, sheet: str, key: str, changes: dict):
+    wb = load_workbook(workspace.register_path)
     sh = wb[sheet]
     head = {c.value: c.column for c in sh[1]}
     row = next(c.row for c in sh["A"] if c.value == key)
@@ -20,25 +20,25 @@ def _edit(ws, tmp_path, sheet: str, key: str, changes: dict):
     return {(i.code, i.sheet): i.message for i in read_register(p)[2]}
 
 
-def test_the_sample_register_breaks_no_rule(ws):
-    assert [i for i in read_register(ws.register_path)[2] if i.severity == "error"] == []
+def test_the_sample_register_breaks_no_rule(workspace):
+    assert [i for i in read_register(workspace.register_path)[2] if i.severity == "error"] == []
 
 
-def test_organisation_returns_need_a_breakdown(ws, tmp_path):
-    found = _edit(ws, tmp_path, "Measures", "ASY2", {"returned by": "organisation"})
+def test_organisation_returns_need_a_breakdown(workspace, tmp_path):
+    found = _edit(workspace, tmp_path, "Measures", "ASY2", {"returned by": "organisation"})
     assert "a breakdown (the organisation kind) for measure ASY2" in \
         found[("required-missing", "Measures")]
 
 
-def test_tolerance_ar_is_at_least_ag(ws, tmp_path):
-    found = _edit(ws, tmp_path, "Measures", "AE4", {"tolerance AG": 5, "tolerance AR": 2})
+def test_tolerance_ar_is_at_least_ag(workspace, tmp_path):
+    found = _edit(workspace, tmp_path, "Measures", "AE4", {"tolerance AG": 5, "tolerance AR": 2})
     assert found[("out-of-range", "Measures")] == (
         "expected a tolerance AR of at least the tolerance AG (5) for measure AE4, found "
         "tolerance AR 2")
 
 
-def test_periods_say_the_convention_and_quarters_are_their_last_month(ws, tmp_path):
-    wb = load_workbook(ws.register_path)
+def test_periods_say_the_convention_and_quarters_are_their_last_month(workspace, tmp_path):
+    wb = load_workbook(workspace.register_path)
     sh = wb["Trajectories"]
     rows = [r for r in sh.iter_rows(min_row=2) if r[0].value == "APP1"]  # quarterly
     rows[0][1].value = "2013-Q1"
@@ -53,8 +53,8 @@ def test_periods_say_the_convention_and_quarters_are_their_last_month(ws, tmp_pa
                for m in msgs), msgs
 
 
-def test_the_instructions_sheet_explains_every_column_with_an_example(ws):
-    sh = load_workbook(ws.register_path)["Instructions"]
+def test_the_instructions_sheet_explains_every_column_with_an_example(workspace):
+    sh = load_workbook(workspace.register_path)["Instructions"]
     lines = {r[0].value: r[1].value for r in sh.iter_rows() if r[0].value}
     for s in SHEETS:
         for col in s.columns:

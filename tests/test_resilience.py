@@ -73,7 +73,7 @@ def cli(*args: str, env: dict | None = None, timeout: int = 300
 
 @pytest.mark.parametrize("case", ["far-cell", "lying-dimension", "lying-shared-strings",
                                   "cells-without-references"])
-def test_a_file_that_would_exhaust_the_reader_is_refused_unread(ws, filled, tmp_path, case):
+def test_a_file_that_would_exhaust_the_reader_is_refused_unread(workspace, filled, tmp_path, case):
     good = filled("DH")
     bad = tmp_path / f"{case}.xlsx"
     if case == "far-cell":
@@ -98,32 +98,32 @@ def test_a_file_that_would_exhaust_the_reader_is_refused_unread(ws, filled, tmp_
     else:  # cells with no reference follow each other: 20,000 of them run past column XFD
         add_cells(good, bad, "Cover", b"<row>" + b"<c/>" * 20000 + b"</row>")
         code, sheet = "sheet-too-large", "Cover"
-    rep, _ = validate_file(ws, bad)
+    rep, _ = validate_file(workspace, bad)
     assert not rep.valid
     hit = next(i for i in rep.issues if i.code == code)
     assert hit.sheet == sheet and bad.name in (rep.file,)
 
 
 def test_notes_below_the_template_are_read_but_a_far_row_in_a_table_sheet_is_not(
-        ws, filled, tmp_path):
+        workspace, filled, tmp_path):
     """A table sheet is bounded by the template's area (its last named row + room). A note
     far below the inputs is read, and reported as outside them: it is never lost."""
     good = filled("DH")
     near = add_cells(good, tmp_path / "near.xlsx", "Cover", b'<row r="500"><c r="H500" '
                      b't="inlineStr"><is><t>a note</t></is></c></row>')
-    assert [(i.code, i.sheet, i.cell) for i in validate_file(ws, near)[0].errors] == [
+    assert [(i.code, i.sheet, i.cell) for i in validate_file(workspace, near)[0].errors] == [
         ("outside-input", "Cover", "H500")]
     from deliverypack.validation.read import ROW_ROOM
-    spec_sheet = next(s.name for s in ws.ledger.template(
-        validate_file(ws, good)[0].template_id).sheets if s.name != "Cover")
+    spec_sheet = next(s.name for s in workspace.ledger.template(
+        validate_file(workspace, good)[0].template_id).sheets if s.name != "Cover")
     far = add_cells(good, tmp_path / "far.xlsx", spec_sheet,
                     f'<row r="{ROW_ROOM + 5000}"><c r="B{ROW_ROOM + 5000}" t="inlineStr">'
                     '<is><t>x</t></is></c></row>'.encode())
-    rep, _ = validate_file(ws, far)
+    rep, _ = validate_file(workspace, far)
     assert [(i.code, i.sheet) for i in rep.errors] == [("sheet-too-large", spec_sheet)]
 
 
-def test_special_files_are_refused_without_being_opened(ws, filled, tmp_path):
+def test_special_files_are_refused_without_being_opened(workspace, filled, tmp_path):
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     (inbox / "a-zero.xlsx").symlink_to("/dev/zero")
@@ -131,7 +131,7 @@ def test_special_files_are_refused_without_being_opened(ws, filled, tmp_path):
     os.mkfifo(inbox / "c-fifo.xlsx")
     good = filled("DH")
     os.replace(good, inbox / "d-good.xlsx")
-    r = cli("ingest", str(inbox), "-w", str(ws.root), "--json", timeout=60)
+    r = cli("ingest", str(inbox), "-w", str(workspace.root), "--json", timeout=60)
     assert r.returncode == 1, r.stderr
     out = {Path(x["file"]).name: x for x in json.loads(r.stdout)}
     for name, kind in (("a-zero.xlsx", "symbolic link"), ("b-passwd.xlsx", "symbolic link"),
@@ -140,19 +140,20 @@ def test_special_files_are_refused_without_being_opened(ws, filled, tmp_path):
         assert out[name]["issues"][0]["code"] == "not-a-regular-file"
         assert kind in out[name]["issues"][0]["message"]
     assert out["d-good.xlsx"]["status"] == "accepted"
-    archived = [p.read_bytes() for p in ws.archive.glob("*.xlsx")]
+    archived = [p.read_bytes() for p in workspace.archive.glob("*.xlsx")]
     assert not any(b"root:" in b for b in archived)  # /etc/passwd was never copied
     assert len(archived) == 1
 
 
-def _batch(ws, filled, tmp_path, n: int, bad_at: list[int], make_bad) -> list[Path]:
+def _batch(workspace, filled, tmp_path, n: int, bad_at: list[int], make_bad) -> list[Path]:
     files = copies(filled("DH"), tmp_path / "inbox", n)
     for k in bad_at:
         make_bad(files[k], files[k])
     return files
 
 
-def _assert_batch(ws, r: subprocess.CompletedProcess, files: list[Path], bad: dict[int, str]):
+def _assert_batch(workspace, r: subprocess.CompletedProcess, files: list[Path], bad: dict[int,
+                                                                                          str]):
     assert r.returncode == 1, r.stderr[-2000:]
     out = json.loads(r.stdout)
     assert [Path(x["file"]).name for x in out] == [f.name for f in files]
@@ -162,19 +163,19 @@ def _assert_batch(ws, r: subprocess.CompletedProcess, files: list[Path], bad: di
             assert files[k].name in x["file"]
         else:
             assert x["status"] == "accepted", x
-    rows = ws.ledger.query("SELECT status, count(*) FROM submissions GROUP BY status")
+    rows = workspace.ledger.query("SELECT status, count(*) FROM submissions GROUP BY status")
     assert dict(map(tuple, rows)) == {"accepted": len(files) - len(bad), "rejected": len(bad)}
 
 
-def test_a_huge_file_in_the_middle_of_a_batch_of_20_costs_only_itself(ws, filled, tmp_path):
-    files = _batch(ws, filled, tmp_path, 20, [10], lambda s, d: far_cell(s, d.with_suffix(
+def test_a_huge_file_in_the_middle_of_a_batch_of_20_costs_only_itself(workspace, filled, tmp_path):
+    files = _batch(workspace, filled, tmp_path, 20, [10], lambda s, d: far_cell(s, d.with_suffix(
         ".tmp")).replace(d))
-    r = cli("ingest", str(tmp_path / "inbox"), "-w", str(ws.root), "--json")
-    _assert_batch(ws, r, files, {10: "sheet-too-large"})
+    r = cli("ingest", str(tmp_path / "inbox"), "-w", str(workspace.root), "--json")
+    _assert_batch(workspace, r, files, {10: "sheet-too-large"})
 
 
 def test_a_crash_inside_the_reader_costs_only_that_file_on_the_parallel_path(
-        ws, filled, tmp_path):
+        workspace, filled, tmp_path):
     """300 files on worker processes: one aborts its worker (SIGABRT inside the reader),
     one is huge; both are rejected by name, the other 298 are ingested."""
     mark = "abort-the-reader-here"
@@ -191,20 +192,20 @@ def test_a_crash_inside_the_reader_costs_only_that_file_on_the_parallel_path(
     far_cell(files[40], files[40].with_suffix(".tmp")).replace(files[40])
     env = {"PYTHONPATH": os.pathsep.join([str(HERE / "faults"), os.environ.get(
         "PYTHONPATH", "")]), "DP_FAULT_ABORT_MARK": mark}
-    r = cli("ingest", str(tmp_path / "inbox"), "-w", str(ws.root), "--json", "--jobs", "2",
+    r = cli("ingest", str(tmp_path / "inbox"), "-w", str(workspace.root), "--json", "--jobs", "2",
             env=env)
-    _assert_batch(ws, r, files, {150: "reader-crashed", 40: "sheet-too-large"})
+    _assert_batch(workspace, r, files, {150: "reader-crashed", 40: "sheet-too-large"})
     # and the crash is real: the same file read in one process takes the process down
-    alone = cli("validate", str(files[150]), "-w", str(ws.root), env=env)
+    alone = cli("validate", str(files[150]), "-w", str(workspace.root), env=env)
     assert alone.returncode < 0 or alone.returncode == 134
 
 
-def test_pool_path_recovers_in_process(ws, filled, tmp_path):
+def test_pool_path_recovers_in_process(workspace, filled, tmp_path):
     """The in-library parallel path gives the same result as the serial one for a batch
     holding a huge file."""
     files = copies(filled("DH"), tmp_path / "inbox", 6)
     far_cell(files[3], files[3].with_suffix(".tmp")).replace(files[3])
-    reps = ingest_files(ws, files, jobs=2)
+    reps = ingest_files(workspace, files, jobs=2)
     assert [r.status for r in reps] == ["accepted"] * 3 + ["rejected"] + ["accepted"] * 2
 
 
@@ -229,12 +230,12 @@ def _running(pid: int) -> bool:
 
 
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs /proc (Linux)")
-def test_workers_die_with_a_killed_ingest(ws, filled, tmp_path):
+def test_workers_die_with_a_killed_ingest(workspace, filled, tmp_path):
     import signal
     import time
     copies(filled("DH"), tmp_path / "inbox", 300)
     proc = subprocess.Popen([sys.executable, "-m", "deliverypack.cli", "ingest",
-                             str(tmp_path / "inbox"), "-w", str(ws.root), "--jobs", "2"],
+                             str(tmp_path / "inbox"), "-w", str(workspace.root), "--jobs", "2"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     t0 = time.monotonic()
     while len(_descendants(proc.pid)) < 3 and time.monotonic() - t0 < 60:
@@ -249,18 +250,20 @@ def test_workers_die_with_a_killed_ingest(ws, filled, tmp_path):
     assert not [k for k in kids if _running(k)], "processes outlived the killed ingest"
 
 
-def test_feedback_for_a_file_too_large_to_read_lists_its_problems_alone(ws, filled, tmp_path):
+def test_feedback_for_a_file_too_large_to_read_lists_its_problems_alone(workspace, filled,
+                                                                        tmp_path):
     """Bounded time and memory: the oversized return is never loaded to be annotated."""
     from openpyxl import load_workbook
 
     from deliverypack.returns.ingest import ingest_file
     good = filled("DH")
-    sheet = next(s.name for s in ws.ledger.template(validate_file(ws, good)[0].template_id)
+    sheet = next(s.name for s in workspace.ledger.template(validate_file(workspace,
+                                                                         good)[0].template_id)
                  .sheets if s.name != "Cover")
     bad = add_cells(good, tmp_path / "DH-huge.xlsx", sheet,
                     b'<row r="900000"><c r="Z900000" t="inlineStr"><is><t>x</t></is></c>'
                     b'</row>')
-    rep = ingest_file(ws, bad)
+    rep = ingest_file(workspace, bad)
     assert rep.feedback is not None and not rep.valid
     wb = load_workbook(rep.feedback)
     assert wb.sheetnames == ["Problems"]

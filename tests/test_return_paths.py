@@ -14,7 +14,7 @@ from deliverypack.returns.foreign import add_template, prefill_all
 from deliverypack.returns.ingest import ingest_file
 
 
-def _template(ws, tmp_path) -> Workbook:
+def _template(workspace, tmp_path) -> Workbook:
     wb = Workbook()
     sh = wb.active
     sh.title = "Return"
@@ -26,7 +26,7 @@ def _template(ws, tmp_path) -> Workbook:
     dm.write_text("cell_key,template_sheet,cellreference,type,maps_to\n"
                   "Department,Return,B1,TEXT,department\nRound,Return,B2,TEXT,round\n"
                   "Cost,Return,B3,NUMBER,\n")
-    add_template(ws, "SMALL", blank, dm)
+    add_template(workspace, "SMALL", blank, dm)
     return wb
 
 
@@ -46,42 +46,42 @@ def _written(root) -> set:
 
 @pytest.mark.parametrize("dept", ["../../../escaped", "/tmp/escaped", "DH/../x", "a b",
                                   "..", "DH.xlsx"])
-def test_a_department_that_is_a_path_is_refused_at_its_cell(ws, tmp_path, dept):
-    wb = _template(ws, tmp_path)
-    rep = ingest_file(ws, _return(wb, tmp_path / "ret.xlsx", dept), template="SMALL")
+def test_a_department_that_is_a_path_is_refused_at_its_cell(workspace, tmp_path, dept):
+    wb = _template(workspace, tmp_path)
+    rep = ingest_file(workspace, _return(wb, tmp_path / "ret.xlsx", dept), template="SMALL")
     assert rep.status == "rejected"
     [hit] = [i for i in rep.errors]
     assert (hit.code, hit.sheet, hit.cell) == ("unknown-department", "Return", "B1")
     assert repr(dept) in hit.message
     assert rep.department == ""
     outside = _written(tmp_path)
-    assert prefill_all(ws, "SMALL", "2003-12") == []  # nothing accepted, nothing written
+    assert prefill_all(workspace, "SMALL", "2003-12") == []  # nothing accepted, nothing written
     assert _written(tmp_path) == outside
     assert not list(Path("/tmp").glob("escaped*"))
 
 
-def test_a_round_that_is_not_the_registers_is_refused(ws, tmp_path):
-    wb = _template(ws, tmp_path)
-    rep = ingest_file(ws, _return(wb, tmp_path / "ret.xlsx", "DH", "../2003-12"),
+def test_a_round_that_is_not_the_registers_is_refused(workspace, tmp_path):
+    wb = _template(workspace, tmp_path)
+    rep = ingest_file(workspace, _return(wb, tmp_path / "ret.xlsx", "DH", "../2003-12"),
                       template="SMALL")
     assert [(i.code, i.cell) for i in rep.errors] == [("unknown-round", "B2")]
 
 
-def test_prefill_names_files_by_ids_only(ws, tmp_path):
+def test_prefill_names_files_by_ids_only(workspace, tmp_path):
     """An accepted return is pre-filled under its id; a department recorded before ids were
     checked stops the pre-fill with a message, and no file is written anywhere."""
-    wb = _template(ws, tmp_path)
-    rep = ingest_file(ws, _return(wb, tmp_path / "ret.xlsx", "DH"), template="SMALL")
+    wb = _template(workspace, tmp_path)
+    rep = ingest_file(workspace, _return(wb, tmp_path / "ret.xlsx", "DH"), template="SMALL")
     assert rep.valid
-    [out] = prefill_all(ws, "SMALL", "2003-12")
-    assert out == ws.outbox("2003-12") / "DH-2003-12.xlsx"
+    [out] = prefill_all(workspace, "SMALL", "2003-12")
+    assert out == workspace.outbox("2003-12") / "DH-2003-12.xlsx"
     out.unlink()
-    with ws.ledger.transaction() as db:
+    with workspace.ledger.transaction() as db:
         db.execute("UPDATE submissions SET department = ? WHERE id = ?",
                    ("../../../escaped", rep.submission_id))
     before = _written(tmp_path)
     with pytest.raises(DeliverypackError, match="not an id a file can be named by"):
-        prefill_all(ws, "SMALL", "2003-12")
+        prefill_all(workspace, "SMALL", "2003-12")
     assert _written(tmp_path) == before
     with pytest.raises(DeliverypackError, match="expected a month"):
-        prefill_all(ws, "SMALL", "../../2003-12")
+        prefill_all(workspace, "SMALL", "../../2003-12")

@@ -18,23 +18,23 @@ from deliverypack.templates.issue import issue_returns
 from deliverypack.validation.register import read_register, write_register
 
 
-def test_every_department_template_round_trips_through_fill_and_ingest(ws, filled):
+def test_every_department_template_round_trips_through_fill_and_ingest(workspace, filled):
     for dept in ("HO", "DH", "DfES", "DWP", "BIS"):
         path = filled(dept)
-        report = ingest_file(ws, path)
+        report = ingest_file(workspace, path)
         assert report.valid, report.flatten(("code", "sheet", "cell", "message"))
         assert report.status == "accepted" and report.department == dept
-    rows = ws.ledger.query("SELECT department FROM submissions WHERE status='accepted'")
+    rows = workspace.ledger.query("SELECT department FROM submissions WHERE status='accepted'")
     assert sorted(r[0] for r in rows) == sorted(["HO", "DH", "DfES", "DWP", "BIS"])
 
 
-def test_values_in_the_ledger_equal_the_cells_typed_with_their_provenance(ws, filled):
+def test_values_in_the_ledger_equal_the_cells_typed_with_their_provenance(workspace, filled):
     path = filled("DH")
-    ingest_file(ws, path)
-    spec = spec_of(ws, path)
+    ingest_file(workspace, path)
+    spec = spec_of(workspace, path)
     traj = block(spec, "traj")
     wb = load_workbook(path)
-    rows = ws.ledger.query("SELECT * FROM measure_values WHERE field='actual' AND org_id=''")
+    rows = workspace.ledger.query("SELECT * FROM measure_values WHERE field='actual' AND org_id=''")
     assert len(rows) == len([r for r in traj.rows if "actual" in r.get("_input", [])])
     for r in rows:
         cell = wb[r["sheet"]][r["cell"]].value  # fraction in a percent cell
@@ -42,8 +42,8 @@ def test_values_in_the_ledger_equal_the_cells_typed_with_their_provenance(ws, fi
         assert r["sheet"] == "DH1 A&E 4 hours"
 
 
-def test_template_is_protected_with_unlocked_shaded_inputs_dropdowns_and_names(ws):
-    path = ws.outbox("2002-12") / "HO-2002-12.xlsx"
+def test_template_is_protected_with_unlocked_shaded_inputs_dropdowns_and_names(workspace):
+    path = workspace.outbox("2002-12") / "HO-2002-12.xlsx"
     wb = load_workbook(path)
     assert wb.sheetnames[0] == "Instructions" and "Cover" in wb.sheetnames
     cover = wb["Cover"]
@@ -68,51 +68,51 @@ def test_template_is_protected_with_unlocked_shaded_inputs_dropdowns_and_names(w
     assert sheet[f"C{row}"].fill.fgColor.rgb.endswith("FFF4CC")
 
 
-def test_resubmission_supersedes_and_duplicate_changes_nothing(ws, filled):
+def test_resubmission_supersedes_and_duplicate_changes_nothing(workspace, filled):
     first = filled("HO")
-    r1 = ingest_file(ws, first)
-    again = ingest_file(ws, first)
+    r1 = ingest_file(workspace, first)
+    again = ingest_file(workspace, first)
     assert again.duplicate and again.submission_id == r1.submission_id
-    assert ws.ledger.query("SELECT count(*) FROM submissions")[0][0] == 1
-    traj = block(spec_of(ws, first), "traj")
+    assert workspace.ledger.query("SELECT count(*) FROM submissions")[0][0] == 1
+    traj = block(spec_of(workspace, first), "traj")
     i = next(k for k, r in enumerate(traj.rows) if "actual" in r.get("_input", []))
     second = filled("HO", overrides={(traj.name, i, "actual"): 7777}, name="HO-resent.xlsx")
-    r2 = ingest_file(ws, second)
+    r2 = ingest_file(workspace, second)
     assert r2.valid and r2.superseded == r1.submission_id
-    subs = ws.ledger.query("SELECT id, superseded_by FROM submissions ORDER BY id")
+    subs = workspace.ledger.query("SELECT id, superseded_by FROM submissions ORDER BY id")
     assert [tuple(s) for s in subs] == [(r1.submission_id, r2.submission_id),
                                         (r2.submission_id, None)]
-    latest = ws.ledger.latest_values("actual")
+    latest = workspace.ledger.latest_values("actual")
     period = traj.rows[i]["period"]
     assert latest[("ASY2", "", period)]["value"] == 7777
     # both files are kept byte for byte, named by their hash
     for path, rep in ((first, r1), (second, r2)):
-        kept = ws.archive / f"{rep.sha256}.xlsx"
+        kept = workspace.archive / f"{rep.sha256}.xlsx"
         assert kept.read_bytes() == path.read_bytes()
 
 
-def test_crash_mid_ingest_leaves_the_ledger_as_it_was(ws, filled, monkeypatch):
+def test_crash_mid_ingest_leaves_the_ledger_as_it_was(workspace, filled, monkeypatch):
     path = filled("DH")
-    before = ws.ledger.query("SELECT count(*) FROM measure_values")[0][0]
+    before = workspace.ledger.query("SELECT count(*) FROM measure_values")[0][0]
 
     def boom(*a, **k):
         raise RuntimeError("power cut")
     monkeypatch.setattr(Ledger, "_store_content", boom)
     with pytest.raises(RuntimeError):
-        ingest_file(ws, path)
-    assert ws.ledger.query("SELECT count(*) FROM submissions")[0][0] == 0
-    assert ws.ledger.query("SELECT count(*) FROM measure_values")[0][0] == before
+        ingest_file(workspace, path)
+    assert workspace.ledger.query("SELECT count(*) FROM submissions")[0][0] == 0
+    assert workspace.ledger.query("SELECT count(*) FROM measure_values")[0][0] == before
     monkeypatch.undo()
-    assert ingest_file(ws, path).valid  # and the same file goes in cleanly afterwards
+    assert ingest_file(workspace, path).valid  # and the same file goes in cleanly afterwards
 
 
-def test_ledger_uses_wal_foreign_keys_and_a_schema_version(ws):
+def test_ledger_uses_wal_foreign_keys_and_a_schema_version(workspace):
     from deliverypack.ledger.schema import SCHEMA_VERSION
-    db = sqlite3.connect(ws.ledger_path)
+    db = sqlite3.connect(workspace.ledger_path)
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == \
         str(SCHEMA_VERSION)
-    assert ws.ledger.db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert workspace.ledger.db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
 
 
 def test_an_older_ledger_is_migrated_in_place(tmp_path):
@@ -129,12 +129,12 @@ def test_an_older_ledger_is_migrated_in_place(tmp_path):
     assert led.query("SELECT count(*) FROM foreign_templates")[0][0] == 0
 
 
-def test_rejected_return_gets_feedback_workbook_and_status_says_why(ws, filled):
-    spec = spec_of(ws, ws.outbox("2002-12") / "DfES-2002-12.xlsx")
+def test_rejected_return_gets_feedback_workbook_and_status_says_why(workspace, filled):
+    spec = spec_of(workspace, workspace.outbox("2002-12") / "DfES-2002-12.xlsx")
     traj = block(spec, "traj")
     i = next(k for k, r in enumerate(traj.rows) if "actual" in r.get("_input", []))
     path = filled("DfES", overrides={(traj.name, i, "actual"): "n/a"})
-    rep = ingest_file(ws, path, received=dt.datetime(2003, 1, 20))
+    rep = ingest_file(workspace, path, received=dt.datetime(2003, 1, 20))
     assert not rep.valid
     assert ["not-a-number", "DfES1 London schools"] in rep.flatten(("code", "sheet"))
     wb = load_workbook(rep.feedback)
@@ -146,32 +146,32 @@ def test_rejected_return_gets_feedback_workbook_and_status_says_why(ws, filled):
     assert cell.fill.fgColor.rgb.endswith("A50021") and cell.font.b  # the template's error look
     problems = [r[4].value for r in wb["Problems"].iter_rows(min_row=5)]
     assert any("found 'n/a'" in p for p in problems)
-    st = {s.department: s for s in returns_status(ws.register, ws.ledger, "2002-12")}
+    st = {s.department: s for s in returns_status(workspace.register, workspace.ledger, "2002-12")}
     assert st["DfES"].status == "rejected" and st["DfES"].late
     assert "found 'n/a'" in st["DfES"].problems[0]
     assert st["HO"].status == "not returned"
 
 
-def test_fixed_feedback_workbook_can_be_sent_back(ws, filled):
-    spec = spec_of(ws, ws.outbox("2002-12") / "BIS-2002-12.xlsx")
+def test_fixed_feedback_workbook_can_be_sent_back(workspace, filled):
+    spec = spec_of(workspace, workspace.outbox("2002-12") / "BIS-2002-12.xlsx")
     cover = block(spec, "cover")
     i = next(k for k, r in enumerate(cover.rows) if r["field"] == "Contact name")
-    rep = ingest_file(ws, filled("BIS", overrides={(cover.name, i, "value"): None}))
+    rep = ingest_file(workspace, filled("BIS", overrides={(cover.name, i, "value"): None}))
     assert rep.flatten(("code",)) == [["required-missing"]]
     wb = load_workbook(rep.feedback)
     issue = rep.issues[0]
     wb[issue.sheet][issue.cell] = "Laura Chen"
     fixed = rep.feedback.with_name("BIS-2002-12-fixed.xlsx")
     wb.save(fixed)
-    again = ingest_file(ws, fixed)
+    again = ingest_file(workspace, fixed)
     assert again.valid, again.flatten(("code", "sheet", "cell", "message"))
 
 
-def test_next_round_template_prefills_previous_actuals_and_open_actions(ws, filled):
-    ingest_file(ws, filled("HO"))
-    paths = issue_returns(ws, "2003-07")
+def test_next_round_template_prefills_previous_actuals_and_open_actions(workspace, filled):
+    ingest_file(workspace, filled("HO"))
+    paths = issue_returns(workspace, "2003-07")
     ho = next(p for p in paths if p.name.startswith("HO-"))
-    spec = spec_of(ws, ho)
+    spec = spec_of(workspace, ho)
     traj = block(spec, "traj")
     prefilled = [r for r in traj.rows if r["period"] <= "2002-12"]
     assert prefilled and all(r["actual"] is not None for r in prefilled)
@@ -223,7 +223,7 @@ def test_templates_keep_text_from_the_register_as_text(tmp_path):
         assert not any(b"HYPERLINK" in f for n in sheets
                        for f in re.findall(rb"<f>(.*?)</f>", z.read(n)))
     wb = load_workbook(out)
-    formulas = {ws.title for ws in wb for row in ws.iter_rows() for c in row
+    formulas = {sheet.title for sheet in wb for row in sheet.iter_rows() for c in row
                 if c.data_type == "f"}
     assert formulas == {"Cover", "Checks"}
     assert wb[spec.sheets[1].name]["A2"].value.startswith("Lead:")

@@ -17,12 +17,12 @@ from deliverypack.validation import rules
 from deliverypack.validation.cells import At
 
 
-def templates(ws):
+def templates(workspace):
     """Every kind of template the sample workspace issues: returns, assessment, meeting."""
-    paths = sorted(ws.outbox("2002-12").glob("*.xlsx"))
-    paths.append(issue_assessment(ws, "2002-12"))
-    paths.append(issue_meeting_record(ws, "EOL", dt.date(2003, 9, 15)))
-    return [(p, spec_of(ws, p)) for p in paths]
+    paths = sorted(workspace.outbox("2002-12").glob("*.xlsx"))
+    paths.append(issue_assessment(workspace, "2002-12"))
+    paths.append(issue_meeting_record(workspace, "EOL", dt.date(2003, 9, 15)))
+    return [(p, spec_of(workspace, p)) for p in paths]
 
 
 def _dv_of(sheet, coord):
@@ -36,9 +36,9 @@ def _dv_of(sheet, coord):
     return found
 
 
-def test_every_input_cell_has_the_stop_validation_of_its_rule(ws):
+def test_every_input_cell_has_the_stop_validation_of_its_rule(workspace):
     kinds = set()
-    for path, spec in templates(ws):
+    for path, spec in templates(workspace):
         wb = load_workbook(path)
         for cell in template_inputs(spec):
             coord = f"{chr(64 + cell.col)}{cell.row}"
@@ -59,13 +59,13 @@ def test_every_input_cell_has_the_stop_validation_of_its_rule(ws):
     assert ("meeting", "code", "list") in kinds and ("meeting", "date", "date") in kinds
 
 
-def test_counts_whole_numbers_and_percentages_say_their_limits(ws):
-    wb = load_workbook(ws.outbox("2002-12") / "HO-2002-12.xlsx")
+def test_counts_whole_numbers_and_percentages_say_their_limits(workspace):
+    wb = load_workbook(workspace.outbox("2002-12") / "HO-2002-12.xlsx")
     sheet = wb["HO2 Unfounded claims"]
     (dv,) = _dv_of(sheet, "C18")  # an actual: a count
     assert (dv.type, dv.operator, dv.formula1) == ("decimal", "greaterThanOrEqual", "0")
     assert "0 or more" in dv.error and "usually 1,000 to 15,000" in dv.prompt
-    dh = load_workbook(ws.outbox("2002-12") / "DH-2002-12.xlsx")
+    dh = load_workbook(workspace.outbox("2002-12") / "DH-2002-12.xlsx")
     pct = [dv for s in dh for dv in s.data_validations.dataValidation
            if "percentage" in dv.error]
     assert pct and all(dv.type == "custom" for dv in pct)
@@ -114,8 +114,8 @@ def test_input_required_warning_and_error_colours_differ_in_greyscale():
     assert _luminance(rules.INPUT_COLOUR) - _luminance("FFE699") < 0.2  # what was wrong
 
 
-def test_instructions_carry_the_colour_key_and_the_rules(ws):
-    wb = load_workbook(ws.outbox("2002-12") / "DH-2002-12.xlsx")
+def test_instructions_carry_the_colour_key_and_the_rules(workspace):
+    wb = load_workbook(workspace.outbox("2002-12") / "DH-2002-12.xlsx")
     lines = {c.value: c for c in wb["Instructions"]["A"] if c.value}
     fills = {c.fill.fgColor.rgb[-6:] for t, c in lines.items() if ":" in t}
     assert {rules.INPUT_COLOUR, rules.TO_FILL_COLOUR, rules.WARNING_COLOUR,
@@ -125,7 +125,7 @@ def test_instructions_carry_the_colour_key_and_the_rules(ws):
     assert "Contact name: Text, at most 4,000 characters; required." in text
 
 
-def test_the_cover_names_its_checks_count_and_the_engine_ignores_the_panel(ws, filled):
+def test_the_cover_names_its_checks_count_and_the_engine_ignores_the_panel(workspace, filled):
     from deliverypack.returns.ingest import validate_file
 
     path = filled("HO")
@@ -140,12 +140,12 @@ def test_the_cover_names_its_checks_count_and_the_engine_ignores_the_panel(ws, f
     assert cover[e.replace("$", "")].value.startswith("=SUM(Checks!$D$2:$D$")
     assert cover[st.replace("$", "")].value.startswith(f"=IF({e}=0")
     assert wb["Checks"].sheet_state == "hidden"
-    report, _ = validate_file(ws, path)
+    report, _ = validate_file(workspace, path)
     assert report.issues == []  # the panel's formulas are not "typed outside the inputs"
 
 
-def test_required_inputs_are_marked_until_filled(ws):
-    wb = load_workbook(ws.outbox("2002-12") / "HO-2002-12.xlsx")
+def test_required_inputs_are_marked_until_filled(workspace):
+    wb = load_workbook(workspace.outbox("2002-12") / "HO-2002-12.xlsx")
     rules_at = {str(cf.sqref): [r for r in cf.rules]
                 for cf in wb["Cover"].conditional_formatting}
     blue = [sq for sq, rs in rules_at.items() for r in rs
@@ -157,8 +157,8 @@ def test_required_inputs_are_marked_until_filled(ws):
                and str(r.dxf.fill.fgColor.rgb).endswith(rules.TO_FILL_COLOUR))
 
 
-def test_the_rulebook_table_lists_cross_field_and_engine_only_rules(ws):
-    table = rules.rulebook_markdown([c.rule for _, s in templates(ws)
+def test_the_rulebook_table_lists_cross_field_and_engine_only_rules(workspace):
+    table = rules.rulebook_markdown([c.rule for _, s in templates(workspace)
                                      for c in template_inputs(s)])
     assert "| `narrative-required` |" in table
     assert "numerator is no more than its denominator" in table

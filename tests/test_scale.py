@@ -21,18 +21,18 @@ from deliverypack.validation.register import write_register
 @pytest.fixture
 def org_ws(tmp_path) -> Workspace:
     """The sample programme, with the A&E measure returned by each trust itself."""
-    ws = sample_workspace(tmp_path / "ws")
+    workspace = sample_workspace(tmp_path / "ws")
     reg = sample_register()
     for m in reg.measures:
         if m.id == "AE4":
             m.returned_by = "organisation"
-    write_register(ws.register_path, reg, ACTIONS)
-    return Workspace.open(ws.root)
+    write_register(workspace.register_path, reg, ACTIONS)
+    return Workspace.open(workspace.root)
 
 
-def _fill_all(ws, paths, folder):
+def _fill_all(workspace, paths, folder):
     folder.mkdir()
-    return [fill_workbook(p, spec_of(ws, p), ws.register, folder / p.name, seed=k)
+    return [fill_workbook(p, spec_of(workspace, p), workspace.register, folder / p.name, seed=k)
             for k, p in enumerate(paths)]
 
 
@@ -93,22 +93,22 @@ def test_org_returns_feed_the_same_measure_and_league_table(org_ws, tmp_path, jo
                                                      sum(dens.values()))
 
 
-def test_parallel_ingest_of_mixed_files_matches_sequential(ws, filled, tmp_path):
+def test_parallel_ingest_of_mixed_files_matches_sequential(workspace, filled, tmp_path):
     files = [filled(d) for d in ("HO", "DH", "BIS")]
     bad = tmp_path / "junk.xlsx"
     bad.write_text("not a workbook")
     files.append(bad)
     copy = tmp_path / "copy"
-    shutil.copytree(ws.root, copy)
-    one = ingest_files(ws, files, jobs=1)
+    shutil.copytree(workspace.root, copy)
+    one = ingest_files(workspace, files, jobs=1)
     two = ingest_files(Workspace.open(copy), files, jobs=2)
     assert [(r.file, r.status, sorted(r.codes())) for r in one] == \
         [(r.file, r.status, sorted(r.codes())) for r in two]
     count = "SELECT count(*) FROM measure_values"
-    assert ws.ledger.query(count)[0][0] == Workspace.open(copy).ledger.query(count)[0][0]
+    assert workspace.ledger.query(count)[0][0] == Workspace.open(copy).ledger.query(count)[0][0]
 
 
-def test_interrupted_ingest_leaves_whole_files_only(ws, filled, monkeypatch):
+def test_interrupted_ingest_leaves_whole_files_only(workspace, filled, monkeypatch):
     from deliverypack.returns import ingest as mod
     files = [filled(d) for d in ("HO", "DH", "BIS")]
     real, calls = mod.keep, []
@@ -120,17 +120,17 @@ def test_interrupted_ingest_leaves_whole_files_only(ws, filled, monkeypatch):
         return real(*a, **k)
     monkeypatch.setattr(mod, "keep", keep_then_interrupt)
     with pytest.raises(KeyboardInterrupt):
-        ingest_files(ws, files, jobs=1)
-    subs = ws.ledger.query("SELECT department FROM submissions ORDER BY id")
+        ingest_files(workspace, files, jobs=1)
+    subs = workspace.ledger.query("SELECT department FROM submissions ORDER BY id")
     assert [s[0] for s in subs] == ["HO", "DH"]
-    for sid in ws.ledger.current_ids():
-        n = ws.ledger.query("SELECT count(*) FROM measure_values WHERE submission_id=?",
+    for sid in workspace.ledger.current_ids():
+        n = workspace.ledger.query("SELECT count(*) FROM measure_values WHERE submission_id=?",
                             sid)[0][0]
-        sub = dict(ws.ledger.query("SELECT * FROM submissions WHERE id=?", sid)[0])
+        sub = dict(workspace.ledger.query("SELECT * FROM submissions WHERE id=?", sid)[0])
         assert n > 0, sub
 
 
-def test_interrupted_mid_file_keeps_the_files_done_and_none_of_that_one(ws, filled,
+def test_interrupted_mid_file_keeps_the_files_done_and_none_of_that_one(workspace, filled,
                                                                          monkeypatch):
     """Ctrl-C while a file's values are being written, inside a batch: the files before it
     are committed (seen from another connection), the interrupted one is not there at all."""
@@ -147,8 +147,8 @@ def test_interrupted_mid_file_keeps_the_files_done_and_none_of_that_one(ws, fill
             raise KeyboardInterrupt  # ... and the file is cut off before its end
     monkeypatch.setattr(Ledger, "_store_content", store_then_interrupt)
     with pytest.raises(KeyboardInterrupt):
-        ingest_files(ws, files, jobs=1)
-    other = sqlite3.connect(ws.ledger_path)
+        ingest_files(workspace, files, jobs=1)
+    other = sqlite3.connect(workspace.ledger_path)
     assert [r[0] for r in other.execute("SELECT department FROM submissions ORDER BY id")] \
         == ["HO", "DH"]
     orphans = other.execute("SELECT count(*) FROM measure_values WHERE submission_id NOT IN "

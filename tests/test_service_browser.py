@@ -61,12 +61,12 @@ def server(tmp_path_factory):
     from deliverypack.templates.issue import issue_returns
 
     root = tmp_path_factory.mktemp("e2e") / "ws"
-    ws = sample_workspace(root)
+    workspace = sample_workspace(root)
     for r in ("2002-12", "2003-07"):
-        run_round(ws, r, from_samples("return"), from_samples("assessment"))
-    hold_meeting(ws)
-    issue_returns(ws, "2003-12")
-    ws.ledger.close()
+        run_round(workspace, r, from_samples("return"), from_samples("assessment"))
+    hold_meeting(workspace)
+    issue_returns(workspace, "2003-12")
+    workspace.ledger.close()
     for email, name, dept, role in PEOPLE:
         cli("users", "add", email, "--name", name, "--role", role, "--password-stdin",
             "-w", str(root), *(["--department", dept] if dept else []), stdin=PASSWORD + "\n")

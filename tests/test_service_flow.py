@@ -38,9 +38,9 @@ def text_of(page: str) -> str:
 def test_a_rejected_upload_lists_every_problem_by_sheet_and_cell_as_the_cli_does(
         app, service_root):
     bad = service_root.parent / "files" / "DH-2002-12-broken.xlsx"
-    ws = Workspace.open(service_root)
-    expected, _ = validate_file(ws, bad)
-    ws.ledger.close()
+    workspace = Workspace.open(service_root)
+    expected, _ = validate_file(workspace, bad)
+    workspace.ledger.close()
     assert expected.errors
     c = client(app)
     csrf = sign_in(c, "dh-submitter")

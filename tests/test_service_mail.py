@@ -108,14 +108,15 @@ def test_upload_receipts_and_the_sign_off_request(service_root, inbox):
 
 def test_remind_sends_each_reminder_once(service_root, inbox):
     engine = Engine(service_root)
-    due = engine.call(lambda: engine.ws.register.round(ROUND).due)
+    due = engine.call(lambda: engine.workspace.register.round(ROUND).due)
     try:
         soon = remind(engine, today=due - dt.timedelta(days=3))
         assert {(r.department, r.kind) for r in soon} >= {("DH", "due soon"),
                                                           ("HO", "due soon")}
         dh = inbox.to(PEOPLE["dh-approver"][0])
         assert len(dh) == 1 and dh[0]["Subject"].endswith(
-            f"Reminder: Department of Health return for {engine.ws.register.round(ROUND).label} "
+            "Reminder: Department of Health return for "
+            f"{engine.workspace.register.round(ROUND).label} "
             f"due {due.isoformat()}")
         assert remind(engine, today=due - dt.timedelta(days=2)) == []  # cron again: nothing
         inbox.take()

@@ -34,12 +34,12 @@ def trusts(tmp_path):
         if m.id == "AE4":
             m.returned_by = "organisation"
     write_register(root / "register.xlsx", reg, ACTIONS)
-    ws = Workspace.open(root)
-    issue_returns(ws, ROUND)
-    papers = issue_organisation_returns(ws, ROUND)
+    workspace = Workspace.open(root)
+    issue_returns(workspace, ROUND)
+    papers = issue_organisation_returns(workspace, ROUND)
     t1, t2 = papers[0], papers[1]
-    filled = fill_workbook(t1, spec_of(ws, t1), ws.register, tmp_path / t1.name)
-    ws.ledger.close()
+    filled = fill_workbook(t1, spec_of(workspace, t1), workspace.register, tmp_path / t1.name)
+    workspace.ledger.close()
     ids = [p.name.split("-")[0] for p in (t1, t2)]
     engine = Engine(root)
     add_user(engine, TRUST_PEOPLE["t1"], "Pat", ids[0], "submitter", password=PASSWORD)

@@ -76,9 +76,9 @@ def test_an_upload_counts_in_the_papers_only_once_signed_off(app, service_root):
     assert "from the Home Office return" not in before["report"]
     assert before["log status"] == "awaiting sign-off"
     assert "open" in before["action"] and "in progress" not in before["action"]
-    ws = Workspace.open(service_root)
-    assert ws.ledger.action_updates(ACTION) == []  # its update is held back too
-    ws.ledger.close()
+    workspace = Workspace.open(service_root)
+    assert workspace.ledger.action_updates(ACTION) == []  # its update is held back too
+    workspace.ledger.close()
     assert f"{FILE} was uploaded to the collection service and awaits the approver's " \
            "sign-off; until then no return counts" in before["log note"]
     st = status_of(service_root)
@@ -95,9 +95,9 @@ def test_an_upload_counts_in_the_papers_only_once_signed_off(app, service_root):
     assert FILE in after["notes"]
     assert "from the Home Office return" in after["report"]
     assert "in progress" in after["action"]
-    ws = Workspace.open(service_root)
-    assert [u["status"] for u in ws.ledger.action_updates(ACTION)] == ["in progress"]
-    ws.ledger.close()
+    workspace = Workspace.open(service_root)
+    assert [u["status"] for u in workspace.ledger.action_updates(ACTION)] == ["in progress"]
+    workspace.ledger.close()
     assert after["log status"] == "accepted" and after["log note"] == ""
     assert status_of(service_root)["status"] == "accepted"
 
@@ -107,10 +107,10 @@ def test_a_later_upload_waits_while_the_signed_off_return_counts(app, service_ro
     csrf = sign_in(ho, "ho-submitter")
     first = upload(ho, csrf, SAMPLES / FILE).headers["location"]
     assert sign_off(app, "ho-approver", first).status_code == 303
-    ws = Workspace.open(service_root)
-    newer = broken_return(ws, "HO", service_root.parent / "files" / "HO-2002-12-v2.xlsx",
+    workspace = Workspace.open(service_root)
+    newer = broken_return(workspace, "HO", service_root.parent / "files" / "HO-2002-12-v2.xlsx",
                           value=4321)
-    ws.ledger.close()
+    workspace.ledger.close()
     second = upload(ho, csrf, newer).headers["location"]
     assert "Accepted" in ho.get(second).text
 
@@ -130,11 +130,11 @@ def test_a_later_upload_waits_while_the_signed_off_return_counts(app, service_ro
     signed = papers(service_root)
     assert newer.name in signed["notes"] and FILE not in signed["notes"]
     assert signed["log status"] == "accepted"
-    ws = Workspace.open(service_root)
-    values = ws.ledger.values(field="actual")
+    workspace = Workspace.open(service_root)
+    values = workspace.ledger.values(field="actual")
     assert {r["file_name"] for r in values if r["department"] == "HO"} == {newer.name}
     assert 4321 in {r["value"] for r in values if r["department"] == "HO"}
-    ws.ledger.close()
+    workspace.ledger.close()
 
 
 def test_an_emailed_return_counts_on_its_cover_while_the_service_is_in_use(app, service_root):
@@ -143,10 +143,10 @@ def test_an_emailed_return_counts_on_its_cover_while_the_service_is_in_use(app, 
     run(service_root, "ingest", str(SAMPLES / FILE))
     assert status_of(service_root)["status"] == "accepted"
     assert status_of(service_root, "DH")["status"] == "awaiting sign-off"
-    ws = Workspace.open(service_root)
-    got = {r["department"] for r in ws.ledger.values(field="actual")}
+    workspace = Workspace.open(service_root)
+    got = {r["department"] for r in workspace.ledger.values(field="actual")}
     assert "HO" in got and "DH" not in got
-    ws.ledger.close()
+    workspace.ledger.close()
 
 
 def test_the_sql_and_the_python_reading_of_the_rule_agree(app, service_root):
@@ -155,13 +155,13 @@ def test_the_sql_and_the_python_reading_of_the_rule_agree(app, service_root):
     h = sign_in(ho, "ho-submitter")
     first = upload(ho, h, SAMPLES / FILE).headers["location"]
     sign_off(app, "ho-approver", first)
-    ws = Workspace.open(service_root)
-    v2 = broken_return(ws, "HO", service_root.parent / "files" / "HO-v2.xlsx", value=4321)
-    ws.ledger.close()
+    workspace = Workspace.open(service_root)
+    v2 = broken_return(workspace, "HO", service_root.parent / "files" / "HO-v2.xlsx", value=4321)
+    workspace.ledger.close()
     upload(ho, h, v2)
     upload(dh, sign_in(dh, "dh-submitter"), SAMPLES / "DH-2002-12.xlsx")
-    ws = Workspace.open(service_root)
-    db = ws.ledger.db
+    workspace = Workspace.open(service_root)
+    db = workspace.ledger.db
     by_sql = {r["department"]: r["id"] for r in db.execute(
         f"SELECT * FROM submissions s WHERE {counts(db)}")}
     awaiting = awaiting_signoff(db)
@@ -172,4 +172,4 @@ def test_the_sql_and_the_python_reading_of_the_rule_agree(app, service_root):
         if c is not None:
             by_python[dept] = c["id"]
     assert by_sql == by_python == {"HO": int(first.rsplit("/", 1)[1])}
-    ws.ledger.close()
+    workspace.ledger.close()

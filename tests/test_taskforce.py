@@ -23,10 +23,10 @@ def _text(doc) -> str:
 
 
 def test_minutes_hold_distribution_attendees_numbered_record_and_actions(demo):
-    ws, out = demo
+    workspace, out = demo
     doc = Document(out["minutes"])
     text = _text(doc)
-    tf = ws.register.taskforce("EOL")
+    tf = workspace.register.taskforce("EOL")
     assert doc.paragraphs[0].text == tf.name  # the register's name, nothing appended
     assert "Task Force Implementation Task Force" not in text
     assert "held at 10:00 on Monday 15 September 2003, Conference Room A, 70 Whitehall" in text
@@ -48,17 +48,17 @@ def test_minutes_hold_distribution_attendees_numbered_record_and_actions(demo):
     assert rows[2][2] == "Des Browne MP" and rows[2][3] == "20 Oct 2003"
     assert "Monday 27 October 2003" in text  # next meeting, one six-week cycle on
     assert "Issued 22 September 2003" in text and "Helen Marsh" in text
-    assert ws.marking == "RESTRICTED – POLICY"
+    assert workspace.marking == "RESTRICTED – POLICY"
     for part in (doc.sections[0].header, doc.sections[0].footer):
-        assert ws.marking in part.paragraphs[0].text
+        assert workspace.marking in part.paragraphs[0].text
     for word in ("Implementation Unit", "OFFICIAL", "Hancock", "levy", "BIS "):
         assert word not in text
 
 
 def test_minutes_of_a_first_meeting_have_no_matters_arising(demo):
-    ws, out = demo
+    workspace, out = demo
     text = _text(Document(out["minutes"]))
-    assert not meetings_of(ws.ledger, "EOL")[0]["date"] > "2003-09-15"
+    assert not meetings_of(workspace.ledger, "EOL")[0]["date"] > "2003-09-15"
     for phrase in ("Matters arising", "from the last meeting", "remain open"):
         assert phrase not in text
     assert text.count("(lead: ") == 4  # pack, two priorities, any other business
@@ -70,10 +70,11 @@ def test_minutes_state_the_figures_the_ledger_held(demo):
     from deliverypack.consolidation.views import measure_series
     from deliverypack.outputs.facts import measure_facts
 
-    ws, out = demo
+    workspace, out = demo
     para = next(p.text for p in Document(out["minutes"]).paragraphs
                 if "presented the performance pack" in p.text)
-    s = measure_series(ws.register, ws.ledger, ws.register.measure("APP1"), "2003-07")
+    s = measure_series(workspace.register, workspace.ledger, workspace.register.measure("APP1"),
+                       "2003-07")
     f = measure_facts(s)
     assert f.change is not None and f.periods_behind == 4
     assert "Apprenticeship starts in the quarter" in para
@@ -83,12 +84,12 @@ def test_minutes_state_the_figures_the_ledger_held(demo):
 
 
 def test_action_from_meeting_one_reaches_the_return_and_the_next_pack(demo):
-    ws, out = demo
-    dwp = ws.outbox("2003-12") / "DWP-2003-12.xlsx"
-    actions = block(spec_of(ws, dwp), "actions")
+    workspace, out = demo
+    dwp = workspace.outbox("2003-12") / "DWP-2003-12.xlsx"
+    actions = block(spec_of(workspace, dwp), "actions")
     assert "EOL-01-A02" in {r["id"] for r in actions.rows}
     # DWP's December return updated it; the pack for meeting 2 shows the new status
-    updates = ws.ledger.action_updates("EOL-01-A02")
+    updates = workspace.ledger.action_updates("EOL-01-A02")
     assert updates and updates[-1]["sheet"] == "Actions"
     doc = Document(out["agenda pack (EOL, next meeting)"])
     tracker = next(t for t in doc.tables if t.rows[1].cells[0].text == "EOL-01-A01")
@@ -98,7 +99,7 @@ def test_action_from_meeting_one_reaches_the_return_and_the_next_pack(demo):
 
 
 def test_agenda_pack_lists_attendance_dashboard_charts_and_annex(demo):
-    ws, out = demo
+    workspace, out = demo
     doc = Document(out["agenda pack (EOL, next meeting)"])
     text = _text(doc)
     assert "The Rt Hon Andrew Smith MP, Secretary of State for Work and Pensions" in text
@@ -107,7 +108,7 @@ def test_agenda_pack_lists_attendance_dashboard_charts_and_annex(demo):
     rows = [[c.text for c in r.cells] for r in agenda.rows[1:]]
     assert [r[0] for r in rows] == ["10:00", "10:10", "10:30", "10:55", "11:20", "11:25"]
     assert rows[0][2].startswith("Matters arising") and rows[0][4].startswith("EOL(04) 1")
-    assert rows[1][3] == ws.unit_name and rows[1][4].startswith("EOL(04) 2")
+    assert rows[1][3] == workspace.unit_name and rows[1][4].startswith("EOL(04) 2")
     assert rows[3][3] == "Ruth Adebayo, Director of Learning, LSC"  # named, not a role
     dash = next(t for t in doc.tables if t.rows[0].cells[0].text == "Measure")
     names = [r.cells[0].text for r in dash.rows[1:]]
@@ -126,14 +127,14 @@ def test_pack_trends_and_letters_agree_with_the_data_rag(demo):
     from deliverypack.outputs.documents import RAG_HEX, RAG_INK
     from deliverypack.outputs.facts import round_as_of
 
-    ws, out = demo
+    workspace, out = demo
     doc = Document(out["agenda pack (EOL, next meeting)"])
     dash = next(t for t in doc.tables if t.rows[0].cells[0].text == "Measure")
-    rid = round_as_of(ws.register, dt.date(2004, 1, 26))
+    rid = round_as_of(workspace.register, dt.date(2004, 1, 26))
     seen = set()
-    for row, m in zip(dash.rows[1:], ws.register.measures_of("DWP1") +
-                      ws.register.measures_of("BIS1"), strict=True):
-        s = measure_series(ws.register, ws.ledger, m, rid)
+    for row, m in zip(dash.rows[1:], workspace.register.measures_of("DWP1") +
+                      workspace.register.measures_of("BIS1"), strict=True):
+        s = measure_series(workspace.register, workspace.ledger, m, rid)
         rag, trend = row.cells[4].text, row.cells[5].text
         assert rag == s.rag
         assert trend.startswith("ahead" if rag == "G" else "behind"), (rag, trend)
@@ -150,7 +151,7 @@ def test_pack_trends_and_letters_agree_with_the_data_rag(demo):
 
 
 def test_delivery_report_reproduces_the_seed_table(demo):
-    ws, out = demo
+    workspace, out = demo
     doc = Document(out["delivery report (Home Office)"])
     table = next(t for t in doc.tables if t.cell(0, 0).text == "Assessment of Delivery")
     assert table.cell(0, 1).text == "December 2002" and table.cell(0, 11).text == \
@@ -173,11 +174,11 @@ def test_delivery_report_reproduces_the_seed_table(demo):
 
 def test_delivery_report_front_page_and_orientation(demo):
     from docx.enum.section import WD_ORIENT
-    ws, out = demo
+    workspace, out = demo
     doc = Document(out["delivery report (Home Office)"])
     front = {r.cells[0].text: r.cells[1].text for r in doc.tables[0].rows}
-    assert front["To"] == "The Prime Minister" and front["From"] == ws.unit_name
-    assert front["Protective marking"] == ws.marking and front["Date of issue"]
+    assert front["To"] == "The Prime Minister" and front["From"] == workspace.unit_name
+    assert front["Protective marking"] == workspace.marking and front["Date of issue"]
     assert front["Contact"]
     summary = doc.paragraphs[[p.text for p in doc.paragraphs].index("Summary") + 1].text
     assert summary.startswith("The unit judges 7 of the Home Office's 7 priorities")
@@ -206,10 +207,11 @@ def test_off_track_priority_says_so_with_its_figures(demo):
     says so with the figures, shows the flag, and keeps the unit's judgement."""
     from deliverypack.consolidation.views import measure_series
 
-    ws, out = demo
+    workspace, out = demo
     doc = Document(out["delivery report (Home Office)"])
     block = _priority_block(doc, "Reducing significantly unfounded asylum claims")
-    s = measure_series(ws.register, ws.ledger, ws.register.measure("ASY2"), "2003-12")
+    s = measure_series(workspace.register, workspace.ledger, workspace.register.measure("ASY2"),
+                       "2003-12")
     assert s.rag in ("AR", "R")
     assert "Target date passed unmet." in block
     actual = f"{s.latest_actual:,.0f}"
@@ -224,18 +226,18 @@ def test_deck_and_report_give_one_recommendation_per_priority(demo):
 
     from deliverypack.consolidation.assurance import decisions_sought
 
-    ws, out = demo
-    recs = decisions_sought(ws.register, ws.ledger, "2003-12")
+    workspace, out = demo
+    recs = decisions_sought(workspace.register, workspace.ledger, "2003-12")
     doc = Document(out["delivery report (Home Office)"])
     prs = Presentation(out["stocktake deck"])
     deck_text = "\n".join(sh.text_frame.text for sl in prs.slides for sh in sl.shapes
                           if sh.has_text_frame)
-    for pr in ws.register.priorities_of("HO"):
+    for pr in workspace.register.priorities_of("HO"):
         block = _priority_block(doc, pr.title)
         assert block.count("Recommendation (owner: ") == 1
         assert f"Recommendation (owner: {pr.lead}). {recs[pr.id].text}" in block
         assert recs[pr.id].text in deck_text, pr.id
-    texts = [recs[p.id].text for p in ws.register.priorities_of("HO")]
+    texts = [recs[p.id].text for p in workspace.register.priorities_of("HO")]
     assert len(set(texts)) == len(texts)  # each priority its own recommendation
 
 
@@ -258,11 +260,11 @@ def test_invalid_meeting_record_is_refused_and_stores_nothing(demo_copy, tmp_pat
 
 
 def test_text_from_returns_is_escaped_not_lost(demo_copy, tmp_path):
-    ws = demo_copy
-    led = ws.ledger
+    workspace = demo_copy
+    led = workspace.ledger
     led.db.execute("UPDATE texts SET text='R&D <draft> =1+1' WHERE kind='dept_narrative' "
                    "AND department='HO' AND round='2003-12'")
-    out = write_report(ws, "2003-12", "HO", target=tmp_path / "r.docx")
+    out = write_report(workspace, "2003-12", "HO", target=tmp_path / "r.docx")
     assert "R&D <draft> =1+1" in _text(Document(out))
 
 
@@ -272,7 +274,7 @@ def test_every_shipped_word_template_declares_only_what_we_give(demo_copy, tmp_p
     from deliverypack.outputs import agenda_pack, delivery_report, documents
     from deliverypack.outputs.minutes import minutes_context
 
-    ws = demo_copy
+    workspace = demo_copy
     asked: dict[str, tuple[set[str], set[str]]] = {}
 
     def spy(tpl, context, target):
@@ -281,11 +283,11 @@ def test_every_shipped_word_template_declares_only_what_we_give(demo_copy, tmp_p
         return documents.render(tpl, context, target)
     for module in (agenda_pack, delivery_report):
         monkeypatch.setattr(module, "render", spy)
-    agenda_pack.write_pack(ws, "EOL", dt.date(2004, 3, 8), target=tmp_path / "p.docx")
-    write_report(ws, "2003-12", "HO", target=tmp_path / "r.docx")
-    meeting = meetings_of(ws.ledger, "EOL")[0]
+    agenda_pack.write_pack(workspace, "EOL", dt.date(2004, 3, 8), target=tmp_path / "p.docx")
+    write_report(workspace, "2003-12", "HO", target=tmp_path / "r.docx")
+    meeting = meetings_of(workspace.ledger, "EOL")[0]
     asked["minutes"] = (template("minutes").get_undeclared_template_variables(),
-                        set(minutes_context(ws, meeting)))
+                        set(minutes_context(workspace, meeting)))
     assert set(asked) == {"minutes", "agenda_pack", "delivery_report"}
     for name, (declared, given) in asked.items():
         assert declared, f"{name}: no tags at all"
@@ -295,23 +297,23 @@ def test_every_shipped_word_template_declares_only_what_we_give(demo_copy, tmp_p
 
 def test_minutes_refuse_a_workbook_that_is_not_a_meeting_record(demo_copy):
     from deliverypack.foundation.errors import UsageError
-    ws = demo_copy
-    before = ws.ledger.query("SELECT count(*) FROM submissions")[0][0]
+    workspace = demo_copy
+    before = workspace.ledger.query("SELECT count(*) FROM submissions")[0][0]
     with pytest.raises(UsageError, match="is not a meeting record \\(it is a return\\)"):
-        write_minutes(ws, ws.outbox("2003-12") / "HO-2003-12.xlsx")
-    assert ws.ledger.query("SELECT count(*) FROM submissions")[0][0] == before
+        write_minutes(workspace, workspace.outbox("2003-12") / "HO-2003-12.xlsx")
+    assert workspace.ledger.query("SELECT count(*) FROM submissions")[0][0] == before
 
 
-def test_a_taskforce_owns_its_actions_exactly_not_by_prefix(ws):
+def test_a_taskforce_owns_its_actions_exactly_not_by_prefix(workspace):
     """Task force EOL's agenda pack must not carry task force EOL2's actions."""
     from deliverypack.templates.taskforce import meeting_origin, open_actions_for
 
-    led = ws.ledger
+    led = workspace.ledger
     for aid, origin in [("EOL-01-A01", meeting_origin("EOL", "EOL-01")),
                         ("EOL2-01-A01", meeting_origin("EOL2", "EOL2-01")),
                         ("R1", "Task force EOL"), ("R2", "Task force EOLX")]:
         led.upsert_action({"id": aid, "description": "An action", "owner": "Someone",
                            "due": "2004-01-01", "origin": origin})
-    ids = {a["id"] for a in open_actions_for(ws.register, led, "EOL")}
+    ids = {a["id"] for a in open_actions_for(workspace.register, led, "EOL")}
     assert {"EOL-01-A01", "R1"} <= ids
     assert not ids & {"EOL2-01-A01", "R2"}

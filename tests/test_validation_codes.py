@@ -32,8 +32,8 @@ def _rewrite(src: Path, dst: Path, change, compression=zipfile.ZIP_DEFLATED) -> 
     return dst
 
 
-def check(ws, path, code, sheet=None, cell=None):
-    rep, _ = validate_file(ws, path)
+def check(workspace, path, code, sheet=None, cell=None):
+    rep, _ = validate_file(workspace, path)
     hits = [i for i in rep.issues if i.code == code]
     assert hits, f"{code} not raised; got {rep.flatten(('code', 'sheet', 'cell', 'message'))}"
     if sheet:
@@ -45,39 +45,40 @@ def check(ws, path, code, sheet=None, cell=None):
 
 
 # ----------------------------------------------------------------------------- file level
-def test_file_level_refusals(ws, filled, tmp_path, monkeypatch):
+def test_file_level_refusals(workspace, filled, tmp_path, monkeypatch):
     good = filled("BIS")
     empty = tmp_path / "empty.xlsx"
     empty.write_bytes(b"")
-    check(ws, empty, "file-unreadable")
+    check(workspace, empty, "file-unreadable")
     csv = tmp_path / "renamed.xlsx"
     csv.write_text("department,value\nHO,12\n")
-    assert "text file" in check(ws, csv, "not-a-workbook").message
+    assert "text file" in check(workspace, csv, "not-a-workbook").message
     xls = tmp_path / "old.xls"
     xls.write_bytes(intake.OLE2 + b"\0" * 2048)
-    check(ws, xls, "legacy-xls")
+    check(workspace, xls, "legacy-xls")
     enc = tmp_path / "secret.xlsx"
     enc.write_bytes(intake.OLE2 + b"\0" * 512 + "EncryptionInfo".encode("utf-16-le"))
-    check(ws, enc, "encrypted")
+    check(workspace, enc, "encrypted")
     monkeypatch.setattr(intake, "MAX_FILE_BYTES", 1000)
-    check(ws, good, "file-too-large")
+    check(workspace, good, "file-too-large")
     monkeypatch.undo()
     bomb = tmp_path / "bomb.xlsx"
     with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("[Content_Types].xml", "<Types/>")
         z.writestr("xl/workbook.xml", "<workbook/>")
         z.writestr("xl/worksheets/sheet1.xml", b"\0" * (20 * 1024 * 1024))
-    check(ws, bomb, "zip-bomb")
+    check(workspace, bomb, "zip-bomb")
     slip = tmp_path / "slip.xlsx"
     with zipfile.ZipFile(slip, "w") as z:
         z.writestr("../../etc/evil", "x")
-    check(ws, slip, "unsafe-zip-entry")
+    check(workspace, slip, "unsafe-zip-entry")
 
 
 @pytest.mark.parametrize("compression", [zipfile.ZIP_DEFLATED, zipfile.ZIP_STORED,
                                          zipfile.ZIP_BZIP2])
 @pytest.mark.parametrize("part", ["xl/workbook.xml", "xl/worksheets/sheet2.xml"])
-def test_xml_entity_attack_is_refused_before_parsing(ws, filled, tmp_path, compression, part):
+def test_xml_entity_attack_is_refused_before_parsing(workspace, filled, tmp_path, compression,
+                                                     part):
     """Whether the part is deflated, stored or (read through zipfile) bzip2-compressed."""
     good = filled("BIS")
     evil = (b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 '
@@ -85,23 +86,23 @@ def test_xml_entity_attack_is_refused_before_parsing(ws, filled, tmp_path, compr
 
     def change(name, data):
         return evil + data.split(b"?>", 1)[-1] if name == part else data
-    hit = check(ws, _rewrite(good, tmp_path / "xxe.xlsx", change, compression), "unsafe-xml")
+    hit = check(workspace, _rewrite(good, tmp_path / "xxe.xlsx", change, compression), "unsafe-xml")
     assert part in hit.found
     clean = _rewrite(good, tmp_path / "clean.xlsx", lambda n, d: d, compression)
-    assert "unsafe-xml" not in validate_file(ws, clean)[0].codes()
+    assert "unsafe-xml" not in validate_file(workspace, clean)[0].codes()
 
 
-def test_an_endless_xml_prologue_is_refused(ws, filled, tmp_path):
+def test_an_endless_xml_prologue_is_refused(workspace, filled, tmp_path):
     good = filled("BIS")
 
     def change(name, data):
         return b"<?xml version='1.0'?>" + b"<!-- padding -->" * 400 + data.split(b"?>", 1)[-1] \
             if name == "xl/styles.xml" else data
-    hit = check(ws, _rewrite(good, tmp_path / "long.xlsx", change), "unsafe-xml")
+    hit = check(workspace, _rewrite(good, tmp_path / "long.xlsx", change), "unsafe-xml")
     assert "oversized XML prologue in xl/styles.xml" in hit.found
 
 
-def test_macros_and_external_links_added_to_our_template_are_refused(ws, filled, tmp_path):
+def test_macros_and_external_links_added_to_our_template_are_refused(workspace, filled, tmp_path):
     good = filled("BIS")
 
     def add(parts):
@@ -109,9 +110,9 @@ def test_macros_and_external_links_added_to_our_template_are_refused(ws, filled,
             return data
         change.extra = parts
         return change
-    check(ws, _rewrite(good, tmp_path / "m.xlsx", add([("xl/vbaProject.bin", b"VBA")])),
+    check(workspace, _rewrite(good, tmp_path / "m.xlsx", add([("xl/vbaProject.bin", b"VBA")])),
           "macros-present")
-    check(ws, _rewrite(good, tmp_path / "l.xlsx",
+    check(workspace, _rewrite(good, tmp_path / "l.xlsx",
                        add([("xl/externalLinks/externalLink1.xml", b"<externalLink/>")])),
           "external-links")
     rep = intake.inspect(_rewrite(good, tmp_path / "m2.xlsx", add([("xl/vbaProject.bin",
@@ -121,26 +122,26 @@ def test_macros_and_external_links_added_to_our_template_are_refused(ws, filled,
 
 
 # ----------------------------------------------------------------------------- structure
-def test_structure_codes(ws, filled, tmp_path):
+def test_structure_codes(workspace, filled, tmp_path):
     good = filled("HO")
     wb = load_workbook(good)
     wb["Cover"][_cover_cell(wb, "Template id")] = "DP-RETURN-HO-1999-01-XXXXXX"
     p = tmp_path / "unknown.xlsx"
     wb.save(p)
-    check(ws, p, "unknown-template")
+    check(workspace, p, "unknown-template")
 
     wb = load_workbook(good)
     del wb["HO7 Removals"]
     p = tmp_path / "nosheet.xlsx"
     wb.save(p)
-    check(ws, p, "missing-sheet", sheet="HO7 Removals")
+    check(workspace, p, "missing-sheet", sheet="HO7 Removals")
     wb = load_workbook(good)
     del wb.defined_names["dp_HO6_asks"]
     p = tmp_path / "noname.xlsx"
     wb.save(p)
-    check(ws, p, "missing-name")
+    check(workspace, p, "missing-name")
 
-    spec = spec_of(ws, good)
+    spec = spec_of(workspace, good)
     traj = block(spec, "traj")
     wb = load_workbook(good)
     ref = wb.defined_names[traj.name].attr_text
@@ -151,25 +152,25 @@ def test_structure_codes(ws, filled, tmp_path):
     wb[sheet][f"A{first_row + 1}"] = None  # a period key wiped: row becomes unexpected
     p = tmp_path / "locked.xlsx"
     wb.save(p)
-    check(ws, p, "locked-cell-changed", sheet=sheet, cell=f"B{first_row}")
-    check(ws, p, "unexpected-row", sheet=sheet)
-    check(ws, p, "missing-row", sheet=sheet)
+    check(workspace, p, "locked-cell-changed", sheet=sheet, cell=f"B{first_row}")
+    check(workspace, p, "unexpected-row", sheet=sheet)
+    check(workspace, p, "missing-row", sheet=sheet)
 
     wb = load_workbook(good)
     wb[sheet][f"A{first_row + 1}"] = wb[sheet][f"A{first_row}"].value
     p = tmp_path / "dup.xlsx"
     wb.save(p)
-    check(ws, p, "duplicate-key", sheet=sheet)
+    check(workspace, p, "duplicate-key", sheet=sheet)
 
     # a template whose round or department has since left the register, or an old version
-    led = ws.ledger
+    led = workspace.ledger
     tid = spec.template_id
     stale = spec.model_copy(update={"round": "1999-01", "department": "MOD"})
     led.db.execute("UPDATE templates SET spec=? WHERE template_id=?",
                    (stale.model_dump_json(), tid))
     led._specs.clear()  # the spec changed behind the ledger's cache
-    check(ws, good, "unknown-round")
-    check(ws, good, "unknown-department")
+    check(workspace, good, "unknown-round")
+    check(workspace, good, "unknown-department")
     led.db.execute("UPDATE templates SET spec=? WHERE template_id=?",
                    (spec.model_dump_json(), tid))
     led._specs.clear()
@@ -178,7 +179,7 @@ def test_structure_codes(ws, filled, tmp_path):
     version_cell = _cover_cell(wb, "Template version")
     wb["Cover"][version_cell] = "0.9"
     wb.save(old)
-    check(ws, old, "wrong-version", sheet="Cover", cell=version_cell)
+    check(workspace, old, "wrong-version", sheet="Cover", cell=version_cell)
 
 
 def _cover_cell(wb, label):
@@ -187,8 +188,8 @@ def _cover_cell(wb, label):
 
 
 # ----------------------------------------------------------------------------- cells
-def test_cell_codes(ws, filled):
-    spec = spec_of(ws, ws.outbox("2002-12") / "DH-2002-12.xlsx")
+def test_cell_codes(workspace, filled):
+    spec = spec_of(workspace, workspace.outbox("2002-12") / "DH-2002-12.xlsx")
     traj, inputs = _rows(spec, "traj")
     assess = block(spec, "assess")
     cover = block(spec, "cover")
@@ -213,23 +214,23 @@ def test_cell_codes(ws, filled):
         (risks.name, 1, "risk"): "x" * 4100,
         (orgs.name, 0, "numerator"): 9999999,
     })
-    check(ws, p, "not-a-number", sheet="DH1 A&E 4 hours")
-    check(ws, p, "number-as-text")
-    check(ws, p, "out-of-range")
-    check(ws, p, "percent-as-points")
-    check(ws, p, "implausible-value")
-    check(ws, p, "value-normalised")
-    check(ws, p, "not-allowed")
-    check(ws, p, "required-missing", sheet="Cover")
-    check(ws, p, "date-as-text", sheet="Cover")
-    check(ws, p, "not-a-date")
-    check(ws, p, "formula-text")
-    check(ws, p, "text-too-long")
-    check(ws, p, "actual-missing")
+    check(workspace, p, "not-a-number", sheet="DH1 A&E 4 hours")
+    check(workspace, p, "number-as-text")
+    check(workspace, p, "out-of-range")
+    check(workspace, p, "percent-as-points")
+    check(workspace, p, "implausible-value")
+    check(workspace, p, "value-normalised")
+    check(workspace, p, "not-allowed")
+    check(workspace, p, "required-missing", sheet="Cover")
+    check(workspace, p, "date-as-text", sheet="Cover")
+    check(workspace, p, "not-a-date")
+    check(workspace, p, "formula-text")
+    check(workspace, p, "text-too-long")
+    check(workspace, p, "actual-missing")
 
 
-def test_cross_field_codes(ws, filled):
-    spec = spec_of(ws, ws.outbox("2002-12") / "HO-2002-12.xlsx")
+def test_cross_field_codes(workspace, filled):
+    spec = spec_of(workspace, workspace.outbox("2002-12") / "HO-2002-12.xlsx")
     assess = block(spec, "assess")
     miles = block(spec, "miles")
     due_row = 1
@@ -239,19 +240,19 @@ def test_cross_field_codes(ws, filled):
         (miles.name, due_row, "status"): "On track",
         (miles.name, due_row, "forecast"): "2009-01-01",
     })
-    check(ws, p, "narrative-required", cell=f"D{_row_of(ws, p, assess.name, 5)}")
-    check(ws, p, "forecast-date-required")
-    check(ws, p, "forecast-date-inconsistent")
+    check(workspace, p, "narrative-required", cell=f"D{_row_of(workspace, p, assess.name, 5)}")
+    check(workspace, p, "forecast-date-required")
+    check(workspace, p, "forecast-date-inconsistent")
 
 
-def _row_of(ws, path, name, i):
+def _row_of(workspace, path, name, i):
     wb = load_workbook(path)
     return int(wb.defined_names[name].attr_text.split("$")[2].split(":")[0]) + i
 
 
-def test_codes_raised_by_the_register_and_meeting_records(ws, tmp_path):
+def test_codes_raised_by_the_register_and_meeting_records(workspace, tmp_path):
     from deliverypack.validation.register import read_register
-    wb = load_workbook(ws.register_path)
+    wb = load_workbook(workspace.register_path)
     wb["Priorities"]["B2"] = "MOD"
     p = tmp_path / "register.xlsx"
     wb.save(p)

@@ -76,15 +76,15 @@ def _main(debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks."
     STATE["debug"] = debug
 
 
-def _ws(path: Path, write: bool = False):
+def _workspace(path: Path, write: bool = False):
     """The workspace; for a command that writes, its ledger must pass the quick check."""
     from .ledger.workspace import Workspace
 
-    ws = Workspace.open(path)
-    STATE["ledger"] = ws.ledger_path
+    workspace = Workspace.open(path)
+    STATE["ledger"] = workspace.ledger_path
     if write:
-        ws.writable_ledger()
-    return ws
+        workspace.writable_ledger()
+    return workspace
 
 
 def _fail(exc: Exception) -> None:
@@ -140,15 +140,15 @@ def init(directory: Path, sample: Annotated[bool, typer.Option(
     from .sample.programme import sample_workspace
 
     try:
-        ws = sample_workspace(directory) if sample else init_workspace(directory)
+        workspace = sample_workspace(directory) if sample else init_workspace(directory)
     except DeliverypackError as exc:
         _fail(exc)
-    console.print(f"Workspace created at {ws.root}", highlight=False)
-    _where("register", ws.register_path)
+    console.print(f"Workspace created at {workspace.root}", highlight=False)
+    _where("register", workspace.register_path)
 
 
 @app.command()
-def templates(round: RoundOpt = None, workspace: WorkspaceOpt = Path("."),
+def templates(round: RoundOpt = None, folder: WorkspaceOpt = Path("."),
               template: ForeignOpt = None):
     """Write a pre-filled return for every department to outbox/ROUND/."""
     from .templates.issue import issue_organisation_returns, issue_returns
@@ -156,17 +156,17 @@ def templates(round: RoundOpt = None, workspace: WorkspaceOpt = Path("."),
     if template:
         from .returns.foreign import prefill_all
         try:
-            paths = prefill_all(_ws(workspace, write=True), template, _required_round(round))
+            paths = prefill_all(_workspace(folder, write=True), template, _required_round(round))
         except DeliverypackError as exc:
             _fail(exc)
         for p in paths:
             _where(p.stem, p)
         return
     try:
-        ws = _ws(workspace, write=True)
-        rid = ws.round_or_latest(round) if round else _required_round(round)
-        paths = issue_returns(ws, rid)
-        orgs = issue_organisation_returns(ws, rid)
+        workspace = _workspace(folder, write=True)
+        rid = workspace.round_or_latest(round) if round else _required_round(round)
+        paths = issue_returns(workspace, rid)
+        orgs = issue_organisation_returns(workspace, rid)
     except DeliverypackError as exc:
         _fail(exc)
     console.print(f"{len(paths)} return template(s) for round {rid}:")
@@ -183,14 +183,14 @@ def _required_round(round_id: str | None) -> str:
 
 
 @app.command()
-def assessment(round: RoundOpt = None, workspace: WorkspaceOpt = Path(".")):
+def assessment(round: RoundOpt = None, folder: WorkspaceOpt = Path(".")):
     """Write the unit's assessment workbook for a six-monthly round."""
     from .templates.issue import issue_assessment
 
     try:
-        ws = _ws(workspace, write=True)
-        rid = ws.round_or_latest(_required_round(round))
-        path = issue_assessment(ws, rid)
+        workspace = _workspace(folder, write=True)
+        rid = workspace.round_or_latest(_required_round(round))
+        path = issue_assessment(workspace, rid)
     except DeliverypackError as exc:
         _fail(exc)
     _where("assessment workbook", path)
@@ -242,7 +242,7 @@ ForeignOpt = Annotated[str | None, typer.Option(
 
 
 @app.command()
-def validate(paths: list[Path], workspace: WorkspaceOpt = Path("."),
+def validate(paths: list[Path], folder: WorkspaceOpt = Path("."),
              as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,
              template: ForeignOpt = None, round: RoundOpt = None):
     """Check returns without keeping them."""
@@ -250,9 +250,9 @@ def validate(paths: list[Path], workspace: WorkspaceOpt = Path("."),
 
     reports = []
     try:
-        ws = _ws(workspace)
+        workspace = _workspace(folder)
         for p in _expand(paths):
-            reports.append(validate_file(ws, p, template=template, round_id=round)[0])
+            reports.append(validate_file(workspace, p, template=template, round_id=round)[0])
     except DeliverypackError as exc:
         _fail(exc)
     except FAULTS as exc:
@@ -263,7 +263,7 @@ def validate(paths: list[Path], workspace: WorkspaceOpt = Path("."),
 
 
 @app.command()
-def ingest(paths: list[Path], workspace: WorkspaceOpt = Path("."),
+def ingest(paths: list[Path], folder: WorkspaceOpt = Path("."),
            as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,
            received: Annotated[str | None, typer.Option(
                help="When the files were received (YYYY-MM-DD), if not now.")] = None,
@@ -278,7 +278,7 @@ def ingest(paths: list[Path], workspace: WorkspaceOpt = Path("."),
     from .returns.ingest import ingest_files
 
     try:
-        ws = _ws(workspace, write=True)
+        workspace = _workspace(folder, write=True)
         when = dt.datetime.fromisoformat(received) if received else None
     except ValueError:
         _fail(UsageError(f"--received: expected a date YYYY-MM-DD, found {received!r}"))
@@ -298,7 +298,7 @@ def ingest(paths: list[Path], workspace: WorkspaceOpt = Path("."),
                 reports.append(r)
                 speed = bar.tasks[0].speed
                 bar.update(task, advance=1, rate=f"{speed:,.0f} files/s" if speed else "")
-            ingest_files(ws, files, received=when, jobs=jobs, progress=tick,
+            ingest_files(workspace, files, received=when, jobs=jobs, progress=tick,
                          template=template, round_id=round)
     except KeyboardInterrupt:
         err.print(f"Interrupted: {len(reports)} file(s) recorded whole; the ledger is "
@@ -320,21 +320,21 @@ SMALL_BATCH = 200
 
 
 @app.command()
-def status(round: RoundOpt = None, workspace: WorkspaceOpt = Path("."),
+def status(round: RoundOpt = None, folder: WorkspaceOpt = Path("."),
            as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False):
     """Who has returned, who is late, who was rejected and why."""
     from .consolidation.views import returns_status
 
     try:
-        ws = _ws(workspace)
-        rounds = [ws.round_or_latest(round)] if round else sorted(r.id for r in
-                                                                  ws.register.rounds)
-        table = {r: returns_status(ws.register, ws.ledger, r) for r in rounds}
+        workspace = _workspace(folder)
+        rounds = [workspace.round_or_latest(round)] if round else sorted(r.id for r in
+                                                                  workspace.register.rounds)
+        table = {r: returns_status(workspace.register, workspace.ledger, r) for r in rounds}
     except DeliverypackError as exc:
         _fail(exc)
     if as_json:
         out: dict = {r: [s.__dict__ for s in v] for r, v in table.items()}
-        out["organisations"] = {r: _org_rows(ws, r) for r in table}
+        out["organisations"] = {r: _org_rows(workspace, r) for r in table}
         sys.stdout.write(json.dumps(out, indent=2) + "\n")
         return
     for r, rows in table.items():
@@ -347,8 +347,8 @@ def status(round: RoundOpt = None, workspace: WorkspaceOpt = Path("."),
                       "late" if s.late else "", str(s.attempts), escape(s.file or ""),
                       escape(s.problems[0]) if s.problems else "")
         console.print(t)
-        _round_log(ws, r)
-        _org_status(ws, r)
+        _round_log(workspace, r)
+        _org_status(workspace, r)
 
 
 PublishOpt = Annotated[bool, typer.Option(
@@ -356,28 +356,28 @@ PublishOpt = Annotated[bool, typer.Option(
     "it is kept unless the unit reopens it (deliverypack round reopen).")]
 
 
-def _published(ws, publish: bool, round_id: str, what: str, path: Path) -> None:
+def _published(workspace, publish: bool, round_id: str, what: str, path: Path) -> None:
     """Close the round a published paper was made from."""
     from .ledger.rounds import close_round
 
-    if publish and close_round(ws.ledger, round_id, f"{what} published ({path.name})"):
+    if publish and close_round(workspace.ledger, round_id, f"{what} published ({path.name})"):
         console.print(f"Round {round_id} is now closed: its {what} is published.")
 
 
-def _org_rows(ws, round_id: str) -> dict:
+def _org_rows(workspace, round_id: str) -> dict:
     """status --json: each organisation's return, and each measure's coverage."""
     from .consolidation.coverage import collection_json
 
-    return collection_json(ws.register, ws.ledger, round_id)
+    return collection_json(workspace.register, workspace.ledger, round_id)
 
 
-def _org_status(ws, round_id: str) -> None:
+def _org_status(workspace, round_id: str) -> None:
     """Organisations: a coverage line per measure and month, then who is to chase."""
     from .consolidation.coverage import coverage_lines, organisation_status
 
-    for line in coverage_lines(ws.register, ws.ledger, round_id):
+    for line in coverage_lines(workspace.register, workspace.ledger, round_id):
         console.print(f"  {line}", highlight=False)
-    chase = [o for o in organisation_status(ws.register, ws.ledger, round_id)
+    chase = [o for o in organisation_status(workspace.register, workspace.ledger, round_id)
              if o.status != "accepted" or o.late]
     if chase:
         t = Table(title=f"Organisations to chase, round {round_id}", title_justify="left")
@@ -389,16 +389,16 @@ def _org_status(ws, round_id: str) -> None:
         console.print(t)
 
 
-def _round_log(ws, round_id: str) -> None:
+def _round_log(workspace, round_id: str) -> None:
     """The round's closures and reopenings, with their reasons, under its returns."""
     from .ledger.rounds import round_history
 
-    for e in round_history(ws.ledger, round_id):
+    for e in round_history(workspace.ledger, round_id):
         console.print(f"  Round {round_id} {e.text()}", highlight=False)
 
 
 @app.command()
-def master(round: RoundOpt = None, workspace: WorkspaceOpt = Path("."),
+def master(round: RoundOpt = None, folder: WorkspaceOpt = Path("."),
            output: Annotated[Path | None, typer.Option("-o", "--output",
                                                        help="Where to write it.")] = None,
            publish: PublishOpt = False):
@@ -406,16 +406,16 @@ def master(round: RoundOpt = None, workspace: WorkspaceOpt = Path("."),
     from .outputs.master import build_master
 
     try:
-        ws = _ws(workspace)
-        path = build_master(ws, ws.round_or_latest(round), output)
-        _published(ws, publish, ws.round_or_latest(round), "master", path)
+        workspace = _workspace(folder)
+        path = build_master(workspace, workspace.round_or_latest(round), output)
+        _published(workspace, publish, workspace.round_or_latest(round), "master", path)
     except DeliverypackError as exc:
         _fail(exc)
     _where("master workbook", path)
 
 
 @app.command()
-def deck(round: RoundOpt = None, workspace: WorkspaceOpt = Path("."),
+def deck(round: RoundOpt = None, folder: WorkspaceOpt = Path("."),
          priority: Annotated[list[str] | None, typer.Option(
              "--priority", "-p", help="Only these priorities (repeat).")] = None,
          template: Annotated[Path | None, typer.Option(
@@ -427,10 +427,10 @@ def deck(round: RoundOpt = None, workspace: WorkspaceOpt = Path("."),
     from .outputs.deck import build_deck
 
     try:
-        ws = _ws(workspace)
-        path = build_deck(ws, ws.round_or_latest(round), priorities=priority,
+        workspace = _workspace(folder)
+        path = build_deck(workspace, workspace.round_or_latest(round), priorities=priority,
                           template=template, target=output)
-        _published(ws, publish, ws.round_or_latest(round), "stocktake deck", path)
+        _published(workspace, publish, workspace.round_or_latest(round), "stocktake deck", path)
     except DeliverypackError as exc:
         _fail(exc)
     _where("stocktake deck", path)
@@ -444,12 +444,12 @@ app.add_typer(template_app, name="template")
 @template_app.command("add")
 def template_add(name: str, blank: Annotated[Path, typer.Option(help="The blank template.")],
                  datamap: Annotated[Path, typer.Option(help="Its datamap (CSV).")],
-                 workspace: WorkspaceOpt = Path(".")):
+                 folder: WorkspaceOpt = Path(".")):
     """Register a department's own template and its datamap."""
     from .returns.foreign import add_template
 
     try:
-        tpl = add_template(_ws(workspace, write=True), name, blank, datamap)
+        tpl = add_template(_workspace(folder, write=True), name, blank, datamap)
     except DeliverypackError as exc:
         _fail(exc)
     console.print(f"Template {tpl.name}: {len(tpl.entries)} mapped cells on "
@@ -464,14 +464,14 @@ app.add_typer(round_app, name="round")
 @round_app.command("close")
 def round_close(round_id: Annotated[str, typer.Argument(metavar="ROUND")],
                 reason: Annotated[str, typer.Option(help="Why, for the returns log.")]
-                = "closed by the unit", workspace: WorkspaceOpt = Path(".")):
+                = "closed by the unit", folder: WorkspaceOpt = Path(".")):
     """Close a round: returns for it are refused until the unit reopens it."""
     from .ledger.rounds import close_round
 
     try:
-        ws = _ws(workspace)
-        rid = ws.round_or_latest(round_id)
-        done = close_round(ws.ledger, rid, reason)
+        workspace = _workspace(folder)
+        rid = workspace.round_or_latest(round_id)
+        done = close_round(workspace.ledger, rid, reason)
     except DeliverypackError as exc:
         _fail(exc)
     console.print(f"Round {rid} {'is now closed' if done else 'was already closed'}.")
@@ -481,14 +481,14 @@ def round_close(round_id: Annotated[str, typer.Argument(metavar="ROUND")],
 def round_reopen(round_id: Annotated[str, typer.Argument(metavar="ROUND")],
                  reason: Annotated[str, typer.Option(help="Why it is reopened (kept in the "
                                                           "ledger, shown in the returns log).")],
-                 workspace: WorkspaceOpt = Path(".")):
+                 folder: WorkspaceOpt = Path(".")):
     """Reopen a closed round, saying why."""
     from .ledger.rounds import reopen_round
 
     try:
-        ws = _ws(workspace)
-        rid = ws.round_or_latest(round_id)
-        reopen_round(ws.ledger, rid, reason)
+        workspace = _workspace(folder)
+        rid = workspace.round_or_latest(round_id)
+        reopen_round(workspace.ledger, rid, reason)
     except DeliverypackError as exc:
         _fail(exc)
     console.print(f"Round {rid} is open again: {reason}")
@@ -497,13 +497,13 @@ def round_reopen(round_id: Annotated[str, typer.Argument(metavar="ROUND")],
 @app.command("export-master")
 def export_master_cmd(template: Annotated[str, typer.Option(
                           "--foreign", help="The foreign template.")],
-                      workspace: WorkspaceOpt = Path("."),
+                      folder: WorkspaceOpt = Path("."),
                       output: Annotated[Path | None, typer.Option("-o", "--output")] = None):
     """Write a datamaps-style wide master: keys as rows, one column per return."""
     from .returns.foreign import export_master
 
     try:
-        path = export_master(_ws(workspace), template, output)
+        path = export_master(_workspace(folder), template, output)
     except DeliverypackError as exc:
         _fail(exc)
     _where("master", path)
@@ -522,20 +522,20 @@ def _date(text: str | None) -> dt.date | None:
 
 
 @app.command("meeting-record")
-def meeting_record(taskforce: str, workspace: WorkspaceOpt = Path("."), date: DateOpt = None,
+def meeting_record(taskforce: str, folder: WorkspaceOpt = Path("."), date: DateOpt = None,
                    output: Annotated[Path | None, typer.Option("-o", "--output")] = None):
     """Write a pre-filled meeting record workbook for a task force's secretariat."""
     from .templates.taskforce import issue_meeting_record
 
     try:
-        path = issue_meeting_record(_ws(workspace), taskforce, _date(date), output)
+        path = issue_meeting_record(_workspace(folder), taskforce, _date(date), output)
     except DeliverypackError as exc:
         _fail(exc)
     _where("meeting record", path)
 
 
 @app.command()
-def minutes(record: Path, workspace: WorkspaceOpt = Path("."),
+def minutes(record: Path, folder: WorkspaceOpt = Path("."),
             output: Annotated[Path | None, typer.Option("-o", "--output")] = None,
             template: Annotated[Path | None, typer.Option(
                 "--word-template", help="Your own Word template.")] = None):
@@ -543,7 +543,7 @@ def minutes(record: Path, workspace: WorkspaceOpt = Path("."),
     from .outputs.minutes import RecordRejected, write_minutes
 
     try:
-        path, _ = write_minutes(_ws(workspace, write=True), record, target=output,
+        path, _ = write_minutes(_workspace(folder, write=True), record, target=output,
                                 word_template=template)
     except RecordRejected as exc:
         _print_reports([exc.report], False)
@@ -554,23 +554,23 @@ def minutes(record: Path, workspace: WorkspaceOpt = Path("."),
 
 
 @app.command()
-def pack(taskforce: str, workspace: WorkspaceOpt = Path("."), date: DateOpt = None,
+def pack(taskforce: str, folder: WorkspaceOpt = Path("."), date: DateOpt = None,
          output: Annotated[Path | None, typer.Option("-o", "--output")] = None):
     """Write the agenda pack for a task force's next meeting."""
     from .outputs.agenda_pack import write_pack
 
     try:
-        ws = _ws(workspace)
-        if taskforce not in {t.id for t in ws.register.taskforces}:
+        workspace = _workspace(folder)
+        if taskforce not in {t.id for t in workspace.register.taskforces}:
             raise UsageError(f"unknown task force {taskforce!r}")
-        path = write_pack(ws, taskforce, _date(date), target=output)
+        path = write_pack(workspace, taskforce, _date(date), target=output)
     except DeliverypackError as exc:
         _fail(exc)
     _where("agenda pack", path)
 
 
 @app.command()
-def report(round: RoundOpt = None, workspace: WorkspaceOpt = Path("."),
+def report(round: RoundOpt = None, folder: WorkspaceOpt = Path("."),
            department: Annotated[list[str] | None, typer.Option(
                "--department", "-d", help="Only these departments (repeat).")] = None,
            output: Annotated[Path | None, typer.Option("-o", "--output")] = None):
@@ -578,13 +578,13 @@ def report(round: RoundOpt = None, workspace: WorkspaceOpt = Path("."),
     from .outputs.delivery_report import write_report
 
     try:
-        ws = _ws(workspace)
-        rid = ws.round_or_latest(round)
-        depts = department or [d.id for d in ws.register.departments
-                               if ws.register.priorities_of(d.id)]
+        workspace = _workspace(folder)
+        rid = workspace.round_or_latest(round)
+        depts = department or [d.id for d in workspace.register.departments
+                               if workspace.register.priorities_of(d.id)]
         if output and len(depts) > 1:
             raise UsageError("-o needs a single --department")
-        paths = [write_report(ws, rid, d, target=output) for d in depts]
+        paths = [write_report(workspace, rid, d, target=output) for d in depts]
     except DeliverypackError as exc:
         _fail(exc)
     for p in paths:
@@ -592,12 +592,12 @@ def report(round: RoundOpt = None, workspace: WorkspaceOpt = Path("."),
 
 
 @app.command()
-def check(workspace: WorkspaceOpt = Path(".")):
+def check(folder: WorkspaceOpt = Path(".")):
     """Check the ledger: SQLite's integrity check, and every record against archive/."""
     from .returns.recovery import check as check_ledger
 
     try:
-        res = check_ledger(_ws(workspace))
+        res = check_ledger(_workspace(folder))
     except DeliverypackError as exc:
         _fail(exc)
     for line in res.integrity:
@@ -613,27 +613,27 @@ def check(workspace: WorkspaceOpt = Path(".")):
 @app.command()
 def backup(dest: Annotated[Path | None, typer.Argument(
         help="File or folder for the copy (default: backups/ in the workspace).")] = None,
-           workspace: WorkspaceOpt = Path(".")):
+           folder: WorkspaceOpt = Path(".")):
     """Write a consistent copy of the ledger (safe while an ingest runs)."""
     from .returns.recovery import backup as backup_ledger
 
     try:
-        path = backup_ledger(_ws(workspace), dest)
+        path = backup_ledger(_workspace(folder), dest)
     except DeliverypackError as exc:
         _fail(exc)
     _where("ledger backup", path)
 
 
 @app.command()
-def rebuild(workspace: WorkspaceOpt = Path("."),
+def rebuild(folder: WorkspaceOpt = Path("."),
             force: Annotated[bool, typer.Option(
                 "--force", help="Replace an existing ledger (it is kept beside).")] = False):
     """Re-create the ledger from archive/ alone (each file with its journal record)."""
     from .returns.recovery import rebuild as rebuild_ledger
 
     try:
-        ws = _ws(workspace)
-        path, n, aside = rebuild_ledger(ws, force=force)
+        workspace = _workspace(folder)
+        path, n, aside = rebuild_ledger(workspace, force=force)
     except DeliverypackError as exc:
         _fail(exc)
     console.print(f"Ledger rebuilt from {n} archived file(s).", highlight=False)
@@ -655,7 +655,7 @@ def demo(directory: Annotated[Path, typer.Argument(help="Folder for the demo wor
 
 
 # ------------------------------------------------------------------ the collection service
-def _engine(workspace: Path):
+def _engine(folder: Path):
     try:
         import uvicorn  # noqa: F401  (the service's extra, checked here)
 
@@ -663,23 +663,23 @@ def _engine(workspace: Path):
     except ImportError:  # the optional extra is not installed
         raise UsageError("the collection service needs its extra: "
                          "pip install 'deliverypack[service]'") from None
-    return Engine(workspace)
+    return Engine(folder)
 
 
 @app.command()
-def serve(workspace: WorkspaceOpt = Path("."),
+def serve(folder: WorkspaceOpt = Path("."),
           host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
           port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000):
     """Run the collection service (departments upload, the unit follows the round)."""
     try:
-        _engine(workspace).close()  # fail here, plainly, if the workspace is not one
+        _engine(folder).close()  # fail here, plainly, if the workspace is not one
         import uvicorn
 
         from .service.app import create_app
-        application = create_app(workspace)
+        application = create_app(folder)
     except DeliverypackError as exc:
         _fail(exc)
-    console.print(f"Collection service for {workspace.resolve()} on http://{host}:{port}/",
+    console.print(f"Collection service for {folder.resolve()} on http://{host}:{port}/",
                   highlight=False)
     uvicorn.run(application, host=host, port=port, log_level="warning")
 
@@ -697,13 +697,13 @@ def users_add(email: str, name: Annotated[str, typer.Option(help="Full name.")],
               password_stdin: Annotated[bool, typer.Option(
                   "--password-stdin", help="Read the password from standard input instead "
                   "of making an invitation.")] = False,
-              workspace: WorkspaceOpt = Path(".")):
+              folder: WorkspaceOpt = Path(".")):
     """Create an account and print its single-use invitation link."""
     from .service.ops import INVITE_HOURS, add_user
 
     try:
         password = sys.stdin.readline().rstrip("\n") if password_stdin else None
-        engine = _engine(workspace)
+        engine = _engine(folder)
         try:
             new = add_user(engine, email, name, department, role, password=password)
         finally:
@@ -718,12 +718,12 @@ def users_add(email: str, name: Annotated[str, typer.Option(help="Full name.")],
 
 
 @users_app.command("deactivate")
-def users_deactivate(email: str, workspace: WorkspaceOpt = Path(".")):
+def users_deactivate(email: str, folder: WorkspaceOpt = Path(".")):
     """Deactivate an account: it cannot sign in and its sessions end now (audited)."""
     from .service.ops import deactivate_user
 
     try:
-        engine = _engine(workspace)
+        engine = _engine(folder)
         try:
             ended = deactivate_user(engine, email)
         finally:
@@ -742,14 +742,14 @@ def token_create(department: Annotated[str | None, typer.Option(
                      help="The department whose returns the token may send.")] = None,
                  unit: Annotated[bool, typer.Option(
                      "--unit", help="A unit token: every department's status.")] = False,
-                 workspace: WorkspaceOpt = Path(".")):
+                 folder: WorkspaceOpt = Path(".")):
     """Print a new bearer token for the JSON API."""
     from .service.ops import create_token
 
     try:
         if bool(department) == unit:
             raise UsageError("say one of --department ID or --unit")
-        engine = _engine(workspace)
+        engine = _engine(folder)
         try:
             token = create_token(engine, department)
         finally:
@@ -760,12 +760,12 @@ def token_create(department: Annotated[str | None, typer.Option(
 
 
 @app.command()
-def remind(round: RoundOpt = None, workspace: WorkspaceOpt = Path(".")):
+def remind(round: RoundOpt = None, folder: WorkspaceOpt = Path(".")):
     """E-mail departments whose return is due soon or overdue (each reminder once)."""
     from .service.ops import remind as send_reminders
 
     try:
-        engine = _engine(workspace)
+        engine = _engine(folder)
         try:
             sent = send_reminders(engine, round_id=round)
         finally:

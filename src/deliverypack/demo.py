@@ -16,18 +16,19 @@ def run_demo(directory: Path, console: Console) -> dict[str, Path]:
     directory = Path(directory)
     if directory.exists():
         shutil.rmtree(directory)
-    ws = sample_workspace(directory)
-    console.print(f"Demo workspace: {ws.root}", highlight=False)
+    workspace = sample_workspace(directory)
+    console.print(f"Demo workspace: {workspace.root}", highlight=False)
 
-    outputs: dict[str, Path] = {"register": ws.register_path, "ledger": ws.ledger_path}
-    for rnd in sorted(r.id for r in ws.register.rounds):
+    outputs: dict[str, Path] = {"register": workspace.register_path,
+                                "ledger": workspace.ledger_path}
+    for rnd in sorted(r.id for r in workspace.register.rounds):
         if rnd == MEETING_BEFORE_ROUND:
-            outputs.update(hold_meeting(ws))
+            outputs.update(hold_meeting(workspace))
             console.print(f"Task force EOL met on {MEETINGS[0]:%d %b %Y}: minutes written, "
                           "actions allocated", highlight=False)
-        reports = run_round(ws, rnd, from_samples("return"), from_samples("assessment"))
+        reports = run_round(workspace, rnd, from_samples("return"), from_samples("assessment"))
         ok = sum(r.valid for r in reports)
-        console.print(f"Round {rnd}: templates in {ws.outbox(rnd)}; {ok} of {len(reports)} "
+        console.print(f"Round {rnd}: templates in {workspace.outbox(rnd)}; {ok} of {len(reports)} "
                       f"files accepted", highlight=False)
         for r in reports:
             if not r.valid:
@@ -35,26 +36,26 @@ def run_demo(directory: Path, console: Console) -> dict[str, Path]:
                               f"{r.errors[0].text()}", highlight=False, soft_wrap=True)
                 if r.feedback:
                     outputs[f"feedback {r.file}"] = r.feedback
-    last = max(r.id for r in ws.register.rounds)
-    for s in returns_status(ws.register, ws.ledger, last):
+    last = max(r.id for r in workspace.register.rounds)
+    for s in returns_status(workspace.register, workspace.ledger, last):
         if s.status != "accepted" or s.late:
             console.print(f"  chasing {last}: {s.department} {s.status}"
                           f"{' (late)' if s.late else ''}", highlight=False)
-    outputs.update(_papers(ws, last))
+    outputs.update(_papers(workspace, last))
     console.print("\nWhere everything is:")
     for label, path in outputs.items():
         console.print(f"  {label:<34} {path}", highlight=False, soft_wrap=True)
     return outputs
 
 
-def _papers(ws, round_id: str) -> dict[str, Path]:
+def _papers(workspace, round_id: str) -> dict[str, Path]:
     """The papers built from the ledger for the latest round."""
     from .outputs.agenda_pack import write_pack
     from .outputs.deck import build_deck
     from .outputs.delivery_report import write_report
     from .outputs.master import build_master
 
-    return {"master workbook": build_master(ws, round_id),
-            "stocktake deck": build_deck(ws, round_id),
-            "delivery report (Home Office)": write_report(ws, round_id, "HO"),
-            "agenda pack (EOL, next meeting)": write_pack(ws, "EOL", MEETINGS[1])}
+    return {"master workbook": build_master(workspace, round_id),
+            "stocktake deck": build_deck(workspace, round_id),
+            "delivery report (Home Office)": write_report(workspace, round_id, "HO"),
+            "agenda pack (EOL, next meeting)": write_pack(workspace, "EOL", MEETINGS[1])}

@@ -94,16 +94,16 @@ def _show(book, issues: list[Issue]) -> None:
     sheet.range("A1").value = rows
 
 
-def refresh_master(book=None, workspace: str | Path | None = None,
+def refresh_master(book=None, folder: str | Path | None = None,
                    round_id: str | None = None) -> Path:
     """For the unit: rebuild the master from the ledger and open it in Excel."""
     from ..ledger.workspace import Workspace
     from ..outputs.master import build_master
 
-    if workspace is None and book is not None:
-        workspace = Path(book.fullname).parent
-    ws = Workspace.open(workspace or ".")
-    path = build_master(ws, ws.round_or_latest(round_id))
+    if folder is None and book is not None:
+        folder = Path(book.fullname).parent
+    workspace = Workspace.open(folder or ".")
+    path = build_master(workspace, workspace.round_or_latest(round_id))
     if book is not None and not isinstance(book.sheets[0].api, dict):
         import xlwings as xw
 

@@ -182,17 +182,18 @@ class Workspace:
         return known[0]
 
 
-def keep_spec(ws: Workspace, spec: WorkbookSpec, file: str, issued_at: str) -> None:
+def keep_spec(workspace: Workspace, spec: WorkbookSpec, file: str, issued_at: str) -> None:
     """Keep an issued template's spec (what its returns are read by) in archive/templates/."""
     body = json.dumps({"issued_at": issued_at, "file": file,
                        "spec": json.loads(spec.model_dump_json())})
-    replace_bytes(ws.archive / SPECS / f"{_safe(spec.template_id)}.json", body.encode())
+    replace_bytes(workspace.archive / SPECS / f"{_safe(spec.template_id)}.json", body.encode())
 
 
-def kept_specs(ws: Workspace) -> list[tuple[WorkbookSpec, str, str]]:
+def kept_specs(workspace: Workspace) -> list[tuple[WorkbookSpec, str, str]]:
     """Every template spec kept, as (spec, file, issued_at), in the order issued."""
     out = []
-    for p in (ws.archive / SPECS).glob("*.json") if (ws.archive / SPECS).is_dir() else []:
+    folder = workspace.archive / SPECS
+    for p in folder.glob("*.json") if folder.is_dir() else []:
         try:
             body = json.loads(p.read_text(encoding="utf-8"))
             out.append((WorkbookSpec.model_validate(body["spec"]), body.get("file", ""),
@@ -209,20 +210,20 @@ def _safe(template_id: str) -> str:
 JOURNAL = ".journal.json"
 
 
-def journal_path(ws: Workspace, archived: str) -> Path:
-    return ws.root / f"{archived}{JOURNAL}"
+def journal_path(workspace: Workspace, archived: str) -> Path:
+    return workspace.root / f"{archived}{JOURNAL}"
 
 
-def write_journal(ws: Workspace, archived: str, record: dict[str, Any]) -> None:
+def write_journal(workspace: Workspace, archived: str, record: dict[str, Any]) -> None:
     """Keep what the ledger is about to record of one file beside its archived bytes."""
     record = {"version": 1, "order": time.time_ns(), **record}
-    replace_bytes(journal_path(ws, archived), json.dumps(record, indent=1).encode())
+    replace_bytes(journal_path(workspace, archived), json.dumps(record, indent=1).encode())
 
 
-def journals(ws: Workspace) -> list[tuple[Path, dict[str, Any]]]:
+def journals(workspace: Workspace) -> list[tuple[Path, dict[str, Any]]]:
     """Every journal record in archive/, in the order the files were kept."""
     out = []
-    for p in ws.archive.glob(f"*{JOURNAL}") if ws.archive.is_dir() else []:
+    for p in workspace.archive.glob(f"*{JOURNAL}") if workspace.archive.is_dir() else []:
         try:
             out.append((p, json.loads(p.read_text(encoding="utf-8"))))
         except (OSError, ValueError):
@@ -233,12 +234,12 @@ def journals(ws: Workspace) -> list[tuple[Path, dict[str, Any]]]:
 FOREIGN = "foreign"  # archive/foreign/: foreign templates as added, their files by hash
 
 
-def keep_foreign(ws: Workspace, row: dict[str, Any], blank: Path, datamap: Path) -> None:
+def keep_foreign(workspace: Workspace, row: dict[str, Any], blank: Path, datamap: Path) -> None:
     """Keep a foreign template as added (its ledger row, its blank and datamap by their
     SHA-256) in archive/foreign/, ordered among the journals, so a rebuild registers it
     again before the returns read through it, and a template added again later replaces
     it at the same point as it did."""
-    folder = ws.archive / FOREIGN
+    folder = workspace.archive / FOREIGN
     for src, sha in ((blank, row["blank_sha256"]), (datamap, row["datamap_sha256"])):
         kept = folder / f"{sha}{src.suffix.lower()}"
         if not kept.exists():
@@ -251,9 +252,9 @@ def keep_foreign(ws: Workspace, row: dict[str, Any], blank: Path, datamap: Path)
                   json.dumps(body, indent=1).encode())
 
 
-def foreign_records(ws: Workspace) -> list[dict[str, Any]]:
+def foreign_records(workspace: Workspace) -> list[dict[str, Any]]:
     """Every foreign template kept, in the order added."""
-    folder = ws.archive / FOREIGN
+    folder = workspace.archive / FOREIGN
     out = []
     for p in folder.glob(f"*{JOURNAL}") if folder.is_dir() else []:
         try:

@@ -163,8 +163,8 @@ def annex_for(sub, reg: Register, led: Ledger, m: Measure, s: MeasureSeries,
         sub.add_paragraph("")
 
 
-def pack_context(ws: Workspace, tf_id: str, date: dt.date, images: Path, tpl) -> dict:
-    reg, led = ws.register, ws.ledger
+def pack_context(workspace: Workspace, tf_id: str, date: dt.date, images: Path, tpl) -> dict:
+    reg, led = workspace.register, workspace.ledger
     tf = reg.taskforce(tf_id)
     meeting_id, _ = next_meeting(reg, led, tf_id, date)
     members = reg.members_of(tf_id)
@@ -178,7 +178,7 @@ def pack_context(ws: Workspace, tf_id: str, date: dt.date, images: Path, tpl) ->
     time = (last["record"].get("time") if last else None) or MEETING_TIME
     venue = (last["record"].get("venue") if last else None) or MEETING_VENUE
     prefix = f"{tf_id}({date:%y})"
-    agenda = timed_agenda(reg, tf_id, first=not past, unit=ws.unit_name, start=time,
+    agenda = timed_agenda(reg, tf_id, first=not past, unit=workspace.unit_name, start=time,
                           paper_prefix=prefix)
     actions = {a["id"]: a for a in led.actions()}
     tracker, last_line = [], "This is the task force's first meeting."
@@ -199,8 +199,8 @@ def pack_context(ws: Workspace, tf_id: str, date: dt.date, images: Path, tpl) ->
             charts.append({"headline": f"{m.name}. {s.headline()}",
                            "image": InlineImage(tpl, str(png), width=Mm(160))})
             annex_for(annex, reg, led, m, s, round_id)
-    return {"marking": tf.protective_marking or ws.marking, "taskforce": tf.name,
-            "unit": ws.unit_name, "meeting_id": meeting_id, "date": f"{date:%A %d %B %Y}",
+    return {"marking": tf.protective_marking or workspace.marking, "taskforce": tf.name,
+            "unit": workspace.unit_name, "meeting_id": meeting_id, "date": f"{date:%A %d %B %Y}",
             "time": time, "venue": venue, "terms": tf.terms_of_reference,
             "cycle_note": cycle_note(tf.cycle_weeks, dt.date.fromisoformat(last["date"])
                                      if last else None, date),
@@ -212,10 +212,10 @@ def pack_context(ws: Workspace, tf_id: str, date: dt.date, images: Path, tpl) ->
             "annex": annex}
 
 
-def write_pack(ws: Workspace, tf_id: str, date: dt.date | None = None, *,
+def write_pack(workspace: Workspace, tf_id: str, date: dt.date | None = None, *,
                target: Path | None = None, word_template: Path | None = None) -> Path:
-    meeting_id, date = next_meeting(ws.register, ws.ledger, tf_id, date)
+    meeting_id, date = next_meeting(workspace.register, workspace.ledger, tf_id, date)
     tpl = template("agenda_pack", word_template)
-    target = Path(target or ws.outputs / f"pack-{meeting_id}.docx")
+    target = Path(target or workspace.outputs / f"pack-{meeting_id}.docx")
     with tempfile.TemporaryDirectory() as images:
-        return render(tpl, pack_context(ws, tf_id, date, Path(images), tpl), target)
+        return render(tpl, pack_context(workspace, tf_id, date, Path(images), tpl), target)

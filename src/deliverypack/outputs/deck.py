@@ -126,9 +126,9 @@ class Context:
     round_label: str
 
 
-def plan_deck(ws: Workspace, round_id: str, priority_ids: list[str] | None = None
+def plan_deck(workspace: Workspace, round_id: str, priority_ids: list[str] | None = None
               ) -> list[Slide]:
-    reg, led = ws.register, ws.ledger
+    reg, led = workspace.register, workspace.ledger
     rnd = reg.round(round_id)
     prev = reg.previous_round(round_id)
     summaries = priority_summaries(reg, led, round_id)
@@ -140,16 +140,16 @@ def plan_deck(ws: Workspace, round_id: str, priority_ids: list[str] | None = Non
     flags = assurance_flags(reg, led, round_id, summaries)
     recs = decisions_sought(reg, led, round_id, summaries, flags)
     last_label = prev.label if prev else "the last round"
-    slides = [Slide("title", ws.programme, layout="Title Slide",
-                    subtitle=f"Prime Minister's stocktake\n{rnd.label}\n{ws.marking}",
-                    notes=[f"Built by deliverypack from {ws.ledger_path.name}, round "
+    slides = [Slide("title", workspace.programme, layout="Title Slide",
+                    subtitle=f"Prime Minister's stocktake\n{rnd.label}\n{workspace.marking}",
+                    notes=[f"Built by deliverypack from {workspace.ledger_path.name}, round "
                            f"{round_id}, on {dt.date.today():%d %B %Y}."])]
     slides.append(_summary_slide(reg, summaries, flags, recs, last_label))
     body: list[Slide] = _ratings_slides(led, round_id, summaries, flags, last_label)
     for s in summaries:
-        body += _priority_slides(ws, s, round_id, flags.get(s.priority.id, []),
+        body += _priority_slides(workspace, s, round_id, flags.get(s.priority.id, []),
                                  recs[s.priority.id])
-    body += _actions_slides(ws, round_id)
+    body += _actions_slides(workspace, round_id)
     body.append(_next_steps(reg, round_id, summaries, recs))
     # the agenda lists the titles of the slides after it, exactly as they read
     first = len(slides) + 2  # slide number of the first slide after the agenda
@@ -334,9 +334,9 @@ def _assessment_lines(s: PrioritySummary) -> list[str]:
     return lines
 
 
-def _priority_slides(ws: Workspace, s: PrioritySummary, round_id: str, flags: list[Flag],
+def _priority_slides(workspace: Workspace, s: PrioritySummary, round_id: str, flags: list[Flag],
                      rec: Recommendation) -> list[Slide]:
-    led = ws.ledger
+    led = workspace.ledger
     texts = led.texts(round_id)
     issues = [t for t in texts if t["priority_id"] == s.priority.id and t["kind"] == "issue"]
     asks = [t for t in texts if t["priority_id"] == s.priority.id and t["kind"] == "decision"]
@@ -393,7 +393,7 @@ def _priority_slides(ws: Workspace, s: PrioritySummary, round_id: str, flags: li
                          notes=notes + rating_notes + text_notes,
                          theirs_label=f"{dept}'s own forecast"))
         if m.breakdown:
-            out += _league_slides(ws, series, round_id)
+            out += _league_slides(workspace, series, round_id)
     return out
 
 
@@ -403,8 +403,8 @@ def _title(priority: str, measure: str) -> str:
     return both if len(both) <= TITLE_CHARS else measure
 
 
-def _league_slides(ws: Workspace, series: MeasureSeries, round_id: str) -> list[Slide]:
-    reg, led = ws.register, ws.ledger
+def _league_slides(workspace: Workspace, series: MeasureSeries, round_id: str) -> list[Slide]:
+    reg, led = workspace.register, workspace.ledger
     m = series.measure
     lg = league_for(reg, led, m, round_id)
     if lg is None:
@@ -459,10 +459,10 @@ def _next_round(reg: Register, round_id: str):
     return later[0] if later else None
 
 
-def _actions_slides(ws: Workspace, round_id: str) -> list[Slide]:
+def _actions_slides(workspace: Workspace, round_id: str) -> list[Slide]:
     """The actions agreed at the last stocktake, then every other open action on the
     programme; open and overdue first."""
-    reg, led = ws.register, ws.ledger
+    reg, led = workspace.register, workspace.ledger
     due_by = reg.round(round_id).due
     prev = reg.previous_round(round_id)
     agreed_at = f"Stocktake {prev.id}" if prev else None
@@ -858,13 +858,13 @@ def _months_axis(chart, major: int = 3) -> None:
             el.set("val", val)
 
 
-def build_deck(ws: Workspace, round_id: str, *, priorities: list[str] | None = None,
+def build_deck(workspace: Workspace, round_id: str, *, priorities: list[str] | None = None,
                template: Path | None = None, target: Path | None = None) -> Path:
-    target = Path(target or ws.outputs / f"stocktake-{round_id}.pptx")
+    target = Path(target or workspace.outputs / f"stocktake-{round_id}.pptx")
     template = Path(template or TEMPLATE)
     if not template.exists():
         raise UsageError(f"no slide template at {template}")
-    context = Context(ws.marking, ws.programme, dt.date.today(),
-                      ws.register.round(round_id).label)
-    return render_deck(plan_deck(ws, round_id, priorities), template, target, context)
+    context = Context(workspace.marking, workspace.programme, dt.date.today(),
+                      workspace.register.round(round_id).label)
+    return render_deck(plan_deck(workspace, round_id, priorities), template, target, context)
 

@@ -42,9 +42,9 @@ def _repeat_header(row) -> None:
     row._tr.get_or_add_trPr().append(el)
 
 
-def framework_table(tpl, ws: Workspace, department: str, rounds: list[str]):
+def framework_table(tpl, workspace: Workspace, department: str, rounds: list[str]):
     """Priorities as rows, five columns per round, RAG-coloured cells with their letters."""
-    reg, led = ws.register, ws.ledger
+    reg, led = workspace.register, workspace.ledger
     sub = tpl.new_subdoc()
     prios = reg.priorities_of(department)
     ncols = 1 + 5 * len(rounds)
@@ -91,11 +91,11 @@ def framework_table(tpl, ws: Workspace, department: str, rounds: list[str]):
     return sub
 
 
-def _milestones(ws: Workspace, pid: str, round_id: str) -> str:
+def _milestones(workspace: Workspace, pid: str, round_id: str) -> str:
     """Milestones that slipped or are at risk, with due and forecast dates; else a count."""
-    updates = ws.ledger.milestone_updates(round_id)
+    updates = workspace.ledger.milestone_updates(round_id)
     slipped, done, total = [], 0, 0
-    for ms in ws.register.milestones_of(pid):
+    for ms in workspace.register.milestones_of(pid):
         total += 1
         u = updates.get(ms.id)
         status = u["status"] if u else "no update"
@@ -125,8 +125,8 @@ def _judgement(s: PrioritySummary, flags: list[Flag]) -> str:
     return "No measure of its own: judged on its milestones."
 
 
-def priority_pages(ws: Workspace, department: str, round_id: str) -> tuple[list[dict], dict]:
-    reg, led = ws.register, ws.ledger
+def priority_pages(workspace: Workspace, department: str, round_id: str) -> tuple[list[dict], dict]:
+    reg, led = workspace.register, workspace.ledger
     summaries = [s for s in priority_summaries(reg, led, round_id)
                  if s.department == department]
     flags = assurance_flags(reg, led, round_id)
@@ -153,7 +153,7 @@ def priority_pages(ws: Workspace, department: str, round_id: str) -> tuple[list[
         facts = [("Likelihood of delivery", rating),
                  ("Latest figures against trajectory", figures),
                  ("Forecast against the target date", forecast),
-                 ("Milestones", _milestones(ws, pr.id, round_id)),
+                 ("Milestones", _milestones(workspace, pr.id, round_id)),
                  ("Assurance flags", " ".join(f.text for f in mine) or "None.")]
         pages.append({
             "n": n, "title": pr.title, "judgement": _judgement(s, mine),
@@ -196,24 +196,25 @@ def _summary(pages: list[dict], department: str, round_label: str, prev: str | N
     return text
 
 
-def _issued(ws: Workspace, round_id: str) -> tuple[str, str]:
+def _issued(workspace: Workspace, round_id: str) -> tuple[str, str]:
     """Date of issue and contact: the unit's sign-off of its assessment for the round."""
-    subs = [s for s in ws.ledger.submissions(round_id)
+    subs = [s for s in workspace.ledger.submissions(round_id)
             if s["kind"] == "assessment" and s["status"] == "accepted"]
     if not subs:
-        return f"{dt.date.today():%d %B %Y}", ws.unit_name
+        return f"{dt.date.today():%d %B %Y}", workspace.unit_name
     s = subs[-1]
     day = (s["signed_off_on"] or s["received_at"] or "")[:10]
     try:
         when = f"{dt.date.fromisoformat(day):%d %B %Y}"
     except ValueError:
         when = day
-    return when, s["contact"] or ws.unit_name
+    return when, s["contact"] or workspace.unit_name
 
 
-def write_report(ws: Workspace, round_id: str, department: str, *, target: Path | None = None,
+def write_report(workspace: Workspace, round_id: str, department: str, *,
+                 target: Path | None = None,
                  word_template: Path | None = None) -> Path:
-    reg, led = ws.register, ws.ledger
+    reg, led = workspace.register, workspace.ledger
     if department not in {d.id for d in reg.departments}:
         raise UsageError(f"unknown department {department!r}")
     rounds = [r.id for r in sorted(reg.rounds, key=lambda r: r.id) if r.id <= round_id][-3:]
@@ -224,21 +225,21 @@ def write_report(ws: Workspace, round_id: str, department: str, *, target: Path 
     challenges = [{"n": t["seq"], "title": t["text"],
                    "progress": json.loads(t["extra"]).get("progress") or ""}
                   for t in texts if t["kind"] == "challenge" and t["department"] == department]
-    pages, _ = priority_pages(ws, department, round_id)
+    pages, _ = priority_pages(workspace, department, round_id)
     prev = reg.previous_round(round_id)
     name = reg.department(department).name
-    issued, contact = _issued(ws, round_id)
-    report_settings: dict[str, Any] = ws.settings.get("report", {})
-    context = {"marking": ws.marking, "department": name,
-               "round_label": reg.round(round_id).label, "unit": ws.unit_name,
+    issued, contact = _issued(workspace, round_id)
+    report_settings: dict[str, Any] = workspace.settings.get("report", {})
+    context = {"marking": workspace.marking, "department": name,
+               "round_label": reg.round(round_id).label, "unit": workspace.unit_name,
                "addressee": report_settings.get("addressee", "The Prime Minister"),
                "issued": issued, "contact": contact,
                "summary": _summary(pages, name, reg.round(round_id).label,
                                    prev.label if prev else None),
                "rounds_label": ", ".join(reg.round(r).label for r in rounds),
-               "framework": framework_table(tpl, ws, department, rounds),
+               "framework": framework_table(tpl, workspace, department, rounds),
                "framework_key": FRAMEWORK_KEY,
                "narrative": narrative, "challenges": sorted(challenges, key=lambda c: c["n"]),
                "priorities": pages}
-    target = Path(target or ws.outputs / f"delivery-report-{department}-{round_id}.docx")
+    target = Path(target or workspace.outputs / f"delivery-report-{department}-{round_id}.docx")
     return render(tpl, context, target)

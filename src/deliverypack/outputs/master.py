@@ -193,9 +193,9 @@ def _finish(sheet, pr: Print, top: int, last_row: int, ncols: int, *, title: str
     pr.setup(sheet, title, top)
 
 
-def build_master(ws: Workspace, round_id: str, target: Path | None = None) -> Path:
-    reg, led = ws.register, ws.ledger
-    target = Path(target or ws.outputs / f"master-{round_id}.xlsx")
+def build_master(workspace: Workspace, round_id: str, target: Path | None = None) -> Path:
+    reg, led = workspace.register, workspace.ledger
+    target = Path(target or workspace.outputs / f"master-{round_id}.xlsx")
     summaries = priority_summaries(reg, led, round_id)
     prev = reg.previous_round(round_id)
     with atomic_path(target) as tmp:
@@ -207,41 +207,41 @@ def build_master(ws: Workspace, round_id: str, target: Path | None = None) -> Pa
         wb.set_properties({"title": f"Master assessment {round_id}", "author": "deliverypack",
                            "created": dt.datetime(2000, 1, 1)})
         st = _Styles(wb)
-        pr = Print(ws.marking, ws.programme, dt.date.today())
+        pr = Print(workspace.marking, workspace.programme, dt.date.today())
         flags = assurance_flags(reg, led, round_id, summaries)
         rnd = reg.round(round_id)
-        _cover(wb, st, pr, ws, round_id)
+        _cover(wb, st, pr, workspace, round_id)
         _summary(wb, st, pr, summaries, flags, rnd.label, prev.label if prev else None)
         _flags_sheet(wb, st, pr, summaries, flags, rnd.label)
-        _framework(wb, st, pr, ws, round_id, "unit")
-        _framework(wb, st, pr, ws, round_id, "self")
+        _framework(wb, st, pr, workspace, round_id, "unit")
+        _framework(wb, st, pr, workspace, round_id, "self")
         _trajectories(wb, st, pr, summaries, round_id)
-        _league_tables(wb, st, pr, ws, round_id)
-        _milestones(wb, st, pr, ws, round_id)
-        _actions(wb, st, pr, ws, round_id)
-        _texts(wb, st, pr, ws, round_id, "Risks", "risk",
+        _league_tables(wb, st, pr, workspace, round_id)
+        _milestones(wb, st, pr, workspace, round_id)
+        _actions(wb, st, pr, workspace, round_id)
+        _texts(wb, st, pr, workspace, round_id, "Risks", "risk",
                ["Department", "Priority", "Risk", "Likelihood", "Impact", "Mitigation",
                 "Source"], ["likelihood", "impact", "mitigation"], [11, 8, 40, 10, 8, 38, 26])
-        _texts(wb, st, pr, ws, round_id, "Asks of the centre", "ask",
+        _texts(wb, st, pr, workspace, round_id, "Asks of the centre", "ask",
                ["Department", "Priority", "Ask", "Of whom", "Source"], ["of_whom"],
                [11, 8, 62, 24, 30])
-        _returns_log(wb, st, pr, ws)
-        _data_quality(wb, st, pr, ws)
+        _returns_log(wb, st, pr, workspace)
+        _data_quality(wb, st, pr, workspace)
         wb.close()
     return target
 
 
-def _cover(wb, st, pr: Print, ws, round_id):
+def _cover(wb, st, pr: Print, workspace, round_id):
     sheet = wb.add_worksheet("Notes")
     widths = [26, 104]
     sheet.set_column(0, 0, widths[0])
     sheet.set_column(1, 1, widths[1])
-    sheet.write_string(0, 0, f"{ws.programme}: master assessment workbook", st.title)
-    rnd = ws.register.round(round_id)
-    n = ws.ledger.query("SELECT count(*) FROM submissions s WHERE "
-                         + counts(ws.ledger.db))[0][0]
-    rows = [("Round", f"{rnd.label} ({round_id})"), ("Protective marking", ws.marking),
-            ("Built from", f"the ledger {ws.ledger_path.name}: {n} current accepted "
+    sheet.write_string(0, 0, f"{workspace.programme}: master assessment workbook", st.title)
+    rnd = workspace.register.round(round_id)
+    n = workspace.ledger.query("SELECT count(*) FROM submissions s WHERE "
+                         + counts(workspace.ledger.db))[0][0]
+    rows = [("Round", f"{rnd.label} ({round_id})"), ("Protective marking", workspace.marking),
+            ("Built from", f"the ledger {workspace.ledger_path.name}: {n} current accepted "
                            "submission(s); every value traces to a file, sheet and cell"),
             ("Data RAG", "G on or better than trajectory; AG short by no more than the "
                          "measure's AG tolerance; AR by no more than its AR tolerance; R beyond."),
@@ -351,10 +351,10 @@ def _flags_sheet(wb, st, pr: Print, summaries, flags: dict[str, list[Flag]], lab
     _finish(sheet, pr, top, r, len(headers), title=f"Assurance flags, {label}")
 
 
-def _framework(wb, st, pr: Print, ws, round_id, source: str = "unit"):
+def _framework(wb, st, pr: Print, workspace, round_id, source: str = "unit"):
     """The seed's table: priorities as rows, five columns per round, the last three
     rounds side by side (the unit's judgement; the self-assessment on a sheet of its own)."""
-    reg, led = ws.register, ws.ledger
+    reg, led = workspace.register, workspace.ledger
     rounds = [r.id for r in sorted(reg.rounds, key=lambda r: r.id) if r.id <= round_id][-3:]
     title = "Assessment framework" if source == "unit" else "Self-assessment"
     sheet = wb.add_worksheet(title)
@@ -560,8 +560,8 @@ def _axis_bounds(series: MeasureSeries, fc: dict) -> dict[str, float]:
     return {k: v for k, v in (("min", lo), ("max", hi)) if v is not None}
 
 
-def _league_tables(wb, st, pr: Print, ws, round_id):
-    reg, led = ws.register, ws.ledger
+def _league_tables(wb, st, pr: Print, workspace, round_id):
+    reg, led = workspace.register, workspace.ledger
     sheet = wb.add_worksheet("League tables")
     sheet.write_string(0, 0, "League tables of organisations, latest period", st.title)
     widths: list[float] = [6, 7, 24, 9, 9, 9, 8, 10, 12, 8, 8, 8, 8, 18, 8]
@@ -623,8 +623,8 @@ def _league_tables(wb, st, pr: Print, ws, round_id):
     pr.setup(sheet, "League tables", 0)  # the sheet's title on each page, not one table's
 
 
-def _milestones(wb, st, pr: Print, ws, round_id):
-    reg, led = ws.register, ws.ledger
+def _milestones(wb, st, pr: Print, workspace, round_id):
+    reg, led = workspace.register, workspace.ledger
     sheet = wb.add_worksheet("Milestones")
     updates = led.milestone_updates(round_id)
     headers = ["Priority", "ID", "Milestone", "Due", "Status", "Forecast", "Slippage (days)",
@@ -647,10 +647,10 @@ def _milestones(wb, st, pr: Print, ws, round_id):
     _finish(sheet, pr, top, r, len(headers), title="Milestones")
 
 
-def _actions(wb, st, pr: Print, ws, round_id):
-    led = ws.ledger
+def _actions(wb, st, pr: Print, workspace, round_id):
+    led = workspace.ledger
     sheet = wb.add_worksheet("Actions tracker")
-    end = ws.register.round(round_id)
+    end = workspace.register.round(round_id)
     today = end.due
     headers = ["Action", "Description", "Owner", "Department", "Priority", "Due", "Status",
                "Overdue", "Latest update", "Agreed at"]
@@ -672,11 +672,11 @@ def _actions(wb, st, pr: Print, ws, round_id):
     _finish(sheet, pr, 0, r, len(headers), title="Actions tracker")
 
 
-def _texts(wb, st, pr: Print, ws, round_id, title, kind, headers, extras, widths):
+def _texts(wb, st, pr: Print, workspace, round_id, title, kind, headers, extras, widths):
     sheet = wb.add_worksheet(title)
     _table(sheet, st, 0, headers, widths)
     r = 0
-    for t in ws.ledger.texts(round_id, kind):
+    for t in workspace.ledger.texts(round_id, kind):
         r += 1
         extra = json.loads(t["extra"])
         vals = [t["department"], t["priority_id"], t["text"]] + \
@@ -695,8 +695,8 @@ def _received(text: str | None) -> dt.datetime | str:
         return text or ""
 
 
-def _returns_log(wb, st, pr: Print, ws):
-    reg, led = ws.register, ws.ledger
+def _returns_log(wb, st, pr: Print, workspace):
+    reg, led = workspace.register, workspace.ledger
     sheet = wb.add_worksheet("Returns log")
     headers = ["Round", "Department", "Status", "Late", "Attempts", "File", "Received",
                "SHA-256", "First problem"]
@@ -754,14 +754,14 @@ def _collection_rows(reg, led, rnd: str) -> list[list]:
     return rows
 
 
-def _data_quality(wb, st, pr: Print, ws):
+def _data_quality(wb, st, pr: Print, workspace):
     sheet = wb.add_worksheet("Data quality")
     headers = ["Round", "Department", "File", "Status", "Severity", "Code", "Sheet", "Cell",
                "Problem"]
     widths = [8, 11, 22, 9, 8, 18, 16, 6, 45]
     _table(sheet, st, 0, headers, widths)
     r = 0
-    for row in ws.ledger.query(
+    for row in workspace.ledger.query(
             "SELECT s.round, s.department, s.file_name, s.status, i.* FROM issues i "
             "JOIN submissions s ON s.id=i.submission_id ORDER BY s.round, s.id"):
         r += 1

@@ -42,10 +42,10 @@ def people(attendance: list[dict], kinds: tuple[str, ...] = ("minister", "offici
     return out
 
 
-def minutes_context(ws: Workspace, meeting: dict) -> dict:
+def minutes_context(workspace: Workspace, meeting: dict) -> dict:
     """Everything the minutes say, from the meeting record and the register; figures only
     as the secretariat recorded them."""
-    reg, led = ws.register, ws.ledger
+    reg, led = workspace.register, workspace.ledger
     tf = reg.taskforce(meeting["taskforce_id"])
     rec = meeting["record"]
     first = not [m for m in meetings_of(led, tf.id) if m["date"] < meeting["date"]]
@@ -78,8 +78,8 @@ def minutes_context(ws: Workspace, meeting: dict) -> dict:
     nxt = date + dt.timedelta(weeks=tf.cycle_weeks)
     author = rec.get("author") or (secretariat["name"] if secretariat else "")
     role = secretariat["role"] if secretariat else "Secretariat"
-    return {"marking": tf.protective_marking or ws.marking, "taskforce": tf.name,
-            "unit": ws.unit_name, "meeting_id": meeting["id"], "date": f"{date:%A %d %B %Y}",
+    return {"marking": tf.protective_marking or workspace.marking, "taskforce": tf.name,
+            "unit": workspace.unit_name, "meeting_id": meeting["id"], "date": f"{date:%A %d %B %Y}",
             "time": rec.get("time") or "", "venue": rec.get("venue") or "",
             "chair": tf.chair, "distribution": "; ".join(rec["distribution"]),
             "present": people(rec["attendance"]),
@@ -90,19 +90,19 @@ def minutes_context(ws: Workspace, meeting: dict) -> dict:
             "issued": _day(rec.get("issued")) or f"{date:%d %B %Y}"}
 
 
-def write_minutes(ws: Workspace, record: Path, *, target: Path | None = None,
+def write_minutes(workspace: Workspace, record: Path, *, target: Path | None = None,
                   word_template: Path | None = None) -> tuple[Path, FileReport]:
-    checked, _ = validate_file(ws, Path(record))
+    checked, _ = validate_file(workspace, Path(record))
     if checked.kind != "meeting":  # checked before anything is kept
         from ..foundation.errors import UsageError
         what = f"a {checked.kind}" if checked.kind else "not a workbook deliverypack issued"
         raise UsageError(f"{Path(record).name} is not a meeting record (it is {what}); "
                          "make one with: deliverypack meeting-record TASKFORCE")
-    report = ingest_file(ws, Path(record))
+    report = ingest_file(workspace, Path(record))
     if not report.valid:
         raise RecordRejected(report)
-    meeting = next(m for m in meetings_of(ws.ledger, report.department)
+    meeting = next(m for m in meetings_of(workspace.ledger, report.department)
                    if m["submission_id"] == report.submission_id)
-    target = Path(target or ws.outputs / f"minutes-{meeting['id']}.docx")
-    return render(template("minutes", word_template), minutes_context(ws, meeting),
+    target = Path(target or workspace.outputs / f"minutes-{meeting['id']}.docx")
+    return render(template("minutes", word_template), minutes_context(workspace, meeting),
                   target), report

@@ -74,11 +74,11 @@ class ForeignTemplate:
     labels: list[tuple[str, int, int, str]]  # (sheet, row, col, text) beside mapped cells
 
 
-def folder(ws: Workspace, name: str) -> Path:
-    return ws.root / "foreign" / name
+def folder(workspace: Workspace, name: str) -> Path:
+    return workspace.root / "foreign" / name
 
 
-def add_template(ws: Workspace, name: str, blank: Path, datamap: Path) -> ForeignTemplate:
+def add_template(workspace: Workspace, name: str, blank: Path, datamap: Path) -> ForeignTemplate:
     """Register a foreign template: its bytes, hash and checked datamap."""
     if not TEMPLATE_NAME.fullmatch(name):
         raise UsageError(f"template name {name!r}: use letters, digits, - and _")
@@ -100,18 +100,18 @@ def add_template(ws: Workspace, name: str, blank: Path, datamap: Path) -> Foreig
         raise DatamapRejected([at.issue(exc.code, found=exc.found) if isinstance(
             exc, PackageDamaged) else at.issue("sheet-too-large", found=exc.far,
                                                expected=exc.expected)]) from None
-    dest = folder(ws, name)
+    dest = folder(workspace, name)
     dest.mkdir(parents=True, exist_ok=True)
     kept_blank = dest / f"blank{blank.suffix.lower()}"
     kept_blank.write_bytes(intake.data)  # the bytes checked, not the file as it is now
     shutil.copyfile(datamap, dest / "datamap.csv")
-    row = {"name": name, "blank_file": str(kept_blank.relative_to(ws.root)),
+    row = {"name": name, "blank_file": str(kept_blank.relative_to(workspace.root)),
            "blank_sha256": intake.sha256, "datamap_file": "datamap.csv",
            "datamap_sha256": _sha(datamap), "sheets": json.dumps(book.sheet_names),
            "labels": json.dumps(labels), "added_at": now_iso()}
 
-    keep_foreign(ws, row, kept_blank, dest / "datamap.csv")  # before the ledger, as a return
-    with ws.ledger.transaction() as db:
+    keep_foreign(workspace, row, kept_blank, dest / "datamap.csv")  # before the ledger, as a return
+    with workspace.ledger.transaction() as db:
         db.execute("INSERT OR REPLACE INTO foreign_templates VALUES (?,?,?,?,?,?,?,?)",
                    tuple(row.values()))
     _load.cache_clear()
@@ -161,25 +161,25 @@ def _load(root: str, rows: tuple[tuple[str, ...], ...]) -> tuple[ForeignTemplate
     return tuple(out)
 
 
-def templates(ws: Workspace) -> list[ForeignTemplate]:
-    rows = tuple(tuple(r) for r in ws.ledger.query(
+def templates(workspace: Workspace) -> list[ForeignTemplate]:
+    rows = tuple(tuple(r) for r in workspace.ledger.query(
         f"SELECT {_COLUMNS} FROM foreign_templates ORDER BY name"))
-    return list(_load(str(ws.root), rows)) if rows else []
+    return list(_load(str(workspace.root), rows)) if rows else []
 
 
-def template(ws: Workspace, name: str) -> ForeignTemplate:
-    for t in templates(ws):
+def template(workspace: Workspace, name: str) -> ForeignTemplate:
+    for t in templates(workspace):
         if t.name == name:
             return t
-    known = ", ".join(t.name for t in templates(ws)) or "none"
+    known = ", ".join(t.name for t in templates(workspace)) or "none"
     raise UsageError(f"no foreign template named {name!r} (registered: {known}); add it with "
                      "deliverypack template add")
 
 
-def recognise(ws: Workspace, book: BookValues) -> ForeignTemplate | None:
+def recognise(workspace: Workspace, book: BookValues) -> ForeignTemplate | None:
     """The registered template whose sheets and labels this workbook has."""
     have = set(book.sheet_names)
-    for t in templates(ws):
+    for t in templates(workspace):
         if not set(t.sheets) <= have:
             continue
         kept = sum(1 for s, r, c, text in t.labels
@@ -280,24 +280,24 @@ def check_foreign(book: BookValues, tpl: ForeignTemplate, file: str,
 
 
 # ----------------------------------------------------------------------------- export
-def current_returns(ws: Workspace, name: str) -> list[Any]:
+def current_returns(workspace: Workspace, name: str) -> list[Any]:
     from ..ledger.signoff import counts
 
-    return ws.ledger.query(
+    return workspace.ledger.query(
         "SELECT * FROM submissions s WHERE kind='foreign' AND template_id=? AND "
-        f"{counts(ws.ledger.db)} ORDER BY department, file_name", name)
+        f"{counts(workspace.ledger.db)} ORDER BY department, file_name", name)
 
 
-def export_master(ws: Workspace, name: str, target: Path | None = None) -> Path:
+def export_master(workspace: Workspace, name: str, target: Path | None = None) -> Path:
     """The datamaps-style wide master: keys as rows, one column per return, values typed."""
     from ..foundation.files import atomic_path
 
-    tpl = template(ws, name)
-    subs = current_returns(ws, name)
-    target = Path(target or ws.outputs / f"{name}-master.xlsx")
+    tpl = template(workspace, name)
+    subs = current_returns(workspace, name)
+    target = Path(target or workspace.outputs / f"{name}-master.xlsx")
     values: dict[int, dict[str, Any]] = {}
     for s in subs:
-        values[s["id"]] = {r["key"]: r for r in ws.ledger.query(
+        values[s["id"]] = {r["key"]: r for r in workspace.ledger.query(
             "SELECT * FROM foreign_values WHERE submission_id=?", s["id"])}
     with atomic_path(target) as tmp:
         wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False,
@@ -329,28 +329,28 @@ def export_master(ws: Workspace, name: str, target: Path | None = None) -> Path:
 
 
 # ----------------------------------------------------------------------------- pre-fill
-def prefill_all(ws: Workspace, name: str, round_id: str) -> list[Path]:
+def prefill_all(workspace: Workspace, name: str, round_id: str) -> list[Path]:
     """Next round's copies of the foreign template, one per department that returned it,
     with the mapped cells pre-filled from the ledger and nothing else changed."""
-    tpl = template(ws, name)
+    tpl = template(workspace, name)
     if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", round_id):  # it names files and a folder
         raise UsageError(f"round {round_id!r}: expected a month such as 2004-07")
     out = []
-    for s in current_returns(ws, name):
+    for s in current_returns(workspace, name):
         if party_id(s["department"]) is None:  # recorded before ids were checked
             raise DeliverypackError(
                 f"submission {s['id']} ({s['file_name']}) names its department "
                 f"{s['department']!r}, which is not an id a file can be named by; "
                 "re-ingest it or correct its department")
         cells = {}
-        for r in ws.ledger.query("SELECT * FROM foreign_values WHERE submission_id=?",
+        for r in workspace.ledger.query("SELECT * FROM foreign_values WHERE submission_id=?",
                                  s["id"]):
             v: Any = r["number"] if r["kind"] == "number" else r["text"]
             if r["kind"] in ("date", "datetime"):
                 v = dt.datetime.fromisoformat(r["text"])
             cells[(r["sheet"], r["cell"])] = v
-        target = ws.outbox(round_id) / f"{s['department']}-{round_id}{tpl.blank.suffix}"
-        assert target.parent == ws.outbox(round_id)  # a name, never a path
+        target = workspace.outbox(round_id) / f"{s['department']}-{round_id}{tpl.blank.suffix}"
+        assert target.parent == workspace.outbox(round_id)  # a name, never a path
         out.append(prefill(tpl.blank, cells, target))
     return out
 
@@ -477,21 +477,21 @@ def _set_cells(data: bytes, cells: dict[str, Any]) -> bytes:
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
 
 
-def restore_foreign(ws: Workspace, record: dict[str, Any]) -> None:
+def restore_foreign(workspace: Workspace, record: dict[str, Any]) -> None:
     """Register a kept foreign template again: its files put back where the workspace
     keeps them (from archive/ alone), its ledger row as it was."""
     row = record["foreign_template"]
     if not TEMPLATE_NAME.fullmatch(str(row["name"])):
         raise WorkspaceError(f"archive/{FOREIGN}/ names a foreign template "
                              f"{row['name']!r}, which is not a template name")
-    dest = folder(ws, row["name"])
+    dest = folder(workspace, row["name"])
     blank = dest / f"blank{Path(record['blank']).suffix}"
     for src, target in ((record["blank"], blank), (record["datamap"], dest / "datamap.csv")):
-        replace_bytes(target, (ws.archive / FOREIGN / Path(src).name).read_bytes())
+        replace_bytes(target, (workspace.archive / FOREIGN / Path(src).name).read_bytes())
     cols = ("name", "blank_file", "blank_sha256", "datamap_file", "datamap_sha256",
             "sheets", "labels", "added_at")
-    values = {**row, "blank_file": blank.relative_to(ws.root).as_posix()}
-    with ws.ledger.transaction() as db:
+    values = {**row, "blank_file": blank.relative_to(workspace.root).as_posix()}
+    with workspace.ledger.transaction() as db:
         db.execute(f"INSERT OR REPLACE INTO foreign_templates ({', '.join(cols)}) "
                    f"VALUES ({', '.join('?' * len(cols))})", [values[c] for c in cols])
     _load.cache_clear()

@@ -40,7 +40,7 @@ from .uploads import KEY as SERVICE_UPLOAD
 from .uploads import held_actions, replay_upload
 
 
-def validate_file(ws: Workspace, path: Path, *, template: str | None = None,
+def validate_file(workspace: Workspace, path: Path, *, template: str | None = None,
                   round_id: str | None = None, intake: Intake | None = None
                   ) -> tuple[FileReport, Any]:
     """Every problem in one file; and, if it can be read, what it says.
@@ -63,10 +63,10 @@ def validate_file(ws: Workspace, path: Path, *, template: str | None = None,
         report.issues.append(_unreadable(at, _reraise_interrupts(exc)))
         return report, None
     if tid is None or template:
-        return _validate_foreign(ws, book, intake.zip, report, template, round_id)
+        return _validate_foreign(workspace, book, intake.zip, report, template, round_id)
     report.issues = [at.issue("macros-present", found=i.found) if i.code == "macros-ignored"
                      else i for i in report.issues]  # our templates never carry macros
-    spec = ws.ledger.template(tid)
+    spec = workspace.ledger.template(tid)
     if spec is None:
         report.issues.append(at.issue(
             "unknown-template", found=tid,
@@ -76,13 +76,13 @@ def validate_file(ws: Workspace, path: Path, *, template: str | None = None,
     report.department, report.round = spec.department, spec.round
     book.bound_to([b.name for _, b in spec.blocks()])
     try:
-        issues, read = check_workbook(book, spec, ws.register, path.name)
+        issues, read = check_workbook(book, spec, workspace.register, path.name)
     except BaseException as exc:
         report.issues.append(_unreadable(at, _reraise_interrupts(exc)))
         return report, None
     report.issues.extend(issues)
-    report.issues.extend(round_checks(ws, spec, path, at, round_id))
-    report.issues.extend(history_warnings(ws.ledger, ws.register, read))
+    report.issues.extend(round_checks(workspace, spec, path, at, round_id))
+    report.issues.extend(history_warnings(workspace.ledger, workspace.register, read))
     return report, read
 
 
@@ -104,7 +104,7 @@ def _unreadable(at: At, exc: BaseException) -> Issue:
     return at.issue("not-a-workbook", found=f"a workbook that cannot be read ({exc})")
 
 
-def round_checks(ws: Workspace, spec: Any, path: Path, at: At, round_id: str | None
+def round_checks(workspace: Workspace, spec: Any, path: Path, at: At, round_id: str | None
                  ) -> list[Any]:
     """A return is for the round it was issued for, while that round is open; a file
     named for someone else is worth a word."""
@@ -113,11 +113,11 @@ def round_checks(ws: Workspace, spec: Any, path: Path, at: At, round_id: str | N
     out = []
     if round_id and spec.round and spec.round != round_id:
         out.append(at.issue("wrong-round", found=spec.round, expected=round_id))
-    closed = round_state(ws.ledger, spec.round) if spec.round else None
+    closed = round_state(workspace.ledger, spec.round) if spec.round else None
     if closed is not None:
         out.append(at.issue("round-closed", found=spec.round, expected=closed.text()))
     if spec.kind in ("return", "org_return") and spec.department:
-        reg = ws.register
+        reg = workspace.register
         ids = {d.id.upper(): d.id for d in reg.departments} if spec.kind == "return" else \
             {o.id.upper(): o.id for o in reg.organisations}
         words = re.split(r"[-_ .]+", path.stem.upper())
@@ -128,11 +128,11 @@ def round_checks(ws: Workspace, spec: Any, path: Path, at: At, round_id: str | N
     return out
 
 
-def _validate_foreign(ws: Workspace, book: BookValues, zf: ZipFile, report: FileReport,
+def _validate_foreign(workspace: Workspace, book: BookValues, zf: ZipFile, report: FileReport,
                       name: str | None, round_id: str | None) -> tuple[FileReport, Any]:
     from . import foreign
 
-    tpl = foreign.template(ws, name) if name else foreign.recognise(ws, book)
+    tpl = foreign.template(workspace, name) if name else foreign.recognise(workspace, book)
     if tpl is None:
         report.issues.append(At(sheet="", cell="", file=report.file).issue(
             "unknown-template", found="no template id on a Cover sheet",
@@ -148,11 +148,11 @@ def _validate_foreign(ws: Workspace, book: BookValues, zf: ZipFile, report: File
         return report, None
     report.issues.extend(issues)
     report.kind, report.template_id = "foreign", tpl.name
-    report.department, report.round = _foreign_party(ws, tpl, read, report, round_id)
+    report.department, report.round = _foreign_party(workspace, tpl, read, report, round_id)
     return report, read
 
 
-def _foreign_party(ws: Workspace, tpl: Any, read: Any, report: FileReport,
+def _foreign_party(workspace: Workspace, tpl: Any, read: Any, report: FileReport,
                    round_id: str | None) -> tuple[str, str]:
     """Who sent a foreign return, and for which round: a mapped department must be an id
     (it names files: the next round's pre-filled copy), a mapped round one of the
@@ -172,7 +172,7 @@ def _foreign_party(ws: Workspace, tpl: Any, read: Any, report: FileReport,
     rnd = read.mapped("round")
     if isinstance(rnd, dt.date):  # a round typed as a date: its month
         rnd = f"{rnd:%Y-%m}"
-    if rnd is not None and str(rnd).strip() not in {r.id for r in ws.register.rounds}:
+    if rnd is not None and str(rnd).strip() not in {r.id for r in workspace.register.rounds}:
         e = entry["round"]
         report.issues.append(At(sheet=e.sheet, cell=e.cell, file=report.file).issue(
             "unknown-round", found=str(rnd)))
@@ -193,13 +193,13 @@ class Examined:
     options: dict[str, str | None] = field(default_factory=dict)  # --template, --round
 
 
-def examine(ws: Workspace, path: Path, template: str | None = None,
+def examine(workspace: Workspace, path: Path, template: str | None = None,
             round_id: str | None = None) -> Examined:
     """Validate a file and archive its bytes (where there are several files, this runs
     in worker processes, so the archive is written in parallel too)."""
     intake = inspect(path, allow_macros=True)
-    archived = archive_bytes(ws, intake) if intake.sha256 else None
-    report, read = validate_file(ws, path, template=template, round_id=round_id,
+    archived = archive_bytes(workspace, intake) if intake.sha256 else None
+    report, read = validate_file(workspace, path, template=template, round_id=round_id,
                                  intake=intake)
     content = None
     kind = KINDS.get(report.kind)
@@ -210,10 +210,10 @@ def examine(ws: Workspace, path: Path, template: str | None = None,
                     archived, {"foreign_template": template, "round_option": round_id})
 
 
-def archive_bytes(ws: Workspace, intake: Intake) -> str:
+def archive_bytes(workspace: Workspace, intake: Intake) -> str:
     """Keep the bytes as received under their SHA-256 (written whole, then renamed, so an
     archived file is never half there); the same bytes twice are kept once."""
-    archive = ws.archive / f"{intake.sha256}{intake.path.suffix.lower() or '.bin'}"
+    archive = workspace.archive / f"{intake.sha256}{intake.path.suffix.lower() or '.bin'}"
     if not archive.exists():
         archive.parent.mkdir(parents=True, exist_ok=True)
         tmp = archive.with_name(f"{archive.name}.{os.getpid()}.partial")
@@ -222,14 +222,14 @@ def archive_bytes(ws: Workspace, intake: Intake) -> str:
             tmp.replace(archive)
         finally:  # a full disk leaves nothing half-written
             tmp.unlink(missing_ok=True)
-    return archive.relative_to(ws.root).as_posix()
+    return archive.relative_to(workspace.root).as_posix()
 
 
-def clean_partials(ws: Workspace) -> list[Path]:
+def clean_partials(workspace: Workspace) -> list[Path]:
     """Remove what a killed ingest left half-written in archive/ (a .partial whose writing
     process is gone); return what was removed."""
     gone = []
-    for tmp in ws.archive.glob("*.partial") if ws.archive.is_dir() else []:
+    for tmp in workspace.archive.glob("*.partial") if workspace.archive.is_dir() else []:
         pid = tmp.suffixes[-2].lstrip(".") if len(tmp.suffixes) >= 2 else ""
         if pid.isdigit() and int(pid) != os.getpid() and _alive(int(pid)):
             continue  # another ingest is writing it now
@@ -238,14 +238,14 @@ def clean_partials(ws: Workspace) -> list[Path]:
     return gone
 
 
-def keep(ws: Workspace, ex: Examined, *, received: dt.datetime | None = None,
+def keep(workspace: Workspace, ex: Examined, *, received: dt.datetime | None = None,
          journal: bool = True) -> FileReport:
     """Record the submission in one transaction (its journal record first, beside the
     archived bytes, so the ledger can be rebuilt), feedback if rejected."""
     report, path = ex.report, ex.report.path
     if not report.sha256:
         return report  # nothing readable to keep
-    led = ws.ledger
+    led = workspace.ledger
     dup = led.find_duplicate(report.sha256)
     if dup is not None:
         report.duplicate, report.submission_id, report.kept = True, dup["id"], True
@@ -255,7 +255,7 @@ def keep(ws: Workspace, ex: Examined, *, received: dt.datetime | None = None,
     late = 0
     if report.round:
         try:
-            late = int(received.date() > ws.register.round(report.round).due)
+            late = int(received.date() > workspace.register.round(report.round).due)
         except StopIteration:
             late = 0
     signed = cover.get("Sign-off date")
@@ -276,10 +276,10 @@ def keep(ws: Workspace, ex: Examined, *, received: dt.datetime | None = None,
     def after(submission_id: int) -> None:
         assert ex.read is not None  # `after` is passed only when there is a read
         for step in KINDS[report.kind].after_ingest:
-            step(ws, ex.read, submission_id)
+            step(workspace, ex.read, submission_id)
     if journal and ex.archived:
         try:
-            write_journal(ws, ex.archived, {
+            write_journal(workspace, ex.archived, {
                 "file_name": path.name, "received_at": sub["received_at"],
                 "sha256": report.sha256, "archive_path": ex.archived, "kind": sub["kind"],
                 "template_id": sub["template_id"], "department": sub["department"],
@@ -287,8 +287,8 @@ def keep(ws: Workspace, ex: Examined, *, received: dt.datetime | None = None,
         except OSError:
             # no journal (a full disk): an archived file nothing could replay would be an
             # orphan; the file is still where it was sent from, and the next run keeps it
-            if not journal_path(ws, ex.archived).exists():
-                (ws.root / ex.archived).unlink(missing_ok=True)
+            if not journal_path(workspace, ex.archived).exists():
+                (workspace.root / ex.archived).unlink(missing_ok=True)
             raise
     rec: Recorded = led.record_submission(
         sub, [i.model_dump() for i in report.issues], ex.content,
@@ -297,7 +297,7 @@ def keep(ws: Workspace, ex: Examined, *, received: dt.datetime | None = None,
     if not report.valid and report.kind and report.kind != "foreign":
         report.feedback = write_feedback(
             path, report.issues,
-            ws.feedback(report.round or "meetings") / f"{path.stem}.feedback.xlsx")
+            workspace.feedback(report.round or "meetings") / f"{path.stem}.feedback.xlsx")
     return report
 
 
@@ -311,10 +311,10 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def ingest_file(ws: Workspace, path: Path, *, received: dt.datetime | None = None,
+def ingest_file(workspace: Workspace, path: Path, *, received: dt.datetime | None = None,
                 template: str | None = None, round_id: str | None = None) -> FileReport:
     """Validate one file and keep it: archived bytes, a ledger record, feedback if rejected."""
-    return keep(ws, examine(ws, Path(path), template, round_id), received=received)
+    return keep(workspace, examine(workspace, Path(path), template, round_id), received=received)
 
 
 _WORKER: dict[str, Workspace] = {}
@@ -324,45 +324,47 @@ def _worker_init(root: str) -> None:
     from .lifeline import die_with_parent
 
     die_with_parent()
-    _WORKER["ws"] = Workspace.open(root)
+    _WORKER["workspace"] = Workspace.open(root)
 
 
 def _worker_examine(paths: list[Path], template: str | None, round_id: str | None
                     ) -> list[Examined]:
-    return [examine(_WORKER["ws"], p, template, round_id) for p in paths]
+    return [examine(_WORKER["workspace"], p, template, round_id) for p in paths]
 
 
-def replay(ws: Workspace, record: dict[str, Any]) -> None:
+def replay(workspace: Workspace, record: dict[str, Any]) -> None:
     """Record one archived file from its journal: the spec it was read by is re-registered,
     then the bytes are validated and kept as they were, under their name and time."""
-    led = ws.ledger
-    src = ws.root / record["archive_path"]
+    led = workspace.ledger
+    src = workspace.root / record["archive_path"]
     received = dt.datetime.fromisoformat(record["received_at"])
     with tempfile.TemporaryDirectory(prefix="dp-replay-") as tmp:
         named = Path(tmp) / Path(record["file_name"]).name  # never a path: a name only
         shutil.copyfile(src, named)
         led.clock = record["received_at"]
         try:
-            ex = examine(ws, named, record.get("foreign_template"), record.get("round_option"))
+            ex = examine(workspace, named, record.get("foreign_template"),
+                         record.get("round_option"))
             held = held_actions(led.db)  # a service upload's action updates wait
-            rep = keep(ws, ex, received=received, journal=False)
+            rep = keep(workspace, ex, received=received, journal=False)
         finally:
             led.clock = None
     if record.get(SERVICE_UPLOAD):  # uploaded to the service: it awaits sign-off
-        replay_upload(ws, record, rep, held)
+        replay_upload(workspace, record, rep, held)
 
 
-def reconcile(ws: Workspace) -> int:
+def reconcile(workspace: Workspace) -> int:
     """Record the files archived with a journal but missing from the ledger (a fault
     between the two); returns how many."""
-    known = {r[0] for r in ws.ledger.query("SELECT sha256 FROM submissions")}
-    todo = [rec for _, rec in journals(ws) if rec.get("sha256") not in known]
+    known = {r[0] for r in workspace.ledger.query("SELECT sha256 FROM submissions")}
+    todo = [rec for _, rec in journals(workspace) if rec.get("sha256") not in known]
     for rec in todo:
-        replay(ws, rec)
+        replay(workspace, rec)
     return len(todo)
 
 
-def ingest_files(ws: Workspace, paths: Iterable[Path], *, received: dt.datetime | None = None,
+def ingest_files(workspace: Workspace, paths: Iterable[Path], *,
+                 received: dt.datetime | None = None,
                  jobs: int = 1, progress: Callable[[FileReport], None] | None = None,
                  template: str | None = None, round_id: str | None = None
                  ) -> list[FileReport]:
@@ -373,7 +375,7 @@ def ingest_files(ws: Workspace, paths: Iterable[Path], *, received: dt.datetime 
     """
     paths = [Path(p) for p in paths]
     reports: list[FileReport] = []
-    led = ws.ledger
+    led = workspace.ledger
     uncommitted: list[FileReport] = []  # kept since the ledger's last commit
     seen = [led.commits]
 
@@ -385,27 +387,27 @@ def ingest_files(ws: Workspace, paths: Iterable[Path], *, received: dt.datetime 
         reports.append(r)
         if progress:
             progress(r)
-    clean_partials(ws)
-    reconcile(ws)  # files archived by an ingest that failed before recording them
+    clean_partials(workspace)
+    reconcile(workspace)  # files archived by an ingest that failed before recording them
     try:
         with led.batch():
             if jobs <= 1 or len(paths) < 2:
                 for p in paths:
-                    done(ingest_file(ws, p, received=received, template=template,
+                    done(ingest_file(workspace, p, received=received, template=template,
                                      round_id=round_id))
             else:
-                _examine_in_pool(ws, paths, jobs, template, round_id,
-                                 lambda ex: done(keep(ws, ex, received=received)))
+                _examine_in_pool(workspace, paths, jobs, template, round_id,
+                                 lambda ex: done(keep(workspace, ex, received=received)))
     except BaseException:
         if led.commits == seen[0]:  # the last commit failed: these files were not kept
             for r in uncommitted:
                 r.kept, r.submission_id = False, None
-        forget_unkept(ws, paths, reports)
+        forget_unkept(workspace, paths, reports)
         raise
     return reports
 
 
-def forget_unkept(ws: Workspace, paths: list[Path], reports: list[FileReport]) -> int:
+def forget_unkept(workspace: Workspace, paths: list[Path], reports: list[FileReport]) -> int:
     """After a fault, remove the archived bytes of files examined but never journaled (a
     worker archives ahead of the recording; a full disk can stop the journal): nothing is
     lost, since each file is still where it was sent and the next run reads it again. A
@@ -425,10 +427,10 @@ def forget_unkept(ws: Workspace, paths: list[Path], reports: list[FileReport]) -
             if not stat.S_ISREG(os.lstat(p).st_mode):
                 continue
             sha = hashlib.sha256(p.read_bytes()).hexdigest()
-            archived = ws.archive / f"{sha}{p.suffix.lower() or '.bin'}"
+            archived = workspace.archive / f"{sha}{p.suffix.lower() or '.bin'}"
             if not archived.exists() or Path(f"{archived}{JOURNAL}").exists():
                 continue
-            if ws.ledger.find_duplicate(sha) is None:
+            if workspace.ledger.find_duplicate(sha) is None:
                 archived.unlink(missing_ok=True)
                 gone += 1
         except (OSError, sqlite3.Error):
@@ -436,7 +438,7 @@ def forget_unkept(ws: Workspace, paths: list[Path], reports: list[FileReport]) -
     return gone
 
 
-def _pool(ws: Workspace, jobs: int) -> ProcessPoolExecutor:
+def _pool(workspace: Workspace, jobs: int) -> ProcessPoolExecutor:
     # workers start from a clean server process, never forked from this one (which may be
     # running a progress display's thread and holds the ledger's connection); the server
     # and its workers are killed by the kernel if this process dies
@@ -446,10 +448,10 @@ def _pool(ws: Workspace, jobs: int) -> ProcessPoolExecutor:
     else:
         ctx = multiprocessing.get_context("spawn")
     return ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_worker_init,
-                               initargs=(str(ws.root),))
+                               initargs=(str(workspace.root),))
 
 
-def _examine_in_pool(ws: Workspace, paths: list[Path], jobs: int, template: str | None,
+def _examine_in_pool(workspace: Workspace, paths: list[Path], jobs: int, template: str | None,
                      round_id: str | None, then: Callable[[Examined], None]) -> None:
     """Examine files on `jobs` worker processes; `then` each result here, in file order.
 
@@ -460,7 +462,7 @@ def _examine_in_pool(ws: Workspace, paths: list[Path], jobs: int, template: str 
     names the file; the chunks in flight are handed out again."""
     chunks = deque(paths[i:i + CHUNK] for i in range(0, len(paths), CHUNK))
     while chunks:
-        with _pool(ws, jobs) as pool:
+        with _pool(workspace, jobs) as pool:
             pending: deque[tuple[list[Path], Any]] = deque()
             try:
                 _drain(pool, chunks, pending, 4 * jobs, template, round_id, then)
@@ -469,7 +471,7 @@ def _examine_in_pool(ws: Workspace, paths: list[Path], jobs: int, template: str 
                 chunks.extendleft(reversed(lost))
                 pool.shutdown(wait=False, cancel_futures=True)
                 if chunks:  # the first chunk not yet taken holds the file, or is innocent
-                    _examine_alone(ws, chunks.popleft(), template, round_id, then)
+                    _examine_alone(workspace, chunks.popleft(), template, round_id, then)
             except KeyboardInterrupt:
                 pool.shutdown(wait=False, cancel_futures=True)
                 raise
@@ -493,29 +495,29 @@ def _drain(pool: ProcessPoolExecutor, chunks: deque[list[Path]],
         top_up(1)
 
 
-def _examine_alone(ws: Workspace, paths: list[Path], template: str | None,
+def _examine_alone(workspace: Workspace, paths: list[Path], template: str | None,
                    round_id: str | None, then: Callable[[Examined], None]) -> None:
     """Examine each file in a worker of its own; a file that kills its worker is rejected
     with reader-crashed, and the next file gets a fresh worker."""
     todo = deque(paths)
     while todo:
-        with _pool(ws, 1) as pool:
+        with _pool(workspace, 1) as pool:
             try:
                 while todo:
                     [ex] = pool.submit(_worker_examine, [todo[0]], template, round_id).result()
                     todo.popleft()
                     then(ex)
             except BrokenProcessPool:
-                then(crashed(ws, todo.popleft()))
+                then(crashed(workspace, todo.popleft()))
 
 
-def crashed(ws: Workspace, path: Path) -> Examined:
+def crashed(workspace: Workspace, path: Path) -> Examined:
     """A file whose reading killed the process reading it: rejected, its bytes kept."""
     intake = inspect(path, allow_macros=True)
     report = FileReport(file=path.name, path=path, sha256=intake.sha256, size=intake.size)
     report.issues.append(At(sheet="", cell="", file=path.name).issue(
         "reader-crashed", found="the reading process ended abruptly"))
-    archived = archive_bytes(ws, intake) if intake.sha256 else None
+    archived = archive_bytes(workspace, intake) if intake.sha256 else None
     return Examined(report, None, {}, None, archived)
 
 
@@ -625,7 +627,7 @@ ExtraCheck = Callable[[BookRead], Iterator[Issue]]
 AfterIngest = Callable[[Workspace, BookRead, int], None]
 
 
-def store_revisions(ws: Workspace, read: BookRead, submission_id: int) -> None:
+def store_revisions(workspace: Workspace, read: BookRead, submission_id: int) -> None:
     """Keep a return's revisions of earlier months, each with its sheet and cell; the value
     first returned stays where it is."""
     rows = [(submission_id, r.get("measure"), "", f"{r.get('period'):%Y-%m}", r.get("value"),
@@ -633,7 +635,7 @@ def store_revisions(ws: Workspace, read: BookRead, submission_id: int) -> None:
             for b in read.of_kind("revisions") for r in b.rows
             if r.get("measure") and r.get("period") and r.get("value") is not None]
     if rows:
-        ws.ledger.db.executemany("INSERT INTO revisions VALUES (?,?,?,?,?,?,?,?)", rows)
+        workspace.ledger.db.executemany("INSERT INTO revisions VALUES (?,?,?,?,?,?,?,?)", rows)
 
 
 @dataclass(frozen=True)

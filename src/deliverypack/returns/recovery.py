@@ -27,37 +27,37 @@ from .foreign import restore_foreign
 from .ingest import replay
 
 
-def rebuild(ws: Workspace, *, force: bool = False) -> tuple[Path, int, Path | None]:
+def rebuild(workspace: Workspace, *, force: bool = False) -> tuple[Path, int, Path | None]:
     """Re-create the ledger from archive/ alone; (ledger, files replayed, old ledger kept
     aside or None). An existing sound ledger is replaced only with force, and kept."""
-    target = ws.ledger_path
+    target = workspace.ledger_path
     aside = None
     if target.exists() and target.stat().st_size > 0 and not force:
         raise WorkspaceError(f"{target} exists; to replace it with one rebuilt from "
                              "archive/ say --force (the old ledger is kept beside it)")
-    records = journals(ws)
+    records = journals(workspace)
     tmp = target.with_name(f"{target.name}.rebuild")
     for extra in ("", "-wal", "-shm"):
         Path(f"{tmp}{extra}").unlink(missing_ok=True)
     led = Ledger(tmp)
-    ws.__dict__["ledger"] = led  # the workspace's ledger while replaying
+    workspace.__dict__["ledger"] = led  # the workspace's ledger while replaying
     try:
-        ws.adopt_register_actions(led)
-        for spec, file, issued in kept_specs(ws):  # every template issued, returned or not
+        workspace.adopt_register_actions(led)
+        for spec, file, issued in kept_specs(workspace):  # every template issued, returned or not
             led.clock = issued or None
             led.record_template(spec, file)
         led.clock = None
         events = [(rec.get("order", 0), 1, rec) for _, rec in records] + [
-            (rec.get("order", 0), 0, rec) for rec in foreign_records(ws)]
+            (rec.get("order", 0), 0, rec) for rec in foreign_records(workspace)]
         for _, is_file, rec in sorted(events, key=lambda e: e[:2]):
             if is_file:
-                replay(ws, rec)
+                replay(workspace, rec)
             else:
-                restore_foreign(ws, rec)
+                restore_foreign(workspace, rec)
         led.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
         led.close()
-        ws.__dict__.pop("ledger", None)
+        workspace.__dict__.pop("ledger", None)
     if target.exists():
         aside = target.with_name(f"{target.name}.before-rebuild-"
                                  f"{dt.datetime.now():%Y%m%dT%H%M%S}")
@@ -81,19 +81,19 @@ class CheckResult:
         return not self.integrity and not self.problems
 
 
-def archived_files(ws: Workspace) -> list[Path]:
+def archived_files(workspace: Workspace) -> list[Path]:
     """The archived returns themselves (not journals, specs or half-written files)."""
-    if not ws.archive.is_dir():
+    if not workspace.archive.is_dir():
         return []
-    return sorted(p for p in ws.archive.iterdir() if p.is_file()
+    return sorted(p for p in workspace.archive.iterdir() if p.is_file()
                   and not p.name.endswith((JOURNAL, ".partial")))
 
 
-def check(ws: Workspace) -> CheckResult:
+def check(workspace: Workspace) -> CheckResult:
     """SQLite's integrity check, then the ledger's own invariants: every submission's file
     is in archive/ with its hash, every archived file has its record and its journal."""
     res = CheckResult()
-    led = ws.ledger
+    led = workspace.ledger
     rows = [r[0] for r in led.query("PRAGMA integrity_check")]
     if rows != ["ok"]:
         res.integrity = rows[:20]
@@ -112,7 +112,7 @@ def check(ws: Workspace) -> CheckResult:
         by_sha[s["sha256"]] = s
         if not s["archive_path"]:
             continue
-        path = ws.root / s["archive_path"]
+        path = workspace.root / s["archive_path"]
         if not path.is_file():
             res.problems.append(f"submission {s['id']} ({s['file_name']}): its file "
                                 f"{s['archive_path']} is missing from archive/")
@@ -120,13 +120,13 @@ def check(ws: Workspace) -> CheckResult:
             res.problems.append(f"submission {s['id']} ({s['file_name']}): "
                                 f"{s['archive_path']} no longer has its recorded hash")
     kept = {r["foreign_template"]["name"]: r["foreign_template"].get("blank_sha256")
-            for r in foreign_records(ws) if isinstance(r.get("foreign_template"), dict)}
+            for r in foreign_records(workspace) if isinstance(r.get("foreign_template"), dict)}
     for t in led.query("SELECT name, blank_sha256 FROM foreign_templates"):
         if kept.get(t["name"]) != t["blank_sha256"]:
             res.problems.append(f"foreign template {t['name']} has no record in "
                                 "archive/foreign/: a rebuild would leave it out (add it "
                                 "again with deliverypack template add)")
-    files = archived_files(ws)
+    files = archived_files(workspace)
     res.archived = len(files)
     for f in files:
         sha = f.name.split(".")[0]
@@ -166,14 +166,14 @@ def _unreadable_rows(led: Any) -> list[str]:
 
 
 # ----------------------------------------------------------------------------- backup
-def backup(ws: Workspace, dest: Path | None = None) -> Path:
+def backup(workspace: Workspace, dest: Path | None = None) -> Path:
     """A consistent copy of the ledger through SQLite's online backup API (safe while an
     ingest writes), written beside its destination and moved into place whole."""
-    src_path = ws.ledger_path
+    src_path = workspace.ledger_path
     if not src_path.exists():
         raise WorkspaceError(f"there is no ledger at {src_path} to back up")
     if dest is None:
-        dest = ws.root / "backups" / f"ledger-{dt.datetime.now():%Y%m%dT%H%M%S}.sqlite"
+        dest = workspace.root / "backups" / f"ledger-{dt.datetime.now():%Y%m%dT%H%M%S}.sqlite"
     dest = Path(dest)
     if dest.is_dir():
         dest = dest / f"ledger-{dt.datetime.now():%Y%m%dT%H%M%S}.sqlite"

@@ -28,12 +28,12 @@ def held_actions(db: sqlite3.Connection) -> dict[str, tuple[str, str]]:
         "SELECT id, status, updated_at FROM actions").fetchall()}
 
 
-def keep_feedback(ws: Workspace, rep: FileReport) -> Path | None:
+def keep_feedback(workspace: Workspace, rep: FileReport) -> Path | None:
     """Keep this submission's feedback workbook under its own id (a later upload of a
     file with the same name writes ingest's feedback file again)."""
     if rep.feedback is None or rep.submission_id is None:
         return None
-    dest = ws.feedback(rep.round or "unknown") / "service" / \
+    dest = workspace.feedback(rep.round or "unknown") / "service" / \
         f"{rep.submission_id}.feedback.xlsx"
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_suffix(".partial")
@@ -42,14 +42,14 @@ def keep_feedback(ws: Workspace, rep: FileReport) -> Path | None:
     return dest
 
 
-def record_upload(ws: Workspace, db: sqlite3.Connection, rep: FileReport,
+def record_upload(workspace: Workspace, db: sqlite3.Connection, rep: FileReport,
                   fact: dict[str, Any], feedback: Path | None,
                   held: dict[str, tuple[str, str]]) -> None:
     """The service_uploads row for a kept submission, and its action updates held back."""
     db.execute("INSERT INTO service_uploads VALUES (?,?,?,?,?,?,?,?,?)", (
         rep.submission_id, fact.get("account_id"), fact.get("token_hash"),
         rep.department or fact.get("department") or "", rep.round or None, rep.file,
-        str(feedback.relative_to(ws.root)) if feedback else None, fact["at"],
+        str(feedback.relative_to(workspace.root)) if feedback else None, fact["at"],
         fact.get("ip") or ""))
     touched = {r[0] for r in db.execute(
         "SELECT action_id FROM action_updates WHERE submission_id=?", (rep.submission_id,))}
@@ -57,16 +57,16 @@ def record_upload(ws: Workspace, db: sqlite3.Connection, rep: FileReport,
         db.execute("UPDATE actions SET status=?, updated_at=? WHERE id=?", (*held[aid], aid))
 
 
-def replay_upload(ws: Workspace, record: dict[str, Any], rep: FileReport,
+def replay_upload(workspace: Workspace, record: dict[str, Any], rep: FileReport,
                   held: dict[str, tuple[str, str]]) -> None:
     """Record a replayed file as the service upload its journal says it was."""
     if rep.submission_id is None or rep.duplicate:
         return
-    led = ws.ledger
+    led = workspace.ledger
     if not led.query("SELECT 1 FROM sqlite_master WHERE name='service_uploads'"):
         apply_service_schema(led.db)
     if led.query("SELECT 1 FROM service_uploads WHERE submission_id=?", rep.submission_id):
         return
-    fb = keep_feedback(ws, rep)
+    fb = keep_feedback(workspace, rep)
     with led.transaction() as db:
-        record_upload(ws, db, rep, record[KEY], fb, held)
+        record_upload(workspace, db, rep, record[KEY], fb, held)

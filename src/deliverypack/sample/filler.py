@@ -183,7 +183,7 @@ def fill_workbook(template: Path, spec: WorkbookSpec, reg: Register, target: Pat
         rng_ = parse_ref(dn.attr_text)
         if rng_ is None:  # our own templates name one plain range per block
             raise ValueError(f"{template.name}: {block.name} is not a plain range")
-        ws = wb[rng_.sheet]
+        sheet = wb[rng_.sheet]
         rows = block.rows + [{} for _ in range(block.free_rows)]
         values = _per_row(_block_values(block, reg, round_id, rng, spec, unit_ratings,
                                         meeting_facts))
@@ -196,7 +196,7 @@ def fill_workbook(template: Path, spec: WorkbookSpec, reg: Register, target: Pat
                     v = overrides[(block.name, i, col.key)]
                 elif v is None:
                     continue
-                cell = ws.cell(row=rng_.r1 + i, column=rng_.c1 + j)
+                cell = sheet.cell(row=rng_.r1 + i, column=rng_.c1 + j)
                 typ = cell_type(block, col, row)
                 if isinstance(v, str):
                     write_text_cell(cell, v)

@@ -27,7 +27,7 @@ MEETING_BEFORE_ROUND = "2003-12"  # the Earn or Learn meeting falls between Jul 
 MEETINGS = (dt.date(2003, 9, 15), dt.date(2004, 1, 26))
 
 
-def hold_meeting(ws: Workspace) -> dict[str, Path]:
+def hold_meeting(workspace: Workspace) -> dict[str, Path]:
     """An Earn or Learn meeting: record issued, filled by the sample filler, minutes written;
     its actions then reach the departments' next returns."""
     from ..consolidation.views import measure_series
@@ -36,23 +36,23 @@ def hold_meeting(ws: Workspace) -> dict[str, Path]:
     from ..templates.taskforce import issue_meeting_record
     from .filler import fill_workbook
 
-    reg = ws.register
-    record = issue_meeting_record(ws, "EOL", MEETINGS[0])
-    spec = _spec(ws, record)
+    reg = workspace.register
+    record = issue_meeting_record(workspace, "EOL", MEETINGS[0])
+    spec = _spec(workspace, record)
     # what the secretariat records of the figures is what the ledger held on the day
     as_of = round_as_of(reg, MEETINGS[0])
-    performance = " ".join(performance_sentence(measure_series(reg, ws.ledger, m, as_of))
+    performance = " ".join(performance_sentence(measure_series(reg, workspace.ledger, m, as_of))
                            for p in reg.taskforce("EOL").priorities
                            for m in reg.measures_of(p))
     filled = fill_workbook(record, spec, reg,
                            record.with_name(record.name.replace("-record", "-record-filled")),
-                           meeting_facts={"performance": performance, "unit": ws.unit_name})
-    minutes, _ = write_minutes(ws, filled)
+                           meeting_facts={"performance": performance, "unit": workspace.unit_name})
+    minutes, _ = write_minutes(workspace, filled)
     return {"meeting record": record, "minutes": minutes}
 
 
-def received_at(ws: Workspace, dept: str, round_id: str) -> dt.datetime:
-    due = ws.register.round(round_id).due
+def received_at(workspace: Workspace, dept: str, round_id: str) -> dt.datetime:
+    due = workspace.register.round(round_id).due
     day = due + dt.timedelta(days=LATE_DAYS.get((dept, round_id), -2))
     return dt.datetime.combine(day, dt.time(10, 30))
 
@@ -60,23 +60,25 @@ def received_at(ws: Workspace, dept: str, round_id: str) -> dt.datetime:
 Source = Callable[[Workspace, str, list[Path]], list[Path]]
 
 
-def run_round(ws: Workspace, round_id: str, returns: Source, assessments: Source
+def run_round(workspace: Workspace, round_id: str, returns: Source, assessments: Source
               ) -> list[FileReport]:
     """templates -> returns in -> ingest -> unit assessment -> ingest, for one round."""
     reports = []
-    templates = issue_returns(ws, round_id)
-    for path in returns(ws, round_id, templates):
+    templates = issue_returns(workspace, round_id)
+    for path in returns(workspace, round_id, templates):
         dept = path.name.split("-")[0]
-        reports.append(ingest_file(ws, path, received=received_at(ws, dept, round_id)))
-    assessment = issue_assessment(ws, round_id)
-    for path in assessments(ws, round_id, [assessment]):
-        reports.append(ingest_file(ws, path, received=received_at(ws, "UNIT", round_id)))
+        reports.append(ingest_file(workspace, path, received=received_at(workspace, dept,
+                                                                         round_id)))
+    assessment = issue_assessment(workspace, round_id)
+    for path in assessments(workspace, round_id, [assessment]):
+        reports.append(ingest_file(workspace, path, received=received_at(workspace, "UNIT",
+                                                                         round_id)))
     return reports
 
 
 def from_samples(kind: str, folder: Path = SAMPLE_RETURNS) -> Source:
     """Files as they were sent: sample_returns/ROUND/, returns or the unit's assessment."""
-    def source(ws: Workspace, round_id: str, templates: list[Path]) -> list[Path]:
+    def source(workspace: Workspace, round_id: str, templates: list[Path]) -> list[Path]:
         files = sorted(f for f in (folder / round_id).glob("*.xlsx")
                        if f.name.startswith("assessment") == (kind == "assessment"))
         first = [f for f in files if "attempt1" in f.name]
@@ -93,10 +95,10 @@ def make_samples(out: Path, workdir: Path) -> None:
 
     if workdir.exists():
         shutil.rmtree(workdir)
-    ws = sample_workspace(workdir)
-    reg = ws.register
+    workspace = sample_workspace(workdir)
+    reg = workspace.register
 
-    def returns(ws: Workspace, round_id: str, templates: list[Path]) -> list[Path]:
+    def returns(workspace: Workspace, round_id: str, templates: list[Path]) -> list[Path]:
         folder = out / round_id
         folder.mkdir(parents=True, exist_ok=True)
         paths = []
@@ -104,7 +106,7 @@ def make_samples(out: Path, workdir: Path) -> None:
             dept = t.name.split("-")[0]
             if (dept, round_id) in NOT_RETURNED:
                 continue
-            spec = _spec(ws, t)
+            spec = _spec(workspace, t)
             if (dept, round_id) in BROKEN_FIRST:
                 bad = folder / f"{dept}-{round_id}-attempt1.xlsx"
                 traj = next(b for _, b in spec.blocks() if b.kind == "traj")
@@ -119,25 +121,25 @@ def make_samples(out: Path, workdir: Path) -> None:
             paths.append(target)
         return paths
 
-    def assessments(ws: Workspace, round_id: str, templates: list[Path]) -> list[Path]:
+    def assessments(workspace: Workspace, round_id: str, templates: list[Path]) -> list[Path]:
         t = templates[0]
-        spec = _spec(ws, t)
-        selfr = {k: r["value"] for k, r in ws.ledger.ratings(round_id, "self").items()}
+        spec = _spec(workspace, t)
+        selfr = {k: r["value"] for k, r in workspace.ledger.ratings(round_id, "self").items()}
         target = out / round_id / t.name
         fill_workbook(t, spec, reg, target, unit_ratings=unit_ratings_for(reg, round_id, selfr))
         return [target]
 
     for r in sorted(x.id for x in reg.rounds):
         if r == MEETING_BEFORE_ROUND:
-            hold_meeting(ws)
-        for rep in run_round(ws, r, returns, assessments):
+            hold_meeting(workspace)
+        for rep in run_round(workspace, r, returns, assessments):
             print(f"{rep.status:9} {rep.file} ({len(rep.errors)} errors, "
                   f"{len(rep.warnings)} warnings)")
 
 
-def _spec(ws: Workspace, path: Path) -> WorkbookSpec:
+def _spec(workspace: Workspace, path: Path) -> WorkbookSpec:
     """The spec a template we just issued was recorded with."""
-    spec = ws.ledger.template(_tid(path))
+    spec = workspace.ledger.template(_tid(path))
     if spec is None:
         raise LookupError(f"{path.name} was not issued in this workspace")
     return spec

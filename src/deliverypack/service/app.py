@@ -70,11 +70,11 @@ class Service:
                  secure_cookies: bool = True):
         self.engine = Engine(root)
         self.store = self.engine.store
-        self.settings = service_settings(self.engine.ws.settings)
+        self.settings = service_settings(self.engine.workspace.settings)
         self.max_upload = int(max_upload_bytes or self.settings.get(
             "max_upload_bytes", MAX_FILE_BYTES))
         self.secure = secure_cookies
-        self.staging = self.engine.ws.root / "inbox" / "service"
+        self.staging = self.engine.workspace.root / "inbox" / "service"
         self.jinja = Environment(loader=FileSystemLoader(HERE / "templates"),
                                  autoescape=select_autoescape(["html"]))
 
@@ -82,8 +82,8 @@ class Service:
         user = request.scope.get("dp_user")
         html = self.jinja.get_template(name).render(
             user=user, csrf=request.scope.get("dp_csrf", ""),
-            programme=self.engine.ws.programme, unit=self.engine.ws.unit_name,
-            marking=self.engine.ws.marking, rag_names=RAG_NAMES, **ctx)
+            programme=self.engine.workspace.programme, unit=self.engine.workspace.unit_name,
+            marking=self.engine.workspace.marking, rag_names=RAG_NAMES, **ctx)
         return HTMLResponse(html, status_code=status)
 
 
@@ -306,7 +306,7 @@ async def invite(request: Request) -> Response:
 
 # ---------------------------------------------------------------------- department pages
 def _rounds(svc: Service) -> list[Any]:
-    return svc.engine.call(lambda: sorted(svc.engine.ws.register.rounds,
+    return svc.engine.call(lambda: sorted(svc.engine.workspace.register.rounds,
                                           key=lambda r: r.id, reverse=True))
 
 
@@ -314,7 +314,7 @@ def _closed(svc: Service, rid: str) -> Any:
     """The event that closed a round (its papers published), or None while it is open."""
     from ..ledger.rounds import round_state
 
-    return svc.engine.call(lambda: round_state(svc.engine.ws.ledger, rid))
+    return svc.engine.call(lambda: round_state(svc.engine.workspace.ledger, rid))
 
 
 @page("submitter", "approver")
@@ -469,8 +469,8 @@ async def feedback_download(request: Request, svc: Service, user: sqlite3.Row) -
                        sub["id"])
     if up is None or not up["feedback_path"]:
         raise NotFound
-    path = (svc.engine.ws.root / up["feedback_path"]).resolve()
-    if not path.is_relative_to(svc.engine.ws.root / "feedback") or not path.exists():
+    path = (svc.engine.workspace.root / up["feedback_path"]).resolve()
+    if not path.is_relative_to(svc.engine.workspace.root / "feedback") or not path.exists():
         raise NotFound
     svc.store.audit(user["email"], "feedback downloaded", f"submission {sub['id']}",
                     ip_of(request))
@@ -521,7 +521,7 @@ async def signoff(request: Request, svc: Service, user: sqlite3.Row, data: FormD
 # ---------------------------------------------------------------------- unit pages
 def _round_param(svc: Service, request: Request) -> str:
     rid = request.query_params.get("round")
-    return svc.engine.call(svc.engine.ws.round_or_latest, rid) if rid in {
+    return svc.engine.call(svc.engine.workspace.round_or_latest, rid) if rid in {
         r.id for r in _rounds(svc)} else _rounds(svc)[0].id
 
 
@@ -529,7 +529,7 @@ def _round_param(svc: Service, request: Request) -> str:
 async def dashboard(request: Request, svc: Service, user: sqlite3.Row) -> Response:
     rid = _round_param(svc, request)
     rows = await run_in_threadpool(svc.engine.positions, rid)
-    outputs = sorted(p.name for p in svc.engine.ws.outputs.glob(f"*-{rid}.*")
+    outputs = sorted(p.name for p in svc.engine.workspace.outputs.glob(f"*-{rid}.*")
                      if OUTPUT_NAME.match(p.name))
     return svc.render(request, "dashboard.html", rid=rid, rounds=_rounds(svc),
                       closed=_closed(svc, rid),
@@ -551,7 +551,7 @@ async def remind_one(request: Request, svc: Service, user: sqlite3.Row, data: Fo
 
 def _framework_rows(svc: Service, rid: str) -> tuple[list[str], list[dict[str, Any]]]:
     def run() -> tuple[list[str], list[dict[str, Any]]]:
-        reg, led = svc.engine.ws.register, svc.engine.ws.ledger
+        reg, led = svc.engine.workspace.register, svc.engine.workspace.ledger
         rounds = [r.id for r in sorted(reg.rounds, key=lambda r: r.id) if r.id <= rid]
         ratings = {r: led.ratings(r, "unit") for r in rounds}
         rows = []
@@ -567,7 +567,7 @@ def _framework_rows(svc: Service, rid: str) -> tuple[list[str], list[dict[str, A
 async def framework(request: Request, svc: Service, user: sqlite3.Row) -> Response:
     rid = _round_param(svc, request)
     rounds, rows = _framework_rows(svc, rid)
-    labels = svc.engine.call(lambda: {r.id: r.label for r in svc.engine.ws.register.rounds})
+    labels = svc.engine.call(lambda: {r.id: r.label for r in svc.engine.workspace.register.rounds})
     return svc.render(request, "framework.html", rid=rid, rounds=rounds, rows=rows,
                       labels=labels, dims=FRAMEWORK, short=FRAMEWORK_SHORT)
 
@@ -576,10 +576,10 @@ def _priority_view(svc: Service, pid: str, rid: str) -> Any:
     from ..consolidation.views import priority_summaries
 
     def run() -> Any:
-        reg = svc.engine.ws.register
+        reg = svc.engine.workspace.register
         if pid not in {p.id for p in reg.priorities}:
             return None
-        return next(s for s in priority_summaries(reg, svc.engine.ws.ledger, rid)
+        return next(s for s in priority_summaries(reg, svc.engine.workspace.ledger, rid)
                     if s.priority.id == pid)
     return svc.engine.call(run)
 
@@ -626,19 +626,19 @@ async def build(request: Request, svc: Service, user: sqlite3.Row, data: FormDat
 
 
 def _builder(svc: Service, what: str, rid: str) -> Callable[[], str]:
-    ws = svc.engine.ws
+    workspace = svc.engine.workspace
 
     def run() -> str:
         if what == "master":
             from ..outputs.master import build_master
-            return build_master(ws, rid).name
+            return build_master(workspace, rid).name
         if what == "deck":
             from ..outputs.deck import build_deck
-            return build_deck(ws, rid).name
+            return build_deck(workspace, rid).name
         from ..outputs.delivery_report import write_report
-        paths = [write_report(ws, rid, d.id) for d in ws.register.departments
-                 if ws.register.priorities_of(d.id)]
-        target = ws.outputs / f"reports-{rid}.zip"
+        paths = [write_report(workspace, rid, d.id) for d in workspace.register.departments
+                 if workspace.register.priorities_of(d.id)]
+        target = workspace.outputs / f"reports-{rid}.zip"
         buf = io.BytesIO()
         with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
             for p in paths:
@@ -655,7 +655,7 @@ async def output_download(request: Request, svc: Service, user: sqlite3.Row) -> 
     name = request.path_params["name"]
     if not OUTPUT_NAME.match(name):
         raise NotFound
-    path = svc.engine.ws.outputs / name
+    path = svc.engine.workspace.outputs / name
     if not path.is_file():
         raise NotFound
     svc.store.audit(user["email"], "output downloaded", name, ip_of(request))
@@ -672,7 +672,7 @@ def _accounts(request: Request, svc: Service, status: int = 200, **ctx: Any) -> 
     """The accounts page: every account, active or not, and the form to invite someone to a
     department or to an organisation that returns its own figures."""
     def parties() -> list[tuple[str, str]]:
-        reg = svc.engine.ws.register
+        reg = svc.engine.workspace.register
         return [(d.id, d.name) for d in reg.departments] + [
             (o.id, f"{o.name} ({o.kind})") for o in reg.organisations]
     return svc.render(request, "accounts.html", status, accounts=svc.store.accounts(),
@@ -801,13 +801,13 @@ async def security_headers(request: Request, call_next: Callable[[Request],
     return resp
 
 
-def create_app(workspace: Path | str, *, max_upload_bytes: int | None = None,
+def create_app(root: Path | str, *, max_upload_bytes: int | None = None,
                secure_cookies: bool = True) -> Starlette:
     """The collection service for one workspace (its tables are created if new)."""
     from starlette.middleware import Middleware
     from starlette.middleware.base import BaseHTTPMiddleware
 
-    svc = Service(Path(workspace), max_upload_bytes=max_upload_bytes,
+    svc = Service(Path(root), max_upload_bytes=max_upload_bytes,
                   secure_cookies=secure_cookies)
     routes = [
         Route("/", home),

@@ -86,11 +86,11 @@ class Engine:
     def __init__(self, root: Path):
         self.root = Path(root)
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="deliverypack-engine")
-        self.ws: Workspace = self.call(lambda: Workspace.open(self.root))
-        self.call(lambda: self.ws.ledger)  # the engine's tables first
-        self.store = ServiceStore(self.ws.ledger_path)
+        self.workspace: Workspace = self.call(lambda: Workspace.open(self.root))
+        self.call(lambda: self.workspace.ledger)  # the engine's tables first
+        self.store = ServiceStore(self.workspace.ledger_path)
         # uploads archived but never recorded (a kill between): recorded from their journal
-        self.call(lambda: reconcile(self.ws))
+        self.call(lambda: reconcile(self.workspace))
 
     def call(self, fn: Callable[..., T], *args: Any) -> T:
         """Run fn on the engine thread and wait for its answer."""
@@ -98,8 +98,8 @@ class Engine:
 
     def close(self) -> None:
         def shut() -> None:
-            if "ledger" in self.ws.__dict__:
-                self.ws.ledger.close()
+            if "ledger" in self.workspace.__dict__:
+                self.workspace.ledger.close()
         self._pool.submit(shut).result()
         self._pool.shutdown(wait=True)
 
@@ -113,11 +113,11 @@ class Engine:
         meanwhile takes it for an e-mailed return; and the action updates it carries are
         held back (the actions keep their statuses) until it is signed off."""
         def run() -> Upload:
-            ex = examine(self.ws, path)
+            ex = examine(self.workspace, path)
             rep = ex.report
             if department is not None and rep.department and rep.department != department:
                 return Upload(rep, forbidden=True)
-            led = self.ws.ledger
+            led = self.workspace.ledger
             held = held_actions(led.db)
             fact = None
             if who is not None:  # journalled before the ledger row exists
@@ -126,11 +126,11 @@ class Engine:
                         "at": dt.datetime.now().replace(microsecond=0).isoformat()}
                 ex.options[KEY] = fact  # type: ignore[assignment]
             with led.atomic():  # the submission and its upload record, or neither
-                rep = keep(self.ws, ex)
-                fb = keep_feedback(self.ws, rep)
+                rep = keep(self.workspace, ex)
+                fb = keep_feedback(self.workspace, rep)
                 if fact is not None and rep.submission_id is not None and not rep.duplicate:
                     with led.transaction() as db:
-                        record_upload(self.ws, db, rep, fact, fb, held)
+                        record_upload(self.workspace, db, rep, fact, fb, held)
             return Upload(rep, feedback=fb)
         return self.call(run)
 
@@ -139,7 +139,7 @@ class Engine:
         """Record the approver's sign-off and, in the same transaction, let the return's
         action updates through (held back since its upload)."""
         def run() -> None:
-            with self.ws.ledger.transaction() as db:
+            with self.workspace.ledger.transaction() as db:
                 db.execute("INSERT OR IGNORE INTO service_signoffs VALUES (?,?,?,?,?,?)",
                            (submission_id, department, round_id, account_id,
                             dt.datetime.now().replace(microsecond=0).isoformat(), ip))
@@ -150,14 +150,15 @@ class Engine:
         self.call(run)
 
     def status(self, round_id: str) -> list[ReturnStatus]:
-        return self.call(lambda: returns_status(self.ws.register, self.ws.ledger, round_id))
+        return self.call(lambda: returns_status(self.workspace.register, self.workspace.ledger,
+                                                round_id))
 
     def collection(self, round_id: str, party: str | None = None) -> dict[str, Any]:
         """Organisations' returns and coverage as `status --json` gives them; for one
         department, its own organisations and measures; for one organisation, its return."""
         def run() -> dict[str, Any]:
-            reg = self.ws.register
-            out = collection_json(reg, self.ws.ledger, round_id)
+            reg = self.workspace.register
+            out = collection_json(reg, self.workspace.ledger, round_id)
             if party is not None:
                 out["returns"] = [o for o in out["returns"]
                                   if party in (o["organisation"], o["department"])]
@@ -170,10 +171,10 @@ class Engine:
         """Who returns in a round: (id, name, submission kind) for every department with
         priorities and every organisation issued a return of its own."""
         def run() -> list[tuple[str, str, str]]:
-            reg = self.ws.register
+            reg = self.workspace.register
             out = [(d.id, d.name, "return") for d in reg.departments
                    if reg.priorities_of(d.id)]
-            issued = self.ws.ledger.issued_organisations(round_id)
+            issued = self.workspace.ledger.issued_organisations(round_id)
             return out + [(o.id, o.name, "org_return") for o in reg.organisations
                           if o.id in issued]
         return self.call(run)
@@ -181,7 +182,7 @@ class Engine:
     def party_name(self, party: str) -> str:
         """A department's or organisation's name, from the register."""
         def run() -> str:
-            reg = self.ws.register
+            reg = self.workspace.register
             names = {d.id: d.name for d in reg.departments}
             names.update({o.id: o.name for o in reg.organisations})
             return names.get(party, party)
@@ -189,7 +190,7 @@ class Engine:
 
     def is_party(self, party: str | None) -> bool:
         def run() -> bool:
-            reg = self.ws.register
+            reg = self.workspace.register
             return party in {d.id for d in reg.departments} | {o.id for o in
                                                                reg.organisations}
         return self.call(run)
@@ -198,7 +199,7 @@ class Engine:
                   today: dt.date | None = None) -> list[DeptRound]:
         """Every department's and organisation's state in a round (or one party's)."""
         today = today or dt.date.today()
-        rnd = self.call(lambda: self.ws.register.round(round_id))
+        rnd = self.call(lambda: self.workspace.register.round(round_id))
         with self.store.connect() as db:
             awaiting = awaiting_signoff(db)
         rows = []
@@ -253,9 +254,9 @@ class Engine:
 
     def template_path(self, round_id: str, party: str) -> Path:
         """The return issued to a department, or to an organisation (organisations/)."""
-        own = self.ws.outbox(round_id) / f"{party}-{round_id}.xlsx"
-        org = self.ws.outbox(round_id) / "organisations" / f"{party}-{round_id}.xlsx"
+        own = self.workspace.outbox(round_id) / f"{party}-{round_id}.xlsx"
+        org = self.workspace.outbox(round_id) / "organisations" / f"{party}-{round_id}.xlsx"
         return org if not own.exists() and org.exists() else own
 
     def copy_feedback(self, rep: FileReport) -> Path | None:
-        return keep_feedback(self.ws, rep)
+        return keep_feedback(self.workspace, rep)

@@ -24,7 +24,7 @@ def service_settings(settings: dict[str, Any]) -> dict[str, Any]:
 
 
 def mailer_for(engine: Engine) -> Mailer:
-    return Mailer(MailSettings.from_settings(engine.ws.settings), engine.ws.programme)
+    return Mailer(MailSettings.from_settings(engine.workspace.settings), engine.workspace.programme)
 
 
 @dataclass
@@ -46,7 +46,7 @@ def add_user(engine: Engine, email: str, name: str, department: str | None, role
         raise UsageError(f"expected an e-mail address, found {email!r}")
     if role in DEPARTMENT_ROLES:
         if not engine.is_party(department):
-            known = engine.call(lambda: [d.id for d in engine.ws.register.departments])
+            known = engine.call(lambda: [d.id for d in engine.workspace.register.departments])
             raise UsageError(f"--department: a {role} belongs to a department of the "
                              f"register ({', '.join(known)}) or to an organisation that "
                              f"returns its own figures; found {department!r}")
@@ -65,7 +65,7 @@ def add_user(engine: Engine, email: str, name: str, department: str | None, role
     if password is not None:
         return NewAccount(aid, None)
     token = store.invite(aid, INVITE_HOURS)
-    link = f"{service_settings(engine.ws.settings)['base_url'].rstrip('/')}/invite/{token}"
+    link = f"{service_settings(engine.workspace.settings)['base_url'].rstrip('/')}/invite/{token}"
     try:
         mailed = mailer_for(engine).send([email], "Your account on the collection service",
                                          invitation_text(name, role, link, INVITE_HOURS))
@@ -96,7 +96,7 @@ def deactivate_user(engine: Engine, email: str, *, actor: str = "cli", ip: str =
 def create_token(engine: Engine, department: str | None, *, actor: str = "cli") -> str:
     """A bearer token for the JSON API: a department's, or the unit's (None)."""
     if department is not None and not engine.is_party(department):
-        known = engine.call(lambda: [d.id for d in engine.ws.register.departments])
+        known = engine.call(lambda: [d.id for d in engine.workspace.register.departments])
         raise UsageError(f"--department: expected a department ({', '.join(known)}) or an "
                          f"organisation of the register, found {department!r}")
     token = engine.store.add_token(department, actor)
@@ -124,9 +124,9 @@ def remind(engine: Engine, *, round_id: str | None = None, today: dt.date | None
     the due date and once overdue, each at most once (safe to run from cron). With
     `department` it is the unit's one-click reminder, sent whenever asked."""
     today = today or dt.date.today()
-    cfg = service_settings(engine.ws.settings)
+    cfg = service_settings(engine.workspace.settings)
     before, window = int(cfg["remind_days_before"]), int(cfg["remind_overdue_days"])
-    rounds = engine.call(lambda: list(engine.ws.register.rounds))
+    rounds = engine.call(lambda: list(engine.workspace.register.rounds))
     if round_id is not None:
         rounds = [r for r in rounds if r.id == round_id]
         if not rounds:

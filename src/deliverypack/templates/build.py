@@ -72,41 +72,41 @@ def build_workbook(spec: WorkbookSpec, target: Path) -> Path:
     wb.remove(wb.active)
     _instructions(wb, spec)
     inputs: list[InputCell] = []
-    for sheet in spec.sheets:
-        ws = wb.create_sheet(sheet.name)
-        ws.sheet_properties.tabColor = "1F3864"
-        ws["A1"] = sheet.heading
-        ws["A1"].font = Font(bold=True, size=14, color="1F3864")
-        ws["A2"] = sheet.subheading
-        ws["A2"].font = Font(italic=True, color="595959")
+    for sheet_spec in spec.sheets:
+        sheet = wb.create_sheet(sheet_spec.name)
+        sheet.sheet_properties.tabColor = "1F3864"
+        sheet["A1"] = sheet_spec.heading
+        sheet["A1"].font = Font(bold=True, size=14, color="1F3864")
+        sheet["A2"] = sheet_spec.subheading
+        sheet["A2"].font = Font(italic=True, color="595959")
         r = 4
         widths: dict[int, int] = defaultdict(lambda: 10)
         sheet_inputs: list[InputCell] = []
-        for block in sheet.blocks:
-            r = _draw_block(wb, ws, block, r, widths, sheet_inputs)
+        for block in sheet_spec.blocks:
+            r = _draw_block(wb, sheet, block, r, widths, sheet_inputs)
         for c, w in widths.items():
-            ws.column_dimensions[get_column_letter(c)].width = w
+            sheet.column_dimensions[get_column_letter(c)].width = w
         if widths[1] >= 40:  # a wide column A prints alone: wrap the titles inside it
             chars = widths[1] * 0.9  # characters a line of column A holds, or so
-            for cell, size in ((ws["A1"], 20), (ws["A2"], 15)):
+            for cell, size in ((sheet["A1"], 20), (sheet["A2"], 15)):
                 cell.alignment = Alignment(wrap_text=True, vertical="top")
-                ws.row_dimensions[cell.row].height = size * (
+                sheet.row_dimensions[cell.row].height = size * (
                     1 + int(len(str(cell.value or "")) * size / 15 // chars))
-        _add_validations(ws, sheet_inputs)
+        _add_validations(sheet, sheet_inputs)
         inputs += sheet_inputs
-        ws.freeze_panes = "A4"
-        ws.protection.sheet = True
+        sheet.freeze_panes = "A4"
+        sheet.protection.sheet = True
         # Let people insert rows inside tables and resize things; the reader copes.
-        ws.protection.insertRows = False
-        ws.protection.formatColumns = False
-        ws.protection.formatRows = False
-        ws.page_setup.orientation = "landscape"
-        ws.page_setup.paperSize = ws.PAPERSIZE_A4  # UK government paper, not US Letter
-        ws.page_setup.fitToWidth = pages_wide(widths.values())
-        if ws.page_setup.fitToWidth > 1 and widths[1] <= 20:  # a narrow key column
-            ws.print_title_cols = "A:A"  # prints on every page across
-        ws.page_setup.fitToHeight = 0
-        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        sheet.protection.insertRows = False
+        sheet.protection.formatColumns = False
+        sheet.protection.formatRows = False
+        sheet.page_setup.orientation = "landscape"
+        sheet.page_setup.paperSize = sheet.PAPERSIZE_A4  # UK government paper, not US Letter
+        sheet.page_setup.fitToWidth = pages_wide(widths.values())
+        if sheet.page_setup.fitToWidth > 1 and widths[1] <= 20:  # a narrow key column
+            sheet.print_title_cols = "A:A"  # prints on every page across
+        sheet.page_setup.fitToHeight = 0
+        sheet.sheet_properties.pageSetUpPr.fitToPage = True
     _checks_panel(wb, wb[spec.sheets[0].name], inputs)
     _rules_text(wb, inputs)
     _embed_spec(wb, spec)
@@ -121,11 +121,11 @@ def template_inputs(spec: WorkbookSpec) -> list[InputCell]:
     workbook, so the cells are exactly where build_workbook puts them)."""
     wb = Workbook()
     out: list[InputCell] = []
-    for sheet in spec.sheets:
-        ws = wb.create_sheet(sheet.name)
+    for sheet_spec in spec.sheets:
+        sheet = wb.create_sheet(sheet_spec.name)
         r = 4
-        for block in sheet.blocks:
-            r = _draw_block(wb, ws, block, r, defaultdict(lambda: 10), out)
+        for block in sheet_spec.blocks:
+            r = _draw_block(wb, sheet, block, r, defaultdict(lambda: 10), out)
     return out
 
 
@@ -136,12 +136,12 @@ CHUNK = 30000  # under Excel's 32,767 characters a cell
 def _embed_spec(wb: Workbook, spec: WorkbookSpec) -> None:
     """The cell map travels inside the template (a very hidden sheet), so a department can
     check its return in Excel before sending it. The unit's ledger copy stays authoritative."""
-    ws = wb.create_sheet(SPEC_SHEET)
-    ws.sheet_state = "veryHidden"
+    sheet = wb.create_sheet(SPEC_SHEET)
+    sheet.sheet_state = "veryHidden"
     body = spec.model_dump_json()
     for i in range(0, len(body), CHUNK):
-        write_text_cell(ws.cell(row=1 + i // CHUNK, column=1), body[i:i + CHUNK])
-    ws.protection.sheet = True
+        write_text_cell(sheet.cell(row=1 + i // CHUNK, column=1), body[i:i + CHUNK])
+    sheet.protection.sheet = True
 
 
 def embedded_spec(grid: list[list]) -> WorkbookSpec | None:
@@ -163,28 +163,28 @@ def pages_wide(widths) -> int:
 
 
 def _instructions(wb: Workbook, spec: WorkbookSpec) -> None:
-    ws = wb.create_sheet("Instructions")
-    ws.column_dimensions["A"].width = 110
+    sheet = wb.create_sheet("Instructions")
+    sheet.column_dimensions["A"].width = 110
     for i, line in enumerate(spec.instructions, start=1):
-        c = ws.cell(row=i, column=1, value=line)
+        c = sheet.cell(row=i, column=1, value=line)
         c.alignment = Alignment(wrap_text=True, vertical="top")
-        ws.row_dimensions[i].height = 15 * (1 + len(line) // 100)  # wrapped lines show
+        sheet.row_dimensions[i].height = 15 * (1 + len(line) // 100)  # wrapped lines show
         if i == 1:
             c.font = Font(bold=True, size=14, color="1F3864")
-            ws.row_dimensions[i].height = 22
+            sheet.row_dimensions[i].height = 22
     key_row = len(spec.instructions) + 2
     for k, (text, fill, font) in enumerate(COLOUR_KEY):
-        c = ws.cell(row=key_row + k, column=1, value=text)
+        c = sheet.cell(row=key_row + k, column=1, value=text)
         c.fill, c.border = fill, BOX
         if font is not None:
             c.font = font
-    ws.cell(row=key_row + len(COLOUR_KEY) + 1, column=1,
+    sheet.cell(row=key_row + len(COLOUR_KEY) + 1, column=1,
             value=f"Template {spec.template_id}, version {spec.version}.")
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.protection.sheet = True
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.protection.sheet = True
 
 
 COLOUR_KEY = [
@@ -200,9 +200,9 @@ COLOUR_KEY = [
 def _rules_text(wb: Workbook, cells: list[InputCell]) -> None:
     """What each kind of input cell takes, on the Instructions sheet: written from the
     same rules as the cells' validation, so the words cannot disagree with the checks."""
-    ws = wb["Instructions"]
-    r = ws.max_row + 2
-    ws.cell(row=r, column=1, value="What each cell takes (the Checks panel on the Cover "
+    sheet = wb["Instructions"]
+    r = sheet.max_row + 2
+    sheet.cell(row=r, column=1, value="What each cell takes (the Checks panel on the Cover "
             "counts what is left to fix)").font = Font(bold=True, color="1F3864")
     seen: set[str] = set()
     for cell in cells:
@@ -213,29 +213,29 @@ def _rules_text(wb: Workbook, cells: list[InputCell]) -> None:
             continue
         seen.add(line)
         r += 1
-        ws.cell(row=r, column=1, value=line).alignment = Alignment(wrap_text=True)
+        sheet.cell(row=r, column=1, value=line).alignment = Alignment(wrap_text=True)
 
 
-def _draw_block(wb: Workbook, ws, block: BlockSpec, r: int, widths: dict[int, int],
+def _draw_block(wb: Workbook, sheet, block: BlockSpec, r: int, widths: dict[int, int],
                 inputs: list[InputCell]) -> int:
-    ws.cell(row=r, column=FIRST_COL, value=block.title).font = SECTION_FONT
+    sheet.cell(row=r, column=FIRST_COL, value=block.title).font = SECTION_FONT
     r += 1
     if block.note:
-        ws.cell(row=r, column=FIRST_COL, value=block.note).font = Font(italic=True,
+        sheet.cell(row=r, column=FIRST_COL, value=block.note).font = Font(italic=True,
                                                                        color="595959")
         # wrapped in its own column so a long note prints on the page, not past it
-        ws.cell(row=r, column=FIRST_COL).alignment = Alignment(wrap_text=True, vertical="top")
+        sheet.cell(row=r, column=FIRST_COL).alignment = Alignment(wrap_text=True, vertical="top")
         width = max(block.columns[0].width if block.columns else 20, 20)
-        ws.row_dimensions[r].height = 15 * (1 + int(len(block.note) // (width * 0.9)))
+        sheet.row_dimensions[r].height = 15 * (1 + int(len(block.note) // (width * 0.9)))
         r += 1
     for j, col in enumerate(block.columns):
-        c = ws.cell(row=r, column=FIRST_COL + j, value=col.header)
+        c = sheet.cell(row=r, column=FIRST_COL + j, value=col.header)
         c.font, c.fill, c.border = HEADER_FONT, HEADER_FILL, BOX
         c.alignment = Alignment(wrap_text=True, vertical="center")
         widths[FIRST_COL + j] = max(widths[FIRST_COL + j], col.width)
     head_lines = max((1 + int(len(c.header) // max(c.width * 0.9, 4)) for c in block.columns),
                      default=2)
-    ws.row_dimensions[r].height = max(30, 15 * head_lines)  # every header line shows
+    sheet.row_dimensions[r].height = max(30, 15 * head_lines)  # every header line shows
     first = r + 1
     rows = block.rows + [{} for _ in range(block.free_rows)]
     where = Placement({col.key: FIRST_COL + j for j, col in enumerate(block.columns)},
@@ -244,7 +244,7 @@ def _draw_block(wb: Workbook, ws, block: BlockSpec, r: int, widths: dict[int, in
         rr = first + i
         lines = 1  # a row grows to its longest wrapped text (LibreOffice does not)
         for j, col in enumerate(block.columns):
-            c = ws.cell(row=rr, column=FIRST_COL + j)
+            c = sheet.cell(row=rr, column=FIRST_COL + j)
             typ = cell_type(block, col, row)
             value = excel_value(typ, row.get(col.key))
             if isinstance(value, str):
@@ -263,15 +263,15 @@ def _draw_block(wb: Workbook, ws, block: BlockSpec, r: int, widths: dict[int, in
             if cell_is_input(col, row) or not block.rows:
                 c.protection = Protection(locked=False)
                 c.fill = INPUT_FILL
-                inputs.append(_input_cell(ws.title, block, col, row, rr, FIRST_COL + j,
+                inputs.append(_input_cell(sheet.title, block, col, row, rr, FIRST_COL + j,
                                           typ, where))
             else:
                 c.font = LOCKED_FONT
         if lines > 1:
-            ws.row_dimensions[rr].height = 15 * lines
+            sheet.row_dimensions[rr].height = 15 * lines
     last = first + len(rows) - 1
     if rows:
-        ref = (f"{quote_sheetname(ws.title)}!${get_column_letter(FIRST_COL)}${first}:"
+        ref = (f"{quote_sheetname(sheet.title)}!${get_column_letter(FIRST_COL)}${first}:"
                f"${get_column_letter(FIRST_COL + len(block.columns) - 1)}${last}")
         wb.defined_names[block.name] = DefinedName(block.name, attr_text=ref)
     return last + 3
@@ -360,7 +360,7 @@ def _local_ref(top: int) -> Callable[[int, int], str]:
     return ref
 
 
-def _add_validations(ws, cells: list[InputCell]) -> None:
+def _add_validations(sheet, cells: list[InputCell]) -> None:
     """From the rulebook: a stop-style data validation with an input message on every
     input cell, and conditional formatting marking errors, warnings and required cells
     still empty, as they are typed."""
@@ -379,7 +379,7 @@ def _add_validations(ws, cells: list[InputCell]) -> None:
         dv.prompt = ((first.prompt + " " if first.prompt else "")
                      + rules.describe(first.rule))[:255]
         dv.add(sqref)
-        ws.add_data_validation(dv)
+        sheet.add_data_validation(dv)
         checks = first.recipe(_local_ref(first.row))
         errors = [c.condition for c in checks if c.severity == "error"
                   and c.code != "required-missing"]
@@ -389,7 +389,7 @@ def _add_validations(ws, cells: list[InputCell]) -> None:
                                   (empty, TO_FILL_FILL, None),
                                   (warns, WARNING_FILL, WARNING_FONT)):
             if conds:
-                ws.conditional_formatting.add(sqref, FormulaRule(
+                sheet.conditional_formatting.add(sqref, FormulaRule(
                     formula=[_any(conds)], fill=fill, font=font, stopIfTrue=True))
 
 

@@ -18,9 +18,9 @@ from ..validation.layout import (
 from .build import build_workbook
 
 
-def issue_returns(ws: Workspace, round_id: str) -> list[Path]:
+def issue_returns(workspace: Workspace, round_id: str) -> list[Path]:
     """One return per department with priorities, written to outbox/ROUND/."""
-    reg, led = ws.register, ws.ledger
+    reg, led = workspace.register, workspace.ledger
     window_start = reg.round_window(round_id)[0]
     prev_actuals = {(m, p): r["value"] for (m, org, p), r in
                     led.latest_values("actual", round_upto=round_id).items()
@@ -38,7 +38,7 @@ def issue_returns(ws: Workspace, round_id: str) -> list[Path]:
         spec = return_spec(reg, dept.id, round_id, prev_actuals=prev_actuals,
                            prev_ratings=prev_ratings, open_actions=actions,
                            completed=completed)
-        path = ws.outbox(round_id) / f"{dept.id}-{round_id}.xlsx"
+        path = workspace.outbox(round_id) / f"{dept.id}-{round_id}.xlsx"
         build_workbook(spec, path)
         led.record_template(spec, path.name)
         paths.append(path)
@@ -52,11 +52,11 @@ def _date(text: str | None) -> dt.date | None:
         return None
 
 
-def issue_organisation_returns(ws: Workspace, round_id: str) -> list[Path]:
+def issue_organisation_returns(workspace: Workspace, round_id: str) -> list[Path]:
     """One small return per organisation that returns a measure itself, to
     outbox/ROUND/organisations/. The organisations of one kind in one department share one
     spec, recorded once; each workbook is that spec made out to its organisation."""
-    reg, led = ws.register, ws.ledger
+    reg, led = workspace.register, workspace.ledger
     kinds = {(m.breakdown, reg.department_of_measure(m.id)) for m in reg.measures
              if m.returned_by == "organisation" and m.breakdown}
     shared: dict[tuple[str, str], WorkbookSpec] = {}
@@ -70,15 +70,15 @@ def issue_organisation_returns(ws: Workspace, round_id: str) -> list[Path]:
             led.record_template(shared[group], f"organisations/{org.kind}")
         spec = organisation_spec(shared[group], org.id)
         assert spec is not None  # the shared spec was made for every one of the group
-        path = ws.outbox(round_id) / "organisations" / f"{org.id}-{round_id}.xlsx"
+        path = workspace.outbox(round_id) / "organisations" / f"{org.id}-{round_id}.xlsx"
         build_workbook(spec, path)
         paths.append(path)
     return paths
 
 
-def issue_assessment(ws: Workspace, round_id: str) -> Path:
+def issue_assessment(workspace: Workspace, round_id: str) -> Path:
     """The unit's assessment workbook for a six-monthly round."""
-    reg, led = ws.register, ws.ledger
+    reg, led = workspace.register, workspace.ledger
     prev = reg.previous_round(round_id)
     self_ratings = {k: r["value"] for k, r in led.ratings(round_id, "self").items()}
     prev_unit = {k: r["value"] for k, r in led.ratings(prev.id, "unit").items()} if prev else {}
@@ -86,7 +86,7 @@ def issue_assessment(ws: Workspace, round_id: str) -> Path:
                 for s in priority_summaries(reg, led, round_id)}
     spec = assessment_spec(reg, round_id, self_ratings=self_ratings, evidence=evidence,
                            prev_unit=prev_unit)
-    path = ws.outbox(round_id) / f"assessment-{round_id}.xlsx"
+    path = workspace.outbox(round_id) / f"assessment-{round_id}.xlsx"
     build_workbook(spec, path)
     led.record_template(spec, path.name)
     return path

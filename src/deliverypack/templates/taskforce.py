@@ -171,16 +171,16 @@ def meeting_spec(reg: Register, led: Ledger, tf_id: str, date: dt.date,
                           blocks=[discussion, decisions])]))
 
 
-def issue_meeting_record(ws: Workspace, tf_id: str, date: dt.date | None = None,
+def issue_meeting_record(workspace: Workspace, tf_id: str, date: dt.date | None = None,
                          target: Path | None = None) -> Path:
-    reg, led = ws.register, ws.ledger
+    reg, led = workspace.register, workspace.ledger
     if tf_id not in {t.id for t in reg.taskforces}:
         from ..foundation.errors import UsageError
         raise UsageError(f"unknown task force {tf_id!r}; the register has: "
                          f"{', '.join(t.id for t in reg.taskforces) or 'none'}")
     meeting_id, date = next_meeting(reg, led, tf_id, date)
-    spec = meeting_spec(reg, led, tf_id, date, ws.unit_name)
-    path = Path(target or ws.root / "meetings" / f"{meeting_id}-record.xlsx")
+    spec = meeting_spec(reg, led, tf_id, date, workspace.unit_name)
+    path = Path(target or workspace.root / "meetings" / f"{meeting_id}-record.xlsx")
     build_workbook(spec, path)
     led.record_template(spec, path.name)
     return path
@@ -217,10 +217,10 @@ def check_meeting(read: BookRead) -> Iterator[Issue]:
                                       expected=f"{date:%d %b %Y}")
 
 
-def store_meeting(ws: Workspace, read: BookRead, submission_id: int) -> None:
+def store_meeting(workspace: Workspace, read: BookRead, submission_id: int) -> None:
     """Keep the meeting, its decisions and new actions (with stable ids) in the ledger."""
     m = meeting_of(read)
-    led = ws.ledger
+    led = workspace.ledger
     blocks = m["blocks"]
     tf_id, meeting_id = m["taskforce"], m["meeting"]
     date = m["date"]

@@ -49,8 +49,8 @@ def write_feedback(source: Path, issues: list[Issue], target: Path) -> Path:
     for i in issues:
         if i.sheet in wb.sheetnames and _is_cell(i.cell):
             marked.setdefault((i.sheet, i.cell), []).append(i)
-    for (sheet, cell), found in marked.items():
-        c = wb[sheet][cell]
+    for (sheet_name, cell), found in marked.items():
+        c = wb[sheet_name][cell]
         worst = "error" if any(i.severity == "error" for i in found) else "warning"
         c.fill = ERROR_FILL if worst == "error" else WARNING_FILL
         c.font = ERROR_FONT if worst == "error" else WARNING_FONT  # legible on its fill
@@ -58,39 +58,39 @@ def write_feedback(source: Path, issues: list[Issue], target: Path) -> Path:
         c.comment = Comment(text, "deliverypack", width=320, height=120)
     if "Problems" in wb.sheetnames:
         del wb["Problems"]
-    ws = wb.create_sheet("Problems", 0)
-    ws["A1"] = f"Problems found in {source.name}"
-    ws["A1"].font = Font(bold=True, size=14, color="9C0006")
-    ws["A2"] = ("Fix each problem in the highlighted cells (dark red, white type: must fix; "
+    sheet = wb.create_sheet("Problems", 0)
+    sheet["A1"] = f"Problems found in {source.name}"
+    sheet["A1"].font = Font(bold=True, size=14, color="9C0006")
+    sheet["A2"] = ("Fix each problem in the highlighted cells (dark red, white type: must fix; "
                 "orange, italic: please check), then send the return again. This sheet may "
                 "be left in.")
     headers = ["No.", "Severity", "Sheet", "Cell", "Problem"]
     for j, h in enumerate(headers, start=1):
-        ws.cell(row=4, column=j, value=h).font = Font(bold=True)
+        sheet.cell(row=4, column=j, value=h).font = Font(bold=True)
     ordered = sorted(issues, key=lambda i: (i.severity != "error", i.sheet, _row_of(i.cell)))
     for n, i in enumerate(ordered, start=1):
         r = 4 + n
-        ws.cell(row=r, column=1, value=n)
-        ws.cell(row=r, column=2, value=i.severity)
-        write_text_cell(ws.cell(row=r, column=3), i.sheet)
-        link = ws.cell(row=r, column=4, value=i.cell)
+        sheet.cell(row=r, column=1, value=n)
+        sheet.cell(row=r, column=2, value=i.severity)
+        write_text_cell(sheet.cell(row=r, column=3), i.sheet)
+        link = sheet.cell(row=r, column=4, value=i.cell)
         if (i.sheet, i.cell) in marked:
             link.hyperlink = f"#'{i.sheet}'!{i.cell}"
             link.font = Font(color="0563C1", underline="single")
-        write_text_cell(ws.cell(row=r, column=5), i.message)
-        ws.cell(row=r, column=5).alignment = Alignment(wrap_text=True, vertical="top")
-        ws.row_dimensions[r].height = 15 * (1 + len(i.message) // 95)  # wrapped lines
+        write_text_cell(sheet.cell(row=r, column=5), i.message)
+        sheet.cell(row=r, column=5).alignment = Alignment(wrap_text=True, vertical="top")
+        sheet.row_dimensions[r].height = 15 * (1 + len(i.message) // 95)  # wrapped lines
         if i.severity == "error":
-            ws.cell(row=r, column=2).fill = ERROR_FILL
-            ws.cell(row=r, column=2).font = ERROR_FONT
+            sheet.cell(row=r, column=2).fill = ERROR_FILL
+            sheet.cell(row=r, column=2).font = ERROR_FONT
     for col, w in zip("ABCDE", (6, 10, 28, 8, 100), strict=True):
-        ws.column_dimensions[col].width = w
-    ws.freeze_panes = "A5"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4  # UK government paper, not US Letter
-    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_title_rows = "4:4"
+        sheet.column_dimensions[col].width = w
+    sheet.freeze_panes = "A5"
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4  # UK government paper, not US Letter
+    sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_title_rows = "4:4"
     wb.active = 0
     return atomic_write(target, wb.save)
 

@@ -223,26 +223,26 @@ def write_register(path: Path, reg: Register | None = None,
                    actions: list[dict[str, Any]] | None = None) -> Path:
     """Write the register (empty with headers and instructions when reg is None)."""
     wb = Workbook()
-    ws = wb.active
-    ws.title = "Instructions"
-    ws.column_dimensions["A"].width = 28
-    ws.column_dimensions["B"].width = 90
-    ws["A1"] = INSTRUCTIONS[0]
-    ws["A1"].font = Font(bold=True, size=14, color="1F3864")
+    sheet = wb.active
+    sheet.title = "Instructions"
+    sheet.column_dimensions["A"].width = 28
+    sheet.column_dimensions["B"].width = 90
+    sheet["A1"] = INSTRUCTIONS[0]
+    sheet["A1"].font = Font(bold=True, size=14, color="1F3864")
     for i, line in enumerate(INSTRUCTIONS[1:], start=2):
-        ws.cell(row=i, column=1, value=line)
+        sheet.cell(row=i, column=1, value=line)
     r = len(INSTRUCTIONS) + 2
     for sh in SHEETS:
-        ws.cell(row=r, column=1, value=sh.name).font = Font(bold=True)
-        ws.cell(row=r, column=2, value=sh.about)
+        sheet.cell(row=r, column=1, value=sh.name).font = Font(bold=True)
+        sheet.cell(row=r, column=2, value=sh.about)
         r += 1
     r += 1
-    ws.cell(row=r, column=1, value="Every column, with an example").font = Font(bold=True)
+    sheet.cell(row=r, column=1, value="Every column, with an example").font = Font(bold=True)
     for sh in SHEETS:
         for col in sh.columns:
             r += 1
-            write_text_cell(ws.cell(row=r, column=1), f"{sh.name}: {col.header}")
-            write_text_cell(ws.cell(row=r, column=2), column_help(col))
+            write_text_cell(sheet.cell(row=r, column=1), f"{sh.name}: {col.header}")
+            write_text_cell(sheet.cell(row=r, column=2), column_help(col))
     for sh in SHEETS:
         s = wb.create_sheet(sh.name)
         for j, col in enumerate(sh.columns, start=1):
