@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from html import escape
 from pathlib import Path
 from typing import Any
 
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Pt, RGBColor
+from docxtpl import RichText
 
 from ..consolidation.assurance import Flag, assurance_flags, decisions_sought
 from ..consolidation.views import PrioritySummary, movement, priority_summaries
@@ -196,6 +198,67 @@ def _summary(pages: list[dict], department: str, round_label: str, prev: str | N
     return text
 
 
+# What each likelihood rating means, in the framework's words: the sentence set beside a
+# challenge's rating, so the words can never be kinder (or harsher) than the letter.
+LIKELIHOOD_WORDS = {"G": "delivery is highly likely",
+                    "AG": "delivery is probable, with some aspects needing attention",
+                    "AR": "delivery is problematic and needs substantial attention",
+                    "R": "delivery is highly problematic and needs urgent, decisive action"}
+CHALLENGE_NAMES = {"L": "low", "M": "medium", "H": "high", "VH": "very high"}
+
+
+def _rating_runs(rt: RichText, code: str, name: str) -> None:
+    """A rating as the papers set it: the letters on their fill, then the name in words,
+    so it reads without colour."""
+    # written out, not RichText(highlight=): Word wants w:val on a shading, in schema order
+    rt.xml += (f'<w:r><w:rPr><w:b/><w:color w:val="{RAG_INK.get(code, "000000")}"/>'
+               f'<w:sz w:val="20"/><w:szCs w:val="20"/><w:shd w:val="clear" w:color="auto" '
+               f'w:fill="{RAG_HEX.get(code, "FFFFFF")}"/></w:rPr>'
+               f'<w:t xml:space="preserve"> {escape(code)} </w:t></w:r>')
+    rt.add(f" {name}", size=20)
+
+
+def challenges(workspace: Workspace, department: str, round_id: str) -> list[dict]:
+    """The numbered challenges of the last report, each with the unit's rating this round
+    for the priority the unit tied it to (likelihood of delivery, degree of challenge) and
+    the framework's sentence for that likelihood."""
+    reg, led = workspace.register, workspace.ledger
+    ratings = led.ratings(round_id, "unit")
+    out = []
+    for t in led.texts(round_id):
+        if t["kind"] != "challenge" or t["department"] != department:
+            continue
+        pid = t["priority_id"] or ""
+        title = " ".join(str(t["text"]).split())
+        head = RichText()
+        head.add(f"{t['seq']}. {title}", bold=True, size=22)
+        like = ratings.get((pid, "likelihood"))
+        chall = ratings.get((pid, "challenge"))
+        pr = next((x for x in reg.priorities if x.id == pid), None)
+        code = like["value"] if like else None
+        head.add("\n")
+        if pr is None:
+            head.add("Not tied to a priority, so not rated.", italic=True, size=20)
+            basis = ""
+        elif code is None:
+            head.add(f"{pr.short} ({pr.id}) is not yet rated this round.", italic=True,
+                     size=20)
+            basis = ""
+        else:
+            head.add("Likelihood of delivery ", size=20)
+            _rating_runs(head, code, RAG_NAMES[code])
+            if chall:
+                head.add(f"; degree of challenge {chall['value']} "
+                         f"({CHALLENGE_NAMES.get(chall['value'], chall['value'])})", size=20)
+            head.add(f"; {pr.short} ({pr.id})", size=20)
+            basis = f"{reg.round(round_id).label}: {LIKELIHOOD_WORDS[code]}."
+        progress = " ".join(str(json.loads(t["extra"] or "{}").get("progress") or "").split())
+        out.append({"n": t["seq"], "title": title, "heading": head, "basis": basis,
+                    "priority": pid, "likelihood": code,
+                    "challenge": chall["value"] if chall else None, "progress": progress})
+    return sorted(out, key=lambda c: c["n"])
+
+
 def _issued(workspace: Workspace, round_id: str) -> tuple[str, str]:
     """Date of issue and contact: the unit's sign-off of its assessment for the round."""
     subs = [s for s in workspace.ledger.submissions(round_id)
@@ -222,9 +285,6 @@ def write_report(workspace: Workspace, round_id: str, department: str, *,
     texts = led.texts(round_id)
     narrative = next((t["text"] for t in texts if t["kind"] == "dept_narrative"
                       and t["department"] == department), "No narrative was given this round.")
-    challenges = [{"n": t["seq"], "title": t["text"],
-                   "progress": json.loads(t["extra"]).get("progress") or ""}
-                  for t in texts if t["kind"] == "challenge" and t["department"] == department]
     pages, _ = priority_pages(workspace, department, round_id)
     prev = reg.previous_round(round_id)
     name = reg.department(department).name
@@ -239,7 +299,8 @@ def write_report(workspace: Workspace, round_id: str, department: str, *,
                "rounds_label": ", ".join(reg.round(r).label for r in rounds),
                "framework": framework_table(tpl, workspace, department, rounds),
                "framework_key": FRAMEWORK_KEY,
-               "narrative": narrative, "challenges": sorted(challenges, key=lambda c: c["n"]),
+               "narrative": narrative,
+               "challenges": challenges(workspace, department, round_id),
                "priorities": pages}
     target = Path(target or workspace.outputs / f"delivery-report-{department}-{round_id}.docx")
     return render(tpl, context, target)

@@ -333,9 +333,15 @@ def report() -> DocxDocument:
                             style="Heading 2"))
     doc.add_paragraph("{%p endif %}")
     doc.add_paragraph("{%p for c in challenges %}")
-    p = doc.add_paragraph()
-    p.add_run("{{ c.n }}. {{ c.title }}").bold = True
+    p = doc.add_paragraph("{{r c.heading }}")
     p.paragraph_format.keep_with_next = True
+    p.paragraph_format.space_before = Pt(6)
+    doc.add_paragraph("{%p if c.basis %}")
+    p = doc.add_paragraph()
+    p.add_run("{{ c.basis }}").italic = True
+    p.paragraph_format.keep_with_next = True
+    p.paragraph_format.space_after = Pt(2)
+    doc.add_paragraph("{%p endif %}")
     doc.add_paragraph("{{ c.progress }}")
     doc.add_paragraph("{%p endfor %}")
     doc.add_paragraph("Priorities", style="Heading 1")

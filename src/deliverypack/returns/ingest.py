@@ -616,7 +616,8 @@ def content_of(read: BookRead) -> Content:
             elif kind == "challenges":
                 if row.get("challenge"):
                     cell = row.cell("challenge")
-                    c.texts.append((row.get("department") or "", "", "challenge",
+                    c.texts.append((row.get("department") or "", row.get("priority") or "",
+                                    "challenge",
                                     row.get("number") or n, row.get("challenge"),
                                     {"progress": row.get("progress")}, b.sheet, cell))
     return c

@@ -23,7 +23,7 @@ from ..foundation.periods import months_between, period_end
 from ..templates.build import excel_value
 from ..validation.layout import BlockSpec, WorkbookSpec, cell_is_input, cell_type
 from ..validation.read import parse_ref
-from .programme import SEED_CHALLENGES, SEED_NARRATIVE, SEED_TABLE
+from .programme import SEED_CHALLENGE_PRIORITY, SEED_CHALLENGES, SEED_NARRATIVE, SEED_TABLE
 
 # Each measure's story: bias against trajectory, in units of its AR tolerance, by period.
 STORIES: dict[str, list[tuple[str, float]]] = {
@@ -369,10 +369,12 @@ def _block_values(block: BlockSpec, reg: Register, round_id: str, rng: random.Ra
                     "continue to work with the department on the priorities rated AR or R.")
         return narrative
     if kind == "challenges":
-        rows = [("HO", n, c, p) for n, (c, p) in enumerate(SEED_CHALLENGES, start=1)]
-        rows += [("DH", 1, "Sustain A&E improvement through winter",
+        rows = [("HO", n, pid, c, p) for n, (pid, (c, p)) in
+                enumerate(zip(SEED_CHALLENGE_PRIORITY, SEED_CHALLENGES, strict=True), start=1)]
+        rows += [("DH", 1, "DH1", "Sustain A&E improvement through winter",
                   "Weekly monitoring in place; see and treat adopted widely.")]
-        return lambda i, row, col: (dict(zip(("department", "number", "challenge", "progress"),
+        return lambda i, row, col: (dict(zip(("department", "number", "priority", "challenge",
+                                              "progress"),
                                              rows[i], strict=True)).get(col)
                                     if i < len(rows) else None)
     return lambda i, row, col: None

@@ -348,6 +348,10 @@ SEED_NARRATIVE = (
     "deliver. There is impressive progress on the challenges identified in the last delivery "
     "report.")
 
+# The seed's numbered challenges for the Home Office, each tied to the priority whose
+# rating it carries in the report (the unit's choice, made for the sample).
+SEED_CHALLENGE_PRIORITY = ["HO2", "HO1", "HO5", "HO3", "HO4", "HO3", "HO7"]
+
 SEED_CHALLENGES = [
     ("Maintain ambition and challenge",
      "JPB is leading by example and used evaluation of key projects to provide challenge to "

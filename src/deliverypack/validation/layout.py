@@ -576,6 +576,11 @@ def assessment_spec(reg: Register, round_id: str, *,
                                               allowed=[d.id for d in reg.departments], width=12),
                                    ColumnSpec(key="number", header="No.", type="int", width=6,
                                               minimum=1),
+                                   ColumnSpec(key="priority", header="Priority",
+                                              type="code", width=10,
+                                              allowed=[pr.id for pr in reg.priorities],
+                                              prompt="The priority whose rating the "
+                                                     "challenge carries in the report"),
                                    ColumnSpec(key="challenge", header="Challenge", width=40),
                                    ColumnSpec(key="progress", header="Progress", width=90)],
                           free_rows=24)]),
@@ -588,7 +593,8 @@ ASSESSMENT_INSTRUCTIONS = [
     "   The department's self-assessment, the last round's judgement and the data evidence "
     "are shown for comparison.",
     "2. Narrative: the unit's view by department, as it will appear in the delivery report.",
-    "3. Challenges: the numbered challenges for each department, with progress.",
+    "3. Challenges: the numbered challenges for each department, with progress, and the "
+    "priority whose rating each carries in the report.",
 ]
 
 
