@@ -8,7 +8,7 @@ from setuptools import find_packages, setup
 SHIPPED = {
     "slide_templates": ["*.pptx"],
     "document_templates": ["*.docx"],
-    "sample_returns": ["*/*.xlsx"],
+    "sample_returns": ["*/*.xlsx", "*/organisations/*.xlsx"],
 }
 
 setup(

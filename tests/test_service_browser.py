@@ -61,7 +61,7 @@ def server(tmp_path_factory):
     from deliverypack.templates.issue import issue_returns
 
     root = tmp_path_factory.mktemp("e2e") / "ws"
-    workspace = sample_workspace(root)
+    workspace = sample_workspace(root, demo=True)  # the programme of sample_returns/
     for r in ("2002-12", "2003-07"):
         run_round(workspace, r, from_samples("return"), from_samples("assessment"))
     hold_meeting(workspace)

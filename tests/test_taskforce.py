@@ -47,7 +47,10 @@ def test_minutes_hold_distribution_attendees_numbered_record_and_actions(demo):
     assert [r[0] for r in rows[1:]] == ["EOL-01-A01", "EOL-01-A02", "EOL-01-A03"]
     assert rows[2][2] == "Des Browne MP" and rows[2][3] == "20 Oct 2003"
     assert "Monday 27 October 2003" in text  # next meeting, one six-week cycle on
-    assert "Issued 22 September 2003" in text and "Helen Marsh" in text
+    from deliverypack.templates.taskforce import meetings_of
+    signed = dt.date.fromisoformat(meetings_of(workspace.ledger, "EOL")[0]["record"]["issued"])
+    assert dt.date(2003, 9, 16) <= signed <= dt.date(2003, 9, 25)  # the secretariat's sign-off
+    assert f"Issued {signed:%d %B %Y}" in text and "Helen Marsh" in text
     assert workspace.marking == "RESTRICTED – POLICY"
     for part in (doc.sections[0].header, doc.sections[0].footer):
         assert workspace.marking in part.paragraphs[0].text

@@ -16,7 +16,7 @@ def run_demo(directory: Path, console: Console) -> dict[str, Path]:
     directory = Path(directory)
     if directory.exists():
         shutil.rmtree(directory)
-    workspace = sample_workspace(directory)
+    workspace = sample_workspace(directory, demo=True)
     console.print(f"Demo workspace: {workspace.root}", highlight=False)
 
     outputs: dict[str, Path] = {"register": workspace.register_path,
@@ -28,8 +28,10 @@ def run_demo(directory: Path, console: Console) -> dict[str, Path]:
                           "actions allocated", highlight=False)
         reports = run_round(workspace, rnd, from_samples("return"), from_samples("assessment"))
         ok = sum(r.valid for r in reports)
+        orgs = sum(r.valid for r in reports if r.kind == "org_return")
         console.print(f"Round {rnd}: templates in {workspace.outbox(rnd)}; {ok} of {len(reports)} "
-                      f"files accepted", highlight=False)
+                      f"files accepted ({orgs} organisations' own)", highlight=False,
+                      soft_wrap=True)
         for r in reports:
             if not r.valid:
                 console.print(f"  rejected {r.file}: {len(r.errors)} problem(s), e.g. "
@@ -58,4 +60,6 @@ def _papers(workspace, round_id: str) -> dict[str, Path]:
     return {"master workbook": build_master(workspace, round_id),
             "stocktake deck": build_deck(workspace, round_id),
             "delivery report (Home Office)": write_report(workspace, round_id, "HO"),
+            # the schools return the London Challenge measure themselves: the annex by school
+            "delivery report (DfES, by school)": write_report(workspace, round_id, "DfES"),
             "agenda pack (EOL, next meeting)": write_pack(workspace, "EOL", MEETINGS[1])}

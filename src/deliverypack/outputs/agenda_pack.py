@@ -13,7 +13,7 @@ from docx.shared import Mm
 from docxtpl import InlineImage
 
 from ..consolidation.assurance import Flag, assurance_flags
-from ..consolidation.league import league_for
+from ..consolidation.league import League, league_for
 from ..consolidation.rag import format_value, gap_words, shortfall
 from ..consolidation.views import MeasureSeries, measure_series
 from ..foundation.domain import Measure, Register
@@ -103,6 +103,37 @@ def dashboard_row(s: MeasureSeries, flags: list[Flag]) -> dict[str, Any]:
             "trend": trend(s)}
 
 
+Table = tuple[list[str], list[list[str]], list[float]]  # headers, rows, widths (cm)
+
+
+def organisation_table(m: Measure, lg: League) -> tuple[Table, list[str]]:
+    """A measure's organisations in rank order with their latest figure, change on the
+    period before and how each stands against the rest; notes on the largest movers.
+    The agenda pack's annex and the delivery report's annex both set it."""
+    # a count ranked per 100,000 people shows that rate, the terms its change is in
+    per_people = lg.basis == "population-quartile"
+    rows = [[r.rank_label, r.name,
+             format_value(m, r.rate if per_people and r.rate is not None else r.value),
+             format_value(m, r.change, signed=True) if r.change is not None else "–",
+             r.short_flag] for r in lg.rows]
+    head = period_label(lg.period) + (f" ({lg.per})" if per_people else "")
+    table = (["Rank", "Organisation", head, "Change on previous", "Against the rest"], rows,
+             [1.4, 7.0, 2.6, 2.6, 3.4])
+    notes = []
+    moved = [r for r in lg.rows if r.change is not None]
+    if moved:
+        good = (lambda r: r.change) if m.direction == "up" else (lambda r: -r.change)
+        best, worst = max(moved, key=good), min(moved, key=good)
+        notes.append(f"Largest improvement: {best.name} "
+                     f"({format_value(m, best.change, signed=True)}, now ranked "
+                     f"{best.rank} of {len(lg.rows)}).")
+        if worst is not best and good(worst) < 0:
+            notes.append(f"Largest deterioration: {worst.name} "
+                         f"({format_value(m, worst.change, signed=True)}, ranked "
+                         f"{worst.rank}).")
+    return table, notes
+
+
 def annex_for(sub, reg: Register, led: Ledger, m: Measure, s: MeasureSeries,
               round_id: str) -> None:
     """A measure's analysis: recent periods with gap and change, or the organisations'
@@ -110,25 +141,11 @@ def annex_for(sub, reg: Register, led: Ledger, m: Measure, s: MeasureSeries,
     sub.add_paragraph(m.name, style="Heading 2").paragraph_format.keep_with_next = True
     lg = league_for(reg, led, m, round_id)
     notes = [performance_sentence(s)]
-    tables: list[tuple[list[str], list[list[str]], list[float]]] = []
+    tables: list[Table] = []
     if lg is not None and lg.rows:
-        rows = [[str(r.rank), r.name, format_value(m, r.value),
-                 format_value(m, r.change, signed=True) if r.change is not None else "–",
-                 r.short_flag] for r in lg.rows]
-        tables.append((["Rank", "Organisation", period_label(lg.period),
-                        "Change on previous", "Against the rest"], rows,
-                       [1.4, 7.4, 2.8, 2.8, 3.6]))
-        moved = [r for r in lg.rows if r.change is not None]
-        if moved:
-            good = (lambda r: r.change) if m.direction == "up" else (lambda r: -r.change)
-            best, worst = max(moved, key=good), min(moved, key=good)
-            notes.append(f"Largest improvement: {best.name} "
-                         f"({format_value(m, best.change, signed=True)}, now ranked "
-                         f"{best.rank} of {len(lg.rows)}).")
-            if worst is not best and good(worst) < 0:
-                notes.append(f"Largest deterioration: {worst.name} "
-                             f"({format_value(m, worst.change, signed=True)}, ranked "
-                             f"{worst.rank}).")
+        table, movers = organisation_table(m, lg)
+        tables.append(table)
+        notes += movers
     else:
         every = sorted(s.actual)
         rows = []

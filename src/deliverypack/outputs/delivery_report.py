@@ -17,14 +17,16 @@ from docx.shared import Pt, RGBColor
 from docxtpl import RichText
 
 from ..consolidation.assurance import Flag, assurance_flags, decisions_sought
+from ..consolidation.league import league_for
 from ..consolidation.views import PrioritySummary, movement, priority_summaries
 from ..foundation.domain import FRAMEWORK, RAG_NAMES
 from ..foundation.errors import UsageError
 from ..foundation.periods import period_label
 from ..ledger.workspace import Workspace
+from .agenda_pack import organisation_table
 from .documents import RAG_HEX, RAG_INK, rag_text, render, template
 from .facts import performance_sentence
-from .word_templates import narrow_cells, no_split, set_widths, shade
+from .word_templates import data_table, narrow_cells, no_split, set_widths, shade
 
 # One-word column heads (never broken inside a word); the key under the table spells them out.
 FRAMEWORK_HEAD = {"challenge": "Chall.", "quality": "Qual.", "capacity": "Cap.",
@@ -250,13 +252,40 @@ def challenges(workspace: Workspace, department: str, round_id: str) -> list[dic
             if chall:
                 head.add(f"; degree of challenge {chall['value']} "
                          f"({CHALLENGE_NAMES.get(chall['value'], chall['value'])})", size=20)
-            head.add(f"; {pr.short} ({pr.id})", size=20)
+            head.add(f"; priority {pr.short} ({pr.id})", size=20)
             basis = f"{reg.round(round_id).label}: {LIKELIHOOD_WORDS[code]}."
         progress = " ".join(str(json.loads(t["extra"] or "{}").get("progress") or "").split())
         out.append({"n": t["seq"], "title": title, "heading": head, "basis": basis,
                     "priority": pid, "likelihood": code,
                     "challenge": chall["value"] if chall else None, "progress": progress})
     return sorted(out, key=lambda c: c["n"])
+
+
+def organisation_annex(tpl, workspace: Workspace, department: str, round_id: str):
+    """Per measure the department reports by organisation (in its own return or in the
+    organisations' returns): each organisation's latest figure, change and rank, and the
+    largest movers. None when the department has no such measure with figures."""
+    reg, led = workspace.register, workspace.ledger
+    sub, n = tpl.new_subdoc(), 0
+    for pr in reg.priorities_of(department):
+        for m in reg.measures_of(pr.id):
+            lg = league_for(reg, led, m, round_id) if m.breakdown else None
+            if lg is None or not lg.rows:
+                continue
+            n += 1
+            h = sub.add_paragraph(f"A{n}. {m.name}", style="Heading 2")
+            h.paragraph_format.keep_with_next = True
+            who = ("each organisation's own return" if m.returned_by == "organisation"
+                   else f"the {m.breakdown} breakdown of the department's return")
+            intro = sub.add_paragraph(
+                f"{pr.short}. Figures for {period_label(lg.period)} from {who}: "
+                f"{len(lg.rows)} of {lg.expected} {m.breakdown}s. {lg.rag_words(m)}.")
+            intro.paragraph_format.keep_with_next = True
+            (headers, rows, widths), notes = organisation_table(m, lg)
+            data_table(sub, headers, rows, widths)
+            for note in notes:
+                sub.add_paragraph(note).paragraph_format.space_before = Pt(4)
+    return sub if n else None
 
 
 def _issued(workspace: Workspace, round_id: str) -> tuple[str, str]:
@@ -301,6 +330,7 @@ def write_report(workspace: Workspace, round_id: str, department: str, *,
                "framework_key": FRAMEWORK_KEY,
                "narrative": narrative,
                "challenges": challenges(workspace, department, round_id),
-               "priorities": pages}
+               "priorities": pages,
+               "annex": organisation_annex(tpl, workspace, department, round_id)}
     target = Path(target or workspace.outputs / f"delivery-report-{department}-{round_id}.docx")
     return render(tpl, context, target)

@@ -373,6 +373,11 @@ def report() -> DocxDocument:
     p.add_run("{{ p.recommendation }} ")
     p.add_run("({{ p.basis }})").italic = True
     doc.add_paragraph("{%p endfor %}")
+    doc.add_paragraph("{%p if annex %}")
+    h = doc.add_paragraph("Annex: figures by organisation", style="Heading 1")
+    h.paragraph_format.page_break_before = True
+    doc.add_paragraph("{{p annex }}")
+    doc.add_paragraph("{%p endif %}")
     return doc
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,7 @@ STORIES: dict[str, list[tuple[str, float]]] = {
     "ASY7": [("2002-07", -2.0), ("2003-07", -1.0), ("2003-12", 0.0)],
     "AE4": [("2002-07", -1.2), ("2003-03", -0.9), ("2003-10", -0.25), ("2003-12", -0.3)],
     "LS1": [("2002-09", 0.0), ("2003-12", -0.3)],
+    "LS2": [("2002-09", -0.6), ("2003-06", -0.2), ("2003-12", 0.3)],
     "JOB1": [("2002-07", 0.3), ("2003-12", 0.6)],
     "APP1": [("2002-09", -0.6), ("2003-06", -1.6), ("2003-12", -0.5)],
 }
@@ -94,6 +96,13 @@ PRIORITY_TEXT: dict[str, dict[str, Any]] = {
                           "20 schools from September.",
               "risk": ("Expert heads leave the programme", "L", "M",
                        "Consultant leader contracts run to the end of the programme"),
+              "ask": None},
+    "DfES2": {"issue": "Three schools have yet to return predicted grades on the common "
+                       "basis the programme agreed.",
+              "decision": "Agree that the consultant heads set each school's GCSE target "
+                          "with its governors by the spring term.",
+              "risk": ("Predicted grades overstate the summer results", "M", "M",
+                       "Predictions moderated against the mock examinations"),
               "ask": None},
     "DWP1": {"issue": "Employment in the most disadvantaged wards is rising more slowly than "
                       "nationally.",
@@ -266,9 +275,13 @@ def _block_values(block: BlockSpec, reg: Register, round_id: str, rng: random.Ra
             national = sample_actual(reg, mid, row["period"], rng)
             eff = org_effect.get(row["org"], 0.0)
             if m.has_denominator:
-                den = 4000 + (abs(hash(row["org"])) % 5000)
+                # a stable size per organisation (str hash() differs run to run): a trust
+                # sees thousands a month, a school has a Year 11 of a couple of hundred
+                size = zlib.crc32(row["org"].encode())
+                den = 150 + size % 120 if m.breakdown == "school" else 4000 + size % 5000
                 den = int(den * (1 + rng.gauss(0, 0.05)))
-                pct = min(99.9, max(50.0, national + eff * 2.5 + rng.gauss(0, 0.6)))
+                floor = m.plausible_min if m.plausible_min is not None else 0.0
+                pct = min(99.9, max(floor, national + eff * 2.5 + rng.gauss(0, 0.6)))
                 return {"numerator": int(round(den * pct / 100)), "denominator": den}
             return {"value": round(national + eff * (m.tolerance_ar or 1), 1)}
         return orgs

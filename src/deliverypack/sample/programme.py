@@ -391,8 +391,38 @@ def sample_register() -> Register:
         taskforces=TASKFORCES, members=MEMBERS, rounds=ROUNDS).model_copy(deep=True)
 
 
-def sample_workspace(root: Path) -> Workspace:
-    """A new workspace holding the sample programme: the demo's, the tests' and `init
-    --sample`'s starting point."""
-    return init_workspace(root, register=sample_register(), actions=ACTIONS, unit=UNIT_NAME,
-                          marking=MARKING)
+# The demo's own priority, with a measure each school returns itself (an organisation
+# return), pooled to the national figure: the schools' side of the London Challenge.
+DEMO_PRIORITY = Priority(
+    id="DfES2", department_id="DfES",
+    title="Raise GCSE results in the London Challenge schools",
+    short_title="London GCSE results", lead="Commissioner for London Schools",
+    target_statement="Pupils predicted five or more A*-C GCSEs in the target schools to rise "
+                     "from 28% to 40% by summer 2005.")
+DEMO_MEASURE = Measure(
+    id="LS2", priority_id="DfES2",
+    name="Pupils predicted 5+ A*-C GCSEs in the target schools", unit="percent",
+    direction="up", frequency="quarterly", baseline=28, baseline_period="2002-09",
+    target=40, target_period="2005-06", tolerance_ag=1, tolerance_ar=3, plausible_min=5,
+    plausible_max=100, breakdown="school", returned_by="organisation",
+    numerator_label="Pupils predicted 5+ A*-C", denominator_label="Pupils in Year 11",
+    source="Each school's return to the London Challenge (predicted grades)")
+
+
+def demo_register() -> Register:
+    """The demo's programme: the sample's, with one more priority whose measure every school
+    returns itself, so the demo issues, fills and ingests organisation returns and its
+    papers set each school's figure. The tests' sample programme stays as it is."""
+    reg = sample_register()
+    reg.priorities.append(DEMO_PRIORITY.model_copy())
+    reg.measures.append(DEMO_MEASURE.model_copy())
+    reg.trajectories += [TrajectoryPoint(measure_id="LS2", period=p, planned=v) for p, v in
+                         sorted(_line("2002-09", "2005-06", 28, 40, step=3).items())]
+    return reg
+
+
+def sample_workspace(root: Path, *, demo: bool = False) -> Workspace:
+    """A new workspace holding the sample programme: the tests' and `init --sample`'s
+    starting point; with `demo`, the demo's programme (sample_returns/ are its returns)."""
+    return init_workspace(root, register=demo_register() if demo else sample_register(),
+                          actions=ACTIONS, unit=UNIT_NAME, marking=MARKING)

@@ -11,7 +11,7 @@ from pathlib import Path
 from ..foundation.resources import shipped
 from ..ledger.workspace import Workspace
 from ..returns.ingest import ingest_file
-from ..templates.issue import issue_assessment, issue_returns
+from ..templates.issue import issue_assessment, issue_organisation_returns, issue_returns
 from ..validation.layout import WorkbookSpec
 from ..validation.report import FileReport
 
@@ -64,7 +64,8 @@ def run_round(workspace: Workspace, round_id: str, returns: Source, assessments:
               ) -> list[FileReport]:
     """templates -> returns in -> ingest -> unit assessment -> ingest, for one round."""
     reports = []
-    templates = issue_returns(workspace, round_id)
+    templates = issue_returns(workspace, round_id) + \
+        issue_organisation_returns(workspace, round_id)
     for path in returns(workspace, round_id, templates):
         dept = path.name.split("-")[0]
         reports.append(ingest_file(workspace, path, received=received_at(workspace, dept,
@@ -81,6 +82,8 @@ def from_samples(kind: str, folder: Path = SAMPLE_RETURNS) -> Source:
     def source(workspace: Workspace, round_id: str, templates: list[Path]) -> list[Path]:
         files = sorted(f for f in (folder / round_id).glob("*.xlsx")
                        if f.name.startswith("assessment") == (kind == "assessment"))
+        if kind != "assessment":  # the organisations' own returns, after the departments'
+            files += sorted((folder / round_id / "organisations").glob("*.xlsx"))
         first = [f for f in files if "attempt1" in f.name]
         return first + [f for f in files if f not in first]
     return source
@@ -95,7 +98,7 @@ def make_samples(out: Path, workdir: Path) -> None:
 
     if workdir.exists():
         shutil.rmtree(workdir)
-    workspace = sample_workspace(workdir)
+    workspace = sample_workspace(workdir, demo=True)
     reg = workspace.register
 
     def returns(workspace: Workspace, round_id: str, templates: list[Path]) -> list[Path]:
@@ -116,7 +119,8 @@ def make_samples(out: Path, workdir: Path) -> None:
                     (traj.name, i, "actual"): "n/a", (traj.name, i + 1, "actual"): "94,5",
                     (assess.name, 4, "now"): "Red", (assess.name, 5, "now"): None})
                 paths.append(bad)
-            target = folder / t.name
+            target = folder / t.parent.relative_to(workspace.outbox(round_id)) / t.name
+            target.parent.mkdir(parents=True, exist_ok=True)
             fill_workbook(t, spec, reg, target)
             paths.append(target)
         return paths
