@@ -39,7 +39,7 @@ def broken_return(workspace, dept: str, target: Path, value: object = "n/a") -> 
     template = workspace.outbox(ROUND) / f"{dept}-{ROUND}.xlsx"
     spec = spec_of(workspace, template)
     traj = block(spec, "traj")
-    i = next(k for k, r in enumerate(traj.rows) if "actual" in r.get("_input", []))
+    i = next(k for k, r in enumerate(traj.rows) if "actual" in r.inputs)
     return fill_workbook(template, spec, workspace.register, target,
                          overrides={(traj.name, i, "actual"): value})
 

@@ -43,7 +43,7 @@ def payload(path):
 def test_check_this_return_colours_problem_cells_and_lists_them(workspace, filled):
     spec = spec_of(workspace, workspace.outbox("2002-12") / "DfES-2002-12.xlsx")
     traj = block(spec, "traj")
-    i = next(k for k, r in enumerate(traj.rows) if "actual" in r.get("_input", []))
+    i = next(k for k, r in enumerate(traj.rows) if "actual" in r.inputs)
     path = filled("DfES", overrides={(traj.name, i, "actual"): "n/a",
                                      (block(spec, "assess").name, 4, "now"): "Green"})
     sent = payload(path)

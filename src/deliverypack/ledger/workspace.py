@@ -15,7 +15,7 @@ from ..foundation.errors import WorkspaceError
 from ..foundation.files import replace_bytes
 from ..validation.issues import Issue
 from ..validation.layout import WorkbookSpec
-from .store import Ledger
+from .store import Ledger, now_iso
 
 SETTINGS_FILE = "deliverypack.toml"
 # The marking on every paper unless the settings (or a task force) say otherwise: the one
@@ -23,6 +23,7 @@ SETTINGS_FILE = "deliverypack.toml"
 DEFAULT_MARKING = "OFFICIAL-SENSITIVE"
 
 SPECS = "templates"  # archive/templates/<template id>.json: the specs returns were read by
+ADOPTIONS = "adoptions"  # archive/adoptions/<order>.journal.json: register actions adopted
 
 DEFAULT_SETTINGS = """\
 # deliverypack workspace settings
@@ -124,14 +125,20 @@ class Workspace:
         led.on_template = lambda spec, file, issued: keep_spec(self, spec, file, issued)
         return led
 
-    def adopt_register_actions(self, led: Ledger) -> None:
+    def adopt_register_actions(self, led: Ledger, *, order: int | None = None) -> None:
         """Add the register's actions the ledger does not have yet. Only what is new is
         written: a worker process opening the ledger while an ingest holds the write lock
-        must not need it."""
+        must not need it. What is adopted is journaled first (archive/adoptions/), so a
+        rebuild adopts the same actions at the same point even if the register changed
+        (`order` places the record among the journals; by default, now)."""
         known = {r[0] for r in led.query("SELECT id FROM actions")}
-        for a in self._register[1]:
-            if a["id"] not in known:
-                led.upsert_action({**a, "origin": a.get("origin") or "Register"})
+        new = [{**a, "origin": a.get("origin") or "Register"}
+               for a in self._register[1] if a["id"] not in known]
+        if not new:
+            return
+        keep_adoption(self, new, led.clock or now_iso(), order=order)
+        for a in new:
+            led.upsert_action(a)
 
     def _refuse_lost_ledger(self) -> None:
         """A missing or empty ledger beside received or published files was lost, not
@@ -208,6 +215,41 @@ def _safe(template_id: str) -> str:
 
 
 JOURNAL = ".journal.json"
+
+
+def keep_adoption(workspace: Workspace, actions: list[dict[str, Any]], adopted_at: str, *,
+                  order: int | None = None) -> None:
+    """Keep the register actions about to be adopted into the ledger, and when, ordered
+    among the files' journals (written whole, then renamed)."""
+    order = time.time_ns() if order is None else order
+    body = {"version": 1, "order": order, "adopted_at": adopted_at,
+            "actions": json.loads(json.dumps(actions, default=str))}
+    replace_bytes(workspace.archive / ADOPTIONS / f"{order}{JOURNAL}",
+                  json.dumps(body, indent=1).encode())
+
+
+def adoptions(workspace: Workspace) -> list[dict[str, Any]]:
+    """Every adoption of register actions kept, in the order made."""
+    folder = workspace.archive / ADOPTIONS
+    out = []
+    for p in folder.glob(f"*{JOURNAL}") if folder.is_dir() else []:
+        try:
+            body = json.loads(p.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue  # reported by `check`
+        if isinstance(body, dict) and isinstance(body.get("actions"), list):
+            out.append(body)
+    return sorted(out, key=lambda r: r.get("order", 0))
+
+
+def replay_adoption(led: Ledger, record: dict[str, Any]) -> None:
+    """Adopt again what one adoption record adopted, stamped with its own time."""
+    led.clock = record.get("adopted_at") or None
+    try:
+        for a in record["actions"]:
+            led.upsert_action(a)
+    finally:
+        led.clock = None
 
 
 def journal_path(workspace: Workspace, archived: str) -> Path:

@@ -22,7 +22,15 @@ from typing import Any
 
 from ..foundation.errors import WorkspaceError
 from ..ledger import Ledger
-from ..ledger.workspace import JOURNAL, Workspace, foreign_records, journals, kept_specs
+from ..ledger.workspace import (
+    JOURNAL,
+    Workspace,
+    adoptions,
+    foreign_records,
+    journals,
+    kept_specs,
+    replay_adoption,
+)
 from .foreign import restore_foreign
 from .ingest import replay
 
@@ -42,18 +50,24 @@ def rebuild(workspace: Workspace, *, force: bool = False) -> tuple[Path, int, Pa
     led = Ledger(tmp)
     workspace.__dict__["ledger"] = led  # the workspace's ledger while replaying
     try:
-        workspace.adopt_register_actions(led)
+        adopted = adoptions(workspace)
+        if not adopted:  # kept before adoptions were journaled: the register as it is now,
+            workspace.adopt_register_actions(led, order=0)  # journaled first, for next time
         for spec, file, issued in kept_specs(workspace):  # every template issued, returned or not
             led.clock = issued or None
             led.record_template(spec, file)
         led.clock = None
-        events = [(rec.get("order", 0), 1, rec) for _, rec in records] + [
-            (rec.get("order", 0), 0, rec) for rec in foreign_records(workspace)]
-        for _, is_file, rec in sorted(events, key=lambda e: e[:2]):
-            if is_file:
+        # adoptions of register actions, foreign templates added and files kept: in order
+        events = [(rec.get("order", 0), 2, rec) for _, rec in records] + [
+            (rec.get("order", 0), 1, rec) for rec in foreign_records(workspace)] + [
+            (rec.get("order", 0), 0, rec) for rec in adopted]
+        for _, what, rec in sorted(events, key=lambda e: e[:2]):
+            if what == 2:
                 replay(workspace, rec)
-            else:
+            elif what == 1:
                 restore_foreign(workspace, rec)
+            else:
+                replay_adoption(led, rec)
         led.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
         led.close()

@@ -24,9 +24,11 @@ from .cells import (
 )
 from .issues import Issue
 from .layout import (
+    BlockKind,
     BlockSpec,
     ColumnSpec,
     SheetSpec,
+    SpecRow,
     WorkbookSpec,
     cell_allowed,
     cell_required,
@@ -51,12 +53,13 @@ class RowRead:
     key: tuple
     values: dict[str, Any]  # every column of the table, in order: locked ones as issued
     raws: tuple  # the cells as read, in column order
-    spec_row: dict[str, Any]
+    spec_row: SpecRow
     r: int
     where: Where
 
     def is_input(self, col: str) -> bool:
-        return col in self.spec_row.get("_input", ())
+        """Typed in on this row though its column is locked (this round's actual)."""
+        return col in self.spec_row.inputs
 
     def get(self, col: str) -> Any:
         return self.values.get(col)
@@ -87,11 +90,11 @@ class BookRead:
     spec: WorkbookSpec
     blocks: list[BlockRead] = field(default_factory=list)
 
-    def of_kind(self, kind: str) -> Iterator[BlockRead]:
+    def of_kind(self, kind: BlockKind | str) -> Iterator[BlockRead]:
         return (b for b in self.blocks if b.spec.kind == kind)
 
     def cover(self) -> dict[str, Any]:
-        block = next(self.of_kind("cover"), None)
+        block = next(self.of_kind(BlockKind.COVER), None)
         return {r.key[0]: r.get("value") for r in block.rows} if block else {}
 
 
@@ -227,7 +230,7 @@ def check_structure(book: BookValues, spec: WorkbookSpec, reg: Register | None,
 
 @dataclass(slots=True)
 class _RowPlan:
-    spec_row: dict[str, Any]
+    spec_row: SpecRow
     rkey: tuple
     template: dict[str, Any]  # every column in order, locked values filled in
     locked: list[tuple[int, str, Any, Any]]  # (position, type, value wanted, as issued)
@@ -262,17 +265,16 @@ def _remember(memo: dict, key: Any, value: Any, limit: int = 8192) -> Any:
     return value
 
 
-def _row_plan(block: BlockSpec, row: dict[str, Any], index: dict[str, int],
+def _row_plan(block: BlockSpec, row: SpecRow, index: dict[str, int],
               keys: list[ColumnSpec], default: dict[str, Reader]) -> _RowPlan:
-    inputs = row.get("_input", ())
-    types = row.get("_type")
-    plain = not (types or "_allowed" in row or "_required" in row or block.kind == "cover")
+    inputs, types = row.inputs, row.types
+    cover = block.kind == BlockKind.COVER
+    plain = not (types or row.allowed or row.required or cover)
     locked, readers, template = [], [], {}
     for col in block.columns:
         key = col.key
         typ = types.get(key, col.type) if types else col.type
-        if row and (col.role != "input" and key not in inputs or key in row.get(
-                "_locked", ())):
+        if row.values and (col.role != "input" and key not in inputs or key in row.locked):
             value = row.get(key)
             locked.append((index[key], typ, expected_value(typ, value), value))
             template[key] = value
@@ -280,7 +282,7 @@ def _row_plan(block: BlockSpec, row: dict[str, Any], index: dict[str, int],
         if plain:
             reader = default[key]
         else:
-            label = str(row.get("field") or "") if block.kind == "cover" else ""
+            label = str(row.get("field") or "") if cover else ""
             reader = cell_reader(typ, col, required=cell_required(col, row),
                                  allowed=cell_allowed(block, col, row), label=label)
         readers.append((index[key], key, reader))
@@ -305,7 +307,7 @@ def _plan(block: BlockSpec) -> _BlockPlan:
     subject = next((index[c.key] for c in block.columns if c.type == "text"), None) \
         if not keys and block.kind not in OWN_ROW_CHECKS else None
     plan = _BlockPlan(keys, [index[c.key] for c in keys], expected,
-                      _row_plan(block, {}, index, keys, default), index, subject)
+                      _row_plan(block, SpecRow(), index, keys, default), index, subject)
     _remember(_PLANS, id(block), (block, plan), limit=512)  # as many specs as the ledger keeps
     return plan
 
@@ -645,7 +647,7 @@ CROSS: dict[str, Callable[..., Iterator[Issue]]] = {
 def _version_check(read: BookRead, spec: WorkbookSpec, issues: list[Issue]
                    ) -> Iterator[Issue]:
     """A return filled in another version of the template says so plainly."""
-    cover = next(read.of_kind("cover"), None)
+    cover = next(read.of_kind(BlockKind.COVER), None)
     row = next((r for r in cover.rows if r.key[0] == "Template version"), None) if cover \
         else None
     raw = normalise("text", row.raw("value")) if row else None
