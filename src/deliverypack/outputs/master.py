@@ -259,7 +259,11 @@ def _cover(wb, st, pr: Print, workspace, round_id):
             ("Forecast", "the unit's projection: a least-squares trend of the recent actuals "
                          "(six months, or four quarters), drawn from the last actual, on the "
                          "log-odds scale for a percentage; at least four monthly or three "
-                         "quarterly actuals; not projected beyond five years. The department's "
+                         "quarterly actuals; not projected beyond five years. Where two years "
+                         "of figures show a clear seasonal pattern, the trend is fitted to the "
+                         "seasonally adjusted actuals and the pattern added back; with less "
+                         "history, a trend that runs against the change on a year ago is "
+                         "flagged as possibly seasonal. The department's "
                          "own forecast, as typed in its return, is shown beside it."),
             ("Assurance flags", "facts a reviewer must see beside a judgement: "
                                 + "; ".join(t.lower() for t in FLAG_TITLES.values())
