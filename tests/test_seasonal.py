@@ -46,7 +46,7 @@ def test_a_summer_trough_is_not_projected_as_a_falling_trend():
     assert ours.seasonal is not None and ours.slope == pytest.approx(10, abs=0.5)
     assert ours.met_period == truth
     assert ours.at(m.target_period) == pytest.approx(seasonal_count(m.target_period), rel=0.01)
-    assert ours.sentence(m).startswith("on the seasonally adjusted trend")
+    assert ours.sentence(m).startswith("on current trend and season ")
     assert "seasonally adjusted" in ours.method
     # drawn from the last actual: the first projected month is next month's season, no jump
     assert ours.values[add_months(last, 1)] == pytest.approx(

@@ -74,7 +74,7 @@ class Forecast:
 
     @property
     def trend_words(self) -> str:
-        return "on the seasonally adjusted trend" if self.seasonal else "on current trend"
+        return "on current trend and season" if self.seasonal else "on current trend"
 
     def at(self, period: str) -> float | None:
         """The projected value at a period (the last actual at its own period)."""
