@@ -48,19 +48,20 @@ def _day(row) -> dt.date | None:
 
 
 def issued_on(workspace: Workspace, round_id: str) -> Issued:
-    """The date every paper for a round carries: the unit's accepted assessment's sign-off
-    (else its receipt) for the round; failing that, the latest accepted return's; failing
-    both, no date, and the paper says it is not yet signed off."""
-    subs = [s for s in workspace.ledger.submissions(round_id) if s["status"] == "accepted"]
-    for kind, basis in (("assessment", "the date the unit signed off its assessment for the round"),
+    """The date every paper for a round carries: the sign-off (else receipt) date of the
+    unit's assessment for the round that counts; failing that, of the latest return that
+    counts; failing both, no date, and the paper says it is not yet signed off."""
+    led = workspace.ledger
+    subs = {s["id"]: s for s in led.submissions(round_id)}
+    for kind, basis in (("assessment", "the date the unit signed off its assessment for the "
+                                       "round"),
                         ("return", "the date of the latest return accepted for the round "
                                    "(the unit's assessment is not yet in)")):
-        dated = [(d, s) for s in subs if s["kind"] == kind and (d := _day(s)) is not None]
+        # only submissions that count: accepted, current and signed off (ledger/signoff.py)
+        dated = [(d, subs[i]) for i in led.current_ids(kind, round_id)
+                 if i in subs and (d := _day(subs[i])) is not None]
         if dated:
-            if kind == "assessment":  # the current assessment: the last one accepted
-                day, sub = dated[-1]
-            else:
-                day, sub = max(dated, key=lambda ds: (ds[0], ds[1]["id"]))
+            day, sub = max(dated, key=lambda ds: (ds[0], ds[1]["id"]))
             contact = (sub["contact"] if kind == "assessment" else None) or workspace.unit_name
             return Issued(day, basis, contact)
     return Issued(None, "neither the unit's assessment nor any return for the round is "
