@@ -173,3 +173,36 @@ def test_the_validation_formula_is_the_engines_refusal(typ):
     formula = rules.accepts(rule, "A1")
     assert all(c.condition in formula for c in hard if c.code not in
                ("required-missing", "excel-error"))
+
+
+def test_cross_field_rules_carry_the_catalogues_severity():
+    from deliverypack.validation.issues import CATALOGUE
+
+    assert {(r.code, r.severity) for r in rules.CROSS_RULES} <= {
+        (t.code, t.severity) for t in CATALOGUE.values()}
+
+
+def test_the_engine_checks_the_rulebooks_cross_field_declarations(workspace, filled,
+                                                                   monkeypatch):
+    """One declaration drives both: the engine's narrative check is the rulebook's rule
+    (the template's formula is made from the same `when`); taken out of the rulebook, the
+    engine no longer makes it."""
+    from conftest import block
+    from deliverypack.returns.ingest import validate_file
+
+    spec = spec_of(workspace, workspace.outbox("2002-12") / "DH-2002-12.xlsx")
+    assess, orgs = block(spec, "assess"), block(spec, "orgs")
+    p = filled("DH", overrides={(assess.name, 4, "now"): "R", (assess.name, 5, "now"): None,
+                                (orgs.name, 0, "numerator"): 9999999})
+    rep, _ = validate_file(workspace, p)
+    found = {i.code: i for i in rep.issues}
+    assert "is R" in found["narrative-required"].message
+    assert "no more than the" in found["out-of-range"].message
+    rule = next(r for r in rules.CROSS_RULES if r.kind == "assess")
+    formula = rules.assess_narrative("D9", ["D5", "D6", "D7"])[0].condition
+    assert formula == rule.when.formula({"narrative": "D9", "quality": "D5", "capacity": "D6",
+                                         "likelihood": "D7"}.__getitem__)
+    monkeypatch.setattr(rules, "CROSS_RULES", [r for r in rules.CROSS_RULES
+                                               if r.kind not in ("assess", "orgs")])
+    rep, _ = validate_file(workspace, p)
+    assert not {"narrative-required", "out-of-range"} & {i.code for i in rep.issues}
