@@ -206,3 +206,19 @@ def test_the_engine_checks_the_rulebooks_cross_field_declarations(workspace, fil
                                                if r.kind not in ("assess", "orgs")])
     rep, _ = validate_file(workspace, p)
     assert not {"narrative-required", "out-of-range"} & {i.code for i in rep.issues}
+
+
+def test_the_rulebook_page_is_what_make_docs_writes():
+    """docs/rulebook.md regenerated from the rulebook equals the committed page, and it
+    shows each rule's type, limit, plausible range, required and allowed values."""
+    from pathlib import Path
+
+    from deliverypack.docs import rulebook_page
+
+    page = (Path(__file__).resolve().parents[1] / "docs" / "rulebook.md").read_text(
+        encoding="utf-8")
+    assert rulebook_page() == page, "docs/rulebook.md is stale: run `make docs`"
+    assert ("| Attendances | number | no | 0 or more | - | - |" in page
+            and "| Actual | percentage (98% or 98) | no | from 0% to 100% | 50% to 100% | - |"
+            in page and "| Status | code | yes | one of the allowed values | - | Not started,"
+            in page and "| `forecast-date-required` | error |" in page)

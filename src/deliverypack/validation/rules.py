@@ -495,26 +495,48 @@ def assess_narrative(narrative: str, ratings: list[str]) -> list[Check]:
 
 
 # ----------------------------------------------------------------------------- docs
-def rulebook_markdown(rules: list[CellRule]) -> str:
-    """The README's table: each kind of input cell and what the template and the engine
-    both hold it to; then the cross-field rules and the engine-only ones."""
-    lines = ["| cell | takes | hard limit (stop) | plausible (warning) |",
-             "|---|---|---|---|"]
+def type_text(rule: CellRule) -> str:
+    """A rule's type, in a word or two (the rulebook table's column)."""
+    return {"int": "whole number", "number": "number", "percent": "percentage (98% or 98)",
+            "date": "date", "code": "code", "rating": "rating"}.get(rule.typ, "text")
+
+
+def hard_limit_text(rule: CellRule) -> str:
+    """The limit a value must keep (an error, and the template's stop validation)."""
+    lo, hi = rule.bounds()
+    if rule.typ in NUMERIC:
+        if (lo, hi) == (None, None):
+            return "any number"
+        return bound_text(lo, hi, rule.typ == "percent")
+    if rule.typ in CODED:
+        return "one of the allowed values"
+    if rule.typ == "date":
+        lo_d, hi_d = PLAUSIBLE_DATES
+        return f"{lo_d:%Y} to {hi_d:%Y}"
+    return f"at most {rule.max_len:,} characters"
+
+
+def rulebook_markdown(rules: list[CellRule], places: list[str] | None = None) -> str:
+    """The rulebook as documentation: each kind of input cell (where it is, when `places`
+    says) and what the template and the engine both hold it to; then the cross-field
+    rules and those left to the engine. Equal rows are listed once."""
+    lines = ["| where | cell | type | required | hard limit (error, stop) | "
+             "plausible (warning) | allowed values |", "|---|---|---|---|---|---|---|"]
     seen: set[tuple] = set()
-    for r in rules:
-        key = (r.label, r.typ, r.bounds(), r.plausible, len(r.allowed))
+    for k, r in enumerate(rules):
+        where = places[k] if places else ""
+        key = (where, r)
         if key in seen:
             continue
         seen.add(key)
-        lo, hi = r.bounds()
-        hard = bound_text(lo, hi, r.typ == "percent") if r.typ in NUMERIC else \
-            ("listed values" if r.typ in CODED else
-             ("1980 to 2099" if r.typ == "date" else f"{r.max_len:,} characters"))
-        lines.append(f"| {r.label}{' (required)' if r.required else ''} | "
-                     f"{expectation(r)} | {hard} | {plausible_text(r) or '-'} |")
-    lines += ["", "| cross-field rule | code | in the template |", "|---|---|---|"]
+        plausible = plausible_text(r).removeprefix("usually ") or "-"
+        lines.append(f"| {where or '-'} | {r.label} | {type_text(r)} | "
+                     f"{'yes' if r.required else 'no'} | {hard_limit_text(r)} | {plausible} | "
+                     f"{', '.join(r.allowed) or '-'} |")
+    lines += ["", "| cross-field rule | code | severity | in the template |", "|---|---|---|---|"]
     for c in CROSS_RULES:
-        lines.append(f"| {c.text} | `{c.code}` | formula ({c.severity}) |")
+        lines.append(f"| {c.text} | `{c.code}` | {c.severity} | "
+                     f"{'formula' if c.in_template else 'formula, across rows'} |")
     lines += ["", "| left to the engine | why |", "|---|---|"]
     lines += [f"| `{code}` | {why} |" for code, why in ENGINE_ONLY]
     return "\n".join(lines)
