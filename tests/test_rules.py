@@ -222,3 +222,24 @@ def test_the_rulebook_page_is_what_make_docs_writes():
             and "| Actual | percentage (98% or 98) | no | from 0% to 100% | 50% to 100% | - |"
             in page and "| Status | code | yes | one of the allowed values | - | Not started,"
             in page and "| `forecast-date-required` | error |" in page)
+
+
+def test_a_meeting_records_cross_field_rules_come_from_the_rulebook(workspace, tmp_path):
+    """A new action without an owner, a member represented by no one: the engine's
+    messages, made by the same declarations as the template's formulas."""
+    from conftest import block
+    from deliverypack.returns.ingest import validate_file
+    from deliverypack.sample.filler import fill_workbook
+
+    record = issue_meeting_record(workspace, "EOL", dt.date(2004, 3, 8))
+    spec = spec_of(workspace, record)
+    new, att = block(spec, "new_actions"), block(spec, "attendance")
+    bad = fill_workbook(record, spec, workspace.register, tmp_path / "bad.xlsx",
+                        overrides={(new.name, 0, "owner"): None,
+                                   (att.name, 0, "attendance"): "represented",
+                                   (att.name, 0, "represented_by"): None})
+    rep, _ = validate_file(workspace, bad)
+    found = [i.message for i in rep.issues if i.code == "required-missing"]
+    assert "expected an owner, found an empty cell" in found
+    assert "expected who represented them, found an empty cell" in found
+    assert not rep.valid
