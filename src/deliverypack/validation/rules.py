@@ -326,7 +326,11 @@ def holds(cols: tuple[str, ...], codes: tuple[str, ...]) -> Cond:
     """One of the cells holds one of `codes`, read as the engine reads a code (any
     capitals, spaces trimmed)."""
     wanted = {c.upper() for c in codes}
-    return Cond(lambda ref: "OR(" + ",".join(_is(ref(k), list(codes)) for k in cols) + ")",
+
+    def formula(ref: Ref) -> str:
+        each = [_is(ref(k), list(codes)) for k in cols]
+        return each[0] if len(each) == 1 else "OR(" + ",".join(each) + ")"
+    return Cond(formula,
                 lambda row: any(str(row.get(k) or "").strip().upper() in wanted
                                 for k in cols), cols)
 
@@ -479,6 +483,9 @@ ENGINE_ONLY: list[tuple[str, str]] = [
      "not yet written as formulas: left to the engine"),
     ("unknown-department, unknown-round, wrong-round, round-closed", "need the unit's "
      "register and ledger"),
+    ("not-yet-available", "a figure not yet available, with its reason, is what the "
+     "officer means to send: the panel has nothing to fix; the engine warns the unit of "
+     "the gap"),
 ]
 
 
