@@ -566,9 +566,6 @@ class _RuleRow:
     def is_input(self, col: str) -> bool:
         return self.row.is_input(col)
 
-    def has(self, col: str) -> bool:
-        return col in self.row.where.index
-
     def at(self, col: str) -> At:
         return self.row.at(col)
 
@@ -608,26 +605,27 @@ def check_cross(block: BlockRead, round_id: str) -> Iterator[Issue]:
     """The rulebook's cross-field rules for this kind of table: the same declarations the
     template's formulas are made from, applied to the values read."""
     mine = [r for r in rules.CROSS_RULES if r.kind == block.spec.kind]
-    per_row = [r for r in mine if r.scope == "row"]
-    if per_row:
-        for row in block.rows:
-            view = _RuleRow(row, block.spec)
-            for rule in per_row:
-                yield from _apply(rule, view, round_id)
+    if not mine:
+        return
+    keys = {c.key for c in block.spec.columns}
+    per_row = [r for r in mine if r.scope == "row" and keys.issuperset(r.when.cols)]
+    for row in block.rows if per_row else []:
+        view = _RuleRow(row, block.spec)
+        for rule in per_row:
+            if rule.broken(view, round_id):
+                yield _issue(rule, view)
     if any(r.scope == "table" for r in mine):
         table = _TableRow({r.get("code"): r for r in block.rows})
         for rule in mine:
-            if rule.scope == "table":
-                yield from _apply(rule, table, round_id)
+            if rule.scope == "table" and all(table.has(c) for c in rule.when.cols) and \
+                    rule.broken(table, round_id):
+                yield _issue(rule, table)
 
 
-def _apply(rule: rules.CrossRule, view: _RuleRow | _TableRow, round_id: str
-           ) -> Iterator[Issue]:
-    if not all(view.has(c) for c in rule.when.cols) or not rule.broken(view, round_id):
-        return
+def _issue(rule: rules.CrossRule, view: _RuleRow | _TableRow) -> Issue:
     found = rule.found(view) if rule.found else None
     expected = rule.expected(view) if rule.expected else None
-    yield view.at(rule.column).issue(rule.code, found=found, expected=expected)
+    return view.at(rule.column).issue(rule.code, found=found, expected=expected)
 
 
 def check_milestones(block: BlockRead, round_id: str) -> Iterator[Issue]:
