@@ -60,6 +60,10 @@ def test_check_this_return_colours_problem_cells_and_lists_them(workspace, fille
     col, row = coordinate_from_string(bad.cell)
     hit = next(a for a in colours if a["args"] == [ERROR])
     assert (hit["start_row"] + 1, hit["start_column"] + 1) == (row, column_index_from_string(col))
+    fonts = {tuple(a["args"]) for a in actions if a["func"] == "setFontProperty"
+             and (a["start_row"], a["start_column"]) == (hit["start_row"], hit["start_column"])
+             and a["sheet_position"] == sheet_pos}
+    assert fonts == {("color", "#FFFFFF"), ("bold", True), ("italic", False)}  # feedback's
     assert any(a["func"] == "addSheet" for a in actions)
     writes = [a for a in actions if a["func"] == "setValues"]
     assert len(writes) == 1  # only the Problems sheet: nothing typed is changed
