@@ -20,8 +20,10 @@ from service_kit import (  # noqa: F401  (fixtures)
     ROUND,
     SAMPLES,
     _service_base,
+    cli_run,
     client,
     csrf_of,
+    log_in,
     service_root,
     sign_in,
     upload,
@@ -29,12 +31,6 @@ from service_kit import (  # noqa: F401  (fixtures)
 
 NEW_PASSWORD = "a long enough invited password"
 ACK = "Typed as text; the value is right"
-
-
-def cli_run(root: Path, *args: str, stdin: str | None = None) -> str:
-    r = CliRunner().invoke(cli, [*args, "-w", str(root)], input=stdin)
-    assert r.exit_code == 0, r.output
-    return r.stdout
 
 
 def master_cells(root: Path) -> dict[str, list[tuple]]:
@@ -137,16 +133,9 @@ def test_rebuild_restores_accounts_tokens_acknowledgements_signoffs_and_audit(
     try:
         for who in ("dh-submitter", "dh-approver", "unit", "admin"):
             sign_in(client(app), who)  # the same passwords
-        inv = client(app)
-        r = inv.post("/login", data={"csrf": csrf_of(inv.get("/login").text),
-                                     "email": "invited@example.gov.uk",
-                                     "password": NEW_PASSWORD, "next": ""})
-        assert r.status_code == 303
-        g = client(app)
-        r = g.post("/login", data={"csrf": csrf_of(g.get("/login").text),
-                                   "email": "gone@example.gov.uk", "password": PASSWORD,
-                                   "next": ""})
-        assert r.status_code != 303  # deactivated stays deactivated
+        assert log_in(client(app), "invited@example.gov.uk", NEW_PASSWORD).status_code == 303
+        # deactivated stays deactivated
+        assert log_in(client(app), "gone@example.gov.uk").status_code == 401
         assert c.get(sub_url).status_code in (302, 303)  # sessions do not survive
         page = client(app)
         sign_in(page, "dh-approver")
