@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 import tomllib
 from dataclasses import dataclass, field
@@ -323,3 +324,61 @@ def init_workspace(root: Path, *, register: Register | None = None,
     settings = DEFAULT_SETTINGS.format(name=name, unit=unit, marking=marking)
     (root / SETTINGS_FILE).write_text(settings, encoding="utf-8")
     return Workspace.open(root)
+
+
+SERVICE = "service"  # archive/service/: the collection service's facts, one file each
+AUDIT = "audit.jsonl"  # archive/service/audit.jsonl: the service's audit log, a line each
+
+
+def write_service_record(archive: Path, kind: str, body: dict[str, Any]) -> None:
+    """Keep one service fact (an account, a token, a sign-off ...) in archive/service/ as
+    its own file, written whole before the ledger commits it, so a rebuild restores it."""
+    order = time.time_ns()
+    record = {"version": 1, "order": order, "kind": kind, **body}
+    replace_bytes(archive / SERVICE / f"{order}-{kind}{JOURNAL}",
+                  json.dumps(record, indent=1).encode())
+
+
+def append_audit_line(archive: Path, row: dict[str, Any]) -> None:
+    """Append one audit row to archive/service/audit.jsonl and flush it to the disk."""
+    path = archive / SERVICE / AUDIT
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "ab") as fh:
+        fh.write(json.dumps(row).encode() + b"\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def service_records(workspace: Workspace) -> tuple[list[dict[str, Any]], list[str]]:
+    """Every service fact kept, in the order it happened, and the files that cannot be
+    read (for `check`)."""
+    folder = workspace.archive / SERVICE
+    out, bad = [], []
+    for p in folder.glob(f"*{JOURNAL}") if folder.is_dir() else []:
+        try:
+            rec = json.loads(p.read_text(encoding="utf-8"))
+            if not isinstance(rec, dict) or "kind" not in rec:
+                raise ValueError("no kind")
+            out.append(rec)
+        except (OSError, ValueError):
+            bad.append(f"archive/{SERVICE}/{p.name}")
+    return sorted(out, key=lambda r: r.get("order", 0)), bad
+
+
+def audit_lines(workspace: Workspace) -> tuple[list[dict[str, Any]], list[str]]:
+    """The audit log kept in archive/service/audit.jsonl, and the lines that cannot be read
+    (a line cut short by a crash mid-append is the last and only one)."""
+    path = workspace.archive / SERVICE / AUDIT
+    out, bad = [], []
+    if path.is_file():
+        for n, line in enumerate(path.read_bytes().splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                if not isinstance(row, dict):
+                    raise ValueError("not an object")
+                out.append(row)
+            except ValueError:
+                bad.append(f"archive/{SERVICE}/{AUDIT}, line {n}")
+    return out, bad
