@@ -169,10 +169,10 @@ def build_real_programme(root: Path):
                 mid = block.meta.get("measure")
                 if block.kind == "traj":
                     for i, row in enumerate(block.rows):
-                        if "actual" in row.get("_input", []):
+                        if "actual" in row.inputs:
                             overrides[(block.name, i, "actual")] = \
                                 national[mid].get(row["period"])
-                        if "forecast" in row.get("_input", []):
+                        if "forecast" in row.inputs:
                             overrides[(block.name, i, "forecast")] = None
                 elif block.kind == "orgs":
                     for i, row in enumerate(block.rows):

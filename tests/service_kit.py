@@ -10,8 +10,10 @@ from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
+from typer.testing import CliRunner
 
 from conftest import block, spec_of
+from deliverypack.cli import app as cli
 from deliverypack.sample.filler import fill_workbook
 from deliverypack.sample.programme import sample_workspace
 from deliverypack.service.app import create_app
@@ -39,7 +41,7 @@ def broken_return(workspace, dept: str, target: Path, value: object = "n/a") -> 
     template = workspace.outbox(ROUND) / f"{dept}-{ROUND}.xlsx"
     spec = spec_of(workspace, template)
     traj = block(spec, "traj")
-    i = next(k for k, r in enumerate(traj.rows) if "actual" in r.get("_input", []))
+    i = next(k for k, r in enumerate(traj.rows) if "actual" in r.inputs)
     return fill_workbook(template, spec, workspace.register, target,
                          overrides={(traj.name, i, "actual"): value})
 
@@ -89,11 +91,16 @@ def csrf_of(html: str) -> str:
     return m.group(1)
 
 
+def log_in(c: TestClient, email: str, password: str = PASSWORD, next_: str = ""):
+    """Post the sign-in form as a browser does (the form's CSRF token first); the answer."""
+    page = c.get("/login")
+    return c.post("/login", data={"csrf": csrf_of(page.text), "email": email,
+                                  "password": password, "next": next_})
+
+
 def sign_in(c: TestClient, who: str, next_: str = "") -> str:
     """Sign in as one of PEOPLE; the session's CSRF token."""
-    page = c.get("/login")
-    r = c.post("/login", data={"csrf": csrf_of(page.text), "email": PEOPLE[who][0],
-                               "password": PASSWORD, "next": next_})
+    r = log_in(c, PEOPLE[who][0], next_=next_)
     assert r.status_code == 303, r.text
     return csrf_of(c.get("/returns" if PEOPLE[who][2] in ("submitter", "approver")
                          else "/audit").text)
@@ -109,3 +116,10 @@ def sign_off(app, who: str, submission_url: str):
     a = client(app)
     sign_in(a, who)
     return a.post(f"{submission_url}/signoff", data={"csrf": csrf_of(a.get(submission_url).text)})
+
+
+def cli_run(root: Path, *args: str, stdin: str | None = None) -> str:
+    """Run a deliverypack command on the workspace `root`; what it printed (it must work)."""
+    r = CliRunner().invoke(cli, [*args, "-w", str(root)], input=stdin)
+    assert r.exit_code == 0, r.output
+    return r.stdout

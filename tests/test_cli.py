@@ -37,7 +37,7 @@ def test_validate_and_ingest_json_and_exit_codes(workspace, filled, tmp_path):
     good = filled("HO")
     spec = spec_of(workspace, good)
     traj = block(spec, "traj")
-    i = next(k for k, r in enumerate(traj.rows) if "actual" in r.get("_input", []))
+    i = next(k for k, r in enumerate(traj.rows) if "actual" in r.inputs)
     bad = filled("DH", overrides={(block(spec_of(workspace,
                                                  workspace.outbox("2002-12") / "DH-2002-12.xlsx"),
                                          "traj").name, i, "actual"): "n/a"})

@@ -230,7 +230,7 @@ def test_nan_infinity_and_control_characters_agree_in_every_kind_of_cell(workspa
     p = filled("DH")
     spec = spec_of(workspace, p)
     traj = block(spec, "traj")
-    inputs = [k for k, r in enumerate(traj.rows) if "actual" in r.get("_input", [])]
+    inputs = [k for k, r in enumerate(traj.rows) if "actual" in r.inputs]
     num = where(p, traj.name, inputs[0], "actual", spec)
     num2 = where(p, traj.name, inputs[1], "actual", spec)
     text = where(p, traj.name, inputs[2], "comment", spec)
@@ -379,7 +379,7 @@ def test_ingesting_a_return_with_nan_writes_its_feedback_and_exits_1(workspace, 
     p = filled("DH")
     spec = spec_of(workspace, p)
     traj = block(spec, "traj")
-    k = next(k for k, r in enumerate(traj.rows) if "actual" in r.get("_input", []))
+    k = next(k for k, r in enumerate(traj.rows) if "actual" in r.inputs)
     sheet, cell = where(p, traj.name, k, "actual", spec)
     f = edit(p, tmp_path / "e.xlsx", {(sheet, cell): 0.5})
     f = _patched(f, tmp_path / "DH-2002-12.xlsx", b"<v>0.5</v>", b"<v>NaN</v>")

@@ -174,7 +174,15 @@ def test_summary_agenda_and_titles_agree(deck, demo_ws):
     flags = assurance_flags(demo_ws.register, demo_ws.ledger, "2003-12")
     assert "Apprenticeships (" in text and len(flags["BIS1"]) == 3
     asks = [line for line in text.split("\n") if line[:2] in ("1.", "2.", "3.", "4.")]
-    assert 1 <= len(asks) <= 3 and asks[0].startswith("1. Apprenticeships: ")
+    assert 1 <= len(asks) <= 3 and asks[0].startswith("1. ")
+    # off-track priorities are asked first: the first names one of the worst rated
+    rank = {"R": 0, "AR": 1}
+    worst = min(rank.get(x or "", 2) for x in likelihood)
+    first = asks[0][3:].split(":")[0].split(", ")[0]
+    assert any(s.priority.short == first and rank.get(s.unit_now.get("likelihood") or "", 2)
+               == worst for s in priority_summaries(demo_ws.register, demo_ws.ledger,
+                                                    "2003-12"))
+    assert any("Apprenticeships" in a for a in asks)
 
 
 def test_flags_and_the_one_decision_sought_beside_the_judgement(deck, demo_ws):

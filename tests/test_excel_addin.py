@@ -43,7 +43,7 @@ def payload(path):
 def test_check_this_return_colours_problem_cells_and_lists_them(workspace, filled):
     spec = spec_of(workspace, workspace.outbox("2002-12") / "DfES-2002-12.xlsx")
     traj = block(spec, "traj")
-    i = next(k for k, r in enumerate(traj.rows) if "actual" in r.get("_input", []))
+    i = next(k for k, r in enumerate(traj.rows) if "actual" in r.inputs)
     path = filled("DfES", overrides={(traj.name, i, "actual"): "n/a",
                                      (block(spec, "assess").name, 4, "now"): "Green"})
     sent = payload(path)
@@ -60,6 +60,10 @@ def test_check_this_return_colours_problem_cells_and_lists_them(workspace, fille
     col, row = coordinate_from_string(bad.cell)
     hit = next(a for a in colours if a["args"] == [ERROR])
     assert (hit["start_row"] + 1, hit["start_column"] + 1) == (row, column_index_from_string(col))
+    fonts = {tuple(a["args"]) for a in actions if a["func"] == "setFontProperty"
+             and (a["start_row"], a["start_column"]) == (hit["start_row"], hit["start_column"])
+             and a["sheet_position"] == sheet_pos}
+    assert fonts == {("color", "#FFFFFF"), ("bold", True), ("italic", False)}  # feedback's
     assert any(a["func"] == "addSheet" for a in actions)
     writes = [a for a in actions if a["func"] == "setValues"]
     assert len(writes) == 1  # only the Problems sheet: nothing typed is changed

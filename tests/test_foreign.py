@@ -144,7 +144,7 @@ def test_mapped_values_feed_the_ledger_and_odd_cells_are_flagged(workspace, tmp_
     sh.title = "Return"
     for r, (label, value) in enumerate([("Department", "DH"), ("Round", "2003-12"),
                                         ("A&E actual", 94.2), ("Likelihood", "AG"),
-                                        ("Cost", "#DIV/0!"), ("Duration", dt.timedelta(1)),
+                                        ("Cost", 12.5), ("Duration", dt.timedelta(1)),
                                         ("Review time", dt.time(9, 30))], start=1):
         sh.cell(row=r, column=1, value=label)
         sh.cell(row=r, column=2, value=value)
@@ -159,10 +159,36 @@ def test_mapped_values_feed_the_ledger_and_odd_cells_are_flagged(workspace, tmp_
     add_template(workspace, "SMALL", blank, dm)
     rep = ingest_file(workspace, blank, template="SMALL")
     assert rep.department == "DH" and rep.round == "2003-12"
-    assert sorted(rep.flatten(("code", "cell"))) == [["unsupported-value", "B5"],
-                                                     ["unsupported-value", "B6"]]
+    assert sorted(rep.flatten(("code", "cell"))) == [["unsupported-value", "B6"]]
     latest = workspace.ledger.latest_values("actual")
     assert latest[("AE4", "", "2003-12")]["value"] == 94.2
     assert workspace.ledger.ratings("2003-12", "self")[("DH1", "likelihood")]["value"] == "AG"
     kinds = {r["key"]: r["kind"] for r in workspace.ledger.query("SELECT * FROM foreign_values")}
     assert kinds["Review"] == "time"
+
+
+def test_an_excel_error_in_a_mapped_cell_is_an_error_as_in_our_own_templates(dft_ws,
+                                                                             tmp_path):
+    """The real DfT return with #DIV/0! and #N/A where it held figures: refused, with the
+    code and message an error value gets in the unit's own templates (file, sheet, cell,
+    the error found), never read as a blank or only warned about."""
+    wb = load_workbook(DFT / "filled_return.xlsm", keep_vba=True)
+    sheet = wb["1 - Project Info"]
+    assert isinstance(sheet["G41"].value, int | float)  # a figure the department typed
+    sheet["G41"] = "#DIV/0!"
+    sheet["G42"] = "#N/A"
+    assert sheet["G41"].data_type == "e"
+    path = tmp_path / "DfT-2003-12.xlsm"
+    wb.save(path)
+    rep, _ = validate_file(dft_ws, path, template="DFT")
+    assert not rep.valid
+    errors = {(i.sheet, i.cell): i for i in rep.issues if i.code == "excel-error"}
+    assert set(errors) == {("1 - Project Info", "G41"), ("1 - Project Info", "G42")}
+    one = errors[("1 - Project Info", "G41")]
+    assert one.severity == "error" and one.file == path.name
+    assert one.message == "expected a value, found the Excel error #DIV/0!"
+    assert "#N/A" in errors[("1 - Project Info", "G42")].message
+    assert not any(i.code == "unsupported-value" for i in rep.issues)
+    rep = ingest_file(dft_ws, path, round_id="2003-12")
+    assert not rep.valid and dft_ws.ledger.query(
+        "SELECT COUNT(*) n FROM foreign_values")[0]["n"] == 0

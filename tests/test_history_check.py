@@ -22,7 +22,7 @@ def resend(demo_copy, tmp_path):
         template = workspace.outbox("2003-12") / f"{dept}-2003-12.xlsx"
         spec = spec_of(workspace, template)
         traj = block(spec, "traj")
-        rows = [i for i, r in enumerate(traj.rows) if "actual" in r.get("_input", [])]
+        rows = [i for i, r in enumerate(traj.rows) if "actual" in r.inputs]
         over = {(traj.name, rows[k], "actual"): v for k, v in changes.items()}
         return fill_workbook(template, spec, workspace.register, tmp_path / name, overrides=over), \
             traj, rows

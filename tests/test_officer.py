@@ -59,7 +59,7 @@ def _dh(workspace, filled):
     p = filled("DH")
     spec = spec_of(workspace, p)
     traj = block(spec, "traj")
-    inputs = [k for k, r in enumerate(traj.rows) if "actual" in r.get("_input", [])]
+    inputs = [k for k, r in enumerate(traj.rows) if "actual" in r.inputs]
     return p, spec, traj, inputs
 
 
@@ -161,7 +161,7 @@ def test_range_messages_state_their_bound(workspace, filled, tmp_path):
     p = filled("HO")
     spec = spec_of(workspace, p)
     traj = block(spec, "traj")  # ASY2, a count
-    k = next(k for k, r in enumerate(traj.rows) if "actual" in r.get("_input", []))
+    k = next(k for k, r in enumerate(traj.rows) if "actual" in r.inputs)
     a = where(p, traj.name, k, "actual", spec)
     msg = one(issues(workspace, edit(p, tmp_path / "neg.xlsx", {a: -5}))[1], "out-of-range", *a)
     assert msg == "expected the actual as a number (0 or more), found -5"
@@ -337,7 +337,7 @@ def test_completed_milestones_stay_complete(workspace, filled, tmp_path):
     nxt = workspace.outbox("2003-07") / "HO-2003-07.xlsx"
     spec2 = spec_of(workspace, nxt)
     row = block(spec2, "miles").rows[0]
-    assert row["status"] == "Complete" and row["_locked"] == ["status", "forecast"]
+    assert row["status"] == "Complete" and row.locked == ["status", "forecast"]
     sheet, cell = where(nxt, block(spec2, "miles").name, 0, "status", spec2)
     wb = load_workbook(nxt)
     assert wb[sheet][cell].value == "Complete" and wb[sheet][cell].protection.locked

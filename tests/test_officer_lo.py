@@ -30,7 +30,7 @@ def test_values_typed_in_libreoffice_are_read_as_shown(workspace, filled, tmp_pa
     p = filled("DH")
     spec = spec_of(workspace, p)
     traj = block(spec, "traj")
-    inputs = [k for k, r in enumerate(traj.rows) if "actual" in r.get("_input", [])]
+    inputs = [k for k, r in enumerate(traj.rows) if "actual" in r.inputs]
     cells = [where(p, traj.name, inputs[k], "actual", spec) for k in range(3)]
     cover = block(spec, "cover")
     signoff = where(p, cover.name, next(k for k, r in enumerate(cover.rows)

@@ -93,7 +93,7 @@ def test_a_return_filled_and_saved_by_libreoffice_is_ingested(workspace, filled,
     traj = block(spec, "traj")
     row0 = int(wb.defined_names[traj.name].attr_text.split("$")[2].split(":")[0])
     for i, r in enumerate(traj.rows):
-        if "actual" in r.get("_input", []):
+        if "actual" in r.inputs:
             typed = wb["DH1 A&E 4 hours"][f"C{row0 + i}"].value * 100
             assert mine[("AE4", "", r["period"], "actual")] == pytest.approx(typed)
 
@@ -121,7 +121,7 @@ def test_a_return_typed_into_libreoffice_calc_through_its_api_is_ingested(worksp
         rows = b.rows + [{} for _ in range(b.free_rows)]
         for i, row in enumerate(rows):
             for j, col in enumerate(b.columns):
-                if b.rows and col.role != "input" and col.key not in row.get("_input", []):
+                if b.rows and col.role != "input" and col.key not in row.inputs:
                     continue
                 cell = wb[sheet.strip("'")].cell(row=r1 + i, column=1 + j)
                 v = cell.value
@@ -143,7 +143,7 @@ def test_a_return_typed_into_libreoffice_calc_through_its_api_is_ingested(worksp
     actual = next(b for _, b in spec.blocks() if b.kind == "traj")
     r1 = int(wb.defined_names[actual.name].attr_text.split("$")[2].split(":")[0])
     for i, row in enumerate(actual.rows):
-        if "actual" in row.get("_input", []):
+        if "actual" in row.inputs:
             assert got[(row["period"], "actual")] == typed[f"C{r1 + i}"]
 
 

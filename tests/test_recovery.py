@@ -250,3 +250,43 @@ def test_check_names_a_foreign_template_a_rebuild_would_lose(workspace, tmp_path
         p.unlink()  # as a template added before templates were kept in archive/
     r = runner.invoke(app, ["check", "-w", str(workspace.root)])
     assert r.exit_code == 1 and "foreign template SMALL has no record" in r.output
+
+
+def _actions(path: Path) -> list[tuple]:
+    with closing(sqlite3.connect(path)) as db:
+        return db.execute("SELECT * FROM actions ORDER BY id").fetchall()
+
+
+def test_rebuild_adopts_the_register_actions_adopted_then_not_the_register_now(workspace):
+    """Register actions are adopted into the ledger when it is opened; each adoption is
+    journaled, so a rebuild after the register changed gives the actions it had."""
+    from deliverypack.ledger.workspace import ADOPTIONS, adoptions
+    from deliverypack.returns.recovery import rebuild
+    from deliverypack.validation.register import read_register, write_register
+
+    root = workspace.root
+    workspace.ledger.close()
+    before = _actions(root / "ledger.sqlite")
+    assert before and adoptions(workspace)
+    kept = {a["id"] for rec in adoptions(workspace) for a in rec["actions"]}
+    assert kept == {row[0] for row in before}
+
+    reg, actions, _ = read_register(workspace.register_path)
+    changed = [{**actions[0], "description": "Reworded after adoption"},
+               *actions[2:],
+               {**actions[1], "id": "NEW-1", "description": "Added after adoption"}]
+    write_register(workspace.register_path, reg, changed)
+
+    rebuilt = Workspace.open(root)
+    rebuild(rebuilt, force=True)
+    assert _actions(root / "ledger.sqlite") == before  # descriptions, origins, times alike
+
+    # opened again, the ledger adopts what is new in the register, and journals it
+    again = Workspace.open(root)
+    ids = {r["id"] for r in again.ledger.query("SELECT id FROM actions")}
+    again.ledger.close()
+    assert "NEW-1" in ids
+    assert [a["id"] for a in adoptions(again)[-1]["actions"]] == ["NEW-1"]
+    assert len(list((root / "archive" / ADOPTIONS).iterdir())) == len(adoptions(again))
+    rebuild(Workspace.open(root), force=True)
+    assert {row[0] for row in _actions(root / "ledger.sqlite")} == ids

@@ -35,7 +35,7 @@ def test_values_in_the_ledger_equal_the_cells_typed_with_their_provenance(worksp
     traj = block(spec, "traj")
     wb = load_workbook(path)
     rows = workspace.ledger.query("SELECT * FROM measure_values WHERE field='actual' AND org_id=''")
-    assert len(rows) == len([r for r in traj.rows if "actual" in r.get("_input", [])])
+    assert len(rows) == len([r for r in traj.rows if "actual" in r.inputs])
     for r in rows:
         cell = wb[r["sheet"]][r["cell"]].value  # fraction in a percent cell
         assert r["value"] == pytest.approx(cell * 100)
@@ -75,7 +75,7 @@ def test_resubmission_supersedes_and_duplicate_changes_nothing(workspace, filled
     assert again.duplicate and again.submission_id == r1.submission_id
     assert workspace.ledger.query("SELECT count(*) FROM submissions")[0][0] == 1
     traj = block(spec_of(workspace, first), "traj")
-    i = next(k for k, r in enumerate(traj.rows) if "actual" in r.get("_input", []))
+    i = next(k for k, r in enumerate(traj.rows) if "actual" in r.inputs)
     second = filled("HO", overrides={(traj.name, i, "actual"): 7777}, name="HO-resent.xlsx")
     r2 = ingest_file(workspace, second)
     assert r2.valid and r2.superseded == r1.submission_id
@@ -132,7 +132,7 @@ def test_an_older_ledger_is_migrated_in_place(tmp_path):
 def test_rejected_return_gets_feedback_workbook_and_status_says_why(workspace, filled):
     spec = spec_of(workspace, workspace.outbox("2002-12") / "DfES-2002-12.xlsx")
     traj = block(spec, "traj")
-    i = next(k for k, r in enumerate(traj.rows) if "actual" in r.get("_input", []))
+    i = next(k for k, r in enumerate(traj.rows) if "actual" in r.inputs)
     path = filled("DfES", overrides={(traj.name, i, "actual"): "n/a"})
     rep = ingest_file(workspace, path, received=dt.datetime(2003, 1, 20))
     assert not rep.valid
@@ -175,7 +175,7 @@ def test_next_round_template_prefills_previous_actuals_and_open_actions(workspac
     traj = block(spec, "traj")
     prefilled = [r for r in traj.rows if r["period"] <= "2002-12"]
     assert prefilled and all(r["actual"] is not None for r in prefilled)
-    assert all("actual" not in r.get("_input", []) for r in prefilled)
+    assert all("actual" not in r.inputs for r in prefilled)
     actions = block(spec, "actions")
     # the filler marked actions due by Dec 2002 done; the others are still open
     assert {r["id"] for r in actions.rows} == {"ST-0212-02", "ST-0212-03"}

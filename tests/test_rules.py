@@ -173,3 +173,73 @@ def test_the_validation_formula_is_the_engines_refusal(typ):
     formula = rules.accepts(rule, "A1")
     assert all(c.condition in formula for c in hard if c.code not in
                ("required-missing", "excel-error"))
+
+
+def test_cross_field_rules_carry_the_catalogues_severity():
+    from deliverypack.validation.issues import CATALOGUE
+
+    assert {(r.code, r.severity) for r in rules.CROSS_RULES} <= {
+        (t.code, t.severity) for t in CATALOGUE.values()}
+
+
+def test_the_engine_checks_the_rulebooks_cross_field_declarations(workspace, filled,
+                                                                   monkeypatch):
+    """One declaration drives both: the engine's narrative check is the rulebook's rule
+    (the template's formula is made from the same `when`); taken out of the rulebook, the
+    engine no longer makes it."""
+    from conftest import block
+    from deliverypack.returns.ingest import validate_file
+
+    spec = spec_of(workspace, workspace.outbox("2002-12") / "DH-2002-12.xlsx")
+    assess, orgs = block(spec, "assess"), block(spec, "orgs")
+    p = filled("DH", overrides={(assess.name, 4, "now"): "R", (assess.name, 5, "now"): None,
+                                (orgs.name, 0, "numerator"): 9999999})
+    rep, _ = validate_file(workspace, p)
+    found = {i.code: i for i in rep.issues}
+    assert "is R" in found["narrative-required"].message
+    assert "no more than the" in found["out-of-range"].message
+    rule = next(r for r in rules.CROSS_RULES if r.kind == "assess")
+    formula = rules.assess_narrative("D9", ["D5", "D6", "D7"])[0].condition
+    assert formula == rule.when.formula({"narrative": "D9", "quality": "D5", "capacity": "D6",
+                                         "likelihood": "D7"}.__getitem__)
+    monkeypatch.setattr(rules, "CROSS_RULES", [r for r in rules.CROSS_RULES
+                                               if r.kind not in ("assess", "orgs")])
+    rep, _ = validate_file(workspace, p)
+    assert not {"narrative-required", "out-of-range"} & {i.code for i in rep.issues}
+
+
+def test_the_rulebook_page_is_what_make_docs_writes():
+    """docs/rulebook.md regenerated from the rulebook equals the committed page, and it
+    shows each rule's type, limit, plausible range, required and allowed values."""
+    from pathlib import Path
+
+    from deliverypack.docs import rulebook_page
+
+    page = (Path(__file__).resolve().parents[1] / "docs" / "rulebook.md").read_text(
+        encoding="utf-8")
+    assert rulebook_page() == page, "docs/rulebook.md is stale: run `make docs`"
+    assert ("| Attendances | number | no | 0 or more | - | - |" in page
+            and "| Actual | percentage (98% or 98) | no | from 0% to 100% | 50% to 100% | - |"
+            in page and "| Status | code | yes | one of the allowed values | - | Not started,"
+            in page and "| `forecast-date-required` | error |" in page)
+
+
+def test_a_meeting_records_cross_field_rules_come_from_the_rulebook(workspace, tmp_path):
+    """A new action without an owner, a member represented by no one: the engine's
+    messages, made by the same declarations as the template's formulas."""
+    from conftest import block
+    from deliverypack.returns.ingest import validate_file
+    from deliverypack.sample.filler import fill_workbook
+
+    record = issue_meeting_record(workspace, "EOL", dt.date(2004, 3, 8))
+    spec = spec_of(workspace, record)
+    new, att = block(spec, "new_actions"), block(spec, "attendance")
+    bad = fill_workbook(record, spec, workspace.register, tmp_path / "bad.xlsx",
+                        overrides={(new.name, 0, "owner"): None,
+                                   (att.name, 0, "attendance"): "represented",
+                                   (att.name, 0, "represented_by"): None})
+    rep, _ = validate_file(workspace, bad)
+    found = [i.message for i in rep.issues if i.code == "required-missing"]
+    assert "expected an owner, found an empty cell" in found
+    assert "expected who represented them, found an empty cell" in found
+    assert not rep.valid

@@ -16,6 +16,7 @@ from service_kit import (  # noqa: F401  (fixtures)
     app,
     client,
     csrf_of,
+    log_in,
     service_root,
     sign_in,
 )
@@ -31,10 +32,7 @@ def audit(root) -> list[tuple[str, str, str, str]]:
 
 
 def can_sign_in(app, who: str) -> bool:
-    c = client(app)
-    r = c.post("/login", data={"csrf": csrf_of(c.get("/login").text), "email": PEOPLE[who][0],
-                               "password": PASSWORD})
-    return r.status_code == 303
+    return log_in(client(app), PEOPLE[who][0]).status_code == 303
 
 
 def test_users_deactivate_ends_the_sessions_and_the_sign_in(app, service_root):

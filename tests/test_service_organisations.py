@@ -18,7 +18,7 @@ from deliverypack.service.engine import Engine
 from deliverypack.service.ops import add_user
 from deliverypack.templates.issue import issue_organisation_returns, issue_returns
 from deliverypack.validation.register import write_register
-from service_kit import PASSWORD, ROUND, client, csrf_of, spec_of
+from service_kit import PASSWORD, ROUND, client, csrf_of, log_in, spec_of
 
 TRUST_PEOPLE = {"t1": "pat@trust-one.nhs.uk", "t1-approver": "sro@trust-one.nhs.uk",
                 "t2": "lee@trust-two.nhs.uk"}
@@ -53,10 +53,7 @@ def trusts(tmp_path):
 
 def login(app, email: str):
     c = client(app)
-    page = c.get("/login")
-    r = c.post("/login", data={"csrf": csrf_of(page.text), "email": email,
-                               "password": PASSWORD})
-    assert r.status_code == 303
+    assert log_in(c, email).status_code == 303
     return c
 
 

@@ -11,29 +11,21 @@ import sys
 
 import pytest
 from openpyxl import load_workbook
-from typer.testing import CliRunner
 
 import deliverypack.service.engine as engine_mod
-from deliverypack.cli import app as cli
 from deliverypack.service.engine import Engine, Uploader
-from service_kit import ROUND, SAMPLES, _service_base, service_root  # noqa: F401
+from service_kit import ROUND, SAMPLES, _service_base, cli_run, service_root  # noqa: F401
 
 FILE = "HO-2002-12.xlsx"
 
 
-def run(root, *args: str) -> str:
-    r = CliRunner().invoke(cli, [*args, "-w", str(root)])
-    assert r.exit_code == 0, r.output
-    return r.stdout
-
-
 def ho_status(root) -> dict:
-    return next(s for s in json.loads(run(root, "status", "--round", ROUND, "--json"))[ROUND]
+    return next(s for s in json.loads(cli_run(root, "status", "--round", ROUND, "--json"))[ROUND]
                 if s["department"] == "HO")
 
 
 def ho_in_master(root) -> bool:
-    run(root, "master", "--round", ROUND)
+    cli_run(root, "master", "--round", ROUND)
     wb = load_workbook(root / "outputs" / f"master-{ROUND}.xlsx")
     return any(v == FILE for row in wb["Trajectories"].iter_rows(values_only=True)
                for v in row)
@@ -87,7 +79,7 @@ def test_a_kill_between_keeping_and_recording_the_upload_leaves_it_awaiting(serv
     assert done.returncode == 9, done.stderr
     assert ho_status(service_root)["status"] != "accepted"
     # an e-mailed ingest of anything reconciles too: the upload still does not count
-    run(service_root, "ingest", str(SAMPLES / "DH-2002-12.xlsx"))
+    cli_run(service_root, "ingest", str(SAMPLES / "DH-2002-12.xlsx"))
     st = ho_status(service_root)
     assert st["status"] == "awaiting sign-off" and st["file"] == FILE
     assert not ho_in_master(service_root)

@@ -17,6 +17,7 @@ from service_kit import (  # noqa: F401  (fixtures)
     app,
     client,
     csrf_of,
+    log_in,
     service_root,
     sign_in,
     upload,
@@ -24,9 +25,7 @@ from service_kit import (  # noqa: F401  (fixtures)
 
 
 def _login(c, who: str, password: str = PASSWORD, next_: str = ""):
-    page = c.get("/login")
-    return c.post("/login", data={"csrf": csrf_of(page.text), "email": PEOPLE[who][0],
-                                  "password": password, "next": next_})
+    return log_in(c, PEOPLE[who][0], password, next_)
 
 
 def test_forms_without_the_sessions_csrf_token_change_nothing(app, service_root):

@@ -11,9 +11,7 @@ import re
 from docx import Document
 from openpyxl import load_workbook
 from pptx import Presentation
-from typer.testing import CliRunner
 
-from deliverypack.cli import app as cli
 from deliverypack.ledger.signoff import awaiting_signoff, counting, counts
 from deliverypack.ledger.workspace import Workspace
 from service_kit import (  # noqa: F401  (fixtures)
@@ -22,6 +20,7 @@ from service_kit import (  # noqa: F401  (fixtures)
     _service_base,
     app,
     broken_return,
+    cli_run,
     client,
     service_root,
     sign_in,
@@ -33,17 +32,11 @@ FILE = "HO-2002-12.xlsx"
 ACTION = "ST-0212-02"  # open in the register; the HO return says "in progress"
 
 
-def run(root, *args: str) -> str:
-    r = CliRunner().invoke(cli, [*args, "-w", str(root)])
-    assert r.exit_code == 0, r.output
-    return r.stdout
-
-
 def papers(root) -> dict[str, str]:
     """Build the master, the deck and the Home Office's delivery report; what each says."""
-    run(root, "master", "--round", ROUND)
-    run(root, "deck", "--round", ROUND)
-    run(root, "report", "--round", ROUND)
+    cli_run(root, "master", "--round", ROUND)
+    cli_run(root, "deck", "--round", ROUND)
+    cli_run(root, "report", "--round", ROUND)
     out = root / "outputs"
     wb = load_workbook(out / f"master-{ROUND}.xlsx")
     log = {r[1]: r for r in wb["Returns log"].iter_rows(values_only=True) if r[0] == ROUND}
@@ -62,7 +55,7 @@ def papers(root) -> dict[str, str]:
 
 
 def status_of(root, dept: str = "HO") -> dict:
-    return next(s for s in json.loads(run(root, "status", "--round", ROUND, "--json"))[ROUND]
+    return next(s for s in json.loads(cli_run(root, "status", "--round", ROUND, "--json"))[ROUND]
                 if s["department"] == dept)
 
 
@@ -83,7 +76,7 @@ def test_an_upload_counts_in_the_papers_only_once_signed_off(app, service_root):
            "sign-off; until then no return counts" in before["log note"]
     st = status_of(service_root)
     assert st["status"] == "awaiting sign-off" and st["file"] == FILE
-    lines = [ln.split("│") for ln in run(service_root, "status", "--round", ROUND).splitlines()
+    lines = [ln.split("│") for ln in cli_run(service_root, "status", "--round", ROUND).splitlines()
              if ln.startswith("│")]
     ho = lines[:next(i for i, c in enumerate(lines) if c[1].strip() == "DH")]
     assert " ".join(c[2].strip() for c in ho).strip() == "awaiting sign-off"
@@ -140,7 +133,7 @@ def test_a_later_upload_waits_while_the_signed_off_return_counts(app, service_ro
 def test_an_emailed_return_counts_on_its_cover_while_the_service_is_in_use(app, service_root):
     dh = client(app)
     upload(dh, sign_in(dh, "dh-submitter"), SAMPLES / "DH-2002-12.xlsx")  # awaits sign-off
-    run(service_root, "ingest", str(SAMPLES / FILE))
+    cli_run(service_root, "ingest", str(SAMPLES / FILE))
     assert status_of(service_root)["status"] == "accepted"
     assert status_of(service_root, "DH")["status"] == "awaiting sign-off"
     workspace = Workspace.open(service_root)

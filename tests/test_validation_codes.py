@@ -17,7 +17,7 @@ from deliverypack.validation.issues import CATALOGUE
 
 def _rows(spec, kind, col="actual"):
     b = block(spec, kind)
-    return b, [k for k, r in enumerate(b.rows) if col in r.get("_input", [])]
+    return b, [k for k, r in enumerate(b.rows) if col in r.inputs]
 
 
 def _rewrite(src: Path, dst: Path, change, compression=zipfile.ZIP_DEFLATED) -> Path:

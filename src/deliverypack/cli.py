@@ -759,6 +759,25 @@ def token_create(department: Annotated[str | None, typer.Option(
     sys.stdout.write(token + "\n")
 
 
+@token_app.command("revoke")
+def token_revoke(folder: WorkspaceOpt = Path(".")):
+    """Revoke the API token read from standard input (it stops working at once)."""
+    from .service.ops import revoke_token
+
+    try:
+        token = sys.stdin.readline().strip()
+        if not token:
+            raise UsageError("expected the token on standard input")
+        engine = _engine(folder)
+        try:
+            revoke_token(engine, token)
+        finally:
+            engine.close()
+    except DeliverypackError as exc:
+        _fail(exc)
+    console.print("API token revoked.", highlight=False)
+
+
 @app.command()
 def remind(round: RoundOpt = None, folder: WorkspaceOpt = Path(".")):
     """E-mail departments whose return is due soon or overdue (each reminder once)."""

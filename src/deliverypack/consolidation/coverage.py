@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from ..foundation.domain import Measure, Register
 from ..foundation.periods import period_label
 from ..ledger import Ledger
-from ..ledger.signoff import awaiting_signoff, counting, counts, pending, pending_note
+from ..ledger.signoff import awaiting_signoff, counts
+from .views import settle
 
 
 @dataclass
@@ -95,6 +96,7 @@ class OrgStatus:
     late: bool = False
     attempts: int = 0
     file: str = ""
+    sha256: str = ""
     received_at: str = ""
     problems: list[str] = field(default_factory=list)
 
@@ -112,18 +114,7 @@ def organisation_status(reg: Register, led: Ledger, round_id: str) -> list[OrgSt
         mine = [s for s in subs if s["department"] == o.id]
         st = OrgStatus(o.id, o.name, o.kind, o.department_id, round_id, "not returned",
                        attempts=len(mine))
-        waiting, counted = pending(mine, awaiting), counting(mine, awaiting)
-        latest = waiting or counted or (mine[-1] if mine else None)
-        if latest is not None:
-            st.status, st.file = latest["status"], latest["file_name"]
-            if waiting is not None:
-                st.status, st.problems = "awaiting sign-off", [pending_note(waiting, counted)]
-            st.late = any(s["late"] for s in mine)
-            st.received_at = latest["received_at"]
-            if latest["status"] == "rejected":
-                st.problems = [f"Sheet '{i['sheet']}', cell {i['cell']}: {i['message']}"
-                               if i["cell"] else i["message"]
-                               for i in led.issues_of(latest["id"]) if i["severity"] == "error"]
+        settle(st, led, mine, awaiting)
         out.append(st)
     return out
 

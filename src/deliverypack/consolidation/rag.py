@@ -15,6 +15,11 @@ reached within HORIZON_YEARS of the last actual is "not on current trend within 
 Once the target date has passed the line is still drawn, a year beyond the last actual (or
 to the month it meets the target, within two years), and the sentence names where it ends.
 The sentence is read off the same projected values the chart draws, so the two agree.
+A seasonal series is compared like with like (seasonal.py): with two years of figures and a
+clear pattern the trend is fitted to the seasonally adjusted actuals and the pattern added
+back to the projection; with less, a six-month trend that runs against the change on a year
+ago is said to be possibly seasonal. A quarterly measure is fitted and projected by
+quarters, never by months between them.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from dataclasses import dataclass
 
 from ..foundation.domain import Measure
 from ..foundation.periods import add_months, months_between, period_label
+from .seasonal import MIN_YEARS, YEARS, Pattern, possibly_seasonal, seasonal_pattern
 
 EPS = 1e-9
 
@@ -63,6 +69,12 @@ class Forecast:
     last_period: str | None = None
     last_value: float | None = None
     points: int = 0
+    seasonal: Pattern | None = None  # removed before fitting, added back when projecting
+    caveat: str = ""  # said after the sentence: a season the trend may be following
+
+    @property
+    def trend_words(self) -> str:
+        return "on current trend and season" if self.seasonal else "on current trend"
 
     def at(self, period: str) -> float | None:
         """The projected value at a period (the last actual at its own period)."""
@@ -83,6 +95,10 @@ class Forecast:
 
     def sentence(self, measure: Measure) -> str:
         """What the projection says, in words that agree with its own values."""
+        text = self._sentence(measure).replace("on current trend", self.trend_words)
+        return f"{text} ({self.caveat})" if self.caveat else text
+
+    def _sentence(self, measure: Measure) -> str:
         m = measure
         target = format_value(m, m.target)
         due = period_label(m.target_period)
@@ -163,8 +179,12 @@ def _expit(x: float) -> float:
 
 
 def forecast(measure: Measure, actuals: dict[str, float],
-             horizon: str | None = None, step: int | None = None) -> Forecast:
-    """Project the recent actuals to the target period (or `horizon`), a value per period."""
+             horizon: str | None = None, step: int | None = None,
+             seasonal: bool = True) -> Forecast:
+    """Project the recent actuals to the target period (or `horizon`), a value per period.
+    With two years of history and a clear seasonal pattern (seasonal.py), the trend is
+    fitted to the seasonally adjusted actuals and the pattern added back to the projection,
+    so each month is compared with its own season; `seasonal=False` fits the raw actuals."""
     m = measure
     step = step or (3 if m.frequency == "quarterly" else 1)
     method = method_text(m)
@@ -179,17 +199,29 @@ def forecast(measure: Measure, actuals: dict[str, float],
         return Forecast({}, None, False, 0.0, "too-few-points", method, last, last_v,
                         len(points))
     logit = m.unit == "percent"
+    scaled = [(p, _logit(v) if logit else v) for p, v in known]
+    per = 3 if m.frequency == "quarterly" else 1  # a quarterly series is taken by quarters
+    pattern = seasonal_pattern(scaled, per) if seasonal else None
+    season = pattern.at if pattern else (lambda _p: 0.0)
     xs = [months_between(last, p) for p, _ in points]  # <= 0, the last actual at 0
-    ys = [_logit(v) if logit else v for _, v in points]
+    ys = [(_logit(v) if logit else v) - season(p) for p, v in points]
     n = len(xs)
     mx, my = sum(xs) / n, sum(ys) / n
     sxx = sum((x - mx) ** 2 for x in xs)
     slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sxx if sxx else 0.0
-    anchor = _logit(last_v) if logit else last_v
+    anchor = (_logit(last_v) if logit else last_v) - season(last)
     lo, hi = bounds(m)
+    caveat = ""
+    history = sum(months_between(p, last) < 12 * YEARS for p, _ in known)
+    if seasonal and pattern is None and history < MIN_YEARS * 12 // per \
+            and possibly_seasonal(scaled, slope):
+        unit = "quarters" if per == 3 else "months"
+        caveat = (f"seasonal pattern not removed: the {len(points)}-{unit[:-1]} trend runs "
+                  f"against the change on a year ago, and {history} {unit} of figures are "
+                  f"too few to estimate the season ({MIN_YEARS * 12 // per} needed)")
 
     def value(months: int) -> float:
-        y = anchor + slope * months
+        y = anchor + slope * months + season(add_months(last, months))
         v = _expit(y) if logit else y
         if lo is not None:
             v = max(v, lo)
@@ -220,7 +252,13 @@ def forecast(measure: Measure, actuals: dict[str, float],
     scale = max(abs(anchor), 1e-6)
     flat = abs(slope) * 12 < 1e-6 * scale
     good = not flat and (slope > 0 if m.direction == "up" else slope < 0)
-    return Forecast(values, met, good, slope, "projected", method, last, last_v, n)
+    if pattern:
+        method += (f"; seasonally adjusted: each calendar {'quarter' if per == 3 else 'month'}"
+                   f"'s average deviation from trend over {pattern.periods} "
+                   f"{'quarters' if per == 3 else 'months'} is removed before fitting and "
+                   "added back to the projection")
+    return Forecast(values, met, good, slope, "projected", method, last, last_v, n,
+                    pattern, caveat)
 
 
 def format_value(measure: Measure, value: float | None, *, signed: bool = False) -> str:

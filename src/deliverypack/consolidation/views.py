@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from ..foundation.domain import FRAMEWORK, Measure, Priority, Register
 from ..foundation.periods import period_label
@@ -266,6 +267,37 @@ class ReturnStatus:
     problems: list[str] = field(default_factory=list)
 
 
+class Sender(Protocol):
+    """What `settle` fills in: a department's or an organisation's state in a round."""
+
+    status: str
+    late: bool
+    file: str
+    sha256: str
+    received_at: str
+    problems: list[str]
+
+
+def settle(st: Sender, led: Ledger, mine: list[Any], awaiting: set[int]) -> None:
+    """Where one sender's submissions for a round leave it: the one awaiting sign-off, else
+    the one that counts, else the last sent; with its file, lateness and errors. One rule for
+    departments' and organisations' returns."""
+    waiting, counted = pending(mine, awaiting), counting(mine, awaiting)
+    latest = waiting or counted or (mine[-1] if mine else None)
+    if latest is None:
+        return
+    st.status = latest["status"]
+    st.late = any(s["late"] for s in mine)
+    st.file, st.sha256 = latest["file_name"], latest["sha256"]
+    st.received_at = latest["received_at"]
+    if waiting is not None:
+        st.status, st.problems = "awaiting sign-off", [pending_note(waiting, counted)]
+    if latest["status"] == "rejected":
+        st.problems = [f"Sheet '{i['sheet']}', cell {i['cell']}: {i['message']}"
+                       if i["cell"] else i["message"]
+                       for i in led.issues_of(latest["id"]) if i["severity"] == "error"]
+
+
 def returns_status(reg: Register, led: Ledger, round_id: str) -> list[ReturnStatus]:
     subs = [s for s in led.submissions(round_id) if s["kind"] == "return"]
     awaiting = awaiting_signoff(led.db)
@@ -276,18 +308,6 @@ def returns_status(reg: Register, led: Ledger, round_id: str) -> list[ReturnStat
         mine = [s for s in subs if s["department"] == d.id]
         st = ReturnStatus(department=d.id, name=d.name, round=round_id,
                           status="not returned", attempts=len(mine))
-        waiting, counted = pending(mine, awaiting), counting(mine, awaiting)
-        latest = waiting or counted or (mine[-1] if mine else None)
-        if latest is not None:
-            st.status = latest["status"]
-            st.late = bool(latest["late"]) or any(s["late"] for s in mine)
-            st.file, st.sha256 = latest["file_name"], latest["sha256"]
-            st.received_at = latest["received_at"]
-            if waiting is not None:
-                st.status, st.problems = "awaiting sign-off", [pending_note(waiting, counted)]
-            if latest["status"] == "rejected":
-                st.problems = [f"Sheet '{i['sheet']}', cell {i['cell']}: {i['message']}"
-                               if i["cell"] else i["message"]
-                               for i in led.issues_of(latest["id"]) if i["severity"] == "error"]
+        settle(st, led, mine, awaiting)
         out.append(st)
     return out

@@ -12,19 +12,52 @@ as a list of actions (`book.json()`).
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..returns.ingest import check_workbook
 from ..templates.build import SPEC_SHEET, embedded_spec
 from ..validation.checks import template_id_of
+from ..validation.feedback import ERROR_FONT, WARNING_FONT
 from ..validation.issues import Issue
 from ..validation.read import BookValues, parse_ref
 from ..validation.report import FileReport
+from ..validation.rules import ERROR_COLOUR, WARNING_COLOUR
 
-ERROR = "#F4B6B6"
-WARNING = "#FFE699"
 PROBLEMS = "Problems"
+
+
+@dataclass(frozen=True)
+class Look:
+    """How a problem cell is shown: the rulebook's fill and the feedback workbook's type,
+    so the add-in, the feedback workbook and the template's formatting agree (dark red
+    with bold white type for an error, orange with bold italic for a warning)."""
+
+    fill: str  # "#A50021", as xlwings takes a colour
+    font: str
+    bold: bool
+    italic: bool
+
+
+def _look(fill: str, font: Any) -> Look:
+    return Look("#" + fill[-6:], "#" + str(font.color.rgb)[-6:], bool(font.b), bool(font.i))
+
+
+LOOKS = {"error": _look(ERROR_COLOUR, ERROR_FONT), "warning": _look(WARNING_COLOUR,
+                                                                   WARNING_FONT)}
+ERROR, WARNING = LOOKS["error"].fill, LOOKS["warning"].fill
+
+
+def looks(issues: list[Issue]) -> dict[tuple[str, str], Look]:
+    """The look of each problem cell: the worst of its problems (an error over a warning)."""
+    worst: dict[tuple[str, str], str] = {}
+    for i in issues:
+        if i.sheet and i.cell:
+            key = (i.sheet, i.cell)
+            if worst.get(key) != "error":
+                worst[key] = "error" if i.severity == "error" else "warning"
+    return {key: LOOKS[severity] for key, severity in worst.items()}
 
 
 def _grid(sheet) -> list[list[Any]]:
@@ -78,10 +111,14 @@ def check_return(book, register=None) -> FileReport:
 
 
 def _show(book, issues: list[Issue]) -> None:
-    for i in issues:
-        if i.sheet and i.cell and i.sheet in [s.name for s in book.sheets]:
-            book.sheets[i.sheet].range(i.cell).color = ERROR if i.severity == "error" \
-                else WARNING
+    names = [s.name for s in book.sheets]
+    for (sheet_name, cell), look in looks(issues).items():
+        if sheet_name in names:
+            rng = book.sheets[sheet_name].range(cell)
+            rng.color = look.fill
+            rng.font.color = look.font
+            rng.font.bold = look.bold
+            rng.font.italic = look.italic
     if PROBLEMS in [s.name for s in book.sheets]:
         sheet = book.sheets[PROBLEMS]
         sheet.cells.clear_contents()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 import tomllib
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from ..foundation.errors import WorkspaceError
 from ..foundation.files import replace_bytes
 from ..validation.issues import Issue
 from ..validation.layout import WorkbookSpec
-from .store import Ledger
+from .store import Ledger, now_iso
 
 SETTINGS_FILE = "deliverypack.toml"
 # The marking on every paper unless the settings (or a task force) say otherwise: the one
@@ -23,6 +24,7 @@ SETTINGS_FILE = "deliverypack.toml"
 DEFAULT_MARKING = "OFFICIAL-SENSITIVE"
 
 SPECS = "templates"  # archive/templates/<template id>.json: the specs returns were read by
+ADOPTIONS = "adoptions"  # archive/adoptions/<order>.journal.json: register actions adopted
 
 DEFAULT_SETTINGS = """\
 # deliverypack workspace settings
@@ -124,14 +126,20 @@ class Workspace:
         led.on_template = lambda spec, file, issued: keep_spec(self, spec, file, issued)
         return led
 
-    def adopt_register_actions(self, led: Ledger) -> None:
+    def adopt_register_actions(self, led: Ledger, *, order: int | None = None) -> None:
         """Add the register's actions the ledger does not have yet. Only what is new is
         written: a worker process opening the ledger while an ingest holds the write lock
-        must not need it."""
+        must not need it. What is adopted is journaled first (archive/adoptions/), so a
+        rebuild adopts the same actions at the same point even if the register changed
+        (`order` places the record among the journals; by default, now)."""
         known = {r[0] for r in led.query("SELECT id FROM actions")}
-        for a in self._register[1]:
-            if a["id"] not in known:
-                led.upsert_action({**a, "origin": a.get("origin") or "Register"})
+        new = [{**a, "origin": a.get("origin") or "Register"}
+               for a in self._register[1] if a["id"] not in known]
+        if not new:
+            return
+        keep_adoption(self, new, led.clock or now_iso(), order=order)
+        for a in new:
+            led.upsert_action(a)
 
     def _refuse_lost_ledger(self) -> None:
         """A missing or empty ledger beside received or published files was lost, not
@@ -210,6 +218,41 @@ def _safe(template_id: str) -> str:
 JOURNAL = ".journal.json"
 
 
+def keep_adoption(workspace: Workspace, actions: list[dict[str, Any]], adopted_at: str, *,
+                  order: int | None = None) -> None:
+    """Keep the register actions about to be adopted into the ledger, and when, ordered
+    among the files' journals (written whole, then renamed)."""
+    order = time.time_ns() if order is None else order
+    body = {"version": 1, "order": order, "adopted_at": adopted_at,
+            "actions": json.loads(json.dumps(actions, default=str))}
+    replace_bytes(workspace.archive / ADOPTIONS / f"{order}{JOURNAL}",
+                  json.dumps(body, indent=1).encode())
+
+
+def adoptions(workspace: Workspace) -> list[dict[str, Any]]:
+    """Every adoption of register actions kept, in the order made."""
+    folder = workspace.archive / ADOPTIONS
+    out = []
+    for p in folder.glob(f"*{JOURNAL}") if folder.is_dir() else []:
+        try:
+            body = json.loads(p.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue  # reported by `check`
+        if isinstance(body, dict) and isinstance(body.get("actions"), list):
+            out.append(body)
+    return sorted(out, key=lambda r: r.get("order", 0))
+
+
+def replay_adoption(led: Ledger, record: dict[str, Any]) -> None:
+    """Adopt again what one adoption record adopted, stamped with its own time."""
+    led.clock = record.get("adopted_at") or None
+    try:
+        for a in record["actions"]:
+            led.upsert_action(a)
+    finally:
+        led.clock = None
+
+
 def journal_path(workspace: Workspace, archived: str) -> Path:
     return workspace.root / f"{archived}{JOURNAL}"
 
@@ -281,3 +324,61 @@ def init_workspace(root: Path, *, register: Register | None = None,
     settings = DEFAULT_SETTINGS.format(name=name, unit=unit, marking=marking)
     (root / SETTINGS_FILE).write_text(settings, encoding="utf-8")
     return Workspace.open(root)
+
+
+SERVICE = "service"  # archive/service/: the collection service's facts, one file each
+AUDIT = "audit.jsonl"  # archive/service/audit.jsonl: the service's audit log, a line each
+
+
+def write_service_record(archive: Path, kind: str, body: dict[str, Any]) -> None:
+    """Keep one service fact (an account, a token, a sign-off ...) in archive/service/ as
+    its own file, written whole before the ledger commits it, so a rebuild restores it."""
+    order = time.time_ns()
+    record = {"version": 1, "order": order, "kind": kind, **body}
+    replace_bytes(archive / SERVICE / f"{order}-{kind}{JOURNAL}",
+                  json.dumps(record, indent=1).encode())
+
+
+def append_audit_line(archive: Path, row: dict[str, Any]) -> None:
+    """Append one audit row to archive/service/audit.jsonl and flush it to the disk."""
+    path = archive / SERVICE / AUDIT
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "ab") as fh:
+        fh.write(json.dumps(row).encode() + b"\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def service_records(workspace: Workspace) -> tuple[list[dict[str, Any]], list[str]]:
+    """Every service fact kept, in the order it happened, and the files that cannot be
+    read (for `check`)."""
+    folder = workspace.archive / SERVICE
+    out, bad = [], []
+    for p in folder.glob(f"*{JOURNAL}") if folder.is_dir() else []:
+        try:
+            rec = json.loads(p.read_text(encoding="utf-8"))
+            if not isinstance(rec, dict) or "kind" not in rec:
+                raise ValueError("no kind")
+            out.append(rec)
+        except (OSError, ValueError):
+            bad.append(f"archive/{SERVICE}/{p.name}")
+    return sorted(out, key=lambda r: r.get("order", 0)), bad
+
+
+def audit_lines(workspace: Workspace) -> tuple[list[dict[str, Any]], list[str]]:
+    """The audit log kept in archive/service/audit.jsonl, and the lines that cannot be read
+    (a line cut short by a crash mid-append is the last and only one)."""
+    path = workspace.archive / SERVICE / AUDIT
+    out, bad = [], []
+    if path.is_file():
+        for n, line in enumerate(path.read_bytes().splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                if not isinstance(row, dict):
+                    raise ValueError("not an object")
+                out.append(row)
+            except ValueError:
+                bad.append(f"archive/{SERVICE}/{AUDIT}, line {n}")
+    return out, bad

@@ -35,6 +35,7 @@ from ..foundation.errors import UsageError
 from ..foundation.files import atomic_path
 from ..foundation.periods import period_date, period_label
 from ..ledger.workspace import Workspace
+from .facts import Issued, issued_on
 from .slide_template import TEMPLATE
 from .text import bold_px
 
@@ -122,7 +123,7 @@ class Context:
 
     marking: str
     programme: str
-    date: dt.date
+    issued: Issued  # the round's sign-off, never the day the file was built
     round_label: str
 
 
@@ -140,10 +141,12 @@ def plan_deck(workspace: Workspace, round_id: str, priority_ids: list[str] | Non
     flags = assurance_flags(reg, led, round_id, summaries)
     recs = decisions_sought(reg, led, round_id, summaries, flags)
     last_label = prev.label if prev else "the last round"
+    issued = issued_on(workspace, round_id)
     slides = [Slide("title", workspace.programme, layout="Title Slide",
-                    subtitle=f"Prime Minister's stocktake\n{rnd.label}\n{workspace.marking}",
+                    subtitle=f"Prime Minister's stocktake\n{rnd.label} · {issued.text}\n"
+                             f"{workspace.marking}",
                     notes=[f"Built by deliverypack from {workspace.ledger_path.name}, round "
-                           f"{round_id}, on {dt.date.today():%d %B %Y}."])]
+                           f"{round_id}. Dated {issued.text}, {issued.basis}."])]
     slides.append(_summary_slide(reg, summaries, flags, recs, last_label))
     body: list[Slide] = _ratings_slides(led, round_id, summaries, flags, last_label)
     for s in summaries:
@@ -598,7 +601,7 @@ def _foot(slide, ctx: Context, number: int, total: int, scale: float,
     y, h = 7.08, 0.3
     _textbox(slide, (0.6 * scale, y, 3.4 * scale, h), [ctx.marking], 10, bold=True)
     _textbox(slide, (4.1 * scale, y, 5.2 * scale, h),
-             [f"Stocktake {ctx.round_label} · {ctx.date.day} {ctx.date:%B %Y}"], 10,
+             [f"Stocktake {ctx.round_label} · {ctx.issued.text}"], 10,
              align=PP_ALIGN.CENTER)
     _textbox(slide, (9.4 * scale, y, 3.33 * scale, h), [f"Slide {number} of {total}"], 10,
              align=PP_ALIGN.RIGHT)
@@ -864,7 +867,7 @@ def build_deck(workspace: Workspace, round_id: str, *, priorities: list[str] | N
     template = Path(template or TEMPLATE)
     if not template.exists():
         raise UsageError(f"no slide template at {template}")
-    context = Context(workspace.marking, workspace.programme, dt.date.today(),
+    context = Context(workspace.marking, workspace.programme, issued_on(workspace, round_id),
                       workspace.register.round(round_id).label)
     return render_deck(plan_deck(workspace, round_id, priorities), template, target, context)
 

@@ -25,7 +25,7 @@ from ..foundation.periods import period_label
 from ..ledger.workspace import Workspace
 from .agenda_pack import organisation_table
 from .documents import RAG_HEX, RAG_INK, rag_text, render, template
-from .facts import performance_sentence
+from .facts import issued_on, performance_sentence
 from .word_templates import data_table, narrow_cells, no_split, set_widths, shade
 
 # One-word column heads (never broken inside a word); the key under the table spells them out.
@@ -288,21 +288,6 @@ def organisation_annex(tpl, workspace: Workspace, department: str, round_id: str
     return sub if n else None
 
 
-def _issued(workspace: Workspace, round_id: str) -> tuple[str, str]:
-    """Date of issue and contact: the unit's sign-off of its assessment for the round."""
-    subs = [s for s in workspace.ledger.submissions(round_id)
-            if s["kind"] == "assessment" and s["status"] == "accepted"]
-    if not subs:
-        return f"{dt.date.today():%d %B %Y}", workspace.unit_name
-    s = subs[-1]
-    day = (s["signed_off_on"] or s["received_at"] or "")[:10]
-    try:
-        when = f"{dt.date.fromisoformat(day):%d %B %Y}"
-    except ValueError:
-        when = day
-    return when, s["contact"] or workspace.unit_name
-
-
 def write_report(workspace: Workspace, round_id: str, department: str, *,
                  target: Path | None = None,
                  word_template: Path | None = None) -> Path:
@@ -317,12 +302,12 @@ def write_report(workspace: Workspace, round_id: str, department: str, *,
     pages, _ = priority_pages(workspace, department, round_id)
     prev = reg.previous_round(round_id)
     name = reg.department(department).name
-    issued, contact = _issued(workspace, round_id)
+    issued = issued_on(workspace, round_id)
     report_settings: dict[str, Any] = workspace.settings.get("report", {})
     context = {"marking": workspace.marking, "department": name,
                "round_label": reg.round(round_id).label, "unit": workspace.unit_name,
                "addressee": report_settings.get("addressee", "The Prime Minister"),
-               "issued": issued, "contact": contact,
+               "issued": issued.text, "contact": issued.contact,
                "summary": _summary(pages, name, reg.round(round_id).label,
                                    prev.label if prev else None),
                "rounds_label": ", ".join(reg.round(r).label for r in rounds),

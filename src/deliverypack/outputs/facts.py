@@ -14,12 +14,58 @@ from ..consolidation.rag import EPS, format_value, gap_words, shortfall
 from ..consolidation.views import MeasureSeries
 from ..foundation.domain import Register
 from ..foundation.periods import period_label
+from ..ledger.workspace import Workspace
 
 
 def round_as_of(reg: Register, date: dt.date) -> str:
     """The latest round whose returns were due by `date` (the first round if none)."""
     due = sorted(r.id for r in reg.rounds if r.due <= date)
     return due[-1] if due else min(r.id for r in reg.rounds)
+
+
+@dataclass(frozen=True)
+class Issued:
+    """A paper's date: when the round's figures and judgements were signed off, never the
+    day the file happened to be built (a 2003 stocktake is dated 2003)."""
+
+    date: dt.date | None
+    basis: str  # what the date is: the unit's assessment sign-off, or the latest return
+    contact: str
+
+    @property
+    def text(self) -> str:
+        """'12 January 2004', or plainly that nothing is signed off yet."""
+        return f"{self.date.day} {self.date:%B %Y}" if self.date else "not yet signed off"
+
+
+def _day(row) -> dt.date | None:
+    for key in ("signed_off_on", "received_at"):
+        try:
+            return dt.date.fromisoformat((row[key] or "")[:10])
+        except ValueError:
+            continue
+    return None
+
+
+def issued_on(workspace: Workspace, round_id: str) -> Issued:
+    """The date every paper for a round carries: the sign-off (else receipt) date of the
+    unit's assessment for the round that counts; failing that, of the latest return that
+    counts; failing both, no date, and the paper says it is not yet signed off."""
+    led = workspace.ledger
+    subs = {s["id"]: s for s in led.submissions(round_id)}
+    for kind, basis in (("assessment", "the date the unit signed off its assessment for the "
+                                       "round"),
+                        ("return", "the date of the latest return accepted for the round "
+                                   "(the unit's assessment is not yet in)")):
+        # only submissions that count: accepted, current and signed off (ledger/signoff.py)
+        dated = [(d, subs[i]) for i in led.current_ids(kind, round_id)
+                 if i in subs and (d := _day(subs[i])) is not None]
+        if dated:
+            day, sub = max(dated, key=lambda ds: (ds[0], ds[1]["id"]))
+            contact = (sub["contact"] if kind == "assessment" else None) or workspace.unit_name
+            return Issued(day, basis, contact)
+    return Issued(None, "neither the unit's assessment nor any return for the round is "
+                        "signed off", workspace.unit_name)
 
 
 @dataclass

@@ -30,6 +30,7 @@ from ..foundation.files import atomic_path
 from ..foundation.periods import period_date, period_label
 from ..ledger.signoff import counts
 from ..ledger.workspace import Workspace
+from .facts import Issued, issued_on
 from .text import bold_px
 
 RAG_FILL = {"G": "#00B050", "AG": "#C4D79B", "AR": "#FFC000", "R": "#FF0000"}
@@ -170,8 +171,8 @@ def _table(sheet, st: _Styles, top: int, headers: list[str], widths: list[Any]) 
 class Print:
     """What every printed page carries: the marking, the paper's title, its date."""
 
-    def __init__(self, marking: str, programme: str, built: dt.date):
-        self.marking, self.programme, self.built = marking, programme, built
+    def __init__(self, marking: str, programme: str, issued: Issued):
+        self.marking, self.programme, self.issued = marking, programme, issued
 
     def setup(self, sheet, title: str, repeat: int | tuple[int, int] | None = None) -> None:
         sheet.set_landscape()
@@ -183,8 +184,12 @@ class Print:
             sheet.repeat_rows(first, last)
         esc = lambda t: t.replace("&", "&&")  # noqa: E731  (& starts a header code)
         sheet.set_header(f"&L&\"-,Bold\"{esc(self.marking)}&C{esc(title)}&R{esc(self.programme)}")
-        sheet.set_footer(f"&L&\"-,Bold\"{esc(self.marking)}&CBuilt {self.built.day} "
-                      f"{self.built:%B %Y} from the ledger&RPage &P of &N")
+        sheet.set_footer(f"&L&\"-,Bold\"{esc(self.marking)}&C{esc(self.dated)}&RPage &P of &N")
+
+    @property
+    def dated(self) -> str:
+        return (f"Signed off {self.issued.text}" if self.issued.date
+                else "Draft: not yet signed off")
 
 
 def _finish(sheet, pr: Print, top: int, last_row: int, ncols: int, *, title: str) -> None:
@@ -207,7 +212,8 @@ def build_master(workspace: Workspace, round_id: str, target: Path | None = None
         wb.set_properties({"title": f"Master assessment {round_id}", "author": "deliverypack",
                            "created": dt.datetime(2000, 1, 1)})
         st = _Styles(wb)
-        pr = Print(workspace.marking, workspace.programme, dt.date.today())
+        pr = Print(workspace.marking, workspace.programme,
+                   issued_on(workspace, round_id))
         flags = assurance_flags(reg, led, round_id, summaries)
         rnd = reg.round(round_id)
         _cover(wb, st, pr, workspace, round_id)
@@ -241,6 +247,8 @@ def _cover(wb, st, pr: Print, workspace, round_id):
     n = workspace.ledger.query("SELECT count(*) FROM submissions s WHERE "
                          + counts(workspace.ledger.db))[0][0]
     rows = [("Round", f"{rnd.label} ({round_id})"), ("Protective marking", workspace.marking),
+            ("Dated", f"{pr.issued.text}, {pr.issued.basis}" if pr.issued.date else
+             f"not yet signed off: {pr.issued.basis}, so this workbook is a draft"),
             ("Built from", f"the ledger {workspace.ledger_path.name}: {n} current accepted "
                            "submission(s); every value traces to a file, sheet and cell"),
             ("Data RAG", "G on or better than trajectory; AG short by no more than the "
@@ -251,7 +259,11 @@ def _cover(wb, st, pr: Print, workspace, round_id):
             ("Forecast", "the unit's projection: a least-squares trend of the recent actuals "
                          "(six months, or four quarters), drawn from the last actual, on the "
                          "log-odds scale for a percentage; at least four monthly or three "
-                         "quarterly actuals; not projected beyond five years. The department's "
+                         "quarterly actuals; not projected beyond five years. Where two years "
+                         "of figures show a clear seasonal pattern, the trend is fitted to the "
+                         "seasonally adjusted actuals and the pattern added back; with less "
+                         "history, a trend that runs against the change on a year ago is "
+                         "flagged as possibly seasonal. The department's "
                          "own forecast, as typed in its return, is shown beside it."),
             ("Assurance flags", "facts a reviewer must see beside a judgement: "
                                 + "; ".join(t.lower() for t in FLAG_TITLES.values())

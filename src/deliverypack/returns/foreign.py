@@ -238,7 +238,8 @@ def check_foreign(book: BookValues, tpl: ForeignTemplate, file: str,
                   errors: dict[tuple[str, str], str] | None = None
                   ) -> tuple[list[Issue], ForeignRead]:
     """Every mapped cell: its type, required, allowed values and range; values keep types.
-    `errors` are the cells holding an Excel error, which a value reader sees as empty."""
+    `errors` are the cells holding an Excel error, which a value reader sees as empty: each
+    is an error (`excel-error`), as in the unit's own templates, never a blank."""
     issues: list[Issue] = []
     read = ForeignRead(tpl)
     errors = errors or {}
@@ -246,9 +247,8 @@ def check_foreign(book: BookValues, tpl: ForeignTemplate, file: str,
         c, r = _rc(e.cell)
         raw = book.value(e.sheet, r, c)
         at = At(sheet=e.sheet, cell=e.cell, file=file)
-        if (e.sheet, e.cell) in errors:
-            issues.append(at.issue("unsupported-value",
-                                   found=f"the Excel error {errors[(e.sheet, e.cell)]}"))
+        if (e.sheet, e.cell) in errors:  # never a value meant: refused, as in our own
+            issues.append(at.issue("excel-error", found=errors[(e.sheet, e.cell)]))
             continue
         if unreadable(raw, at, issues):  # a formula never calculated, NaN, control chars
             continue

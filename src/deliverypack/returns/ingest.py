@@ -28,10 +28,10 @@ from ..ledger.store import Content, Recorded
 from ..ledger.workspace import Workspace, journal_path, journals, write_journal
 from ..templates.taskforce import check_meeting, store_meeting
 from ..validation.cells import At
-from ..validation.checks import BookRead, check_book, template_id_of
+from ..validation.checks import BlockRead, BookRead, RowRead, check_book, template_id_of
 from ..validation.feedback import write_feedback
 from ..validation.issues import Issue
-from ..validation.layout import WorkbookSpec
+from ..validation.layout import BlockKind, WorkbookSpec
 from ..validation.read import BookValues, PackageDamaged, SheetTooLarge, error_cells
 from ..validation.report import FileReport
 from .history import history_warnings
@@ -530,97 +530,132 @@ def _iso(v: Any) -> Any:
 
 
 def content_of(read: BookRead) -> Content:
-    """What an accepted workbook adds to the ledger, each value with its sheet and cell."""
+    """What an accepted workbook adds to the ledger, each value with its sheet and cell:
+    every row of each table through its kind's extractor (EXTRACTORS)."""
     c = Content(values=[], ratings=[], texts=[], milestones=[], action_updates=[])
-    dims = {label: dim for dim, label in FRAMEWORK}
     dept = read.spec.department
     for b in read.blocks:
-        kind, meta = b.spec.kind, b.spec.meta
-        pid = meta.get("priority", "")
+        extract = EXTRACTORS.get(b.spec.kind)
+        if extract is None:  # the cover, an agenda: nothing for the ledger's tables
+            continue
         for n, row in enumerate(b.rows, start=1):
-            if kind == "traj":
-                for f in ("actual", "forecast"):
-                    v = row.get(f)
-                    if v is not None and row.is_input(f):
-                        cell = row.cell(f)
-                        c.values.append((meta["measure"], "", row.key[0], f, v, b.sheet,
-                                         cell))
-                if row.get("comment") and row.is_input("comment"):
-                    cell = row.cell("comment")
-                    c.texts.append((dept, pid, "comment", n, row.get("comment"),
-                                    {"period": row.key[0], "measure": meta["measure"]},
-                                    b.sheet, cell))
-            elif kind == "orgs":
-                org, period = row.key
-                num, den, val = row.get("numerator"), row.get("denominator"), row.get("value")
-                for f, v in (("numerator", num), ("denominator", den)):
-                    if v is not None:
-                        cell = row.cell(f)
-                        c.values.append((meta["measure"], org, period, f, v, b.sheet, cell))
-                if num is not None and den:
-                    val = round(100.0 * num / den, 6)
-                if val is not None:
-                    cell = row.cell("numerator" if num is not None else "value")
-                    c.values.append((meta["measure"], org, period, "actual", val, b.sheet,
-                                     cell))
-                if row.get("unavailable"):  # no figure yet, and why: kept, shown as a gap
-                    cell = row.cell("unavailable")
-                    c.texts.append((dept, pid, "unavailable", n, row.get("unavailable"),
-                                    {"measure": meta["measure"], "org": org,
-                                     "period": period}, b.sheet, cell))
-            elif kind == "assess":
-                code, v = row.get("code"), row.get("now")
-                if v is None:
-                    continue
-                cell = row.cell("now")
-                if code == "narrative":
-                    c.texts.append((dept, pid, "narrative", 1, v, {}, b.sheet, cell))
-                else:
-                    c.ratings.append((pid, "self", dims.get(row.key[0], code), v, b.sheet,
-                                      cell))
-            elif kind == "miles":
-                cell = row.cell("status")
-                c.milestones.append((row.key[0], row.get("status"), _iso(row.get("forecast")),
-                                     row.get("comment"), b.sheet, cell))
-            elif kind in ("issues", "risks", "asks"):
-                text_col = {"issues": "text", "risks": "risk", "asks": "ask"}[kind]
-                text = row.get(text_col)
-                if not text:
-                    continue
-                sub = kind[:-1]
-                if kind == "issues":
-                    sub = "decision" if row.get("type") == "Decision sought" else "issue"
-                extra = {k: _iso(row.get(k)) for k in row.values if k != text_col}
-                cell = row.cell(text_col)
-                c.texts.append((dept, pid, sub, n, text, extra, b.sheet, cell))
-            elif kind == "actions":
-                if row.get("status"):
-                    cell = row.cell("status")
-                    c.action_updates.append((row.key[0], row.get("status"), row.get("update"),
-                                             b.sheet, cell))
-            elif kind == "unit_assess":
-                for dim, _ in FRAMEWORK:
-                    v = row.get(f"unit_{dim}")
-                    if v is not None:
-                        cell = row.cell(f"unit_{dim}")
-                        c.ratings.append((row.key[0], "unit", dim, v, b.sheet, cell))
-                if row.get("narrative"):
-                    cell = row.cell("narrative")
-                    c.texts.append((row.get("department"), row.key[0], "unit_narrative", 1,
-                                    row.get("narrative"), {}, b.sheet, cell))
-            elif kind == "dept_narrative":
-                if row.get("narrative"):
-                    cell = row.cell("narrative")
-                    c.texts.append((row.key[0], "", "dept_narrative", 1, row.get("narrative"),
-                                    {}, b.sheet, cell))
-            elif kind == "challenges":
-                if row.get("challenge"):
-                    cell = row.cell("challenge")
-                    c.texts.append((row.get("department") or "", row.get("priority") or "",
-                                    "challenge",
-                                    row.get("number") or n, row.get("challenge"),
-                                    {"progress": row.get("progress")}, b.sheet, cell))
+            extract(c, b, row, n, dept)
     return c
+
+
+RowExtractor = Callable[[Content, BlockRead, RowRead, int, str], None]
+_DIMS = {label: dim for dim, label in FRAMEWORK}
+
+
+def _trajectory(c: Content, b: BlockRead, row: RowRead, n: int, dept: str) -> None:
+    meta = b.spec.meta
+    for f in ("actual", "forecast"):
+        v = row.get(f)
+        if v is not None and row.is_input(f):
+            c.values.append((meta["measure"], "", row.key[0], f, v, b.sheet, row.cell(f)))
+    if row.get("comment") and row.is_input("comment"):
+        c.texts.append((dept, meta.get("priority", ""), "comment", n, row.get("comment"),
+                        {"period": row.key[0], "measure": meta["measure"]}, b.sheet,
+                        row.cell("comment")))
+
+
+def _organisations(c: Content, b: BlockRead, row: RowRead, n: int, dept: str) -> None:
+    meta = b.spec.meta
+    org, period = row.key
+    num, den, val = row.get("numerator"), row.get("denominator"), row.get("value")
+    for f, v in (("numerator", num), ("denominator", den)):
+        if v is not None:
+            c.values.append((meta["measure"], org, period, f, v, b.sheet, row.cell(f)))
+    if num is not None and den:
+        val = round(100.0 * num / den, 6)
+    if val is not None:
+        cell = row.cell("numerator" if num is not None else "value")
+        c.values.append((meta["measure"], org, period, "actual", val, b.sheet, cell))
+    if row.get("unavailable"):  # no figure yet, and why: kept, shown as a gap
+        c.texts.append((dept, meta.get("priority", ""), "unavailable", n,
+                        row.get("unavailable"),
+                        {"measure": meta["measure"], "org": org, "period": period},
+                        b.sheet, row.cell("unavailable")))
+
+
+def _self_assessment(c: Content, b: BlockRead, row: RowRead, n: int, dept: str) -> None:
+    code, v = row.get("code"), row.get("now")
+    if v is None:
+        return
+    pid = b.spec.meta.get("priority", "")
+    if code == "narrative":
+        c.texts.append((dept, pid, "narrative", 1, v, {}, b.sheet, row.cell("now")))
+    else:
+        c.ratings.append((pid, "self", _DIMS.get(row.key[0], code), v, b.sheet,
+                          row.cell("now")))
+
+
+def _milestone(c: Content, b: BlockRead, row: RowRead, n: int, dept: str) -> None:
+    c.milestones.append((row.key[0], row.get("status"), _iso(row.get("forecast")),
+                         row.get("comment"), b.sheet, row.cell("status")))
+
+
+def _listed(text_col: str) -> RowExtractor:
+    """An issue, risk or ask: the row's text, and its other columns beside it."""
+    def extract(c: Content, b: BlockRead, row: RowRead, n: int, dept: str) -> None:
+        text = row.get(text_col)
+        if not text:
+            return
+        kind = b.spec.kind
+        sub = kind[:-1]
+        if kind == BlockKind.ISSUES:
+            sub = "decision" if row.get("type") == "Decision sought" else "issue"
+        extra = {k: _iso(row.get(k)) for k in row.values if k != text_col}
+        c.texts.append((dept, b.spec.meta.get("priority", ""), sub, n, text, extra, b.sheet,
+                        row.cell(text_col)))
+    return extract
+
+
+def _action_update(c: Content, b: BlockRead, row: RowRead, n: int, dept: str) -> None:
+    if row.get("status"):
+        c.action_updates.append((row.key[0], row.get("status"), row.get("update"), b.sheet,
+                                 row.cell("status")))
+
+
+def _unit_assessment(c: Content, b: BlockRead, row: RowRead, n: int, dept: str) -> None:
+    for dim, _ in FRAMEWORK:
+        v = row.get(f"unit_{dim}")
+        if v is not None:
+            c.ratings.append((row.key[0], "unit", dim, v, b.sheet, row.cell(f"unit_{dim}")))
+    if row.get("narrative"):
+        c.texts.append((row.get("department"), row.key[0], "unit_narrative", 1,
+                        row.get("narrative"), {}, b.sheet, row.cell("narrative")))
+
+
+def _department_narrative(c: Content, b: BlockRead, row: RowRead, n: int, dept: str
+                          ) -> None:
+    if row.get("narrative"):
+        c.texts.append((row.key[0], "", "dept_narrative", 1, row.get("narrative"), {},
+                        b.sheet, row.cell("narrative")))
+
+
+def _challenge(c: Content, b: BlockRead, row: RowRead, n: int, dept: str) -> None:
+    if row.get("challenge"):
+        c.texts.append((row.get("department") or "", row.get("priority") or "", "challenge",
+                        row.get("number") or n, row.get("challenge"),
+                        {"progress": row.get("progress")}, b.sheet, row.cell("challenge")))
+
+
+# What each kind of table adds to the ledger, declared once. The meeting record's tables
+# are kept by its own step (store_meeting), the revisions by store_revisions.
+EXTRACTORS: dict[BlockKind, RowExtractor] = {
+    BlockKind.TRAJ: _trajectory,
+    BlockKind.ORGS: _organisations,
+    BlockKind.ASSESS: _self_assessment,
+    BlockKind.MILES: _milestone,
+    BlockKind.ISSUES: _listed("text"),
+    BlockKind.RISKS: _listed("risk"),
+    BlockKind.ASKS: _listed("ask"),
+    BlockKind.ACTIONS: _action_update,
+    BlockKind.UNIT_ASSESS: _unit_assessment,
+    BlockKind.DEPT_NARRATIVE: _department_narrative,
+    BlockKind.CHALLENGES: _challenge,
+}
 
 
 # ----------------------------------------------------------------------------- kinds

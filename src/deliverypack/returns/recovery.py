@@ -6,7 +6,9 @@ archive/templates/), the foreign template or round it was ingested with, and its
 among every other kept file, meetings and the unit's assessments included. The journal is
 written before the ledger records the file, so a file archived but never recorded (a full
 disk, a kill) is recorded from its journal on the next ingest, and the whole ledger can be
-re-created by replaying the journals in order.
+re-created by replaying the journals in order. The collection service's facts kept in
+archive/service/ (accounts, tokens, acknowledgements, sign-offs, the audit log) are replayed
+among them (returns/uploads.py).
 """
 
 from __future__ import annotations
@@ -22,9 +24,20 @@ from typing import Any
 
 from ..foundation.errors import WorkspaceError
 from ..ledger import Ledger
-from ..ledger.workspace import JOURNAL, Workspace, foreign_records, journals, kept_specs
+from ..ledger.workspace import (
+    JOURNAL,
+    Workspace,
+    adoptions,
+    audit_lines,
+    foreign_records,
+    journals,
+    kept_specs,
+    replay_adoption,
+    service_records,
+)
 from .foreign import restore_foreign
 from .ingest import replay
+from .uploads import restore_audit, restore_service_record
 
 
 def rebuild(workspace: Workspace, *, force: bool = False) -> tuple[Path, int, Path | None]:
@@ -42,18 +55,29 @@ def rebuild(workspace: Workspace, *, force: bool = False) -> tuple[Path, int, Pa
     led = Ledger(tmp)
     workspace.__dict__["ledger"] = led  # the workspace's ledger while replaying
     try:
-        workspace.adopt_register_actions(led)
+        adopted = adoptions(workspace)
+        if not adopted:  # kept before adoptions were journaled: the register as it is now,
+            workspace.adopt_register_actions(led, order=0)  # journaled first, for next time
         for spec, file, issued in kept_specs(workspace):  # every template issued, returned or not
             led.clock = issued or None
             led.record_template(spec, file)
         led.clock = None
-        events = [(rec.get("order", 0), 1, rec) for _, rec in records] + [
-            (rec.get("order", 0), 0, rec) for rec in foreign_records(workspace)]
-        for _, is_file, rec in sorted(events, key=lambda e: e[:2]):
-            if is_file:
+        # adoptions of register actions, foreign templates added, files kept and the
+        # service's records (accounts, tokens, acknowledgements, sign-offs): in order
+        events = [(rec.get("order", 0), 2, rec) for _, rec in records] + [
+            (rec.get("order", 0), 1, rec) for rec in foreign_records(workspace)] + [
+            (rec.get("order", 0), 0, rec) for rec in adopted] + [
+            (rec.get("order", 0), 3, rec) for rec in service_records(workspace)[0]]
+        for _, what, rec in sorted(events, key=lambda e: e[:2]):
+            if what == 2:
                 replay(workspace, rec)
-            else:
+            elif what == 1:
                 restore_foreign(workspace, rec)
+            elif what == 0:
+                replay_adoption(led, rec)
+            else:
+                restore_service_record(workspace, rec)
+        restore_audit(workspace)
         led.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
         led.close()
@@ -126,6 +150,9 @@ def check(workspace: Workspace) -> CheckResult:
             res.problems.append(f"foreign template {t['name']} has no record in "
                                 "archive/foreign/: a rebuild would leave it out (add it "
                                 "again with deliverypack template add)")
+    unread = service_records(workspace)[1] + audit_lines(workspace)[1]
+    res.problems += [f"{name} cannot be read: a rebuild would leave that service record "
+                     "out" for name in unread]
     files = archived_files(workspace)
     res.archived = len(files)
     for f in files:

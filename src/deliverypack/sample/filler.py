@@ -22,7 +22,7 @@ from ..foundation.domain import Register
 from ..foundation.files import atomic_write, write_text_cell
 from ..foundation.periods import months_between, period_end
 from ..templates.build import excel_value
-from ..validation.layout import BlockSpec, WorkbookSpec, cell_is_input, cell_type
+from ..validation.layout import BlockSpec, SpecRow, WorkbookSpec, cell_is_input, cell_type
 from ..validation.read import parse_ref
 from .programme import SEED_CHALLENGE_PRIORITY, SEED_CHALLENGES, SEED_NARRATIVE, SEED_TABLE
 
@@ -193,7 +193,7 @@ def fill_workbook(template: Path, spec: WorkbookSpec, reg: Register, target: Pat
         if rng_ is None:  # our own templates name one plain range per block
             raise ValueError(f"{template.name}: {block.name} is not a plain range")
         sheet = wb[rng_.sheet]
-        rows = block.rows + [{} for _ in range(block.free_rows)]
+        rows = [*block.rows, *(SpecRow() for _ in range(block.free_rows))]
         values = _per_row(_block_values(block, reg, round_id, rng, spec, unit_ratings,
                                         meeting_facts))
         for i, row in enumerate(rows):

@@ -113,7 +113,7 @@ def make_samples(out: Path, workdir: Path) -> None:
             if (dept, round_id) in BROKEN_FIRST:
                 bad = folder / f"{dept}-{round_id}-attempt1.xlsx"
                 traj = next(b for _, b in spec.blocks() if b.kind == "traj")
-                i = next(k for k, r in enumerate(traj.rows) if "actual" in r.get("_input", []))
+                i = next(k for k, r in enumerate(traj.rows) if "actual" in r.inputs)
                 assess = next(b for _, b in spec.blocks() if b.kind == "assess")
                 fill_workbook(t, spec, reg, bad, overrides={
                     (traj.name, i, "actual"): "n/a", (traj.name, i + 1, "actual"): "94,5",

@@ -489,8 +489,7 @@ async def acknowledge(request: Request, svc: Service, user: sqlite3.Row, data: F
             continue
         comment = str(value).strip()[:COMMENT_MAX]
         if comment:
-            svc.store.run("INSERT OR REPLACE INTO service_warning_acks VALUES (?,?,?,?,?)",
-                          sub["id"], int(key[4:]), comment, user["id"], now().isoformat())
+            svc.store.acknowledge(sub, int(key[4:]), comment, user["id"])
             svc.store.audit(user["email"], "warning acknowledged",
                             f"submission {sub['id']} issue {key[4:]}", ip_of(request), comment)
             done += 1

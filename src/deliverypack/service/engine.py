@@ -19,7 +19,7 @@ from ..consolidation.views import ReturnStatus, returns_status
 from ..ledger.signoff import awaiting_signoff, counting, pending
 from ..ledger.workspace import Workspace
 from ..returns.ingest import examine, keep, reconcile
-from ..returns.uploads import KEY, held_actions, keep_feedback, record_upload
+from ..returns.uploads import KEY, held_actions, keep_feedback, record_signoff, record_upload
 from ..validation.report import FileReport
 from .store import ServiceStore
 
@@ -88,7 +88,7 @@ class Engine:
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="deliverypack-engine")
         self.workspace: Workspace = self.call(lambda: Workspace.open(self.root))
         self.call(lambda: self.workspace.ledger)  # the engine's tables first
-        self.store = ServiceStore(self.workspace.ledger_path)
+        self.store = ServiceStore(self.workspace.ledger_path, self.workspace.archive)
         # uploads archived but never recorded (a kill between): recorded from their journal
         self.call(lambda: reconcile(self.workspace))
 
@@ -136,17 +136,19 @@ class Engine:
 
     def sign_off(self, submission_id: int, department: str, round_id: str, account_id: int,
                  ip: str) -> None:
-        """Record the approver's sign-off and, in the same transaction, let the return's
-        action updates through (held back since its upload)."""
+        """Keep the approver's sign-off in archive/service/, then record it and, in the same
+        transaction, let the return's action updates through (held back since its upload)."""
         def run() -> None:
-            with self.workspace.ledger.transaction() as db:
-                db.execute("INSERT OR IGNORE INTO service_signoffs VALUES (?,?,?,?,?,?)",
-                           (submission_id, department, round_id, account_id,
-                            dt.datetime.now().replace(microsecond=0).isoformat(), ip))
-                for u in db.execute("SELECT action_id, status, at FROM action_updates WHERE "
-                                    "submission_id=? ORDER BY id", (submission_id,)).fetchall():
-                    db.execute("UPDATE actions SET status=?, updated_at=? WHERE id=?",
-                               (u[1], u[2], u[0]))
+            led = self.workspace.ledger
+            at = dt.datetime.now().replace(microsecond=0).isoformat()
+            sub = led.query("SELECT sha256, archive_path FROM submissions WHERE id=?",
+                            submission_id)
+            if sub:  # kept by the file's hash first: ids change on a rebuild
+                self.store.keep("signoff", sha256=sub[0]["sha256"],
+                                archived=sub[0]["archive_path"], department=department,
+                                round=round_id, account_id=account_id, at=at, ip=ip)
+            with led.transaction() as db:
+                record_signoff(db, submission_id, department, round_id, account_id, at, ip)
         self.call(run)
 
     def status(self, round_id: str) -> list[ReturnStatus]:

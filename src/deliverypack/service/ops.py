@@ -104,6 +104,19 @@ def create_token(engine: Engine, department: str | None, *, actor: str = "cli") 
     return token
 
 
+def revoke_token(engine: Engine, token: str, *, actor: str = "cli") -> None:
+    """Revoke an API token for good (kept in archive/service/, so a rebuild keeps it so)."""
+    from .store import token_hash
+
+    row = engine.store.one("SELECT * FROM service_tokens WHERE token_hash=?",
+                           token_hash(token.strip()))
+    if row is None:
+        raise UsageError("there is no such API token")
+    if not engine.store.revoke_token(row["token_hash"]):
+        raise UsageError("that API token is already revoked")
+    engine.store.audit(actor, "API token revoked", row["department"] or "unit")
+
+
 def recipients(store: ServiceStore, department: str) -> list[str]:
     return [a["email"] for a in store.accounts(department, ("submitter", "approver"))]
 

@@ -2,6 +2,12 @@
 
 Each call opens its own short SQLite connection to the workspace's ledger, so request
 threads never share one; the engine's own connection lives on the engine thread.
+
+Every fact a rebuild must bring back (an account, its password, its deactivation, a token
+and its revocation, a warning's acknowledgement, the audit log) is first kept in
+archive/service/ (ledger/workspace.py), before or in the same step as the ledger commits
+it, as returns are journalled: the ledger is never ahead of archive/. Sessions, login
+attempts and invitations are not kept: a rebuild signs everyone out.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ..ledger.service_schema import apply_service_schema
+from ..ledger.workspace import append_audit_line, write_service_record
 
 ROLES = ("submitter", "approver", "unit", "admin")
 DEPARTMENT_ROLES = ("submitter", "approver")
@@ -37,8 +44,9 @@ def new_token() -> str:
 
 
 class ServiceStore:
-    def __init__(self, ledger_path: Path):
+    def __init__(self, ledger_path: Path, archive: Path | None = None):
         self.path = Path(ledger_path)
+        self.archive = Path(archive) if archive is not None else self.path.parent / "archive"
         with self.connect() as db:
             apply_service_schema(db)
 
@@ -68,11 +76,28 @@ class ServiceStore:
             return int(cur.lastrowid or 0)
 
     # ------------------------------------------------------------------ accounts
+    def keep(self, kind: str, **body: Any) -> None:
+        """Keep one fact in archive/service/ (before the ledger commits it)."""
+        write_service_record(self.archive, kind, body)
+
     def add_account(self, email: str, name: str, department: str | None, role: str,
                     password_hash: str | None = None) -> int:
-        return self.run("INSERT INTO service_accounts (email, name, department, role, "
-                        "password_hash, created_at) VALUES (?,?,?,?,?,?)", email.strip(),
-                        name, department, role, password_hash, now().isoformat())
+        """Insert the account and keep its record under the id it got, then commit."""
+        row = {"email": email.strip(), "name": name, "department": department, "role": role,
+               "password_hash": password_hash, "created_at": now().isoformat()}
+        with self.connect() as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                aid = int(db.execute(
+                    "INSERT INTO service_accounts (email, name, department, role, "
+                    "password_hash, created_at) VALUES (:email,:name,:department,:role,"
+                    ":password_hash,:created_at)", row).lastrowid or 0)
+                self.keep("account", id=aid, active=1, **row)
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+            return aid
 
     def account(self, account_id: int) -> sqlite3.Row | None:
         return self.one("SELECT * FROM service_accounts WHERE id=? AND active=1", account_id)
@@ -99,6 +124,10 @@ class ServiceStore:
         end and its unused invitations are spent. The number of sessions ended."""
         with self.connect() as db:
             db.execute("BEGIN IMMEDIATE")
+            email = db.execute("SELECT email FROM service_accounts WHERE id=?",
+                               (account_id,)).fetchone()
+            self.keep("deactivation", account_id=account_id,
+                      email=email[0] if email else None, at=now().isoformat())
             db.execute("UPDATE service_accounts SET active=0 WHERE id=?", (account_id,))
             ended = db.execute("DELETE FROM service_sessions WHERE account_id=?",
                                (account_id,)).rowcount
@@ -130,6 +159,10 @@ class ServiceStore:
             if row is None:
                 db.execute("ROLLBACK")
                 return None
+            email = db.execute("SELECT email FROM service_accounts WHERE id=?",
+                               (row[0],)).fetchone()
+            self.keep("password", account_id=int(row[0]), email=email[0] if email else None,
+                      password_hash=password_hash, at=now().isoformat())
             db.execute("UPDATE service_invitations SET used_at=? WHERE token_hash=?",
                        (now().isoformat(), token_hash(token)))
             db.execute("UPDATE service_accounts SET password_hash=?, failed_logins=0, "
@@ -168,10 +201,36 @@ class ServiceStore:
     # ------------------------------------------------------------------ API tokens
     def add_token(self, department: str | None, created_by: str) -> str:
         token = new_token()
-        self.run("INSERT INTO service_tokens VALUES (?,?,?,?,?,NULL)", token_hash(token),
-                 department, "unit" if department is None else "department",
-                 now().isoformat(), created_by)
+        row = (token_hash(token), department, "unit" if department is None else "department",
+               now().isoformat(), created_by)
+        self.keep("token", token_hash=row[0], department=row[1], scope=row[2],
+                  created_at=row[3], created_by=row[4])
+        self.run("INSERT INTO service_tokens VALUES (?,?,?,?,?,NULL)", *row)
         return token
+
+    def revoke_token(self, hashed: str) -> bool:
+        """Revoke a token (by its hash) for good; whether it was live."""
+        if self.one("SELECT 1 FROM service_tokens WHERE token_hash=? AND revoked_at IS NULL",
+                    hashed) is None:
+            return False
+        at = now().isoformat()
+        self.keep("token revoked", token_hash=hashed, at=at)
+        self.run("UPDATE service_tokens SET revoked_at=? WHERE token_hash=?", at, hashed)
+        return True
+
+    # ------------------------------------------------------------------ warnings
+    def acknowledge(self, sub: sqlite3.Row, issue_no: int, comment: str,
+                    account_id: int) -> None:
+        """Keep a warning's acknowledgement by the file's SHA-256 and the warning's place
+        among the file's issues (ids change on a rebuild), then record it."""
+        nos = [r[0] for r in self.all("SELECT rowid FROM issues WHERE submission_id=? "
+                                      "ORDER BY rowid", sub["id"])]
+        at = now().isoformat()
+        self.keep("warning acknowledged", sha256=sub["sha256"], archived=sub["archive_path"],
+                  issue_no=issue_no, place=nos.index(issue_no) if issue_no in nos else None,
+                  comment=comment, account_id=account_id, at=at)
+        self.run("INSERT OR REPLACE INTO service_warning_acks VALUES (?,?,?,?,?)",
+                 sub["id"], issue_no, comment, account_id, at)
 
     def token(self, token: str) -> sqlite3.Row | None:
         return self.one("SELECT * FROM service_tokens WHERE token_hash=? AND revoked_at IS "
@@ -180,8 +239,12 @@ class ServiceStore:
     # ------------------------------------------------------------------ audit
     def audit(self, actor: str, action: str, obj: str = "", ip: str = "",
               detail: str = "") -> None:
+        """Append the row to archive/service/audit.jsonl (flushed), then to the ledger."""
+        row = {"at": now().isoformat(), "actor": actor, "action": action, "object": obj,
+               "ip": ip, "detail": detail}
+        append_audit_line(self.archive, row)
         self.run("INSERT INTO service_audit (at, actor, action, object, ip, detail) "
-                 "VALUES (?,?,?,?,?,?)", now().isoformat(), actor, action, obj, ip, detail)
+                 "VALUES (?,?,?,?,?,?)", *row.values())
 
     def audit_log(self, limit: int = 500) -> list[sqlite3.Row]:
         return self.all("SELECT * FROM service_audit ORDER BY id DESC LIMIT ?", limit)

@@ -25,8 +25,10 @@ from ..foundation.periods import period_date, period_label
 from ..validation import rules
 from ..validation.feedback import ERROR_FONT, WARNING_FONT
 from ..validation.layout import (
+    BlockKind,
     BlockSpec,
     ColumnSpec,
+    SpecRow,
     WorkbookSpec,
     cell_allowed,
     cell_is_input,
@@ -237,7 +239,7 @@ def _draw_block(wb: Workbook, sheet, block: BlockSpec, r: int, widths: dict[int,
                      default=2)
     sheet.row_dimensions[r].height = max(30, 15 * head_lines)  # every header line shows
     first = r + 1
-    rows = block.rows + [{} for _ in range(block.free_rows)]
+    rows = [*block.rows, *(SpecRow() for _ in range(block.free_rows))]
     where = Placement({col.key: FIRST_COL + j for j, col in enumerate(block.columns)},
                       {row["code"]: first + i for i, row in enumerate(rows) if "code" in row})
     for i, row in enumerate(rows):
@@ -302,28 +304,28 @@ class InputCell:
     table: str = ""  # the title of its table
 
 
-def _input_cell(sheet: str, block: BlockSpec, col: ColumnSpec, row: dict[str, Any], r: int,
+def _input_cell(sheet: str, block: BlockSpec, col: ColumnSpec, row: SpecRow, r: int,
                 c: int, typ: str, where: Placement) -> InputCell:
     """The rule of an input cell, from the spec (type, bounds, allowed values, required:
     in a list's blank rows nothing is required until the row is used), and the formula
     checks of its value and of the cross-field rules it carries."""
-    label = str(row.get("field") or col.header) if block.kind == "cover" else col.header
+    label = str(row.get("field") or col.header) if block.kind == BlockKind.COVER else col.header
     key = next((row.get(k.key) for k in block.key_columns if k.key != col.key), None)
-    where_label = label if not isinstance(key, str) or block.kind == "cover" else \
+    where_label = label if not isinstance(key, str) or block.kind == BlockKind.COVER else \
         f"{label}: {period_label(key) if typ_of_key(block) == 'period' else key}"[:80]
     rule = rules.cell_rule(typ if typ != "period" else "text", label=label,
                            required=cell_required(col, row) and bool(block.rows),
                            allowed=cell_allowed(block, col, row), minimum=col.minimum,
                            maximum=col.maximum, plausible=col.plausible)
     cross = rules.cross_rules(block.kind, col.key)
-    narrative = block.kind == "assess" and row.get("code") == "narrative"
+    narrative = block.kind == BlockKind.ASSESS and row.get("code") == "narrative"
     ratings = [(where.rows[d], where.cols["now"]) for d in rules.RATED if d in where.rows]
 
     def recipe(ref: Callable[[int, int], str]) -> list[rules.Check]:
         out = rules.value_checks(rule, ref(r, c))
         for cr in cross:
             assert cr.checks is not None
-            out += cr.checks(lambda key: ref(r, where.cols[key]), row)
+            out += cr.checks(lambda key: ref(r, where.cols[key]), row.values)
         if narrative:
             out += rules.assess_narrative(ref(r, c), [ref(r2, c2) for r2, c2 in ratings])
         return out

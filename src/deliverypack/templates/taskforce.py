@@ -194,25 +194,15 @@ def meeting_of(read: BookRead) -> dict[str, Any]:
 
 
 def check_meeting(read: BookRead) -> Iterator[Issue]:
-    """New actions: an owner and a due date after the meeting; a description to act on."""
+    """New actions due after the meeting (what each needs is in the rulebook,
+    validation/rules.py, and checked with every table)."""
     date = read.cover().get("Meeting date")
     if isinstance(date, str):
         date = dt.date.fromisoformat(date)
-    attendance = next(read.of_kind("attendance"), None)
-    for row in attendance.rows if attendance else []:
-        if row.get("attendance") == "represented" and not row.get("represented_by"):
-            yield row.at("represented_by").issue("required-missing",
-                                                 expected="who represented them")
-    block = next(read.of_kind("new_actions"), None)
+    block = next(read.of_kind("new_actions"), None)  # required cells: the rulebook's
     for row in block.rows if block else []:
-        if not row.get("description"):
-            yield row.at("description").issue("required-missing", expected="what is to be done")
-        if not row.get("owner"):
-            yield row.at("owner").issue("required-missing", expected="an owner")
         due = row.get("due")
-        if due is None and row.raw("due") in (None, ""):
-            yield row.at("due").issue("required-missing", expected="a due date")
-        elif isinstance(due, dt.date) and date and due <= date:
+        if isinstance(due, dt.date) and date and due <= date:
             yield row.at("due").issue("due-before-meeting", found=f"{due:%d %b %Y}",
                                       expected=f"{date:%d %b %Y}")
 

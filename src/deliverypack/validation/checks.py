@@ -24,9 +24,11 @@ from .cells import (
 )
 from .issues import Issue
 from .layout import (
+    BlockKind,
     BlockSpec,
     ColumnSpec,
     SheetSpec,
+    SpecRow,
     WorkbookSpec,
     cell_allowed,
     cell_required,
@@ -51,12 +53,13 @@ class RowRead:
     key: tuple
     values: dict[str, Any]  # every column of the table, in order: locked ones as issued
     raws: tuple  # the cells as read, in column order
-    spec_row: dict[str, Any]
+    spec_row: SpecRow
     r: int
     where: Where
 
     def is_input(self, col: str) -> bool:
-        return col in self.spec_row.get("_input", ())
+        """Typed in on this row though its column is locked (this round's actual)."""
+        return col in self.spec_row.inputs
 
     def get(self, col: str) -> Any:
         return self.values.get(col)
@@ -87,11 +90,11 @@ class BookRead:
     spec: WorkbookSpec
     blocks: list[BlockRead] = field(default_factory=list)
 
-    def of_kind(self, kind: str) -> Iterator[BlockRead]:
+    def of_kind(self, kind: BlockKind | str) -> Iterator[BlockRead]:
         return (b for b in self.blocks if b.spec.kind == kind)
 
     def cover(self) -> dict[str, Any]:
-        block = next(self.of_kind("cover"), None)
+        block = next(self.of_kind(BlockKind.COVER), None)
         return {r.key[0]: r.get("value") for r in block.rows} if block else {}
 
 
@@ -227,7 +230,7 @@ def check_structure(book: BookValues, spec: WorkbookSpec, reg: Register | None,
 
 @dataclass(slots=True)
 class _RowPlan:
-    spec_row: dict[str, Any]
+    spec_row: SpecRow
     rkey: tuple
     template: dict[str, Any]  # every column in order, locked values filled in
     locked: list[tuple[int, str, Any, Any]]  # (position, type, value wanted, as issued)
@@ -262,17 +265,16 @@ def _remember(memo: dict, key: Any, value: Any, limit: int = 8192) -> Any:
     return value
 
 
-def _row_plan(block: BlockSpec, row: dict[str, Any], index: dict[str, int],
+def _row_plan(block: BlockSpec, row: SpecRow, index: dict[str, int],
               keys: list[ColumnSpec], default: dict[str, Reader]) -> _RowPlan:
-    inputs = row.get("_input", ())
-    types = row.get("_type")
-    plain = not (types or "_allowed" in row or "_required" in row or block.kind == "cover")
+    inputs, types = row.inputs, row.types
+    cover = block.kind == BlockKind.COVER
+    plain = not (types or row.allowed or row.required or cover)
     locked, readers, template = [], [], {}
     for col in block.columns:
         key = col.key
         typ = types.get(key, col.type) if types else col.type
-        if row and (col.role != "input" and key not in inputs or key in row.get(
-                "_locked", ())):
+        if row.values and (col.role != "input" and key not in inputs or key in row.locked):
             value = row.get(key)
             locked.append((index[key], typ, expected_value(typ, value), value))
             template[key] = value
@@ -280,7 +282,7 @@ def _row_plan(block: BlockSpec, row: dict[str, Any], index: dict[str, int],
         if plain:
             reader = default[key]
         else:
-            label = str(row.get("field") or "") if block.kind == "cover" else ""
+            label = str(row.get("field") or "") if cover else ""
             reader = cell_reader(typ, col, required=cell_required(col, row),
                                  allowed=cell_allowed(block, col, row), label=label)
         readers.append((index[key], key, reader))
@@ -305,7 +307,7 @@ def _plan(block: BlockSpec) -> _BlockPlan:
     subject = next((index[c.key] for c in block.columns if c.type == "text"), None) \
         if not keys and block.kind not in OWN_ROW_CHECKS else None
     plan = _BlockPlan(keys, [index[c.key] for c in keys], expected,
-                      _row_plan(block, {}, index, keys, default), index, subject)
+                      _row_plan(block, SpecRow(), index, keys, default), index, subject)
     _remember(_PLANS, id(block), (block, plan), limit=512)  # as many specs as the ledger keeps
     return plan
 
@@ -543,25 +545,93 @@ def check_margins(book: BookValues, sheet: SheetSpec, placed: list[Placed], file
 
 
 # ----------------------------------------------------------------------------- cross-field
-def check_assessment(block: BlockRead) -> Iterator[Issue]:
-    """A rating of AR or R must come with a narrative."""
-    rows = {r.get("code"): r for r in block.rows}
-    narrative = rows.get("narrative")
-    weak = [f"{r.key[0].split(' (')[0].lower()} is {r.get('now')}" for code, r in rows.items()
-            if code in ("quality", "capacity", "likelihood") and r.get("now") in ("AR", "R")]
-    if weak and narrative is not None and is_blank(narrative.get("now")):
-        yield narrative.at("now").issue("narrative-required", found=" and ".join(weak))
+@dataclass(slots=True)
+class _RuleRow:
+    """A row read, as a cross-field rule of the rulebook sees it (rules.Row)."""
+
+    row: RowRead
+    spec: BlockSpec
+
+    @property
+    def key(self) -> tuple:
+        return self.row.key
+
+    def get(self, col: str) -> Any:
+        return self.row.get(col)
+
+    def raw(self, col: str) -> Any:
+        return self.row.raw(col)
+
+    def header(self, col: str) -> str:
+        return self.spec.column(col).header
+
+    def is_input(self, col: str) -> bool:
+        return self.row.is_input(col)
+
+    def at(self, col: str) -> At:
+        return self.row.at(col)
 
 
-def check_unit_assessment(block: BlockRead) -> Iterator[Issue]:
-    for row in block.rows:
-        weak = [f"{d} is {row.get(f'unit_{d}')}" for d in ("quality", "capacity", "likelihood")
-                if row.get(f"unit_{d}") in ("AR", "R")]
-        if weak and is_blank(row.get("narrative")):
-            yield row.at("narrative").issue("narrative-required", found=" and ".join(weak))
+@dataclass(slots=True)
+class _TableRow:
+    """A table of one input column whose rows are codes (the self-assessment), read as one
+    row: column 'quality' is the quality row's cell."""
+
+    rows: dict[str, RowRead]
+    column: str = "now"
+
+    @property
+    def key(self) -> tuple:
+        return ()
+
+    def get(self, col: str) -> Any:
+        return self.rows[col].get(self.column) if col in self.rows else None
+
+    def raw(self, col: str) -> Any:
+        return self.rows[col].raw(self.column) if col in self.rows else None
+
+    def header(self, col: str) -> str:
+        return str(self.rows[col].key[0]) if col in self.rows else col
+
+    def is_input(self, col: str) -> bool:
+        return col in self.rows and self.rows[col].is_input(self.column)
+
+    def has(self, col: str) -> bool:
+        return col in self.rows
+
+    def at(self, col: str) -> At:
+        return self.rows[col].at(self.column)
+
+
+def check_cross(block: BlockRead, round_id: str) -> Iterator[Issue]:
+    """The rulebook's cross-field rules for this kind of table: the same declarations the
+    template's formulas are made from, applied to the values read."""
+    mine = [r for r in rules.CROSS_RULES if r.kind == block.spec.kind]
+    if not mine:
+        return
+    keys = {c.key for c in block.spec.columns}
+    per_row = [r for r in mine if r.scope == "row" and keys.issuperset(r.when.cols)]
+    for row in block.rows if per_row else []:
+        view = _RuleRow(row, block.spec)
+        for rule in per_row:
+            if rule.broken(view, round_id):
+                yield _issue(rule, view)
+    if any(r.scope == "table" for r in mine):
+        table = _TableRow({r.get("code"): r for r in block.rows})
+        for rule in mine:
+            if rule.scope == "table" and all(table.has(c) for c in rule.when.cols) and \
+                    rule.broken(table, round_id):
+                yield _issue(rule, table)
+
+
+def _issue(rule: rules.CrossRule, view: _RuleRow | _TableRow) -> Issue:
+    found = rule.found(view) if rule.found else None
+    expected = rule.expected(view) if rule.expected else None
+    return view.at(rule.column).issue(rule.code, found=found, expected=expected)
 
 
 def check_milestones(block: BlockRead, round_id: str) -> Iterator[Issue]:
+    """A forecast date that contradicts its status (engine-only: see rules.ENGINE_ONLY)."""
     end = period_end(round_id)
     for row in block.rows:
         status, forecast, due = row.get("status"), row.get("forecast"), row.get("due")
@@ -569,8 +639,6 @@ def check_milestones(block: BlockRead, round_id: str) -> Iterator[Issue]:
             due = dt.date.fromisoformat(due)
         if isinstance(forecast, str):  # locked: a milestone completed in an earlier round
             forecast = dt.date.fromisoformat(forecast)
-        if status and status != "Complete" and forecast is None:
-            yield row.at("forecast").issue("forecast-date-required", found=repr(status))
         if forecast is None or status is None:
             continue
         if status == "On track" and due and forecast > due:
@@ -582,41 +650,18 @@ def check_milestones(block: BlockRead, round_id: str) -> Iterator[Issue]:
 
 
 def check_organisations(block: BlockRead) -> Iterator[Issue]:
-    """Each organisation's figure, or a reason why there is none yet (a gap, with a
-    warning); a numerator within its denominator."""
+    """An organisation row with no figure and a reason why: a gap, with a warning (the
+    figure-or-reason and numerator rules are the rulebook's)."""
     keys = {col.key for col in block.spec.columns}
     figures = [c for c in ("numerator", "denominator", "value") if c in keys]
-    asks_reason = "unavailable" in keys
+    if "unavailable" not in keys:
+        return
     for row in block.rows:
-        if asks_reason:
-            reason = row.get("unavailable")
-            blank = [c for c in figures if is_blank(row.raw(c))]
-            if reason and len(blank) == len(figures):
-                yield row.at("unavailable").issue(
-                    "not-yet-available", found=f"{row.key[0]}, {period_label(row.key[1])}",
-                    expected=reason)
-            elif not reason:
-                for c in blank:
-                    yield row.at(c).issue(
-                        "required-missing",
-                        expected=f"the {block.spec.column(c).header.lower()}, or a reason in "
-                                 f"'{block.spec.column('unavailable').header}'")
-        num, den = row.get("numerator"), row.get("denominator")
-        if num is not None and den is not None and num > den:
-            yield row.at("numerator").issue(
-                "out-of-range", found=num,
-                expected=f"no more than the {block.spec.column('denominator').header.lower()}"
-                         f" ({fmt_number(den)})")
-
-
-def check_completeness(block: BlockRead, round_id: str) -> Iterator[Issue]:
-    """An actual left empty for a month of this round that has passed."""
-    for row in block.rows:
-        period = row.key[0]
-        if "actual" in row.where.index and is_blank(row.raw("actual")) and \
-                period <= round_id:
-            if row.is_input("actual"):
-                yield row.at("actual").issue("actual-missing", expected=period_label(period))
+        reason = row.get("unavailable")
+        if reason and all(is_blank(row.raw(c)) for c in figures):
+            yield row.at("unavailable").issue(
+                "not-yet-available", found=f"{row.key[0]}, {period_label(row.key[1])}",
+                expected=reason)
 
 
 def check_revisions(block: BlockRead, round_id: str) -> Iterator[Issue]:
@@ -632,12 +677,10 @@ def check_revisions(block: BlockRead, round_id: str) -> Iterator[Issue]:
                                          expected=f"a month up to {period_label(round_id)}")
 
 
+# engine-only checks between cells, beside the rulebook's (check_cross)
 CROSS: dict[str, Callable[..., Iterator[Issue]]] = {
-    "assess": lambda b, s: check_assessment(b),
-    "unit_assess": lambda b, s: check_unit_assessment(b),
     "miles": lambda b, s: check_milestones(b, s.round),
     "orgs": lambda b, s: check_organisations(b),
-    "traj": lambda b, s: check_completeness(b, s.round),
     "revisions": lambda b, s: check_revisions(b, s.round),
 }
 
@@ -645,7 +688,7 @@ CROSS: dict[str, Callable[..., Iterator[Issue]]] = {
 def _version_check(read: BookRead, spec: WorkbookSpec, issues: list[Issue]
                    ) -> Iterator[Issue]:
     """A return filled in another version of the template says so plainly."""
-    cover = next(read.of_kind("cover"), None)
+    cover = next(read.of_kind(BlockKind.COVER), None)
     row = next((r for r in cover.rows if r.key[0] == "Template version"), None) if cover \
         else None
     raw = normalise("text", row.raw("value")) if row else None
@@ -674,6 +717,7 @@ def check_book(book: BookValues, spec: WorkbookSpec, reg: Register | None, file:
             issues.extend(check_margins(book, sheet, placed, file))
     issues = list(_version_check(read, spec, issues))
     for b in read.blocks:
+        issues.extend(check_cross(b, spec.round))
         if b.spec.kind in CROSS:
             issues.extend(CROSS[b.spec.kind](b, spec))
     for check in extra or []:

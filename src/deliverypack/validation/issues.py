@@ -214,8 +214,8 @@ _TYPES = [
               "The same row (month, milestone, organisation) appears twice in a table."),
     IssueType("unsupported-value", "warning", "Value not read",
               "the cell holds {found}, a kind of value deliverypack does not read; it was "
-              "not stored", "An Excel error or an unusual value (a duration, a time) is "
-              "flagged, never guessed."),
+              "not stored", "An unusual value in a foreign return (a duration, a time "
+              "where another type is mapped) is flagged, never guessed."),
     # datamaps (foreign templates)
     IssueType("datamap-missing-column", "error", "Datamap column missing",
               "expected a column named {expected}", "The datamap has no key, sheet or cell "

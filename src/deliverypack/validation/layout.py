@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterator, Sequence
+from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_serializer, model_validator
 
 from ..foundation.domain import (
     ACTION_STATUS,
@@ -47,18 +49,125 @@ class ColumnSpec(BaseModel):
     plausible: tuple[float | None, float | None] = (None, None)
 
 
+class BlockKind(StrEnum):
+    """What the rows of a table mean. Valued by the strings specs have always held, so a
+    spec stored as JSON (in the ledger, in archive/templates/, in an issued template's
+    dp_spec sheet) reads the same, and a kind compares equal to its string."""
+
+    COVER = "cover"
+    ASSESS = "assess"
+    TRAJ = "traj"
+    ORGS = "orgs"
+    MILES = "miles"
+    ISSUES = "issues"
+    RISKS = "risks"
+    ASKS = "asks"
+    ACTIONS = "actions"
+    REVISIONS = "revisions"
+    UNIT_ASSESS = "unit_assess"
+    DEPT_NARRATIVE = "dept_narrative"
+    CHALLENGES = "challenges"
+    ATTENDANCE = "attendance"
+    AGENDA = "agenda"
+    DISCUSSION = "discussion"
+    DECISIONS = "decisions"
+    NEW_ACTIONS = "new_actions"
+    DISTRIBUTION = "distribution"
+
+
+# a row's overrides as stored: the key of each in a spec's JSON, and the field it fills
+_OVERRIDES = (("_input", "inputs"), ("_type", "types"), ("_allowed", "allowed"),
+              ("_required", "required"), ("_locked", "locked"))
+
+
+class SpecRow(BaseModel):
+    """One row of a table as issued: its key and locked values by column key, and what this
+    row alone changes about its columns (a cell typed in on a locked column, a type, the
+    codes allowed, a required cell, a cell locked on an input column).
+
+    Stored in the compact form specs have always used (the values, with each override
+    under an '_' key), so JSON written before this model existed loads unchanged and a
+    template's id (a hash of its spec) does not move."""
+
+    values: dict[str, Any] = Field(default_factory=dict)
+    inputs: list[str] = Field(default_factory=list)
+    types: dict[str, str] = Field(default_factory=dict)
+    allowed: dict[str, list[str]] = Field(default_factory=dict)
+    required: list[str] = Field(default_factory=list)
+    locked: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_stored(cls, data: Any) -> Any:
+        """The stored form ({'field': .., '_input': [..]}) to fields; the model's own form
+        ({'values': {..}, 'inputs': [..]}) passes as it is."""
+        if isinstance(data, dict) and not ("values" in data and data.keys() <= _FIELDS):
+            out: dict[str, Any] = {"values": {k: v for k, v in data.items()
+                                              if not k.startswith("_")}}
+            for stored, name in _OVERRIDES:
+                if stored in data:
+                    out[name] = data[stored]
+            return out
+        return data
+
+    @model_serializer(mode="plain")
+    def _to_stored(self) -> dict[str, Any]:
+        out = dict(self.values)
+        for stored, name in _OVERRIDES:
+            if value := getattr(self, name):
+                out[stored] = value
+        return out
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """A column's value on this row (a key or locked cell as issued). An override's
+        stored key ('_input') still reads its field, for code written when rows were
+        dicts; new code reads the fields."""
+        name = _STORED.get(key)
+        if name is not None:
+            return getattr(self, name) or default
+        return self.values.get(key, default)
+
+    def __getitem__(self, key: str) -> Any:
+        name = _STORED.get(key)
+        return getattr(self, name) if name is not None else self.values[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.values
+
+    def with_values(self, **values: Any) -> SpecRow:
+        """This row with some values replaced (one organisation's own code and name)."""
+        return self.model_copy(update={"values": {**self.values, **values}})
+
+
+_FIELDS = frozenset(SpecRow.model_fields)
+_STORED = dict(_OVERRIDES)
+Row = SpecRow | dict[str, Any]  # what the cell_* helpers take: a spec row, or a bare dict
+
+
+def spec_row(row: Row) -> SpecRow:
+    return row if isinstance(row, SpecRow) else SpecRow.model_validate(row)
+
+
 class BlockSpec(BaseModel):
-    """A table. `rows` hold key and locked values; per-row overrides sit under '_' keys:
-    `_input` (columns typed in on this row), `_type`, `_allowed`, `_required`."""
+    """A table: its columns, and the rows the unit pre-fills (keys, locked values and
+    per-row overrides, each a SpecRow)."""
 
     name: str  # the Excel defined name over the data rows
-    kind: str  # what the rows mean: cover, assess, traj, orgs, miles, actions, risks, ...
+    kind: BlockKind  # what the rows mean
     title: str
     note: str = ""
     columns: list[ColumnSpec]
-    rows: list[dict[str, Any]] = Field(default_factory=list)
+    rows: list[SpecRow] = Field(default_factory=list)
     free_rows: int = 0  # blank input rows, for lists the department writes (risks, asks)
     meta: dict[str, Any] = Field(default_factory=dict)
+
+    def __init__(self, *, name: str, kind: BlockKind | str, title: str, note: str = "",
+                 columns: list[ColumnSpec], rows: Sequence[Row] = (), free_rows: int = 0,
+                 meta: dict[str, Any] | None = None) -> None:
+        """Rows may be given as SpecRows or in their stored form (dicts), a kind by its
+        string: both are read into the typed fields."""
+        super().__init__(name=name, kind=kind, title=title, note=note, columns=columns,
+                         rows=list(rows), free_rows=free_rows, meta=meta or {})
 
     def column(self, key: str) -> ColumnSpec:
         return next(c for c in self.columns if c.key == key)
@@ -85,7 +194,7 @@ class WorkbookSpec(BaseModel):
     instructions: list[str]
     sheets: list[SheetSpec]
 
-    def blocks(self):
+    def blocks(self) -> Iterator[tuple[SheetSpec, BlockSpec]]:
         for sheet in self.sheets:
             for block in sheet.blocks:
                 yield sheet, block
@@ -93,24 +202,25 @@ class WorkbookSpec(BaseModel):
 
 # A row of a block may override its columns (a type, allowed codes, an input or a
 # required cell for this row alone); these four read such a row, for the writer and
-# the checks alike.
-def cell_type(block: BlockSpec, col: ColumnSpec, row: dict[str, Any]) -> str:
-    return row.get("_type", {}).get(col.key, col.type)
+# the checks alike. A bare dict (a blank row of a list) is read as a row without overrides.
+def cell_type(block: BlockSpec, col: ColumnSpec, row: Row) -> str:
+    return spec_row(row).types.get(col.key, col.type)
 
 
-def cell_allowed(block: BlockSpec, col: ColumnSpec, row: dict[str, Any]) -> list[str]:
-    return row.get("_allowed", {}).get(col.key, col.allowed)
+def cell_allowed(block: BlockSpec, col: ColumnSpec, row: Row) -> list[str]:
+    return spec_row(row).allowed.get(col.key, col.allowed)
 
 
-def cell_is_input(col: ColumnSpec, row: dict[str, Any]) -> bool:
+def cell_is_input(col: ColumnSpec, row: Row) -> bool:
     """An input column, unless this row locks it (a milestone already complete)."""
-    if col.key in row.get("_locked", ()):
+    row = spec_row(row)
+    if col.key in row.locked:
         return False
-    return col.role == "input" or col.key in row.get("_input", [])
+    return col.role == "input" or col.key in row.inputs
 
 
-def cell_required(col: ColumnSpec, row: dict[str, Any]) -> bool:
-    return col.required or col.key in row.get("_required", [])
+def cell_required(col: ColumnSpec, row: Row) -> bool:
+    return col.required or col.key in spec_row(row).required
 
 
 def sheet_title(text: str) -> str:
@@ -137,10 +247,10 @@ def fingerprint(spec: WorkbookSpec) -> WorkbookSpec:
     tid = f"{base}-{hashlib.sha256(body.encode()).hexdigest()[:6].upper()}"
     out = spec.model_copy(update={"template_id": tid}, deep=True)
     for _, block in out.blocks():
-        if block.kind == "cover":
+        if block.kind == BlockKind.COVER:
             for row in block.rows:
                 if row["field"] == "Template id":
-                    row["value"] = tid
+                    row.values["value"] = tid
     return out
 
 
@@ -168,7 +278,7 @@ def cover_block(kind: str, tid: str, who: str, who_name: str, round_id: str,
          "_required": ["value"]},
     ]
     return BlockSpec(
-        name="dp_cover", kind="cover", title="About this return",
+        name="dp_cover", kind=BlockKind.COVER, title="About this return",
         columns=[ColumnSpec(key="field", header="Field", role="key", width=34),
                  ColumnSpec(key="value", header="Value", role="locked", width=48,
                             prompt="Type here.")],
@@ -264,7 +374,7 @@ def organisation_return_spec(reg: Register, kind: str, department_id: str,
         periods = [p for p in sorted(reg.trajectory(m.id)) if p in window]
         block = _organisation_block(reg, m, periods, orgs=[_ANY_ORGANISATION])
         block.name = f"dp_{m.id}_org"
-        block.kind = "orgs"
+        block.kind = BlockKind.ORGS
         block.title = f"{m.name}"
         sheets.append(SheetSpec(name=sheet_title(m.name), heading=m.name,
                                 subheading=f"Target {_fmt_target(m)} by "
@@ -305,12 +415,12 @@ def organisation_spec(shared: WorkbookSpec, org_id: str) -> WorkbookSpec | None:
     cover_values = {"Template id": tid, "Organisation": org_id, "Organisation name": name}
 
     def own(block: BlockSpec) -> BlockSpec:
-        if block.kind == "cover":
-            rows = [{**r, "value": cover_values.get(r["field"], r["value"])}
+        if block.kind == BlockKind.COVER:
+            rows = [r.with_values(value=cover_values.get(r["field"], r["value"]))
                     for r in block.rows]
             return block.model_copy(update={"rows": rows, "meta": {}})
-        if block.kind == "orgs":
-            return block.model_copy(update={"rows": [{**r, "org": org_id, "name": name}
+        if block.kind == BlockKind.ORGS:
+            return block.model_copy(update={"rows": [r.with_values(org=org_id, name=name)
                                                      for r in block.rows]})
         return block
 
@@ -330,7 +440,7 @@ def _assessment_block(pid: str, prev: dict[tuple[str, str], str]) -> BlockSpec:
     rows.append({"dimension": "Narrative (required when any rating is AR or R)",
                  "code": "narrative", "last": None, "now": None, "_type": {"now": "text"}})
     return BlockSpec(
-        name=f"dp_{pid}_assess", kind="assess", title="Self-assessment",
+        name=f"dp_{pid}_assess", kind=BlockKind.ASSESS, title="Self-assessment",
         note="Rate each line; the unit's judgement is made separately and is final.",
         columns=[ColumnSpec(key="dimension", header="Assessment of delivery", role="key",
                             width=44),
@@ -357,7 +467,7 @@ def _trajectory_block(reg: Register, m: Measure, round_id: str, window: set[str]
         rows.append(row)
     unit = f" ({m.unit_label})" if m.unit_label else ""
     return BlockSpec(
-        name=f"dp_{m.priority_id}_{m.id}_traj", kind="traj",
+        name=f"dp_{m.priority_id}_{m.id}_traj", kind=BlockKind.TRAJ,
         title=f"Trajectory: {m.name}{unit}",
         note=(f"Target {_fmt_target(m)} by {period_label(m.target_period)}. "
               "Give actuals for this round's months and your forecast for later months."),
@@ -398,7 +508,7 @@ def _organisation_block(reg: Register, m: Measure, periods: list[str],
     rows = [{"org": o.id, "name": o.name, "period": p}
             for o in (reg.organisations_for(m) if orgs is None else orgs) for p in periods]
     return BlockSpec(
-        name=f"dp_{m.priority_id}_{m.id}_orgs", kind="orgs",
+        name=f"dp_{m.priority_id}_{m.id}_orgs", kind=BlockKind.ORGS,
         title=f"By {m.breakdown}: {m.name}",
         note="One row per organisation and month. No figure yet? Say why in the last column.",
         columns=cols, rows=rows, meta={"priority": m.priority_id, "measure": m.id})
@@ -418,7 +528,7 @@ def _milestone_block(reg: Register, pid: str,
                        _locked=["status", "forecast"])
         rows.append(row)
     return BlockSpec(
-        name=f"dp_{pid}_miles", kind="miles", title="Milestones",
+        name=f"dp_{pid}_miles", kind=BlockKind.MILES, title="Milestones",
         note="Status for every milestone; a forecast date unless it is complete. Milestones "
              "completed in an earlier round stay complete.",
         columns=[ColumnSpec(key="id", header="ID", role="key", width=10),
@@ -435,13 +545,14 @@ def _milestone_block(reg: Register, pid: str,
 
 def _free_blocks(pid: str) -> list[BlockSpec]:
     return [
-        BlockSpec(name=f"dp_{pid}_issues", kind="issues", title="Issues and decisions sought",
+        BlockSpec(name=f"dp_{pid}_issues", kind=BlockKind.ISSUES,
+                  title="Issues and decisions sought",
                   note="Top issues, and any decision you need at the stocktake.",
                   columns=[ColumnSpec(key="type", header="Type", type="code", allowed=ISSUE_KINDS,
                                       width=16, prompt="Issue or Decision sought."),
                            ColumnSpec(key="text", header="Description", width=80)],
                   free_rows=4, meta={"priority": pid}),
-        BlockSpec(name=f"dp_{pid}_risks", kind="risks", title="Risks",
+        BlockSpec(name=f"dp_{pid}_risks", kind=BlockKind.RISKS, title="Risks",
                   columns=[ColumnSpec(key="risk", header="Risk", width=50),
                            ColumnSpec(key="likelihood", header="Likelihood", type="code",
                                       allowed=RISK_LEVELS, width=12, prompt="H, M or L."),
@@ -449,7 +560,7 @@ def _free_blocks(pid: str) -> list[BlockSpec]:
                                       allowed=RISK_LEVELS, width=12, prompt="H, M or L."),
                            ColumnSpec(key="mitigation", header="Mitigation", width=50)],
                   free_rows=4, meta={"priority": pid}),
-        BlockSpec(name=f"dp_{pid}_asks", kind="asks", title="Asks of the centre",
+        BlockSpec(name=f"dp_{pid}_asks", kind=BlockKind.ASKS, title="Asks of the centre",
                   note="What the unit, the Cabinet Office or No 10 could do to help.",
                   columns=[ColumnSpec(key="ask", header="Ask", width=80),
                            ColumnSpec(key="of_whom", header="Of whom", width=20)],
@@ -461,7 +572,7 @@ def revisions_block(measures: list[str]) -> BlockSpec:
     """Revisions of months already returned (earlier actuals are locked in the trajectory
     tables): kept as revisions beside the first figure, each with its own sheet and cell."""
     return BlockSpec(
-        name="dp_revisions", kind="revisions", title="Revisions",
+        name="dp_revisions", kind=BlockKind.REVISIONS, title="Revisions",
         note="One row per revised figure, in the measure's unit (a percentage as 82.1).",
         columns=[ColumnSpec(key="measure", header="Measure", type="code", allowed=measures,
                             width=12, prompt="The measure's id."),
@@ -483,7 +594,7 @@ def actions_block(actions: list[Any], *, name: str = "dp_actions",
              "due": dt.date.fromisoformat(a["due"]) if isinstance(a["due"], str) else a["due"]}
             for a in actions]
     return BlockSpec(
-        name=name, kind="actions", title=title, note=note,
+        name=name, kind=BlockKind.ACTIONS, title=title, note=note,
         columns=[ColumnSpec(key="id", header="Action", role="key", width=12),
                  ColumnSpec(key="description", header="Description", role="locked", width=60),
                  ColumnSpec(key="owner", header="Owner", role="locked", width=20),
@@ -557,11 +668,11 @@ def assessment_spec(reg: Register, round_id: str, *,
                       blocks=[cover_block("assessment", tid, "UNIT", "Delivery unit",
                                           round_id)]),
             SheetSpec(name="Assessment", heading="Assessment of delivery, by priority",
-                      blocks=[BlockSpec(name="dp_assessment", kind="unit_assess",
+                      blocks=[BlockSpec(name="dp_assessment", kind=BlockKind.UNIT_ASSESS,
                                         title="Ratings", columns=cols, rows=rows)]),
             SheetSpec(name="Narrative", heading="Narrative by department",
                       blocks=[BlockSpec(
-                          name="dp_narrative", kind="dept_narrative", title="Narrative",
+                          name="dp_narrative", kind=BlockKind.DEPT_NARRATIVE, title="Narrative",
                           columns=[ColumnSpec(key="department", header="Department",
                                               role="key", width=12),
                                    ColumnSpec(key="name", header="Name", role="locked", width=30),
@@ -570,7 +681,7 @@ def assessment_spec(reg: Register, round_id: str, *,
                           rows=depts)]),
             SheetSpec(name="Challenges", heading="Numbered challenges, with progress",
                       blocks=[BlockSpec(
-                          name="dp_challenges", kind="challenges", title="Challenges",
+                          name="dp_challenges", kind=BlockKind.CHALLENGES, title="Challenges",
                           columns=[ColumnSpec(key="department", header="Department",
                                               type="code",
                                               allowed=[d.id for d in reg.departments], width=12),

@@ -7,6 +7,7 @@ the unit may reorder them; every problem is reported by sheet and cell.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -201,6 +202,19 @@ HELP: dict[str, tuple[str, str]] = {
 }
 
 
+# Ids that become parts of file names (a department's return, an organisation's, a round's
+# folder): checked when the register is read, so no id can climb out of a folder, name a
+# hidden file or carry a space. (sheet attr, column attr) -> (pattern, what it must be)
+NAME_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,39}")
+ROUND_ID = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
+NAME_ID_RULE = "an id of letters, digits, - and _ (at most 40, starting with a letter or digit)"
+PATH_IDS: dict[tuple[str, str], tuple[re.Pattern[str], str]] = {
+    ("departments", "id"): (NAME_ID, NAME_ID_RULE),
+    ("organisations", "id"): (NAME_ID, NAME_ID_RULE),
+    ("rounds", "id"): (ROUND_ID, "a round written YYYY-MM (2003-12)"),
+}
+
+
 def column_help(col: Col) -> str:
     """One line of the instructions sheet: what a register column means, with an example."""
     meaning, example = HELP.get(col.attr, (col.note or col.header, ""))
@@ -340,7 +354,10 @@ def _read_sheet(book: BookValues, sh: Sheet, file: str, issues: list[Issue],
         for col, j in cols:
             raw = raw_row[j] if j < len(raw_row) else None
             at = At(sh.name, address(i, j + 1), file)
-            item[col.attr] = _read_value(col, raw, at, issues)
+            item[col.attr] = value = _read_value(col, raw, at, issues)
+            rule = PATH_IDS.get((sh.attr, col.attr))
+            if rule is not None and value is not None and not rule[0].fullmatch(str(value)):
+                issues.append(at.issue("not-allowed", found=value, expected=rule[1]))
         if any(x.severity == "error" for x in issues[n_before:]):
             continue
         key = item.get("id")

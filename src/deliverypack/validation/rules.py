@@ -5,9 +5,10 @@ plausible range, allowed values, required, text length). From it come the engine
 (`reader`), the template's data validation (`validation`, stop style for hard limits), the
 formulas of the template's conditional formatting and Checks panel (`cell_checks`, which
 adds the cross-field rules of a row), the input message and the instructions text
-(`describe`), and the README's table (`rulebook_markdown`). The template and the engine
-therefore refuse the same values: tests/test_rules.py checks it value by value in
-LibreOffice.
+(`describe`), and the README's table (`rulebook_markdown`). A CrossRule's condition
+(`Cond`) is at once the engine's test of the values read (validation/checks.py,
+`check_cross`) and the template's formula. The template and the engine therefore refuse
+the same values: tests/test_rules.py checks it value by value in LibreOffice.
 
 Formulas use only functions Excel, Excel for the web and LibreOffice share (IF, AND, OR,
 NOT, N, ISNUMBER, ISERROR, IFERROR, INT, LEN, EXACT, UPPER, TRIM, DATE, SUM, INDEX, MATCH,
@@ -19,9 +20,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from ..foundation.domain import MILESTONE_STATUS
+from ..foundation.periods import period_label
 from .cells import (
     PLAUSIBLE_DATES,
     Reader,
@@ -29,6 +31,7 @@ from .cells import (
     code_reader,
     date_reader,
     fmt_number,
+    is_blank,
     number_reader,
     text_reader,
 )
@@ -275,20 +278,110 @@ def validation(rule: CellRule, top_left: str) -> Validation:
 
 
 # ----------------------------------------------------------------------------- cross-field
+class Row(Protocol):
+    """A row as the engine read it (or a table read as one row): what a cross-field rule's
+    test looks at."""
+
+    @property
+    def key(self) -> tuple: ...
+
+    def get(self, col: str) -> Any: ...
+
+    def raw(self, col: str) -> Any: ...
+
+    def header(self, col: str) -> str: ...
+
+    def is_input(self, col: str) -> bool: ...
+
+
+Ref = Callable[[str], str]
+
+
+@dataclass(frozen=True)
+class Cond:
+    """A condition on the cells of a row, said once and read two ways: as an Excel formula
+    over the cells' references (the template) and as a test of the values the engine
+    read (the engine). True when the rule is broken."""
+
+    formula: Callable[[Ref], str]
+    test: Callable[[Row], bool]
+    cols: tuple[str, ...]
+
+    def __and__(self, other: Cond) -> Cond:
+        return Cond(lambda ref: f"AND({self.formula(ref)},{other.formula(ref)})",
+                    lambda row: self.test(row) and other.test(row), self.cols + other.cols)
+
+
+def blank(col: str) -> Cond:
+    """The cell is empty (as typed: a value the engine refused is not empty)."""
+    return Cond(lambda ref: f"LEN({ref(col)})=0", lambda row: is_blank(row.raw(col)), (col,))
+
+
+def any_filled(cols: tuple[str, ...]) -> Cond:
+    return Cond(lambda ref: "OR(" + ",".join(f"LEN({ref(k)})>0" for k in cols) + ")",
+                lambda row: any(not is_blank(row.raw(k)) for k in cols), cols)
+
+
+def holds(cols: tuple[str, ...], codes: tuple[str, ...]) -> Cond:
+    """One of the cells holds one of `codes`, read as the engine reads a code (any
+    capitals, spaces trimmed)."""
+    wanted = {c.upper() for c in codes}
+
+    def formula(ref: Ref) -> str:
+        each = [_is(ref(k), list(codes)) for k in cols]
+        return each[0] if len(each) == 1 else "OR(" + ",".join(each) + ")"
+    return Cond(formula,
+                lambda row: any(str(row.get(k) or "").strip().upper() in wanted
+                                for k in cols), cols)
+
+
+def more_than(a: str, b: str) -> Cond:
+    """Both figures the engine takes (counts: 0 or more), and the first above the second."""
+    def test(row: Row) -> bool:
+        x, y = row.get(a), row.get(b)
+        return isinstance(x, int | float) and isinstance(y, int | float) and x > y
+    return Cond(lambda ref: f"IF(AND(ISNUMBER({ref(a)}),ISNUMBER({ref(b)})),"
+                            f"AND({ref(a)}>{ref(b)},{ref(a)}>=0,{ref(b)}>=0),FALSE)",
+                test, (a, b))
+
+
 @dataclass(frozen=True)
 class CrossRule:
-    """A rule between cells of a row or table: the engine's check and, where a formula can
-    say it, the template's (made by `checks` for the cell it marks)."""
+    """A rule between cells of a row or table, declared once: `when` is both the engine's
+    test and the template's formula for the cell it marks; `found` and `expected` fill the
+    engine's message, `message` is the Checks panel's line. `scope` "table" reads a table
+    as one row whose columns are its rows' codes (the self-assessment)."""
 
     code: str
     kind: str  # the table kind it applies to
     column: str  # the cell it marks
     severity: Severity
     text: str
-    checks: Callable[[Callable[[str], str], dict[str, Any]], list[Check]] | None = None
+    when: Cond
+    message: str
+    found: Callable[[Row], Any] | None = None
+    expected: Callable[[Row], Any] | None = None
+    only: Callable[[Row, str], bool] | None = None  # engine: the rows it applies to
+    scope: Literal["row", "table"] = "row"
+    in_template: bool = True  # False: the template writes it its own way (assess_narrative)
+
+    def formula_checks(self, ref: Ref) -> list[Check]:
+        return [Check(self.severity, self.code, self.when.formula(ref), self.message)]
+
+    @property
+    def checks(self) -> Callable[[Ref, dict[str, Any]], list[Check]] | None:
+        """The template's checks for the cell it marks (`ref` gives a column's cell)."""
+        if not self.in_template:
+            return None
+        return lambda ref, row: self.formula_checks(ref)
+
+    def broken(self, row: Row, round_id: str) -> bool:
+        """The engine's verdict on one row."""
+        return (self.only is None or self.only(row, round_id)) and self.when.test(row)
 
 
 RATED = ("quality", "capacity", "likelihood")  # the three judgements on G, AG, AR, R
+WEAK = ("AR", "R")
 
 
 def _is(ref: str, codes: list[str]) -> str:
@@ -297,92 +390,75 @@ def _is(ref: str, codes: list[str]) -> str:
     return "OR(" + ",".join(f"UPPER(TRIM({ref}&\"\"))={_q(c.upper())}" for c in codes) + ")"
 
 
-def _weak(refs: list[str]) -> str:
-    return "OR(" + ",".join(_is(r, ["AR", "R"]) for r in refs) + ")"
+def _weak_found(cols: tuple[str, ...], name: Callable[[Row, str], str]
+                ) -> Callable[[Row], str]:
+    """'quality is AR and likelihood is R': the judgements that ask for a narrative."""
+    return lambda row: " and ".join(f"{name(row, c)} is {row.get(c)}" for c in cols
+                                    if str(row.get(c) or "").upper() in WEAK)
 
 
-def _unit_narrative(ref: Callable[[str], str], row: dict[str, Any]) -> list[Check]:
-    weak = _weak([ref(f"unit_{d}") for d in RATED])
-    return [Check("error", "narrative-required", f"AND(LEN({ref('narrative')})=0,{weak})",
-                  "a narrative is required: a judgement is AR or R")]
-
-
-def _numerator(ref: Callable[[str], str], row: dict[str, Any]) -> list[Check]:
-    """Compared only when both are figures the engine takes (counts: 0 or more)."""
-    n, d = ref("numerator"), ref("denominator")
-    return [Check("error", "out-of-range",
-                  f"IF(AND(ISNUMBER({n}),ISNUMBER({d})),AND({n}>{d},{n}>=0,{d}>=0),FALSE)",
-                  "the numerator is more than the denominator")]
-
-
-def _figure_or_reason(col: str) -> Callable[[Callable[[str], str], dict[str, Any]],
-                                            list[Check]]:
-    def checks(ref: Callable[[str], str], row: dict[str, Any]) -> list[Check]:
-        return [Check("error", "required-missing",
-                      f"AND(LEN({ref(col)})=0,LEN({ref('unavailable')})=0)",
-                      "a figure is required, or a reason in 'Not yet available: why'")]
-    return checks
-
-
-def _forecast_date(ref: Callable[[str], str], row: dict[str, Any]) -> list[Check]:
-    s, f = ref("status"), ref("forecast")
-    live = _is(s, [m for m in MILESTONE_STATUS if m != "Complete"])
-    return [Check("error", "forecast-date-required", f"AND(LEN({f})=0,{live})",
-                  "a forecast date is required unless the milestone is complete")]
-
-
-def _actual_missing(ref: Callable[[str], str], row: dict[str, Any]) -> list[Check]:
-    return [Check("warning", "actual-missing", f"LEN({ref('actual')})=0",
-                  "no actual for a month of this round")]
+def _figure_or_reason(col: str, what: str) -> CrossRule:
+    return CrossRule(
+        "required-missing", "orgs", col, "error", what, blank(col) & blank("unavailable"),
+        "a figure is required, or a reason in 'Not yet available: why'",
+        expected=lambda row: f"the {row.header(col).lower()}, or a reason in "
+                             f"'{row.header('unavailable')}'")
 
 
 NEW_ACTION = ("description", "owner", "department", "due", "priority")
 
 
-def _used_row(col: str) -> Callable[[Callable[[str], str], dict[str, Any]], list[Check]]:
+def _new_action(col: str, text: str, expected: str) -> CrossRule:
     """A new action's description, owner and due date, once its row is used."""
-    def checks(ref: Callable[[str], str], row: dict[str, Any]) -> list[Check]:
-        used = "OR(" + ",".join(f"LEN({ref(k)})>0" for k in NEW_ACTION) + ")"
-        return [Check("error", "required-missing", f"AND(LEN({ref(col)})=0,{used})",
-                      f"a new action needs its {col}")]
-    return checks
+    return CrossRule("required-missing", "new_actions", col, "error", text,
+                     blank(col) & any_filled(NEW_ACTION), f"a new action needs its {col}",
+                     expected=lambda row: expected)
 
 
-def _represented(ref: Callable[[str], str], row: dict[str, Any]) -> list[Check]:
-    return [Check("error", "required-missing", f"AND(LEN({ref('represented_by')})=0,"
-                  f"{_is(ref('attendance'), ['represented'])})",
-                  "who represented them is required")]
-
+UNIT_RATED = tuple(f"unit_{d}" for d in RATED)
 
 CROSS_RULES: list[CrossRule] = [
-    CrossRule("required-missing", "new_actions", "description", "error",
-              "A new action has a description, an owner and a due date.",
-              _used_row("description")),
-    CrossRule("required-missing", "new_actions", "owner", "error", "(the same, the owner)",
-              _used_row("owner")),
-    CrossRule("required-missing", "new_actions", "due", "error", "(the same, the due date)",
-              _used_row("due")),
+    _new_action("description", "A new action has a description, an owner and a due date.",
+                "what is to be done"),
+    _new_action("owner", "(the same, the owner)", "an owner"),
+    _new_action("due", "(the same, the due date)", "a due date"),
     CrossRule("required-missing", "attendance", "represented_by", "error",
-              "A member marked represented names who represented them.", _represented),
+              "A member marked represented names who represented them.",
+              blank("represented_by") & holds(("attendance",), ("represented",)),
+              "who represented them is required", expected=lambda row: "who represented them"),
     CrossRule("actual-missing", "traj", "actual", "warning",
               "A trajectory's actual for a month of this round is given (else a warning).",
-              _actual_missing),
-    CrossRule("narrative-required", "assess", "now", "error",
-              "The narrative is required when quality, capacity or likelihood is AR or R."),
+              blank("actual"), "no actual for a month of this round",
+              expected=lambda row: period_label(row.key[0]),
+              only=lambda row, round_id: row.key[0] <= round_id and row.is_input("actual")),
+    CrossRule("narrative-required", "assess", "narrative", "error",
+              "The narrative is required when quality, capacity or likelihood is AR or R.",
+              blank("narrative") & holds(RATED, WEAK),
+              "a narrative is required: a rating is AR or R",
+              found=_weak_found(RATED, lambda row, c: row.header(c).split(" (")[0].lower()),
+              scope="table", in_template=False),
     CrossRule("narrative-required", "unit_assess", "narrative", "error",
               "The unit's narrative is required when a judgement is AR or R.",
-              _unit_narrative),
+              blank("narrative") & holds(UNIT_RATED, WEAK),
+              "a narrative is required: a judgement is AR or R",
+              found=_weak_found(UNIT_RATED, lambda row, c: c.removeprefix("unit_"))),
     CrossRule("out-of-range", "orgs", "numerator", "error",
-              "An organisation's numerator is no more than its denominator.", _numerator),
-    CrossRule("required-missing", "orgs", "numerator", "error",
-              "Each organisation's figure is given, or the reason why it is not yet "
-              "available.", _figure_or_reason("numerator")),
-    CrossRule("required-missing", "orgs", "denominator", "error",
-              "(the same, for the denominator)", _figure_or_reason("denominator")),
-    CrossRule("required-missing", "orgs", "value", "error",
-              "(the same, for a single figure)", _figure_or_reason("value")),
+              "An organisation's numerator is no more than its denominator.",
+              more_than("numerator", "denominator"),
+              "the numerator is more than the denominator",
+              found=lambda row: row.get("numerator"),
+              expected=lambda row: f"no more than the {row.header('denominator').lower()} "
+                                   f"({fmt_number(row.get('denominator'))})"),
+    _figure_or_reason("numerator", "Each organisation's figure is given, or the reason why "
+                                   "it is not yet available."),
+    _figure_or_reason("denominator", "(the same, for the denominator)"),
+    _figure_or_reason("value", "(the same, for a single figure)"),
     CrossRule("forecast-date-required", "miles", "forecast", "error",
-              "A milestone not complete has a forecast date.", _forecast_date),
+              "A milestone not complete has a forecast date.",
+              blank("forecast") & holds(("status",), tuple(
+                  m for m in MILESTONE_STATUS if m != "Complete")),
+              "a forecast date is required unless the milestone is complete",
+              found=lambda row: repr(row.get("status"))),
 ]
 
 # What a formula in the template cannot judge, with the reason; the engine checks it.
@@ -407,42 +483,67 @@ ENGINE_ONLY: list[tuple[str, str]] = [
      "not yet written as formulas: left to the engine"),
     ("unknown-department, unknown-round, wrong-round, round-closed", "need the unit's "
      "register and ledger"),
+    ("not-yet-available", "a figure not yet available, with its reason, is what the "
+     "officer means to send: the panel has nothing to fix; the engine warns the unit of "
+     "the gap"),
 ]
 
 
 def cross_rules(kind: str, column: str) -> list[CrossRule]:
-    return [r for r in CROSS_RULES if r.kind == kind and r.column == column and r.checks]
+    return [r for r in CROSS_RULES if r.kind == kind and r.column == column and r.in_template]
 
 
 def assess_narrative(narrative: str, ratings: list[str]) -> list[Check]:
     """The self-assessment's narrative (a row of its own), against the three ratings'
-    cells (given absolutely: they sit on other rows)."""
-    return [Check("error", "narrative-required",
-                  f"AND(LEN({narrative})=0,{_weak(ratings)})",
-                  "a narrative is required: a rating is AR or R")]
+    cells (given absolutely: they sit on other rows): the same rule the engine applies."""
+    refs = dict(zip(RATED, ratings, strict=False)) | {"narrative": narrative}
+    rule = next(r for r in CROSS_RULES if r.kind == "assess")
+    return rule.formula_checks(lambda k: refs.get(k, '""'))
 
 
 # ----------------------------------------------------------------------------- docs
-def rulebook_markdown(rules: list[CellRule]) -> str:
-    """The README's table: each kind of input cell and what the template and the engine
-    both hold it to; then the cross-field rules and the engine-only ones."""
-    lines = ["| cell | takes | hard limit (stop) | plausible (warning) |",
-             "|---|---|---|---|"]
+def type_text(rule: CellRule) -> str:
+    """A rule's type, in a word or two (the rulebook table's column)."""
+    return {"int": "whole number", "number": "number", "percent": "percentage (98% or 98)",
+            "date": "date", "code": "code", "rating": "rating"}.get(rule.typ, "text")
+
+
+def hard_limit_text(rule: CellRule) -> str:
+    """The limit a value must keep (an error, and the template's stop validation)."""
+    lo, hi = rule.bounds()
+    if rule.typ in NUMERIC:
+        if (lo, hi) == (None, None):
+            return "any number"
+        return bound_text(lo, hi, rule.typ == "percent")
+    if rule.typ in CODED:
+        return "one of the allowed values"
+    if rule.typ == "date":
+        lo_d, hi_d = PLAUSIBLE_DATES
+        return f"{lo_d:%Y} to {hi_d:%Y}"
+    return f"at most {rule.max_len:,} characters"
+
+
+def rulebook_markdown(rules: list[CellRule], places: list[str] | None = None) -> str:
+    """The rulebook as documentation: each kind of input cell (where it is, when `places`
+    says) and what the template and the engine both hold it to; then the cross-field
+    rules and those left to the engine. Equal rows are listed once."""
+    lines = ["| where | cell | type | required | hard limit (error, stop) | "
+             "plausible (warning) | allowed values |", "|---|---|---|---|---|---|---|"]
     seen: set[tuple] = set()
-    for r in rules:
-        key = (r.label, r.typ, r.bounds(), r.plausible, len(r.allowed))
+    for k, r in enumerate(rules):
+        where = places[k] if places else ""
+        key = (where, r)
         if key in seen:
             continue
         seen.add(key)
-        lo, hi = r.bounds()
-        hard = bound_text(lo, hi, r.typ == "percent") if r.typ in NUMERIC else \
-            ("listed values" if r.typ in CODED else
-             ("1980 to 2099" if r.typ == "date" else f"{r.max_len:,} characters"))
-        lines.append(f"| {r.label}{' (required)' if r.required else ''} | "
-                     f"{expectation(r)} | {hard} | {plausible_text(r) or '-'} |")
-    lines += ["", "| cross-field rule | code | in the template |", "|---|---|---|"]
+        plausible = plausible_text(r).removeprefix("usually ") or "-"
+        lines.append(f"| {where or '-'} | {r.label} | {type_text(r)} | "
+                     f"{'yes' if r.required else 'no'} | {hard_limit_text(r)} | {plausible} | "
+                     f"{', '.join(r.allowed) or '-'} |")
+    lines += ["", "| cross-field rule | code | severity | in the template |", "|---|---|---|---|"]
     for c in CROSS_RULES:
-        lines.append(f"| {c.text} | `{c.code}` | formula ({c.severity}) |")
+        lines.append(f"| {c.text} | `{c.code}` | {c.severity} | "
+                     f"{'formula' if c.in_template else 'formula, across rows'} |")
     lines += ["", "| left to the engine | why |", "|---|---|"]
     lines += [f"| `{code}` | {why} |" for code, why in ENGINE_ONLY]
     return "\n".join(lines)
