@@ -16,7 +16,14 @@ from deliverypack.outputs.deck import build_deck
 from deliverypack.outputs.facts import issued_on
 from deliverypack.outputs.master import build_master
 
-SIGNED = "11 January 2004"  # the demo's unit assessment for 2003-12, signed off that day
+
+def _signed(workspace: Workspace) -> str:
+    """The day the demo's unit assessment for 2003-12 says it was signed off, read from the
+    ledger (not from the paper under test)."""
+    s = [s for s in workspace.ledger.submissions("2003-12")
+         if s["kind"] == "assessment" and s["status"] == "accepted"][-1]
+    day = dt.date.fromisoformat(s["signed_off_on"][:10])
+    return f"{day.day} {day:%B %Y}"
 
 
 def _today() -> list[str]:
@@ -29,6 +36,7 @@ def _texts(shapes) -> list[str]:
 
 
 def test_the_deck_is_dated_by_the_assessment_sign_off_on_its_title_and_every_footer(demo):
+    SIGNED = _signed(demo[0])
     prs = Presentation(str(demo[1]["stocktake deck"]))
     slides = list(prs.slides)
     title = "\n".join(_texts(slides[0].shapes))
@@ -42,6 +50,7 @@ def test_the_deck_is_dated_by_the_assessment_sign_off_on_its_title_and_every_foo
 
 
 def test_the_master_notes_header_and_footer_carry_the_sign_off_date(demo):
+    SIGNED = _signed(demo[0])
     wb = openpyxl.load_workbook(demo[1]["master workbook"])
     notes = {r[0]: r[1] for r in wb["Notes"].iter_rows(values_only=True) if r[0]}
     assert notes["Dated"].startswith(f"{SIGNED}, the date the unit signed off")
@@ -52,6 +61,7 @@ def test_the_master_notes_header_and_footer_carry_the_sign_off_date(demo):
 
 
 def test_the_delivery_report_uses_the_same_date(demo):
+    SIGNED = _signed(demo[0])
     doc = Document(str(demo[1]["delivery report (Home Office)"]))
     facts = {row.cells[0].text: row.cells[1].text for row in doc.tables[0].rows}
     assert facts["Date of issue"] == SIGNED
