@@ -387,7 +387,7 @@ def _block_values(block: BlockSpec, reg: Register, round_id: str, rng: random.Ra
         rows += [("DH", 1, "DH1", "Sustain A&E improvement through winter",
                   "Weekly monitoring in place; see and treat adopted widely.")]
         known = {p.id for p in reg.priorities}  # another programme: the challenge stays untied
-        rows = [(d, n, pid if pid in known else None, c, p) for d, n, pid, c, p in rows]
+        rows = [(d, n, pid if pid in known else "", c, p) for d, n, pid, c, p in rows]
         return lambda i, row, col: (dict(zip(("department", "number", "priority", "challenge",
                                               "progress"),
                                              rows[i], strict=True)).get(col)
