@@ -12,6 +12,7 @@ import multiprocessing
 import os
 import re
 import shutil
+import sqlite3
 import sys
 import tempfile
 from collections import deque
@@ -24,6 +25,7 @@ from typing import Any
 from zipfile import ZipFile
 
 from ..foundation.domain import FRAMEWORK, Register
+from ..foundation.errors import DeliverypackError, FileRefused
 from ..ledger.store import Content, Recorded
 from ..ledger.workspace import Workspace, journal_path, journals, write_journal
 from ..templates.taskforce import check_meeting, store_meeting
@@ -35,7 +37,7 @@ from ..validation.layout import WorkbookSpec
 from ..validation.read import BookValues, PackageDamaged, SheetTooLarge, error_cells
 from ..validation.report import FileReport
 from .history import history_warnings
-from .intake import Intake, inspect
+from .intake import Intake, crash_text, inspect
 from .uploads import KEY as SERVICE_UPLOAD
 from .uploads import held_actions, replay_upload
 
@@ -48,9 +50,41 @@ def validate_file(workspace: Workspace, path: Path, *, template: str | None = No
     Our own templates are found by the template id on their cover; a foreign template
     (read through a datamap) by name, or by its sheets and labels."""
     path = Path(path)
-    report = FileReport(file=path.name, path=path)
     if intake is None:
         intake = inspect(path, allow_macros=True)  # macros are refused below for our own
+    try:
+        return _validate_file(workspace, path, template, round_id, intake)
+    except Exception as exc:  # a fault of ours on this one file costs only this file
+        if not about_the_file(exc):
+            raise
+        return crash_report(path, intake, exc), None
+
+
+def about_the_file(exc: BaseException) -> bool:
+    """Whether an exception raised while examining a file is about that file (so it is
+    reported against the file, and the batch goes on), not a fault of the machine or the
+    ledger (SQLite, the disk, a missing workspace), which stops the run in one line."""
+    if isinstance(exc, FileRefused):
+        return True
+    return not isinstance(exc, sqlite3.Error | OSError | UnicodeDecodeError
+                          | DeliverypackError)
+
+
+def crash_report(path: Path, intake: Intake, exc: BaseException | None) -> FileReport:
+    """A file whose examining failed in a way nothing foresaw: rejected with
+    reader-crashed, naming what failed (the process reading it died, when exc is None)."""
+    report = FileReport(file=path.name, path=path, sha256=intake.sha256, size=intake.size)
+    report.issues.extend(intake.issues)
+    at = At(sheet="", cell="", file=path.name)
+    report.issues.append(_unreadable(at, exc) if isinstance(exc, FileRefused) else at.issue(
+        "reader-crashed", found=crash_text(exc) if exc is not None else
+        "the reading process ended abruptly"))
+    return report
+
+
+def _validate_file(workspace: Workspace, path: Path, template: str | None,
+                   round_id: str | None, intake: Intake) -> tuple[FileReport, Any]:
+    report = FileReport(file=path.name, path=path)
     report.sha256, report.size = intake.sha256, intake.size
     report.issues.extend(intake.issues)
     if intake.refused or intake.zip is None:
@@ -203,9 +237,14 @@ def examine(workspace: Workspace, path: Path, template: str | None = None,
                                  intake=intake)
     content = None
     kind = KINDS.get(report.kind)
-    if report.valid and read is not None:
-        content = kind.extract(read) if kind else read.content()  # else: foreign
-    cover = read.cover() if read is not None else {}
+    try:
+        if report.valid and read is not None:
+            content = kind.extract(read) if kind else read.content()  # else: foreign
+        cover = read.cover() if read is not None else {}
+    except Exception as exc:
+        if not about_the_file(exc):
+            raise
+        report, read, content, cover = crash_report(path, intake, exc), None, None, {}
     return Examined(report, content, cover, read if kind and kind.after_ingest else None,
                     archived, {"foreign_template": template, "round_option": round_id})
 
@@ -514,9 +553,7 @@ def _examine_alone(workspace: Workspace, paths: list[Path], template: str | None
 def crashed(workspace: Workspace, path: Path) -> Examined:
     """A file whose reading killed the process reading it: rejected, its bytes kept."""
     intake = inspect(path, allow_macros=True)
-    report = FileReport(file=path.name, path=path, sha256=intake.sha256, size=intake.size)
-    report.issues.append(At(sheet="", cell="", file=path.name).issue(
-        "reader-crashed", found="the reading process ended abruptly"))
+    report = crash_report(path, intake, None)
     archived = archive_bytes(workspace, intake) if intake.sha256 else None
     return Examined(report, None, {}, None, archived)
 
