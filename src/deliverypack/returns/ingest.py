@@ -426,24 +426,56 @@ def ingest_files(workspace: Workspace, paths: Iterable[Path], *,
         reports.append(r)
         if progress:
             progress(r)
+    current: list[FileReport] = []  # the file being kept, until it is done
+
+    def keep_one(ex: Examined) -> None:
+        current[:] = [ex.report]
+        r = keep(workspace, ex, received=received)
+        current.clear()
+        done(r)
     clean_partials(workspace)
     reconcile(workspace)  # files archived by an ingest that failed before recording them
     try:
         with led.batch():
             if jobs <= 1 or len(paths) < 2:
                 for p in paths:
-                    done(ingest_file(workspace, p, received=received, template=template,
-                                     round_id=round_id))
+                    keep_one(examine(workspace, p, template, round_id))
             else:
-                _examine_in_pool(workspace, paths, jobs, template, round_id,
-                                 lambda ex: done(keep(workspace, ex, received=received)))
+                _examine_in_pool(workspace, paths, jobs, template, round_id, keep_one)
     except BaseException:
-        if led.commits == seen[0]:  # the last commit failed: these files were not kept
-            for r in uncommitted:
+        if not _settle(workspace, uncommitted, current, done) and led.commits == seen[0]:
+            for r in uncommitted:  # the last commit failed: these files were not kept
                 r.kept, r.submission_id = False, None
         forget_unkept(workspace, paths, reports)
         raise
     return reports
+
+
+def _settle(workspace: Workspace, uncommitted: list[FileReport], current: list[FileReport],
+            done: Callable[[FileReport], None]) -> bool:
+    """After a fault ended a batch, ask the ledger which of the files whose commit was in
+    doubt it holds: those since its last commit, and the one being kept when the fault
+    came (its record may have been committed before its feedback failed). The one being
+    kept, if held, is reported done. False when the ledger cannot say (its transaction
+    still open, or it cannot be read): then nothing is assumed kept beyond the last commit."""
+    led = workspace.ledger
+    doubt = [r for r in [*uncommitted, *current] if r.sha256]
+    try:
+        if led.db.in_transaction:
+            return False
+        held = {}
+        for r in doubt:
+            row = led.db.execute("SELECT id FROM submissions WHERE sha256 = ? ORDER BY id "
+                                 "DESC LIMIT 1", (r.sha256,)).fetchone()
+            held[id(r)] = row[0] if row else None
+    except sqlite3.Error:
+        return False
+    for r in doubt:
+        if not r.duplicate:
+            r.kept, r.submission_id = held[id(r)] is not None, held[id(r)]
+    if current and current[0].kept:
+        done(current[0])
+    return True
 
 
 def forget_unkept(workspace: Workspace, paths: list[Path], reports: list[FileReport]) -> int:
