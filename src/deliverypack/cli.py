@@ -612,6 +612,8 @@ def check(folder: WorkspaceOpt = Path(".")):
     if res.ok:
         console.print(f"Ledger sound: {res.submissions} submission(s), {res.archived} "
                       "archived file(s), each with its record.", highlight=False)
+    for line in res.left:
+        console.print(escape(line), highlight=False, soft_wrap=True)
     raise typer.Exit(int(not res.ok))
 
 

@@ -27,7 +27,7 @@ from zipfile import ZipFile
 from ..foundation.domain import FRAMEWORK, Register
 from ..foundation.errors import DeliverypackError, FileRefused
 from ..ledger.store import Content, Recorded
-from ..ledger.workspace import Workspace, journal_path, journals, write_journal
+from ..ledger.workspace import JOURNAL, Workspace, journal_path, journals, write_journal
 from ..templates.taskforce import check_meeting, store_meeting
 from ..validation.cells import At
 from ..validation.checks import BookRead, check_book, template_id_of
@@ -433,22 +433,98 @@ def ingest_files(workspace: Workspace, paths: Iterable[Path], *,
         r = keep(workspace, ex, received=received)
         current.clear()
         done(r)
-    clean_partials(workspace)
-    reconcile(workspace)  # files archived by an ingest that failed before recording them
-    try:
-        with led.batch():
-            if jobs <= 1 or len(paths) < 2:
-                for p in paths:
-                    keep_one(examine(workspace, p, template, round_id))
-            else:
-                _examine_in_pool(workspace, paths, jobs, template, round_id, keep_one)
-    except BaseException:
-        if not _settle(workspace, uncommitted, current, done) and led.commits == seen[0]:
-            for r in uncommitted:  # the last commit failed: these files were not kept
-                r.kept, r.submission_id = False, None
-        forget_unkept(workspace, paths, reports)
-        raise
+    with IngestLock(workspace) as lock:
+        clean_partials(workspace)
+        reconcile(workspace)  # files archived by an ingest that failed before recording them
+        if lock.alone:  # no other ingest runs: what an interrupted one left is an orphan
+            sweep_orphans(workspace)
+        lock.share()  # other ingests may run beside this one from here
+        try:
+            with led.batch():
+                if jobs <= 1 or len(paths) < 2:
+                    for p in paths:
+                        keep_one(examine(workspace, p, template, round_id))
+                else:
+                    _examine_in_pool(workspace, paths, jobs, template, round_id, keep_one)
+        except BaseException:
+            if not _settle(workspace, uncommitted, current, done) and led.commits == seen[0]:
+                for r in uncommitted:  # the last commit failed: these files were not kept
+                    r.kept, r.submission_id = False, None
+            forget_unkept(workspace, paths, reports)
+            raise
     return reports
+
+
+class IngestLock:
+    """Held shared by every batch ingest for its whole run (a lock file the kernel frees
+    when the process dies, kill -9 included); taken exclusively at the start, without
+    waiting, to learn whether any other ingest is running."""
+
+    NAME = ".ingest.lock"
+
+    def __init__(self, workspace: Workspace):
+        self.path = workspace.root / self.NAME
+        self.fd: int | None = None
+        self.alone = False
+
+    def __enter__(self) -> IngestLock:
+        try:
+            import fcntl
+            self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        except (ImportError, OSError):  # no locks here (a read-only workspace, Windows)
+            return self  # alone stays False: nothing is swept
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            self.alone = True
+        except OSError:
+            fcntl.flock(self.fd, fcntl.LOCK_SH)
+        return self
+
+    def share(self) -> None:
+        if self.fd is not None and self.alone:
+            import fcntl
+            fcntl.flock(self.fd, fcntl.LOCK_SH)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.fd is not None:
+            os.close(self.fd)  # frees the lock
+
+
+# An archived file with neither journal nor ledger record, this old, and no other ingest
+# running, was left by an interrupted one: a batch's workers archive ahead of the journal
+# (and hold the lock meanwhile); a single ingest or a service upload journals within
+# moments of archiving (and does not hold it), which this age covers many times over.
+ORPHAN_AGE = 600.0  # (recovery.check says "ten minutes")
+
+
+def unclaimed(workspace: Workspace) -> list[Path]:
+    """Archived files nothing claims: no journal beside them, no record in the ledger."""
+    if not workspace.archive.is_dir():
+        return []
+    known = {r[0] for r in workspace.ledger.query("SELECT sha256 FROM submissions")}
+    return sorted(p for p in workspace.archive.iterdir() if p.is_file()
+                  and not p.name.endswith((JOURNAL, ".partial"))
+                  and not Path(f"{p}{JOURNAL}").exists() and p.name.split(".")[0] not in known)
+
+
+def sweep_orphans(workspace: Workspace) -> list[Path]:
+    """Move what an interrupted ingest archived ahead of its journal to archive/orphans/
+    (call only while no other ingest runs): nothing is lost, since the department's file
+    is still where it was sent from, and the next ingest of it records it whole."""
+    import time
+
+    moved = []
+    for p in unclaimed(workspace):
+        try:
+            if time.time() - p.stat().st_mtime < ORPHAN_AGE:
+                continue
+            dest = workspace.archive / "orphans" / p.name
+            dest.parent.mkdir(exist_ok=True)
+            os.replace(p, dest)
+        except OSError:
+            continue  # left for the next run; the fault, if any, is met below
+        moved.append(dest)
+    return moved
 
 
 def _settle(workspace: Workspace, uncommitted: list[FileReport], current: list[FileReport],
