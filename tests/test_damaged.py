@@ -5,6 +5,7 @@ traceback, never a silent accept; one damaged file never costs the batch."""
 from __future__ import annotations
 
 import json
+import os
 import stat
 import struct
 import warnings
@@ -391,3 +392,144 @@ def test_ingesting_a_return_with_nan_writes_its_feedback_and_exits_1(workspace, 
     rows = [[c.value for c in row] for row in wb["Problems"].iter_rows(min_row=5)]
     assert [r_[2:4] for r_ in rows] == [[sheet, cell]]
     assert "NaN (not a number)" in rows[0][4]
+
+
+# ----------------------------------------------------------------------------- contained
+def encrypted_flag(src: Path, dst: Path, part: str) -> Path:
+    """A copy whose `part` is flagged encrypted (general-purpose bit 0, in its local header
+    and its directory entry): zipfile will not open it without a password."""
+    b = bytearray(src.read_bytes())
+    with zipfile.ZipFile(src) as z:
+        local = z.getinfo(part).header_offset
+    central = b.find(b"PK\x01\x02")
+    while b[central + 46:central + 46 + struct.unpack_from("<H", b, central + 28)[0]] \
+            != part.encode():
+        central = b.find(b"PK\x01\x02", central + 4)
+    for at in (local + 6, central + 8):
+        struct.pack_into("<H", b, at, struct.unpack_from("<H", b, at)[0] | 0x1)
+    dst.write_bytes(bytes(b))
+    return dst
+
+
+def test_a_part_flagged_encrypted_is_refused_naming_it(workspace, filled, tmp_path):
+    good = filled("DH")
+    cover = part_of(good, "Cover")
+    bad = encrypted_flag(good, tmp_path / "locked.xlsx", cover)
+    with zipfile.ZipFile(bad) as z, pytest.raises(RuntimeError, match="password required"):
+        z.read(cover)  # the damage is real: the zip reader refuses it
+    rep, read = validate_file(workspace, bad)
+    assert read is None
+    assert [(i.code, i.file) for i in rep.errors] == [("package-damaged", "locked.xlsx")]
+    assert f"the part {cover} encrypted (a password-protected workbook)" in \
+        rep.errors[0].message
+    r = cli("validate", str(bad), "-w", str(workspace.root))
+    assert r.returncode == 1 and "Traceback" not in r.stderr + r.stdout
+    assert "password-protected" in r.stdout
+    datamap = tmp_path / "map.csv"
+    datamap.write_text("cell_key,template_sheet,cellreference,type,maps_to\n"
+                       "Name,Cover,B2,TEXT,\n")
+    r = cli("template", "add", "LOCKED", "--blank", str(bad), "--datamap", str(datamap),
+            "-w", str(workspace.root))
+    assert r.returncode == 1 and "Traceback" not in r.stderr + r.stdout, r.stderr
+    assert "password-protected" in " ".join(r.stderr.split())
+    assert not (workspace.root / "foreign" / "LOCKED").exists()
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_an_encrypted_part_in_the_middle_of_a_batch_costs_only_itself(workspace, filled,
+                                                                     tmp_path, jobs):
+    from test_resilience import _assert_batch
+
+    good = filled("DH")
+    files = copies(good, tmp_path / "inbox", 20)
+    encrypted_flag(files[10], files[10].with_suffix(".tmp"), part_of(good, "Cover")
+                   ).replace(files[10])
+    r = cli("ingest", str(tmp_path / "inbox"), "-w", str(workspace.root), "--json",
+            "--jobs", jobs)
+    assert "Traceback" not in r.stderr, r.stderr[-2000:]
+    _assert_batch(workspace, r, files, {10: "package-damaged"})
+
+
+def _raising_env(mark: str) -> dict:
+    from test_resilience import HERE
+    return {"PYTHONPATH": os.pathsep.join([str(HERE / "faults"),
+                                           os.environ.get("PYTHONPATH", "")]),
+            "DP_FAULT_RAISE_MARK": mark}
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_an_unforeseen_exception_on_one_file_costs_only_that_file(workspace, filled, tmp_path,
+                                                                  jobs):
+    """Any exception while examining one file (here one injected into a check of ours,
+    after a sound read) rejects that file with reader-crashed naming it and what failed;
+    the batch goes on, on the serial and the parallel path, and in validate."""
+    from test_resilience import _assert_batch
+
+    mark = "raise-an-unforeseen-fault-here"
+    good = filled("DH")
+    files = copies(good, tmp_path / "inbox", 20)
+    rewrite(files[7], files[7].with_suffix(".tmp"), lambda n, d: d.replace(
+        b"</cp:coreProperties>", f"<dc:subject>{mark}</dc:subject></cp:coreProperties>"
+        .encode()) if n == "docProps/core.xml" else d, stored=("docProps/core.xml",)
+    ).replace(files[7])
+    env = _raising_env(mark)
+    r = cli("ingest", str(tmp_path / "inbox"), "-w", str(workspace.root), "--json",
+            "--jobs", jobs, env=env)
+    assert "Traceback" not in r.stderr, r.stderr[-2000:]
+    _assert_batch(workspace, r, files, {7: "reader-crashed"})
+    bad = json.loads(r.stdout)[7]["issues"][0]
+    assert "LookupError: an unforeseen fault on this file" in bad["message"]
+    v = cli("validate", str(files[6]), str(files[7]), str(files[8]), "-w",
+            str(workspace.root), "--json", env=env)
+    assert v.returncode == 1 and "Traceback" not in v.stderr, v.stderr[-2000:]
+    assert [x["status"] for x in json.loads(v.stdout)] == ["accepted", "rejected", "accepted"]
+
+
+def test_an_unforeseen_exception_in_the_library_is_reported_not_raised(workspace, filled,
+                                                                       tmp_path, monkeypatch):
+    """The same, in process: ingest_files and validate_file return a report for the file."""
+    from deliverypack.returns import ingest as ingest_mod
+
+    files = copies(filled("DH"), tmp_path / "inbox", 3)
+    real = ingest_mod.history_warnings
+
+    def broken(led, reg, read):
+        if read.spec.department and broken.calls == 1:
+            broken.calls += 1
+            raise KeyError("boom")
+        broken.calls += 1
+        return real(led, reg, read)
+    broken.calls = 0
+    monkeypatch.setattr(ingest_mod, "history_warnings", broken)
+    reps = ingest_mod.ingest_files(workspace, files)
+    assert [r.status for r in reps] == ["accepted", "rejected", "accepted"]
+    assert reps[1].errors[0].code == "reader-crashed" and "KeyError" in reps[1].errors[0].message
+    assert reps[1].kept  # recorded as rejected, its bytes archived
+
+
+@pytest.mark.parametrize("count", ["honest", "understated"])
+def test_a_package_of_too_many_parts_is_refused_from_its_directory(workspace, filled, tmp_path,
+                                                                   count):
+    """A workbook the templates make has a few dozen parts; one just over the limit (empty
+    junk parts) is refused naming the count and the limit, whether its end record says
+    how many there are or understates it."""
+    from deliverypack.returns.intake import MAX_PARTS
+
+    good = filled("DH")
+    bad = rewrite(good, tmp_path / "many.xlsx", lambda n, d: d)
+    with zipfile.ZipFile(bad) as z:
+        have = len(z.infolist())
+    with zipfile.ZipFile(bad, "a", zipfile.ZIP_STORED) as z:
+        for k in range(MAX_PARTS + 1 - have):
+            z.writestr(f"c/{k}", b"")
+    if count == "understated":  # the end record's two counts say 40
+        b = bytearray(bad.read_bytes())
+        end = b.rfind(b"PK\x05\x06")
+        struct.pack_into("<2H", b, end + 8, 40, 40)
+        bad.write_bytes(bytes(b))
+    rep, read = validate_file(workspace, bad)
+    assert read is None
+    assert [i.code for i in rep.errors] == ["package-damaged"]
+    assert f"{MAX_PARTS + 1:,} parts in the package, more than the {MAX_PARTS:,}" in \
+        rep.errors[0].message
+    assert rep.errors[0].file == "many.xlsx"

@@ -200,3 +200,90 @@ def test_cell_text_is_never_console_markup(workspace, filled, tmp_path):
         assert r.returncode == 1, r.stderr
         assert "Traceback" not in r.stderr and "MarkupError" not in r.stderr
         assert "found 'Bogus [/]'" in r.stdout, r.stdout  # shown as typed, not as markup
+
+
+def _damage_ledger(workspace: Workspace, how: str) -> None:
+    led = workspace.root / "ledger.sqlite"
+    for extra in ("-wal", "-shm"):
+        Path(f"{led}{extra}").unlink(missing_ok=True)
+    if how == "empty":
+        led.write_bytes(b"")
+    elif how == "missing":
+        led.unlink()
+    else:  # its header overwritten
+        b = bytearray(led.read_bytes())
+        b[:100] = bytes(100)
+        led.write_bytes(bytes(b))
+
+
+@pytest.mark.parametrize("fault", ["file-size-limit", "empty", "missing", "damaged"])
+def test_json_is_printed_when_the_fault_comes_before_the_first_file(workspace, filled,
+                                                                    tmp_path, fault):
+    """`ingest --json` and `validate --json` print `[]` (valid JSON: no file done) and
+    one line on stderr, exit 1, when the fault comes before any file is read."""
+    files = copies(filled("DH"), tmp_path / "inbox", 3)
+    r = run("ingest", str(files[0]), "-w", str(workspace.root))  # archive/ now holds one
+    assert r.returncode == 0, r.stderr
+    workspace.ledger.close()
+    preexec = None
+    if fault == "file-size-limit":  # below the ledger's own size: its first write fails
+        limit = 20_000
+        assert (workspace.root / "ledger.sqlite").stat().st_size > limit
+
+        def preexec():
+            resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+    else:
+        _damage_ledger(workspace, fault)
+    commands = ["ingest"] if fault == "file-size-limit" else ["ingest", "validate"]
+    for command in commands:
+        r = run(command, str(tmp_path / "inbox"), "-w", str(workspace.root), "--json",
+                preexec=preexec)
+        assert "Traceback" not in r.stderr, r.stderr[-3000:]
+        if command == "validate" and r.returncode == 1 and not r.stderr.strip():
+            continue  # validate read the files without the ledger's help: not a fault
+        one_line_error(r)
+        assert json.loads(r.stdout) == [], r.stdout
+
+
+def test_a_file_recorded_just_before_a_fault_is_reported_done(workspace, filled, tmp_path,
+                                                              monkeypatch):
+    """The fault comes after a rejected file's record, while its feedback is written: the
+    ledger holds it, so the files reported done are exactly the ledger's."""
+    import errno
+
+    from deliverypack.returns import ingest as ingest_mod
+    from test_resilience import add_cells
+
+    files = copies(filled("DH"), tmp_path / "inbox", 5)
+    # a note typed outside the inputs: a rejected return of ours, which gets feedback
+    add_cells(files[2], files[2].with_suffix(".tmp"), "Cover", b'<row r="500"><c r="H500" '
+              b't="inlineStr"><is><t>a note</t></is></c></row>').replace(files[2])
+
+    def full(*_a, **_k):
+        raise OSError(errno.EFBIG, "File too large", "feedback.xlsx")
+    monkeypatch.setattr(ingest_mod, "write_feedback", full)
+    done = []
+    with pytest.raises(OSError, match="File too large"):
+        ingest_mod.ingest_files(workspace, files, progress=done.append)
+    assert [Path(r.path).name for r in done] == [f.name for f in files[:3]]
+    assert done[2].kept and done[2].status == "rejected" and done[2].submission_id
+    held = {x[0] for x in workspace.ledger.query("SELECT sha256 FROM submissions")}
+    assert {r.sha256 for r in done if r.kept} == held
+
+
+@pytest.mark.parametrize("room", [60_000, 250_000])
+def test_under_a_file_size_limit_the_json_lists_exactly_the_files_recorded(
+        workspace, filled, tmp_path, room):
+    files = copies(filled("DH"), tmp_path / "inbox", 30)
+    workspace.ledger.close()
+    limit = (workspace.root / "ledger.sqlite").stat().st_size + room
+
+    def cap():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+    r = run("ingest", str(tmp_path / "inbox"), "-w", str(workspace.root), "--json", preexec=cap)
+    one_line_error(r)
+    done = json.loads(r.stdout)
+    held = {x[0] for x in sqlite3.connect(workspace.root / "ledger.sqlite").execute(
+        "SELECT sha256 FROM submissions")}
+    assert {d["sha256"] for d in done} == held
+    assert len(done) < len(files)

@@ -138,7 +138,7 @@ def test_check_names_what_is_wrong(demo_ws, tmp_path):
     r = runner.invoke(app, ["check", "-w", str(ws_dir)])
     assert r.exit_code == 1
     assert f"{archived[0].name} is missing from archive/" in r.output
-    assert f"archive/{stray.name} has no record in the ledger" in r.output
+    assert f"archive/{stray.name} was left by an interrupted ingest" in r.output
 
 
 def test_random_bytes_in_the_ledger_are_caught_and_writers_refuse(demo_ws, tmp_path):
@@ -290,3 +290,105 @@ def test_rebuild_adopts_the_register_actions_adopted_then_not_the_register_now(w
     assert len(list((root / "archive" / ADOPTIONS).iterdir())) == len(adoptions(again))
     rebuild(Workspace.open(root), force=True)
     assert {row[0] for row in _actions(root / "ledger.sqlite")} == ids
+
+
+def _orphan(workspace: Workspace, src: Path, age: float) -> Path:
+    """What a batch ingest's worker leaves when the ingest is killed before the journal:
+    the bytes archived under their hash, nothing else."""
+    import hashlib
+    import os
+    import time
+    data = src.read_bytes()
+    dst = workspace.archive / f"{hashlib.sha256(data).hexdigest()}.xlsx"
+    dst.write_bytes(data)
+    os.utime(dst, (time.time() - age, time.time() - age))
+    return dst
+
+
+def test_an_orphan_of_an_interrupted_ingest_is_said_not_damage_and_swept(workspace, filled,
+                                                                         tmp_path):
+    """An archived file with neither journal nor record is what an ingest killed after
+    its worker archived a file leaves: `check` says so and passes; the next ingest running
+    alone moves it to archive/orphans/ once it is ten minutes old (never while another
+    ingest runs, never a fresh one); the department's file, ingested again, is recorded."""
+    import fcntl
+    import os
+
+    from deliverypack.returns.ingest import IngestLock, ingest_files
+    from deliverypack.returns.recovery import check
+    from test_resilience import copies
+
+    sent = copies(filled("DH"), tmp_path / "inbox", 5)
+    assert [r.status for r in ingest_files(workspace, sent[:1])] == ["accepted"]
+    old, fresh = _orphan(workspace, sent[1], 3600), _orphan(workspace, sent[2], 0)
+    res = check(workspace)
+    assert res.ok and res.archived == 1, res.problems
+    assert [line.split(" ")[0] for line in res.left] == [
+        f"archive/{p.name}" for p in sorted([old, fresh])]
+    r = runner.invoke(app, ["check", "-w", str(workspace.root)])
+    assert r.exit_code == 0 and "Ledger sound" in r.output
+    assert f"archive/{old.name} was left by an interrupted ingest" in " ".join(r.output.split())
+    # another ingest running: nothing is swept
+    fd = os.open(workspace.root / IngestLock.NAME, os.O_RDWR | os.O_CREAT)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH)
+        ingest_files(workspace, sent[3:4])
+        assert old.exists() and fresh.exists()
+    finally:
+        os.close(fd)
+    ingest_files(workspace, sent[4:5])  # alone now
+    assert not old.exists() and (workspace.archive / "orphans" / old.name).exists()
+    assert fresh.exists()
+    assert [line.split(" ")[0] for line in check(workspace).left] == [f"archive/{fresh.name}"]
+    # the department's file is still where it was sent: ingested again, it is recorded
+    assert [r.status for r in ingest_files(workspace, [sent[1], sent[2]])] == ["accepted"] * 2
+    assert old.exists()
+    res = check(workspace)
+    assert res.ok and not res.left and res.archived == 5
+    r = runner.invoke(app, ["rebuild", "--force", "-w", str(workspace.root)])
+    assert r.exit_code == 0, r.output
+    assert check(Workspace.open(workspace.root)).ok
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs /proc (Linux)")
+def test_after_kill_9_of_an_ingest_check_passes_and_the_next_ingests_clear_what_it_left(
+        workspace, filled, tmp_path):
+    """A real kill -9 of a batch ingest on two workers, while its workers archive ahead
+    of the journal: `check` finds no damage; an ingest of other files clears what it left
+    once old enough; a rebuild gives a ledger that checks sound."""
+    import os
+    import signal
+    import time
+
+    from deliverypack.returns.ingest import unclaimed
+    from deliverypack.returns.recovery import check
+    from test_resilience import copies
+
+    copies(filled("DH"), tmp_path / "inbox", 200)
+    other = copies(filled("HO"), tmp_path / "other", 1)
+    proc = subprocess.Popen([sys.executable, "-m", "deliverypack.cli", "ingest",
+                             str(tmp_path / "inbox"), "-w", str(workspace.root), "--jobs", "2"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    t0 = time.monotonic()
+    while len(list(workspace.archive.glob("*.xlsx"))) < 40 and time.monotonic() - t0 < 120:
+        time.sleep(0.02)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    time.sleep(1)  # the workers die with it
+    workspace = Workspace.open(workspace.root)
+    res = check(workspace)
+    assert res.ok, res.problems
+    left = unclaimed(workspace)
+    assert left, "the kill left nothing archived ahead of its journal"
+    for p in left:  # as if ten minutes had passed
+        os.utime(p, (time.time() - 3600, time.time() - 3600))
+    r = subprocess.run([sys.executable, "-m", "deliverypack.cli", "ingest", str(other[0]), "-w",
+                        str(workspace.root)], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert not unclaimed(workspace)
+    assert len(list((workspace.archive / "orphans").glob("*.xlsx"))) == len(left)
+    res = check(workspace)
+    assert res.ok and not res.left, res.problems
+    r = runner.invoke(app, ["rebuild", "--force", "-w", str(workspace.root)])
+    assert r.exit_code == 0, r.output
+    assert check(Workspace.open(workspace.root)).ok

@@ -145,6 +145,33 @@ def test_special_files_are_refused_without_being_opened(workspace, filled, tmp_p
     assert len(archived) == 1
 
 
+def test_a_linked_folder_in_the_inbox_is_refused_not_followed(workspace, filled, tmp_path):
+    """organisations/ linked to a folder outside the inbox, and another folder linked to
+    /etc: neither is listed nor read; the link is refused as a linked file is."""
+    inbox, outside = tmp_path / "inbox", tmp_path / "outside"
+    inbox.mkdir()
+    outside.mkdir()
+    os.replace(filled("DH", name="DH-outside.xlsx"), outside / "DH-2002-12.xlsx")
+    (inbox / "organisations").symlink_to(outside, target_is_directory=True)
+    (inbox / "etc").symlink_to("/etc", target_is_directory=True)
+    os.replace(filled("HO"), inbox / "HO-2002-12.xlsx")
+    for command in ("ingest", "validate"):
+        r = cli(command, str(inbox), "-w", str(workspace.root), "--json", timeout=60)
+        assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
+        out = {Path(x["file"]).name: x for x in json.loads(r.stdout)}
+        assert set(out) == {"organisations", "HO-2002-12.xlsx"}
+        assert out["HO-2002-12.xlsx"]["status"] == "accepted"
+        link = out["organisations"]
+        assert link["status"] == "rejected" and link["sha256"] == ""
+        assert [(i["code"], "symbolic link" in i["message"]) for i in link["issues"]] == [
+            ("not-a-regular-file", True)]
+        assert "passwd" not in r.stderr and f"{inbox / 'etc'}: a symbolic link (not " \
+            "followed)" in " ".join(r.stderr.split())
+    rows = workspace.ledger.query("SELECT department, status FROM submissions")
+    assert [tuple(x) for x in rows] == [("HO", "accepted")]  # the outside DH return unread
+    assert len(list(workspace.archive.glob("*.xlsx"))) == 1
+
+
 def _batch(workspace, filled, tmp_path, n: int, bad_at: list[int], make_bad) -> list[Path]:
     files = copies(filled("DH"), tmp_path / "inbox", n)
     for k in bad_at:

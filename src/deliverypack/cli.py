@@ -254,6 +254,7 @@ def validate(paths: list[Path], folder: WorkspaceOpt = Path("."),
         for p in _expand(paths):
             reports.append(validate_file(workspace, p, template=template, round_id=round)[0])
     except DeliverypackError as exc:
+        _print_reports(reports, as_json)  # with --json, the files done (`[]` for none)
         _fail(exc)
     except FAULTS as exc:
         _print_reports(reports, as_json)  # the files done, whole
@@ -280,9 +281,13 @@ def ingest(paths: list[Path], folder: WorkspaceOpt = Path("."),
     try:
         workspace = _workspace(folder, write=True)
         when = dt.datetime.fromisoformat(received) if received else None
+    except FAULTS as exc:  # a damaged ledger, a full disk: with --json, `[]` (no file done)
+        _print_reports([], as_json)
+        _fault(exc)
     except ValueError:
         _fail(UsageError(f"--received: expected a date YYYY-MM-DD, found {received!r}"))
     except DeliverypackError as exc:
+        _print_reports([], as_json)
         _fail(exc)
     files = _expand(paths)
     reports = []
@@ -607,6 +612,8 @@ def check(folder: WorkspaceOpt = Path(".")):
     if res.ok:
         console.print(f"Ledger sound: {res.submissions} submission(s), {res.archived} "
                       "archived file(s), each with its record.", highlight=False)
+    for line in res.left:
+        console.print(escape(line), highlight=False, soft_wrap=True)
     raise typer.Exit(int(not res.ok))
 
 

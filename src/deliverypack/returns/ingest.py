@@ -12,6 +12,7 @@ import multiprocessing
 import os
 import re
 import shutil
+import sqlite3
 import sys
 import tempfile
 from collections import deque
@@ -24,8 +25,9 @@ from typing import Any
 from zipfile import ZipFile
 
 from ..foundation.domain import FRAMEWORK, Register
+from ..foundation.errors import DeliverypackError, FileRefused
 from ..ledger.store import Content, Recorded
-from ..ledger.workspace import Workspace, journal_path, journals, write_journal
+from ..ledger.workspace import JOURNAL, Workspace, journal_path, journals, write_journal
 from ..templates.taskforce import check_meeting, store_meeting
 from ..validation.cells import At
 from ..validation.checks import BlockRead, BookRead, RowRead, check_book, template_id_of
@@ -35,7 +37,7 @@ from ..validation.layout import BlockKind, WorkbookSpec
 from ..validation.read import BookValues, PackageDamaged, SheetTooLarge, error_cells
 from ..validation.report import FileReport
 from .history import history_warnings
-from .intake import Intake, inspect
+from .intake import Intake, crash_text, inspect
 from .uploads import KEY as SERVICE_UPLOAD
 from .uploads import held_actions, replay_upload
 
@@ -48,9 +50,41 @@ def validate_file(workspace: Workspace, path: Path, *, template: str | None = No
     Our own templates are found by the template id on their cover; a foreign template
     (read through a datamap) by name, or by its sheets and labels."""
     path = Path(path)
-    report = FileReport(file=path.name, path=path)
     if intake is None:
         intake = inspect(path, allow_macros=True)  # macros are refused below for our own
+    try:
+        return _validate_file(workspace, path, template, round_id, intake)
+    except Exception as exc:  # a fault of ours on this one file costs only this file
+        if not about_the_file(exc):
+            raise
+        return crash_report(path, intake, exc), None
+
+
+def about_the_file(exc: BaseException) -> bool:
+    """Whether an exception raised while examining a file is about that file (so it is
+    reported against the file, and the batch goes on), not a fault of the machine or the
+    ledger (SQLite, the disk, a missing workspace), which stops the run in one line."""
+    if isinstance(exc, FileRefused):
+        return True
+    return not isinstance(exc, sqlite3.Error | OSError | UnicodeDecodeError
+                          | DeliverypackError)
+
+
+def crash_report(path: Path, intake: Intake, exc: BaseException | None) -> FileReport:
+    """A file whose examining failed in a way nothing foresaw: rejected with
+    reader-crashed, naming what failed (the process reading it died, when exc is None)."""
+    report = FileReport(file=path.name, path=path, sha256=intake.sha256, size=intake.size)
+    report.issues.extend(intake.issues)
+    at = At(sheet="", cell="", file=path.name)
+    report.issues.append(_unreadable(at, exc) if isinstance(exc, FileRefused) else at.issue(
+        "reader-crashed", found=crash_text(exc) if exc is not None else
+        "the reading process ended abruptly"))
+    return report
+
+
+def _validate_file(workspace: Workspace, path: Path, template: str | None,
+                   round_id: str | None, intake: Intake) -> tuple[FileReport, Any]:
+    report = FileReport(file=path.name, path=path)
     report.sha256, report.size = intake.sha256, intake.size
     report.issues.extend(intake.issues)
     if intake.refused or intake.zip is None:
@@ -203,9 +237,14 @@ def examine(workspace: Workspace, path: Path, template: str | None = None,
                                  intake=intake)
     content = None
     kind = KINDS.get(report.kind)
-    if report.valid and read is not None:
-        content = kind.extract(read) if kind else read.content()  # else: foreign
-    cover = read.cover() if read is not None else {}
+    try:
+        if report.valid and read is not None:
+            content = kind.extract(read) if kind else read.content()  # else: foreign
+        cover = read.cover() if read is not None else {}
+    except Exception as exc:
+        if not about_the_file(exc):
+            raise
+        report, read, content, cover = crash_report(path, intake, exc), None, None, {}
     return Examined(report, content, cover, read if kind and kind.after_ingest else None,
                     archived, {"foreign_template": template, "round_option": round_id})
 
@@ -387,24 +426,132 @@ def ingest_files(workspace: Workspace, paths: Iterable[Path], *,
         reports.append(r)
         if progress:
             progress(r)
-    clean_partials(workspace)
-    reconcile(workspace)  # files archived by an ingest that failed before recording them
-    try:
-        with led.batch():
-            if jobs <= 1 or len(paths) < 2:
-                for p in paths:
-                    done(ingest_file(workspace, p, received=received, template=template,
-                                     round_id=round_id))
-            else:
-                _examine_in_pool(workspace, paths, jobs, template, round_id,
-                                 lambda ex: done(keep(workspace, ex, received=received)))
-    except BaseException:
-        if led.commits == seen[0]:  # the last commit failed: these files were not kept
-            for r in uncommitted:
-                r.kept, r.submission_id = False, None
-        forget_unkept(workspace, paths, reports)
-        raise
+    current: list[FileReport] = []  # the file being kept, until it is done
+
+    def keep_one(ex: Examined) -> None:
+        current[:] = [ex.report]
+        r = keep(workspace, ex, received=received)
+        current.clear()
+        done(r)
+    with IngestLock(workspace) as lock:
+        clean_partials(workspace)
+        reconcile(workspace)  # files archived by an ingest that failed before recording them
+        if lock.alone:  # no other ingest runs: what an interrupted one left is an orphan
+            sweep_orphans(workspace)
+        lock.share()  # other ingests may run beside this one from here
+        try:
+            with led.batch():
+                if jobs <= 1 or len(paths) < 2:
+                    for p in paths:
+                        keep_one(examine(workspace, p, template, round_id))
+                else:
+                    _examine_in_pool(workspace, paths, jobs, template, round_id, keep_one)
+        except BaseException:
+            if not _settle(workspace, uncommitted, current, done) and led.commits == seen[0]:
+                for r in uncommitted:  # the last commit failed: these files were not kept
+                    r.kept, r.submission_id = False, None
+            forget_unkept(workspace, paths, reports)
+            raise
     return reports
+
+
+class IngestLock:
+    """Held shared by every batch ingest for its whole run (a lock file the kernel frees
+    when the process dies, kill -9 included); taken exclusively at the start, without
+    waiting, to learn whether any other ingest is running."""
+
+    NAME = ".ingest.lock"
+
+    def __init__(self, workspace: Workspace):
+        self.path = workspace.root / self.NAME
+        self.fd: int | None = None
+        self.alone = False
+
+    def __enter__(self) -> IngestLock:
+        try:
+            import fcntl
+            self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        except (ImportError, OSError):  # no locks here (a read-only workspace, Windows)
+            return self  # alone stays False: nothing is swept
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            self.alone = True
+        except OSError:
+            fcntl.flock(self.fd, fcntl.LOCK_SH)
+        return self
+
+    def share(self) -> None:
+        if self.fd is not None and self.alone:
+            import fcntl
+            fcntl.flock(self.fd, fcntl.LOCK_SH)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.fd is not None:
+            os.close(self.fd)  # frees the lock
+
+
+# An archived file with neither journal nor ledger record, this old, and no other ingest
+# running, was left by an interrupted one: a batch's workers archive ahead of the journal
+# (and hold the lock meanwhile); a single ingest or a service upload journals within
+# moments of archiving (and does not hold it), which this age covers many times over.
+ORPHAN_AGE = 600.0  # (recovery.check says "ten minutes")
+
+
+def unclaimed(workspace: Workspace) -> list[Path]:
+    """Archived files nothing claims: no journal beside them, no record in the ledger."""
+    if not workspace.archive.is_dir():
+        return []
+    known = {r[0] for r in workspace.ledger.query("SELECT sha256 FROM submissions")}
+    return sorted(p for p in workspace.archive.iterdir() if p.is_file()
+                  and not p.name.endswith((JOURNAL, ".partial"))
+                  and not Path(f"{p}{JOURNAL}").exists() and p.name.split(".")[0] not in known)
+
+
+def sweep_orphans(workspace: Workspace) -> list[Path]:
+    """Move what an interrupted ingest archived ahead of its journal to archive/orphans/
+    (call only while no other ingest runs): nothing is lost, since the department's file
+    is still where it was sent from, and the next ingest of it records it whole."""
+    import time
+
+    moved = []
+    for p in unclaimed(workspace):
+        try:
+            if time.time() - p.stat().st_mtime < ORPHAN_AGE:
+                continue
+            dest = workspace.archive / "orphans" / p.name
+            dest.parent.mkdir(exist_ok=True)
+            os.replace(p, dest)
+        except OSError:
+            continue  # left for the next run; the fault, if any, is met below
+        moved.append(dest)
+    return moved
+
+
+def _settle(workspace: Workspace, uncommitted: list[FileReport], current: list[FileReport],
+            done: Callable[[FileReport], None]) -> bool:
+    """After a fault ended a batch, ask the ledger which of the files whose commit was in
+    doubt it holds: those since its last commit, and the one being kept when the fault
+    came (its record may have been committed before its feedback failed). The one being
+    kept, if held, is reported done. False when the ledger cannot say (its transaction
+    still open, or it cannot be read): then nothing is assumed kept beyond the last commit."""
+    led = workspace.ledger
+    doubt = [r for r in [*uncommitted, *current] if r.sha256]
+    try:
+        if led.db.in_transaction:
+            return False
+        held = {}
+        for r in doubt:
+            row = led.db.execute("SELECT id FROM submissions WHERE sha256 = ? ORDER BY id "
+                                 "DESC LIMIT 1", (r.sha256,)).fetchone()
+            held[id(r)] = row[0] if row else None
+    except sqlite3.Error:
+        return False
+    for r in doubt:
+        if not r.duplicate:
+            r.kept, r.submission_id = held[id(r)] is not None, held[id(r)]
+    if current and current[0].kept:
+        done(current[0])
+    return True
 
 
 def forget_unkept(workspace: Workspace, paths: list[Path], reports: list[FileReport]) -> int:
@@ -514,9 +661,7 @@ def _examine_alone(workspace: Workspace, paths: list[Path], template: str | None
 def crashed(workspace: Workspace, path: Path) -> Examined:
     """A file whose reading killed the process reading it: rejected, its bytes kept."""
     intake = inspect(path, allow_macros=True)
-    report = FileReport(file=path.name, path=path, sha256=intake.sha256, size=intake.size)
-    report.issues.append(At(sheet="", cell="", file=path.name).issue(
-        "reader-crashed", found="the reading process ended abruptly"))
+    report = crash_report(path, intake, None)
     archived = archive_bytes(workspace, intake) if intake.sha256 else None
     return Examined(report, None, {}, None, archived)
 

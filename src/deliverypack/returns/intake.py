@@ -29,6 +29,10 @@ MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_PART_BYTES = 200 * 1024 * 1024
 MAX_TOTAL_BYTES = 500 * 1024 * 1024
 MAX_RATIO = 150  # a real sheet compresses 5-20x; a bomb 1000x
+# A workbook our templates make holds a few dozen parts; Excel's largest, a few thousand.
+# Each part costs a directory entry to list and a check to pass, so a package of 400,000
+# empty parts is refused from its directory's count, before anything else is read.
+MAX_PARTS = 10_000
 PROLOGUE_BYTES = 4096  # every genuine part opens its root element well within this
 OLE2 = bytes.fromhex("D0CF11E0A1B11AE1")
 _ROOT = re.compile(rb"<[A-Za-z_]")
@@ -99,15 +103,53 @@ def inspect(path: Path, *, allow_macros: bool = False) -> Intake:
     if not data.startswith(b"PK\x03\x04"):
         res.issues.append(at.issue("not-a-workbook", found=_describe(data[:512])))
         return res
+    declared = _declared_parts(data)
+    if declared is not None and declared > MAX_PARTS:
+        res.issues.append(_too_many_parts(at, declared))
+        return res
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
         _check_zip(zf, data, res, at, allow_macros)
     except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError) as exc:
         res.issues.append(at.issue("not-a-workbook", found=f"a damaged zip archive ({exc})"))
         return res
+    except Exception as exc:  # anything else the zip reader raises is about this file
+        res.issues.append(at.issue("reader-crashed", found=crash_text(exc)))
+        return res
     if not res.refused:
         res.zip = zf
     return res
+
+
+def crash_text(exc: BaseException) -> str:
+    """What a reader raised, in a line: its kind and first words (never a traceback)."""
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text[:200]}" if text else type(exc).__name__
+
+
+def _too_many_parts(at: At, n: int) -> Issue:
+    return at.issue("package-damaged", found=f"{n:,} parts in the package, more than the "
+                    f"{MAX_PARTS:,} a workbook may hold", expected=f"at most {MAX_PARTS:,}")
+
+
+_EOCD = struct.Struct("<4s4H2LH")  # end of central directory (APPNOTE.TXT 4.3.16)
+_EOCD64_LOCATOR = struct.Struct("<4sLQL")
+_EOCD64 = struct.Struct("<4sQ2H2L4Q")
+
+
+def _declared_parts(data: bytes) -> int | None:
+    """How many parts the package's directory says it holds, from its end record alone
+    (None when there is no such record: zipfile then says what is wrong)."""
+    at = data.rfind(b"PK\x05\x06", max(0, len(data) - _EOCD.size - 65535))
+    if at < 0 or len(data) < at + _EOCD.size:
+        return None
+    total = _EOCD.unpack_from(data, at)[4]
+    loc = at - _EOCD64_LOCATOR.size
+    if total == 0xFFFF and loc >= 0 and data[loc:loc + 4] == b"PK\x06\x07":
+        where = _EOCD64_LOCATOR.unpack_from(data, loc)[2]
+        if 0 <= where <= len(data) - _EOCD64.size and data[where:where + 4] == b"PK\x06\x06":
+            total = _EOCD64.unpack_from(data, where)[6]
+    return int(total)
 
 
 def _special(mode: int) -> str:
@@ -140,9 +182,16 @@ def _check_zip(zf: zipfile.ZipFile, data: bytes, res: Intake, at: At, allow_macr
                ) -> None:
     infos = zf.infolist()
     res.parts = [i.filename for i in infos]
+    if len(infos) > MAX_PARTS:  # a directory whose end record understates its count
+        res.issues.append(_too_many_parts(at, len(infos)))
+        return
     total = 0
     for info in infos:
         name = info.filename
+        if info.flag_bits & 0x1:  # zipfile cannot open it without a password
+            res.issues.append(at.issue("package-damaged", found=f"the part {name} encrypted "
+                                       "(a password-protected workbook)"))
+            return
         if name.startswith(("/", "\\")) or ".." in name.split("/") or ":" in name:
             res.issues.append(at.issue("unsafe-zip-entry", found=repr(name)))
             return

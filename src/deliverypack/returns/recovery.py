@@ -99,6 +99,7 @@ class CheckResult:
     problems: list[str] = field(default_factory=list)
     submissions: int = 0
     archived: int = 0
+    left: list[str] = field(default_factory=list)  # unclaimed, not damage: said, not failed
 
     @property
     def ok(self) -> bool:
@@ -115,7 +116,8 @@ def archived_files(workspace: Workspace) -> list[Path]:
 
 def check(workspace: Workspace) -> CheckResult:
     """SQLite's integrity check, then the ledger's own invariants: every submission's file
-    is in archive/ with its hash, every archived file has its record and its journal."""
+    is in archive/ with its hash, every archived file has its record and its journal (a
+    file with neither was left by an interrupted ingest: said in `left`, not damage)."""
     res = CheckResult()
     led = workspace.ledger
     rows = [r[0] for r in led.query("PRAGMA integrity_check")]
@@ -157,12 +159,18 @@ def check(workspace: Workspace) -> CheckResult:
     res.archived = len(files)
     for f in files:
         sha = f.name.split(".")[0]
-        if sha not in by_sha:
-            res.problems.append(f"archive/{f.name} has no record in the ledger "
-                                "(the next ingest records it from its journal)"
-                                if Path(f"{f}{JOURNAL}").exists() else
-                                f"archive/{f.name} has no record in the ledger and no "
-                                "journal")
+        if sha not in by_sha and not Path(f"{f}{JOURNAL}").exists():
+            # archived by an ingest's worker ahead of its journal, and the ingest killed
+            res.archived -= 1
+            res.left.append(f"archive/{f.name} was left by an interrupted ingest before "
+                            "it was recorded (the file sent is where it was sent from; "
+                            "ingest it again to record it); the next ingest moves it to "
+                            "archive/orphans/ once it is ten minutes old")
+        elif sha not in by_sha:  # journaled, then the ingest stopped: it will be recorded
+            res.archived -= 1
+            res.left.append(f"archive/{f.name} has no record in the ledger yet (an "
+                            "ingest stopped before recording it; the next ingest records "
+                            "it from its journal)")
         elif not Path(f"{f}{JOURNAL}").exists():
             res.problems.append(f"archive/{f.name} has no journal record: a rebuild "
                                 "would leave it out")
