@@ -133,15 +133,18 @@ def wait_for_file(folder: Path, pattern: str) -> Path:
 
 def submit(driver, element) -> None:
     """Click something that loads a new page, and wait until it has."""
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    old = driver.find_element(By.TAG_NAME, "html")
+    # A mark on the old page's window goes with it. Asking an old element whether
+    # it is stale races the navigation in Chromium ("Node with given id does not
+    # belong to the document"), so the wait asks the window instead and lets any
+    # driver error mid-navigation mean "not yet".
+    driver.execute_script("window.__deliverypackOldPage = true")
     element.click()
-    WebDriverWait(driver, 60).until(expected_conditions.staleness_of(old))
-    WebDriverWait(driver, 60).until(
-        lambda d: d.execute_script("return document.readyState") == "complete")
+    WebDriverWait(driver, 60, ignored_exceptions=(WebDriverException,)).until(
+        lambda d: d.execute_script(
+            "return !window.__deliverypackOldPage && document.readyState === 'complete'"))
 
 
 def sign_in(driver, base: str, email: str) -> None:
