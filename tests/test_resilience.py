@@ -227,6 +227,23 @@ def test_a_crash_inside_the_reader_costs_only_that_file_on_the_parallel_path(
     assert alone.returncode < 0 or alone.returncode == 134
 
 
+def test_a_crash_inside_the_reader_costs_only_that_file_on_the_serial_path(
+        workspace, filled, tmp_path):
+    """20 files on one job: the reads run in one worker process, so a file that aborts
+    the reader (SIGABRT) is rejected by name and the other 19 are ingested."""
+    mark = "abort-the-reader-here"
+    files = copies(filled("DH"), tmp_path / "inbox", 20)
+    rewrite(files[9], files[9].with_suffix(".tmp"), lambda n, d: d.replace(
+        b"</cp:coreProperties>", f"<dc:subject>{mark}</dc:subject></cp:coreProperties>"
+        .encode()) if n == "docProps/core.xml" else d, stored=("docProps/core.xml",)
+    ).replace(files[9])
+    env = {"PYTHONPATH": os.pathsep.join([str(HERE / "faults"), os.environ.get(
+        "PYTHONPATH", "")]), "DP_FAULT_ABORT_MARK": mark}
+    r = cli("ingest", str(tmp_path / "inbox"), "-w", str(workspace.root), "--json", "--jobs", "1",
+            env=env)
+    _assert_batch(workspace, r, files, {9: "reader-crashed"})
+
+
 def test_pool_path_recovers_in_process(workspace, filled, tmp_path):
     """The in-library parallel path gives the same result as the serial one for a batch
     holding a huge file."""

@@ -304,7 +304,7 @@ def ingest(paths: list[Path], folder: WorkspaceOpt = Path("."),
                 speed = bar.tasks[0].speed
                 bar.update(task, advance=1, rate=f"{speed:,.0f} files/s" if speed else "")
             ingest_files(workspace, files, received=when, jobs=jobs, progress=tick,
-                         template=template, round_id=round)
+                         template=template, round_id=round, isolate=len(files) > 1)
     except KeyboardInterrupt:
         err.print(f"Interrupted: {len(reports)} file(s) recorded whole; the ledger is "
                   "consistent. Run the same command again to carry on.")

@@ -405,12 +405,14 @@ def reconcile(workspace: Workspace) -> int:
 def ingest_files(workspace: Workspace, paths: Iterable[Path], *,
                  received: dt.datetime | None = None,
                  jobs: int = 1, progress: Callable[[FileReport], None] | None = None,
-                 template: str | None = None, round_id: str | None = None
-                 ) -> list[FileReport]:
+                 template: str | None = None, round_id: str | None = None,
+                 isolate: bool = False) -> list[FileReport]:
     """Ingest many files: examined on `jobs` processes, kept by this one in file order.
 
     Work is handed out in bounded windows so memory stays flat however many files there
     are; Ctrl-C stops cleanly (every file already kept is whole, the rest untouched).
+    With `isolate`, files are examined in a worker process even where jobs is 1, so a
+    crash inside the native reader (which no exception handler sees) costs only its file.
     """
     paths = [Path(p) for p in paths]
     reports: list[FileReport] = []
@@ -441,11 +443,12 @@ def ingest_files(workspace: Workspace, paths: Iterable[Path], *,
         lock.share()  # other ingests may run beside this one from here
         try:
             with led.batch():
-                if jobs <= 1 or len(paths) < 2:
+                if (jobs <= 1 and not isolate) or len(paths) < 2:
                     for p in paths:
                         keep_one(examine(workspace, p, template, round_id))
                 else:
-                    _examine_in_pool(workspace, paths, jobs, template, round_id, keep_one)
+                    _examine_in_pool(workspace, paths, max(jobs, 1), template, round_id,
+                                     keep_one)
         except BaseException:
             if not _settle(workspace, uncommitted, current, done) and led.commits == seen[0]:
                 for r in uncommitted:  # the last commit failed: these files were not kept
@@ -606,8 +609,11 @@ def _examine_in_pool(workspace: Workspace, paths: list[Path], jobs: int, templat
     taken, so memory stays flat and no worker waits for the others at a window's end.
     A worker that dies (a native reader aborting on a hostile file) costs only that file:
     the chunk it was in is examined again one file at a time, in a fresh worker, which
-    names the file; the chunks in flight are handed out again."""
-    chunks = deque(paths[i:i + CHUNK] for i in range(0, len(paths), CHUNK))
+    names the file; the chunks in flight are handed out again. One worker (a small batch
+    read apart from this process) takes small chunks, so it archives few files ahead of
+    their recording: a full disk then finds most files before it recorded whole."""
+    size = CHUNK if jobs > 1 else 2
+    chunks = deque(paths[i:i + size] for i in range(0, len(paths), size))
     while chunks:
         with _pool(workspace, jobs) as pool:
             pending: deque[tuple[list[Path], Any]] = deque()
