@@ -48,7 +48,7 @@ pictures: setup
 	$(PYTHON) -m deliverypack.render build/pictures docs/img
 
 test-excel: setup
-	XLWINGS_LICENSE_KEY=noncommercial $(PYTHON) -m pytest tests/test_excel_addin.py
+	XLWINGS_LICENSE_KEY=noncommercial $(PYTHON) -m pytest tests/excel/test_excel_addin.py
 
 clean:
 	rm -rf build .pytest_cache

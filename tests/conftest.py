@@ -17,11 +17,8 @@ from deliverypack.sample.programme import sample_workspace
 from deliverypack.templates.issue import issue_returns
 from deliverypack.validation.checks import template_id_of
 from deliverypack.validation.read import BookValues
+from places import FIXTURES, REALDATA, ROOT, SHARED  # noqa: F401  (fixtures' paths, used by tests)
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
-REALDATA = SHARED / "data" / "realdata"
-FIXTURES = SHARED / "fixtures"
 IN_CI = os.environ.get("CI", "").lower() in ("true", "1", "yes")
 
 

@@ -14,8 +14,8 @@ import datetime as dt
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-REALDATA = ROOT.parent / "shared" / "data" / "realdata"
+from places import REALDATA, ROOT  # noqa: F401
+
 ROUNDS = [("2016-12", "December 2016", dt.date(2017, 1, 20)),
           ("2017-06", "June 2017", dt.date(2017, 7, 20)),
           ("2017-09", "September 2017", dt.date(2017, 10, 20))]

@@ -20,8 +20,8 @@ from deliverypack.service.app import create_app
 from deliverypack.service.engine import Engine
 from deliverypack.service.ops import add_user
 from deliverypack.templates.issue import issue_returns
+from places import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "sample_returns" / "2002-12"
 ROUND = "2002-12"
 PASSWORD = "correct horse battery staple"

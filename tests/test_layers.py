@@ -10,9 +10,10 @@ import sys
 from pathlib import Path
 
 import deliverypack
+from places import ROOT
 
 SRC = Path(deliverypack.__file__).parent
-PYPROJECT = Path(__file__).parents[1] / "pyproject.toml"
+PYPROJECT = ROOT / "pyproject.toml"
 LINT = [sys.executable, "-c", "from importlinter.cli import lint_imports_command as c; c()",
         "--no-cache"]
 

@@ -11,26 +11,10 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
+from bookkit import edit, where
 from conftest import block, spec_of
 from deliverypack.returns.ingest import ingest_file, validate_file
 from deliverypack.validation.read import parse_ref
-
-
-def where(path: Path, name: str, i: int, col: str, spec) -> tuple[str, str]:
-    """(sheet, cell) of row `i`, column `col` of the table named `name`."""
-    wb = load_workbook(path, read_only=False)
-    rng = parse_ref(wb.defined_names[name].attr_text)
-    b = next(b for _, b in spec.blocks() if b.name == name)
-    j = [c.key for c in b.columns].index(col)
-    return rng.sheet, f"{'ABCDEFGHIJKLMNOPQRSTUVWXYZ'[rng.c1 - 1 + j]}{rng.r1 + i}"
-
-
-def edit(path: Path, out: Path, changes: dict[tuple[str, str], object]) -> Path:
-    wb = load_workbook(path)
-    for (sheet, cell), v in changes.items():
-        wb[sheet][cell] = v
-    wb.save(out)
-    return out
 
 
 def insert_row(wb, sheet: str, row: int) -> None:

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from bookkit import where
 from conftest import block, soffice, spec_of
 from deliverypack.returns.ingest import ingest_file, validate_file
-from test_officer import where
+from places import LO_FILL
 
 pytestmark = [pytest.mark.soffice,
               pytest.mark.skipif(soffice() is None, reason="LibreOffice is not installed")]
@@ -21,7 +22,7 @@ pytestmark = [pytest.mark.soffice,
 def lo_type(template: Path, values: list, out: Path) -> Path:
     spec = out.with_suffix(".json")
     spec.write_text(json.dumps(values))
-    subprocess.run(["/usr/bin/python3", str(Path(__file__).with_name("lo_fill.py")),
+    subprocess.run(["/usr/bin/python3", str(LO_FILL),
                     str(template), str(spec), str(out)], check=True, timeout=240)
     return out
 

@@ -14,6 +14,7 @@ from openpyxl import load_workbook
 from conftest import REALDATA, block, needs_shared, needs_soffice, soffice_convert, spec_of
 from deliverypack.returns.ingest import ingest_file
 from deliverypack.sample.filler import fill_workbook
+from places import LO_FILL
 
 AE_COUNTS = REALDATA / "nhs_ae_counts_by_trust_monthly.csv"
 
@@ -133,7 +134,7 @@ def test_a_return_typed_into_libreoffice_calc_through_its_api_is_ingested(worksp
     spec_file = tmp_path / "values.json"
     spec_file.write_text(json.dumps(values))
     out = tmp_path / "BIS-2002-12.xlsx"
-    subprocess.run(["/usr/bin/python3", str(Path(__file__).with_name("lo_fill.py")),
+    subprocess.run(["/usr/bin/python3", str(LO_FILL),
                     str(template), str(spec_file), str(out)], check=True, timeout=240)
     rep = ingest_file(workspace, out)
     assert rep.valid, rep.flatten(("code", "sheet", "cell", "message"))

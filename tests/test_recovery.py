@@ -314,9 +314,9 @@ def test_an_orphan_of_an_interrupted_ingest_is_said_not_damage_and_swept(workspa
     import fcntl
     import os
 
+    from bookkit import copies
     from deliverypack.returns.ingest import IngestLock, ingest_files
     from deliverypack.returns.recovery import check
-    from test_resilience import copies
 
     sent = copies(filled("DH"), tmp_path / "inbox", 5)
     assert [r.status for r in ingest_files(workspace, sent[:1])] == ["accepted"]
@@ -360,9 +360,9 @@ def test_after_kill_9_of_an_ingest_check_passes_and_the_next_ingests_clear_what_
     import signal
     import time
 
+    from bookkit import copies
     from deliverypack.returns.ingest import unclaimed
     from deliverypack.returns.recovery import check
-    from test_resilience import copies
 
     copies(filled("DH"), tmp_path / "inbox", 200)
     other = copies(filled("HO"), tmp_path / "other", 1)

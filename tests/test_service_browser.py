@@ -21,8 +21,8 @@ from pptx import Presentation
 
 from deliverypack.validation.checks import template_id_of
 from deliverypack.validation.read import BookValues
+from places import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "sample_returns" / "2003-12"
 CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 PASSWORD = "correct horse battery staple"

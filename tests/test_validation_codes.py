@@ -13,6 +13,7 @@ from conftest import block, spec_of
 from deliverypack.returns import intake
 from deliverypack.returns.ingest import validate_file
 from deliverypack.validation.issues import CATALOGUE
+from places import ROOT, TESTS
 
 
 def _rows(spec, kind, col="actual"):
@@ -302,11 +303,11 @@ def test_every_code_is_triggered_and_documented():
     """Each code in the catalogue is asserted raised by some test (each of those runs on
     its own), and documented: the catalogue and the tests cannot drift apart."""
     from deliverypack.docs import codes_table
-    asserted = set().union(*(_codes_asserted(p) for p in Path(__file__).parent.glob("test_*.py")))
+    asserted = set().union(*(_codes_asserted(p) for p in TESTS.rglob("test_*.py")))
     missing = set(CATALOGUE) - asserted
     assert not missing, f"codes no test asserts are raised: {sorted(missing)}"
     table = codes_table()
     for code in CATALOGUE:
         assert f"`{code}`" in table
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    readme = (ROOT / "README.md").read_text()
     assert table in readme, "README's code table is stale: run `make docs`"

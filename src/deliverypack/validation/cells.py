@@ -305,7 +305,7 @@ def read_code(raw: object, allowed: list[str], at: At, out: list[Issue], *,
 # number in range, a code from the list, plain text. A Reader pairs a `fast` test that
 # answers those at once (or says SLOW) with the `full` reader above, which reads anything
 # and says why not. `fast` never raises an issue, so what it accepts the full reader would
-# accept unchanged (tests/test_cells.py checks the two agree).
+# accept unchanged (tests/validation/test_cells.py checks the two agree).
 
 SLOW = object()  # a fast reader's answer for "read this one in full"
 

@@ -8,7 +8,7 @@ adds the cross-field rules of a row), the input message and the instructions tex
 (`describe`), and the README's table (`rulebook_markdown`). A CrossRule's condition
 (`Cond`) is at once the engine's test of the values read (validation/checks.py,
 `check_cross`) and the template's formula. The template and the engine therefore refuse
-the same values: tests/test_rules.py checks it value by value in LibreOffice.
+the same values: tests/validation/test_rules.py checks it value by value in LibreOffice.
 
 Formulas use only functions Excel, Excel for the web and LibreOffice share (IF, AND, OR,
 NOT, N, ISNUMBER, ISERROR, IFERROR, INT, LEN, EXACT, UPPER, TRIM, DATE, SUM, INDEX, MATCH,

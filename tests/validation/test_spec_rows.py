@@ -22,8 +22,8 @@ from deliverypack.validation.layout import (
     cell_type,
 )
 from deliverypack.validation.read import BookValues
+from places import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample_returns" / "2002-12" / "DH-2002-12.xlsx"
 
 

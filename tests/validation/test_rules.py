@@ -15,6 +15,7 @@ from deliverypack.templates.issue import issue_assessment
 from deliverypack.templates.taskforce import issue_meeting_record
 from deliverypack.validation import rules
 from deliverypack.validation.cells import At
+from places import ROOT
 
 
 def templates(workspace):
@@ -211,11 +212,10 @@ def test_the_engine_checks_the_rulebooks_cross_field_declarations(workspace, fil
 def test_the_rulebook_page_is_what_make_docs_writes():
     """docs/rulebook.md regenerated from the rulebook equals the committed page, and it
     shows each rule's type, limit, plausible range, required and allowed values."""
-    from pathlib import Path
 
     from deliverypack.docs import rulebook_page
 
-    page = (Path(__file__).resolve().parents[1] / "docs" / "rulebook.md").read_text(
+    page = (ROOT / "docs" / "rulebook.md").read_text(
         encoding="utf-8")
     assert rulebook_page() == page, "docs/rulebook.md is stale: run `make docs`"
     assert ("| Attendances | number | no | 0 or more | - | - |" in page

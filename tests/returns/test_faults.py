@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from bookkit import copies
 from deliverypack.ledger.workspace import Workspace
-from test_resilience import copies
 
 CLI = [sys.executable, "-m", "deliverypack.cli"]
 
@@ -251,8 +251,8 @@ def test_a_file_recorded_just_before_a_fault_is_reported_done(workspace, filled,
     ledger holds it, so the files reported done are exactly the ledger's."""
     import errno
 
+    from bookkit import add_cells
     from deliverypack.returns import ingest as ingest_mod
-    from test_resilience import add_cells
 
     files = copies(filled("DH"), tmp_path / "inbox", 5)
     # a note typed outside the inputs: a rejected return of ours, which gets feedback

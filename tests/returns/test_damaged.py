@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
+from bookkit import cli, copies, edit, rewrite, where
 from conftest import block, spec_of
 from deliverypack.returns.ingest import ingest_file, validate_file
 from deliverypack.validation.read import BookValues, sheet_parts
-from test_officer import edit, where
-from test_resilience import cli, copies, rewrite
+from places import FAULTS
 
 
 def add_members(src: Path, dst: Path, members: list[tuple[zipfile.ZipInfo | str, bytes]]
@@ -438,7 +438,7 @@ def test_a_part_flagged_encrypted_is_refused_naming_it(workspace, filled, tmp_pa
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_an_encrypted_part_in_the_middle_of_a_batch_costs_only_itself(workspace, filled,
                                                                      tmp_path, jobs):
-    from test_resilience import _assert_batch
+    from bookkit import assert_batch
 
     good = filled("DH")
     files = copies(good, tmp_path / "inbox", 20)
@@ -447,12 +447,11 @@ def test_an_encrypted_part_in_the_middle_of_a_batch_costs_only_itself(workspace,
     r = cli("ingest", str(tmp_path / "inbox"), "-w", str(workspace.root), "--json",
             "--jobs", jobs)
     assert "Traceback" not in r.stderr, r.stderr[-2000:]
-    _assert_batch(workspace, r, files, {10: "package-damaged"})
+    assert_batch(workspace, r, files, {10: "package-damaged"})
 
 
 def _raising_env(mark: str) -> dict:
-    from test_resilience import HERE
-    return {"PYTHONPATH": os.pathsep.join([str(HERE / "faults"),
+    return {"PYTHONPATH": os.pathsep.join([str(FAULTS),
                                            os.environ.get("PYTHONPATH", "")]),
             "DP_FAULT_RAISE_MARK": mark}
 
@@ -463,7 +462,7 @@ def test_an_unforeseen_exception_on_one_file_costs_only_that_file(workspace, fil
     """Any exception while examining one file (here one injected into a check of ours,
     after a sound read) rejects that file with reader-crashed naming it and what failed;
     the batch goes on, on the serial and the parallel path, and in validate."""
-    from test_resilience import _assert_batch
+    from bookkit import assert_batch
 
     mark = "raise-an-unforeseen-fault-here"
     good = filled("DH")
@@ -476,7 +475,7 @@ def test_an_unforeseen_exception_on_one_file_costs_only_that_file(workspace, fil
     r = cli("ingest", str(tmp_path / "inbox"), "-w", str(workspace.root), "--json",
             "--jobs", jobs, env=env)
     assert "Traceback" not in r.stderr, r.stderr[-2000:]
-    _assert_batch(workspace, r, files, {7: "reader-crashed"})
+    assert_batch(workspace, r, files, {7: "reader-crashed"})
     bad = json.loads(r.stdout)[7]["issues"][0]
     assert "LookupError: an unforeseen fault on this file" in bad["message"]
     v = cli("validate", str(files[6]), str(files[7]), str(files[8]), "-w",

@@ -8,6 +8,7 @@ from typer.testing import CliRunner
 
 from conftest import block, spec_of
 from deliverypack.cli import app
+from places import ROOT
 
 runner = CliRunner()
 
@@ -78,10 +79,9 @@ def test_formula_looking_text_is_kept_as_text_in_the_ledger(workspace, filled):
 
 
 def test_every_command_is_documented_in_the_readme():
-    from pathlib import Path
 
     import typer.main
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    readme = (ROOT / "README.md").read_text()
     group = typer.main.get_group(app)
     names = []
     for name, cmd in group.commands.items():

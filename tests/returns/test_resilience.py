@@ -13,62 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from bookkit import add_cells, assert_batch, cli, copies, far_cell, rewrite, sheet_part
 from deliverypack.returns.ingest import ingest_files, validate_file
-
-HERE = Path(__file__).resolve().parent
-
-
-def rewrite(src: Path, dst: Path, change, stored: tuple[str, ...] = ()) -> Path:
-    """A copy of a workbook's package with `change(name, data)` applied to every part (the
-    parts named in `stored` left uncompressed)."""
-    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
-        for item in zin.infolist():
-            data = change(item.filename, zin.read(item.filename))
-            if data is not None:
-                zout.writestr(item.filename, data, zipfile.ZIP_STORED
-                              if item.filename in stored else zipfile.ZIP_DEFLATED)
-    return dst
-
-
-def sheet_part(src: Path, name: str) -> str:
-    from deliverypack.validation.read import sheet_parts
-    with zipfile.ZipFile(src) as zf:
-        return sheet_parts(zf)[name]
-
-
-def add_cells(src: Path, dst: Path, sheet: str, xml: bytes) -> Path:
-    part = sheet_part(src, sheet)
-    return rewrite(src, dst, lambda n, d: d.replace(b"</sheetData>", xml + b"</sheetData>")
-                   if n == part else d)
-
-
-def far_cell(src: Path, dst: Path) -> Path:
-    """One cell typed at XFD1048576 on the cover: the dense read would ask for 512 GB."""
-    return add_cells(src, dst, "Cover", b'<row r="1048576"><c r="XFD1048576" t="inlineStr">'
-                     b'<is><t>x</t></is></c></row>')
-
-
-def copies(src: Path, folder: Path, n: int, tag: str = "") -> list[Path]:
-    """n distinct files (their bytes differ in a document property) of one return."""
-    folder.mkdir(parents=True, exist_ok=True)
-    out = []
-    for k in range(n):
-        def change(name, data, k=k):
-            if name == "docProps/core.xml":
-                return data.replace(b"</cp:coreProperties>",
-                                    f"<dc:title>copy {tag}{k}</dc:title>"
-                                    "</cp:coreProperties>".encode())
-            return data
-        out.append(rewrite(src, folder / f"{k:04d}-{src.name}", change))
-    return out
-
-
-def cli(*args: str, env: dict | None = None, timeout: int = 300
-        ) -> subprocess.CompletedProcess:
-    """The real command, in its own process, as a user runs it."""
-    return subprocess.run([sys.executable, "-m", "deliverypack.cli", *args],
-                          capture_output=True, text=True, timeout=timeout,
-                          env={**os.environ, **(env or {})})
+from places import FAULTS
 
 
 @pytest.mark.parametrize("case", ["far-cell", "lying-dimension", "lying-shared-strings",
@@ -179,26 +126,11 @@ def _batch(workspace, filled, tmp_path, n: int, bad_at: list[int], make_bad) -> 
     return files
 
 
-def _assert_batch(workspace, r: subprocess.CompletedProcess, files: list[Path], bad: dict[int,
-                                                                                          str]):
-    assert r.returncode == 1, r.stderr[-2000:]
-    out = json.loads(r.stdout)
-    assert [Path(x["file"]).name for x in out] == [f.name for f in files]
-    for k, x in enumerate(out):
-        if k in bad:
-            assert x["status"] == "rejected" and x["issues"][0]["code"] == bad[k], x
-            assert files[k].name in x["file"]
-        else:
-            assert x["status"] == "accepted", x
-    rows = workspace.ledger.query("SELECT status, count(*) FROM submissions GROUP BY status")
-    assert dict(map(tuple, rows)) == {"accepted": len(files) - len(bad), "rejected": len(bad)}
-
-
 def test_a_huge_file_in_the_middle_of_a_batch_of_20_costs_only_itself(workspace, filled, tmp_path):
     files = _batch(workspace, filled, tmp_path, 20, [10], lambda s, d: far_cell(s, d.with_suffix(
         ".tmp")).replace(d))
     r = cli("ingest", str(tmp_path / "inbox"), "-w", str(workspace.root), "--json")
-    _assert_batch(workspace, r, files, {10: "sheet-too-large"})
+    assert_batch(workspace, r, files, {10: "sheet-too-large"})
 
 
 def test_a_crash_inside_the_reader_costs_only_that_file_on_the_parallel_path(
@@ -217,11 +149,11 @@ def test_a_crash_inside_the_reader_costs_only_that_file_on_the_parallel_path(
     files = copies(filled("DH"), tmp_path / "inbox", 300)
     crashing(files[150], files[150])
     far_cell(files[40], files[40].with_suffix(".tmp")).replace(files[40])
-    env = {"PYTHONPATH": os.pathsep.join([str(HERE / "faults"), os.environ.get(
+    env = {"PYTHONPATH": os.pathsep.join([str(FAULTS), os.environ.get(
         "PYTHONPATH", "")]), "DP_FAULT_ABORT_MARK": mark}
     r = cli("ingest", str(tmp_path / "inbox"), "-w", str(workspace.root), "--json", "--jobs", "2",
             env=env)
-    _assert_batch(workspace, r, files, {150: "reader-crashed", 40: "sheet-too-large"})
+    assert_batch(workspace, r, files, {150: "reader-crashed", 40: "sheet-too-large"})
     # and the crash is real: the same file read in one process takes the process down
     alone = cli("validate", str(files[150]), "-w", str(workspace.root), env=env)
     assert alone.returncode < 0 or alone.returncode == 134
@@ -237,11 +169,11 @@ def test_a_crash_inside_the_reader_costs_only_that_file_on_the_serial_path(
         b"</cp:coreProperties>", f"<dc:subject>{mark}</dc:subject></cp:coreProperties>"
         .encode()) if n == "docProps/core.xml" else d, stored=("docProps/core.xml",)
     ).replace(files[9])
-    env = {"PYTHONPATH": os.pathsep.join([str(HERE / "faults"), os.environ.get(
+    env = {"PYTHONPATH": os.pathsep.join([str(FAULTS), os.environ.get(
         "PYTHONPATH", "")]), "DP_FAULT_ABORT_MARK": mark}
     r = cli("ingest", str(tmp_path / "inbox"), "-w", str(workspace.root), "--json", "--jobs", "1",
             env=env)
-    _assert_batch(workspace, r, files, {9: "reader-crashed"})
+    assert_batch(workspace, r, files, {9: "reader-crashed"})
 
 
 def test_pool_path_recovers_in_process(workspace, filled, tmp_path):
