@@ -255,11 +255,18 @@ def fingerprint(spec: WorkbookSpec) -> WorkbookSpec:
 
 
 # ----------------------------------------------------------------------------- cover
+def _typed_in(field: str, type: str | None = None, required: bool = False) -> SpecRow:
+    """A cover line the department types in (its value cell an input on a locked column)."""
+    return SpecRow(values={"field": field, "value": None}, inputs=["value"],
+                   types={"value": type} if type else {},
+                   required=["value"] if required else [])
+
+
 def cover_block(kind: str, tid: str, who: str, who_name: str, round_id: str,
-                extra: list[dict[str, Any]] | None = None,
+                extra: Sequence[Row] = (),
                 who_label: str = "Department") -> BlockSpec:
     """The cover: template id and version locked, contact and sign-off to fill."""
-    rows: list[dict[str, Any]] = [
+    rows: list[Row] = [
         {"field": "Template id", "value": tid},
         {"field": "Template version", "value": TEMPLATE_VERSION},
         {"field": "Kind", "value": kind},
@@ -267,15 +274,13 @@ def cover_block(kind: str, tid: str, who: str, who_name: str, round_id: str,
         {"field": f"{who_label} name", "value": who_name},
         {"field": "Round", "value": round_id},
     ]
-    rows += extra or []
+    rows += extra
     rows += [
-        {"field": "Contact name", "value": None, "_input": ["value"], "_required": ["value"]},
-        {"field": "Contact email", "value": None, "_input": ["value"], "_required": ["value"]},
-        {"field": "Contact telephone", "value": None, "_input": ["value"]},
-        {"field": "Signed off by (SRO or delegate)", "value": None, "_input": ["value"],
-         "_required": ["value"]},
-        {"field": "Sign-off date", "value": None, "_input": ["value"], "_type": {"value": "date"},
-         "_required": ["value"]},
+        _typed_in("Contact name", required=True),
+        _typed_in("Contact email", required=True),
+        _typed_in("Contact telephone"),
+        _typed_in("Signed off by (SRO or delegate)", required=True),
+        _typed_in("Sign-off date", type="date", required=True),
     ]
     return BlockSpec(
         name="dp_cover", kind=BlockKind.COVER, title="About this return",
@@ -433,12 +438,13 @@ def organisation_spec(shared: WorkbookSpec, org_id: str) -> WorkbookSpec | None:
 
 
 def _assessment_block(pid: str, prev: dict[tuple[str, str], str]) -> BlockSpec:
-    rows: list[dict[str, Any]] = []
-    for dim, label in FRAMEWORK:
-        rows.append({"dimension": label, "code": dim, "last": prev.get((pid, dim)),
-                     "now": None, "_allowed": {"now": allowed_for(dim)}, "_required": ["now"]})
-    rows.append({"dimension": "Narrative (required when any rating is AR or R)",
-                 "code": "narrative", "last": None, "now": None, "_type": {"now": "text"}})
+    rows = [SpecRow(values={"dimension": label, "code": dim, "last": prev.get((pid, dim)),
+                            "now": None},
+                    allowed={"now": allowed_for(dim)}, required=["now"])
+            for dim, label in FRAMEWORK]
+    rows.append(SpecRow(values={"dimension": "Narrative (required when any rating is AR or R)",
+                                "code": "narrative", "last": None, "now": None},
+                        types={"now": "text"}))
     return BlockSpec(
         name=f"dp_{pid}_assess", kind=BlockKind.ASSESS, title="Self-assessment",
         note="Rate each line; the unit's judgement is made separately and is final.",
@@ -457,14 +463,11 @@ def _trajectory_block(reg: Register, m: Measure, round_id: str, window: set[str]
     typ = _measure_type(m)
     rows = []
     for period, planned in sorted(reg.trajectory(m.id).items()):
-        row: dict[str, Any] = {"period": period, "planned": planned,
-                               "actual": prev_actuals.get((m.id, period)),
-                               "forecast": None, "comment": None}
-        if period in window:
-            row["_input"] = ["actual", "comment"]
-        elif period > round_id:
-            row["_input"] = ["forecast", "comment"]
-        rows.append(row)
+        inputs = (["actual", "comment"] if period in window
+                  else ["forecast", "comment"] if period > round_id else [])
+        rows.append(SpecRow(values={"period": period, "planned": planned,
+                                    "actual": prev_actuals.get((m.id, period)),
+                                    "forecast": None, "comment": None}, inputs=inputs))
     unit = f" ({m.unit_label})" if m.unit_label else ""
     return BlockSpec(
         name=f"dp_{m.priority_id}_{m.id}_traj", kind=BlockKind.TRAJ,
@@ -520,12 +523,13 @@ UNAVAILABLE = "Not yet available: why"
 def _milestone_block(reg: Register, pid: str,
                      completed: dict[str, dt.date | None] | None = None) -> BlockSpec:
     completed = completed or {}
-    rows: list[dict[str, Any]] = []
+    rows = []
     for ms in reg.milestones_of(pid):
-        row: dict[str, Any] = {"id": ms.id, "title": ms.title, "due": ms.due}
+        row = SpecRow(values={"id": ms.id, "title": ms.title, "due": ms.due})
         if ms.id in completed:  # complete in an earlier round: not re-rated every round
-            row.update(status="Complete", forecast=completed[ms.id],
-                       _locked=["status", "forecast"])
+            row = SpecRow(values={**row.values, "status": "Complete",
+                                  "forecast": completed[ms.id]},
+                          locked=["status", "forecast"])
         rows.append(row)
     return BlockSpec(
         name=f"dp_{pid}_miles", kind=BlockKind.MILES, title="Milestones",
