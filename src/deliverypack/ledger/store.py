@@ -88,20 +88,12 @@ class Ledger:
                 raise
             self.db.execute("RELEASE one_file")
             if time.monotonic() - self._batch_started >= BATCH_SECONDS:
-                self.db.execute("COMMIT")
-                self.commits += 1
+                self._commit()
                 self.db.execute("BEGIN IMMEDIATE")
                 self._batch_started = time.monotonic()
             return
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
+        with self._outer():
             yield self.db
-        except BaseException:
-            with contextlib.suppress(sqlite3.Error):
-                self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
-        self.commits += 1
 
     @contextmanager
     def batch(self) -> Iterator[None]:
@@ -111,22 +103,9 @@ class Ledger:
         if self._batch_started is not None:
             yield
             return
-        self.db.execute("BEGIN IMMEDIATE")
-        self._batch_started = time.monotonic()
-        try:
+        # the files done are whole: a failure keeps them (Ctrl-C), unless the disk failed
+        with self._outer(time.monotonic, keep_done=True):
             yield
-        except BaseException:
-            self._batch_started = None
-            try:  # the files done are whole: keep them (Ctrl-C), unless the disk failed
-                self.db.execute("COMMIT")
-                self.commits += 1
-            except sqlite3.Error:
-                with contextlib.suppress(sqlite3.Error):
-                    self.db.execute("ROLLBACK")
-            raise
-        self._batch_started = None
-        self.db.execute("COMMIT")
-        self.commits += 1
 
     @contextmanager
     def atomic(self) -> Iterator[None]:
@@ -134,16 +113,35 @@ class Ledger:
         (a service upload: the submission and its upload record)."""
         if self._batch_started is not None:
             raise RuntimeError("atomic() cannot run inside a batch")
+        with self._outer(lambda: float("inf")):  # savepoints inside never commit alone
+            yield
+
+    @contextmanager
+    def _outer(self, clock: Callable[[], float] | None = None, *, keep_done: bool = False
+               ) -> Iterator[None]:
+        """The one open transaction (a file's, a batch's or atomic()'s): committed when the
+        block ends; on a failure rolled back, or, with `keep_done`, committed (what is
+        inside is whole) unless the commit itself fails. `clock` starts a batch's clock
+        once the write lock is held (None: not a batch)."""
         self.db.execute("BEGIN IMMEDIATE")
-        self._batch_started = float("inf")  # savepoints inside never commit on their own
+        self._batch_started = clock() if clock is not None else None
         try:
             yield
         except BaseException:
             self._batch_started = None
-            with contextlib.suppress(sqlite3.Error):
-                self.db.execute("ROLLBACK")
+            kept = False
+            if keep_done:
+                with contextlib.suppress(sqlite3.Error):  # the disk failed: roll back
+                    self._commit()
+                    kept = True
+            if not kept:  # the first cause is what the user must see, not the rollback's
+                with contextlib.suppress(sqlite3.Error):
+                    self.db.execute("ROLLBACK")
             raise
         self._batch_started = None
+        self._commit()
+
+    def _commit(self) -> None:
         self.db.execute("COMMIT")
         self.commits += 1
 
