@@ -10,8 +10,9 @@ import datetime as dt
 import json
 import sqlite3
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -27,6 +28,9 @@ from rich.table import Table
 from typer.core import TyperGroup
 
 from .foundation.errors import DeliverypackError, UsageError
+
+if TYPE_CHECKING:
+    from .service.engine import Engine
 
 # `--template` took a foreign template's name, a .pptx or a .docx depending on the command;
 # each command now names what it takes, and the old spelling is refused with the new name.
@@ -87,7 +91,7 @@ def _workspace(path: Path, write: bool = False):
     return workspace
 
 
-def _fail(exc: Exception) -> None:
+def _fail(exc: Exception) -> NoReturn:
     if STATE["debug"]:
         raise exc
     err.print(f"[bold red]Error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
@@ -673,6 +677,22 @@ def _engine(folder: Path):
     return Engine(folder)
 
 
+Done = TypeVar("Done")
+
+
+def _on_service(folder: Path, operation: Callable[[Engine], Done]) -> Done:
+    """Run one operation of the collection service on the workspace (its engine closed
+    after, whatever happens); a DeliverypackError becomes the one-line error."""
+    try:
+        engine = _engine(folder)
+        try:
+            return operation(engine)
+        finally:
+            engine.close()
+    except DeliverypackError as exc:
+        _fail(exc)
+
+
 @app.command()
 def serve(folder: WorkspaceOpt = Path("."),
           host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
@@ -708,15 +728,9 @@ def users_add(email: str, name: Annotated[str, typer.Option(help="Full name.")],
     """Create an account and print its single-use invitation link."""
     from .service.ops import INVITE_HOURS, add_user
 
-    try:
-        password = sys.stdin.readline().rstrip("\n") if password_stdin else None
-        engine = _engine(folder)
-        try:
-            new = add_user(engine, email, name, department, role, password=password)
-        finally:
-            engine.close()
-    except DeliverypackError as exc:
-        _fail(exc)
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else None
+    new = _on_service(folder, lambda engine: add_user(engine, email, name, department, role,
+                                                      password=password))
     console.print(f"Account {email} ({role}) created.", highlight=False)
     if new.link:
         console.print(f"Invitation (works once, expires in {INVITE_HOURS} hours"
@@ -729,14 +743,7 @@ def users_deactivate(email: str, folder: WorkspaceOpt = Path(".")):
     """Deactivate an account: it cannot sign in and its sessions end now (audited)."""
     from .service.ops import deactivate_user
 
-    try:
-        engine = _engine(folder)
-        try:
-            ended = deactivate_user(engine, email)
-        finally:
-            engine.close()
-    except DeliverypackError as exc:
-        _fail(exc)
+    ended = _on_service(folder, lambda engine: deactivate_user(engine, email))
     console.print(f"Account {email} deactivated; {ended} session(s) ended.", highlight=False)
 
 
@@ -753,16 +760,9 @@ def token_create(department: Annotated[str | None, typer.Option(
     """Print a new bearer token for the JSON API."""
     from .service.ops import create_token
 
-    try:
-        if bool(department) == unit:
-            raise UsageError("say one of --department ID or --unit")
-        engine = _engine(folder)
-        try:
-            token = create_token(engine, department)
-        finally:
-            engine.close()
-    except DeliverypackError as exc:
-        _fail(exc)
+    if bool(department) == unit:
+        _fail(UsageError("say one of --department ID or --unit"))
+    token = _on_service(folder, lambda engine: create_token(engine, department))
     sys.stdout.write(token + "\n")
 
 
@@ -771,17 +771,10 @@ def token_revoke(folder: WorkspaceOpt = Path(".")):
     """Revoke the API token read from standard input (it stops working at once)."""
     from .service.ops import revoke_token
 
-    try:
-        token = sys.stdin.readline().strip()
-        if not token:
-            raise UsageError("expected the token on standard input")
-        engine = _engine(folder)
-        try:
-            revoke_token(engine, token)
-        finally:
-            engine.close()
-    except DeliverypackError as exc:
-        _fail(exc)
+    token = sys.stdin.readline().strip()
+    if not token:
+        _fail(UsageError("expected the token on standard input"))
+    _on_service(folder, lambda engine: revoke_token(engine, token))
     console.print("API token revoked.", highlight=False)
 
 
@@ -790,14 +783,7 @@ def remind(round: RoundOpt = None, folder: WorkspaceOpt = Path(".")):
     """E-mail departments whose return is due soon or overdue (each reminder once)."""
     from .service.ops import remind as send_reminders
 
-    try:
-        engine = _engine(folder)
-        try:
-            sent = send_reminders(engine, round_id=round)
-        finally:
-            engine.close()
-    except DeliverypackError as exc:
-        _fail(exc)
+    sent = _on_service(folder, lambda engine: send_reminders(engine, round_id=round))
     for r in sent:
         what = f"sent to {', '.join(r.recipients)}" if r.sent else \
             "recorded (mail not configured, or the department has no accounts)"

@@ -113,3 +113,21 @@ def test_ingest_uses_workers_only_for_batches_big_enough(workspace, filled, monk
     monkeypatch.setattr(cli, "SMALL_BATCH", 1)
     runner.invoke(app, ["ingest", good, "-w", str(workspace.root), "--json"])
     assert used == [1, 3, 4]
+
+
+def test_the_service_commands_fail_in_one_line_with_their_exit_codes(tmp_path):
+    """users, token and remind outside a workspace: one `Error:` line naming the folder,
+    exit 1; a usage error is said before the workspace is opened, exit 2."""
+    nowhere = str(tmp_path / "nowhere")
+    for args in (["users", "add", "a@example.gov.uk", "--name", "A", "--role", "unit"],
+                 ["users", "deactivate", "a@example.gov.uk"], ["token", "create", "--unit"],
+                 ["token", "revoke"], ["remind"]):
+        r = runner.invoke(app, [*args, "-w", nowhere], input="a-token\n")
+        assert r.exit_code == 1, (args, r.output)
+        assert r.output.splitlines() == [
+            f"Error: {nowhere} is not a deliverypack workspace (no deliverypack.toml); "
+            f"create one with: deliverypack init {nowhere}"], args
+    r = runner.invoke(app, ["token", "create", "-w", nowhere])
+    assert (r.exit_code, r.output) == (2, "Error: say one of --department ID or --unit\n")
+    r = runner.invoke(app, ["token", "revoke", "-w", nowhere], input="\n")
+    assert (r.exit_code, r.output) == (2, "Error: expected the token on standard input\n")
