@@ -250,13 +250,13 @@ def validate(paths: list[Path], folder: WorkspaceOpt = Path("."),
              as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,
              template: ForeignOpt = None, round: RoundOpt = None):
     """Check returns without keeping them."""
-    from .returns.ingest import validate_file
+    from .returns.ingest import validate_files
 
-    reports = []
+    reports: list[Any] = []
     try:
-        workspace = _workspace(folder)
-        for p in _expand(paths):
-            reports.append(validate_file(workspace, p, template=template, round_id=round)[0])
+        workspace = _workspace(folder)  # each file read in a worker: a crash costs that file
+        validate_files(workspace, _expand(paths), template=template, round_id=round,
+                       progress=reports.append)
     except DeliverypackError as exc:
         _print_reports(reports, as_json)  # with --json, the files done (`[]` for none)
         _fail(exc)
@@ -308,7 +308,7 @@ def ingest(paths: list[Path], folder: WorkspaceOpt = Path("."),
                 speed = bar.tasks[0].speed
                 bar.update(task, advance=1, rate=f"{speed:,.0f} files/s" if speed else "")
             ingest_files(workspace, files, received=when, jobs=jobs, progress=tick,
-                         template=template, round_id=round, isolate=len(files) > 1)
+                         template=template, round_id=round, isolate=True)
     except KeyboardInterrupt:
         err.print(f"Interrupted: {len(reports)} file(s) recorded whole; the ledger is "
                   "consistent. Run the same command again to carry on.")

@@ -532,3 +532,90 @@ def test_a_package_of_too_many_parts_is_refused_from_its_directory(workspace, fi
     assert f"{MAX_PARTS + 1:,} parts in the package, more than the {MAX_PARTS:,}" in \
         rep.errors[0].message
     assert rep.errors[0].file == "many.xlsx"
+
+
+ABORT_MARK = "abort-the-reader-here"
+
+
+def _aborting(src: Path, dst: Path) -> Path:
+    """A copy whose bytes make the reader abort (SIGABRT) under the fault injection, as a
+    crash inside python-calamine would."""
+    return rewrite(src, dst, lambda n, d: d.replace(
+        b"</cp:coreProperties>", f"<dc:subject>{ABORT_MARK}</dc:subject>"
+        "</cp:coreProperties>".encode()) if n == "docProps/core.xml" else d,
+        stored=("docProps/core.xml",))
+
+
+def _abort_env() -> dict:
+    return {"PYTHONPATH": os.pathsep.join([str(FAULTS), os.environ.get("PYTHONPATH", "")]),
+            "DP_FAULT_ABORT_MARK": ABORT_MARK}
+
+
+def _no_crash_said(r) -> None:
+    for text in (r.stdout, r.stderr):
+        for word in ("Traceback", "Aborted", "core dumped", "BrokenProcessPool"):
+            assert word not in text, text[-2000:]
+
+
+def test_validate_of_one_file_that_crashes_the_reader_rejects_it_by_name(workspace, filled,
+                                                                         tmp_path):
+    """`validate FILE` reads in a worker process: a file that aborts the reader is rejected
+    with reader-crashed naming it, exit 1, and nothing is kept; beside it, a sound file is
+    accepted."""
+    bad = _aborting(filled("DH"), tmp_path / "DH-crashing.xlsx")
+    r = cli("validate", str(bad), "-w", str(workspace.root), env=_abort_env())
+    assert r.returncode == 1 and r.stderr == "", r.stderr[-2000:]
+    _no_crash_said(r)
+    assert r.stdout.startswith("REJECTED DH-crashing.xlsx") and "reader-crashed" in r.stdout
+    assert "the reading process ended abruptly" in " ".join(r.stdout.split())
+    good = filled("HO")
+    r = cli("validate", str(bad), str(good), "-w", str(workspace.root), "--json",
+            env=_abort_env())
+    assert r.returncode == 1, r.stderr[-2000:]
+    _no_crash_said(r)
+    out = json.loads(r.stdout)
+    assert [(Path(x["file"]).name, x["status"]) for x in out] == [
+        ("DH-crashing.xlsx", "rejected"), (good.name, "accepted")]
+    assert [i["code"] for i in out[0]["issues"]] == ["reader-crashed"]
+    assert not any(workspace.archive.glob("*.xlsx*"))  # validate keeps nothing
+    assert workspace.ledger.query("SELECT count(*) FROM submissions")[0][0] == 0
+
+
+def test_ingest_of_one_file_that_crashes_the_reader_rejects_it_by_name(workspace, filled,
+                                                                       tmp_path):
+    """`ingest FILE` of a single file reads in a worker process too: rejected with
+    reader-crashed, recorded as rejected with its bytes archived, exit 1; the workspace
+    goes on (the next file is ingested)."""
+    bad = _aborting(filled("DH"), tmp_path / "DH-crashing.xlsx")
+    r = cli("ingest", str(bad), "-w", str(workspace.root), "--json", env=_abort_env())
+    assert r.returncode == 1 and r.stderr == "", r.stderr[-2000:]
+    _no_crash_said(r)
+    [x] = json.loads(r.stdout)
+    assert (Path(x["file"]).name, x["status"]) == ("DH-crashing.xlsx", "rejected")
+    assert [i["code"] for i in x["issues"]] == ["reader-crashed"]
+    rows = workspace.ledger.query("SELECT file_name, status, archive_path FROM submissions")
+    assert [tuple(r_)[:2] for r_ in rows] == [("DH-crashing.xlsx", "rejected")]
+    assert (workspace.root / rows[0]["archive_path"]).read_bytes() == bad.read_bytes()
+    r = cli("ingest", str(filled("HO")), "-w", str(workspace.root), env=_abort_env())
+    assert r.returncode == 0 and r.stdout.startswith("ACCEPTED HO-2002-12.xlsx"), r.stderr
+
+
+def test_validate_files_says_what_validate_file_says_and_writes_nothing(workspace, filled,
+                                                                        tmp_path):
+    """Reading in a worker changes no verdict: the same issues, cell by cell, as reading in
+    process (a sound return and one with an error); nothing is archived."""
+    from deliverypack.returns.ingest import validate_files
+
+    spec = spec_of(workspace, filled("DfES"))
+    traj = block(spec, "traj")
+    i = next(k for k, r in enumerate(traj.rows) if "actual" in r.inputs)
+    wrong = filled("DfES", overrides={(traj.name, i, "actual"): "n/a"})
+    files = [filled("HO"), wrong]
+    seen: list[str] = []
+    reports = validate_files(workspace, files, progress=lambda r: seen.append(r.file))
+    assert seen == [f.name for f in files]
+    assert [r.flatten(("code", "sheet", "cell")) for r in reports] == [
+        validate_file(workspace, f)[0].flatten(("code", "sheet", "cell")) for f in files]
+    assert [r.status for r in reports] == ["accepted", "rejected"]
+    assert "not-a-number" in [i.code for i in reports[1].issues]
+    assert not any(workspace.archive.glob("*.xlsx*"))

@@ -228,11 +228,12 @@ class Examined:
 
 
 def examine(workspace: Workspace, path: Path, template: str | None = None,
-            round_id: str | None = None) -> Examined:
+            round_id: str | None = None, *, keep_bytes: bool = True) -> Examined:
     """Validate a file and archive its bytes (where there are several files, this runs
-    in worker processes, so the archive is written in parallel too)."""
+    in worker processes, so the archive is written in parallel too); without
+    `keep_bytes` (validate) nothing is written."""
     intake = inspect(path, allow_macros=True)
-    archived = archive_bytes(workspace, intake) if intake.sha256 else None
+    archived = archive_bytes(workspace, intake) if intake.sha256 and keep_bytes else None
     report, read = validate_file(workspace, path, template=template, round_id=round_id,
                                  intake=intake)
     content = None
@@ -366,9 +367,46 @@ def _worker_init(root: str) -> None:
     _WORKER["workspace"] = Workspace.open(root)
 
 
-def _worker_examine(paths: list[Path], template: str | None, round_id: str | None
-                    ) -> list[Examined]:
-    return [examine(_WORKER["workspace"], p, template, round_id) for p in paths]
+@dataclass(frozen=True)
+class Reading:
+    """What a worker does to each file it is handed (sent to it, so it is plain data): the
+    command's --foreign and --round, and whether the bytes are archived (ingest) or
+    nothing is written (validate)."""
+
+    template: str | None = None
+    round_id: str | None = None
+    keep_bytes: bool = True
+
+    def __call__(self, paths: list[Path]) -> list[Examined]:  # in the worker
+        return [examine(_WORKER["workspace"], p, self.template, self.round_id,
+                        keep_bytes=self.keep_bytes) for p in paths]
+
+    def crashed(self, workspace: Workspace, path: Path) -> Examined:
+        """A file whose reading killed the process reading it: rejected with
+        reader-crashed (its bytes archived, if this reading keeps them)."""
+        intake = inspect(path, allow_macros=True)
+        report = crash_report(path, intake, None)
+        keep = intake.sha256 and self.keep_bytes
+        return Examined(report, None, {}, None, archive_bytes(workspace, intake) if keep
+                        else None)
+
+
+def validate_files(workspace: Workspace, paths: Iterable[Path], *,
+                   template: str | None = None, round_id: str | None = None,
+                   progress: Callable[[FileReport], None] | None = None) -> list[FileReport]:
+    """Check files without keeping anything, each read in a worker process: a crash inside
+    the native reader (which no exception handler sees) rejects its file with
+    reader-crashed, and the others are checked. The worker is forked from this process
+    where that is safe (so it costs milliseconds), else started clean (see _pool)."""
+    reports: list[FileReport] = []
+
+    def done(ex: Examined) -> None:
+        reports.append(ex.report)
+        if progress:
+            progress(ex.report)
+    _examine_in_pool(workspace, [Path(p) for p in paths], 1,
+                     Reading(template, round_id, keep_bytes=False), done)
+    return reports
 
 
 def replay(workspace: Workspace, record: dict[str, Any]) -> None:
@@ -411,8 +449,9 @@ def ingest_files(workspace: Workspace, paths: Iterable[Path], *,
 
     Work is handed out in bounded windows so memory stays flat however many files there
     are; Ctrl-C stops cleanly (every file already kept is whole, the rest untouched).
-    With `isolate`, files are examined in a worker process even where jobs is 1, so a
-    crash inside the native reader (which no exception handler sees) costs only its file.
+    With `isolate`, files are examined in a worker process even where jobs is 1 (a
+    single file too), so a crash inside the native reader (which no exception handler
+    sees) costs only its file.
     """
     paths = [Path(p) for p in paths]
     reports: list[FileReport] = []
@@ -443,12 +482,14 @@ def ingest_files(workspace: Workspace, paths: Iterable[Path], *,
         lock.share()  # other ingests may run beside this one from here
         try:
             with led.batch():
-                if (jobs <= 1 and not isolate) or len(paths) < 2:
+                # a read-only ledger keeps nothing: the first write fails, in one line,
+                # before a worker is started for nothing
+                if (jobs <= 1 and not isolate) or led.readonly:
                     for p in paths:
                         keep_one(examine(workspace, p, template, round_id))
                 else:
-                    _examine_in_pool(workspace, paths, max(jobs, 1), template, round_id,
-                                     keep_one)
+                    _examine_in_pool(workspace, paths, max(jobs, 1),
+                                     Reading(template, round_id), keep_one)
         except BaseException:
             if not _settle(workspace, uncommitted, current, done) and led.commits == seen[0]:
                 for r in uncommitted:  # the last commit failed: these files were not kept
@@ -589,10 +630,14 @@ def forget_unkept(workspace: Workspace, paths: list[Path], reports: list[FileRep
 
 
 def _pool(workspace: Workspace, jobs: int) -> ProcessPoolExecutor:
-    # workers start from a clean server process, never forked from this one (which may be
-    # running a progress display's thread and holds the ledger's connection); the server
-    # and its workers are killed by the kernel if this process dies
-    if sys.platform.startswith("linux"):
+    # workers start from a clean server process, not forked from this one, where this one
+    # runs a second thread (a progress display's) or has the ledger open (SQLite's state
+    # must not cross a fork); where it has neither (validate), a forked worker starts in
+    # milliseconds instead of importing deliverypack again (a second). Workers, and the
+    # server, are killed by the kernel if this process dies
+    if _fork_is_safe(workspace):
+        ctx: Any = multiprocessing.get_context("fork")
+    elif sys.platform.startswith("linux"):
         ctx = multiprocessing.get_context("forkserver")
         ctx.set_forkserver_preload(["deliverypack.returns.lifeline"])
     else:
@@ -601,8 +646,17 @@ def _pool(workspace: Workspace, jobs: int) -> ProcessPoolExecutor:
                                initargs=(str(workspace.root),))
 
 
-def _examine_in_pool(workspace: Workspace, paths: list[Path], jobs: int, template: str | None,
-                     round_id: str | None, then: Callable[[Examined], None]) -> None:
+def _fork_is_safe(workspace: Workspace) -> bool:
+    """Whether a worker may be forked from this process: Linux, one thread (a lock held
+    by another would be held forever in the child), and no ledger connection open."""
+    import threading
+
+    return (sys.platform.startswith("linux") and threading.active_count() == 1
+            and "ledger" not in vars(workspace))  # the cached property never opened
+
+
+def _examine_in_pool(workspace: Workspace, paths: list[Path], jobs: int, reading: Reading,
+                     then: Callable[[Examined], None]) -> None:
     """Examine files on `jobs` worker processes; `then` each result here, in file order.
 
     A bounded number of small chunks is in flight at any time, topped up as each is
@@ -618,26 +672,26 @@ def _examine_in_pool(workspace: Workspace, paths: list[Path], jobs: int, templat
         with _pool(workspace, jobs) as pool:
             pending: deque[tuple[list[Path], Any]] = deque()
             try:
-                _drain(pool, chunks, pending, 4 * jobs, template, round_id, then)
+                _drain(pool, chunks, pending, 4 * jobs, reading, then)
             except BrokenProcessPool:
                 lost = [c for c, _ in pending]
                 chunks.extendleft(reversed(lost))
                 pool.shutdown(wait=False, cancel_futures=True)
                 if chunks:  # the first chunk not yet taken holds the file, or is innocent
-                    _examine_alone(workspace, chunks.popleft(), template, round_id, then)
+                    _examine_alone(workspace, chunks.popleft(), reading, then)
             except KeyboardInterrupt:
                 pool.shutdown(wait=False, cancel_futures=True)
                 raise
 
 
 def _drain(pool: ProcessPoolExecutor, chunks: deque[list[Path]],
-           pending: deque[tuple[list[Path], Any]], window: int, template: str | None,
-           round_id: str | None, then: Callable[[Examined], None]) -> None:
+           pending: deque[tuple[list[Path], Any]], window: int, reading: Reading,
+           then: Callable[[Examined], None]) -> None:
     """Keep `window` chunks in flight, taking results in order; a chunk leaves `pending`
     only once every file of it has been handed to `then`."""
     def top_up(n: int) -> None:
         for _ in range(min(n, len(chunks))):
-            fut = pool.submit(_worker_examine, chunks[0], template, round_id)
+            fut = pool.submit(reading, chunks[0])
             pending.append((chunks.popleft(), fut))
     top_up(window)
     while pending:
@@ -648,8 +702,8 @@ def _drain(pool: ProcessPoolExecutor, chunks: deque[list[Path]],
         top_up(1)
 
 
-def _examine_alone(workspace: Workspace, paths: list[Path], template: str | None,
-                   round_id: str | None, then: Callable[[Examined], None]) -> None:
+def _examine_alone(workspace: Workspace, paths: list[Path], reading: Reading,
+                   then: Callable[[Examined], None]) -> None:
     """Examine each file in a worker of its own; a file that kills its worker is rejected
     with reader-crashed, and the next file gets a fresh worker."""
     todo = deque(paths)
@@ -657,19 +711,11 @@ def _examine_alone(workspace: Workspace, paths: list[Path], template: str | None
         with _pool(workspace, 1) as pool:
             try:
                 while todo:
-                    [ex] = pool.submit(_worker_examine, [todo[0]], template, round_id).result()
+                    [ex] = pool.submit(reading, [todo[0]]).result()
                     todo.popleft()
                     then(ex)
             except BrokenProcessPool:
-                then(crashed(workspace, todo.popleft()))
-
-
-def crashed(workspace: Workspace, path: Path) -> Examined:
-    """A file whose reading killed the process reading it: rejected, its bytes kept."""
-    intake = inspect(path, allow_macros=True)
-    report = crash_report(path, intake, None)
-    archived = archive_bytes(workspace, intake) if intake.sha256 else None
-    return Examined(report, None, {}, None, archived)
+                then(reading.crashed(workspace, todo.popleft()))
 
 
 CHUNK = 16  # files a worker examines per task: few enough to keep results in file order
