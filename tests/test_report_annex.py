@@ -8,8 +8,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+import pytest
 from docx import Document
 
+from conftest import needs_soffice, soffice_convert
 from deliverypack.foundation.domain import TaskForce
 from deliverypack.foundation.periods import period_label
 from deliverypack.ledger.workspace import Workspace
@@ -172,3 +174,30 @@ def test_a_figure_short_of_the_standard_is_never_said_to_meet_it(demo):
     assert [against_standard(down, v) for v in (40.0, 38.0, 42.5)] == [
         "meets", "meets", "2.5 points above"]
 
+
+def _page_fill(pdf) -> list[tuple[bool, float]]:
+    """Per printed page: (landscape, how far down the page its body reaches, 0 to 1), the
+    marking and page number left out; text, table rules and pictures all count."""
+    pdfplumber = pytest.importorskip("pdfplumber")
+    furniture = re.compile(r"^(RESTRICTED|–|POLICY|Page|\d+)$")
+    out = []
+    with pdfplumber.open(pdf) as doc:
+        for page in doc.pages:
+            lows = [w["bottom"] for w in page.extract_words() if not furniture.match(w["text"])]
+            lows += [x["bottom"] for x in (*page.images, *page.rects)]
+            out.append((page.width > page.height, max(lows, default=0) / page.height))
+    return out
+
+
+@pytest.mark.soffice
+@needs_soffice
+@pytest.mark.parametrize("paper", ["delivery report (DfES, by school)",
+                                   "delivery report (Home Office)"])
+def test_no_page_of_the_report_is_left_mostly_blank(demo, tmp_path, paper):
+    """A page ends early only where the report turns to or from the landscape framework
+    table, or at the end: never because the annex was forced onto a fresh page after a
+    recommendation pushed over by its own length (the DfES report's page 4 was 11% full)."""
+    pages = _page_fill(soffice_convert(demo[1][paper], "pdf", tmp_path))
+    for k, (landscape, fill) in enumerate(pages[:-1]):
+        if pages[k + 1][0] == landscape:  # the next page is in the same section's turn
+            assert fill > 0.5, f"page {k + 1} of {len(pages)} is {fill:.0%} full"
