@@ -58,12 +58,18 @@ def meetings_of(led: Ledger, tf_id: str) -> list[dict[str, Any]]:
 
 def next_meeting(reg: Register, led: Ledger, tf_id: str, date: dt.date | None
                  ) -> tuple[str, dt.date]:
-    """The next meeting's id (EOL-03) and date (given, or one cycle after the last)."""
+    """The next meeting's id (EOL-03) and date: given, or one cycle after the last meeting
+    the ledger holds. Never the day the file is built: the date is printed on the record
+    and the pack and chooses the round the pack reports, so a rerun must write the same."""
     tf = reg.taskforce(tf_id)
     past = meetings_of(led, tf_id)
     if date is None:
-        date = (dt.date.fromisoformat(past[-1]["date"]) + dt.timedelta(weeks=tf.cycle_weeks)
-                if past else dt.date.today())
+        if not past:
+            from ..foundation.errors import UsageError
+            raise UsageError(f"task force {tf_id} has not met yet, so its next meeting has no "
+                             "date to follow from: give the first meeting's date with --date "
+                             "YYYY-MM-DD")
+        date = dt.date.fromisoformat(past[-1]["date"]) + dt.timedelta(weeks=tf.cycle_weeks)
     return f"{tf_id}-{len(past) + 1:02d}", date
 
 
