@@ -244,8 +244,8 @@ def annex_for(sub, reg: Register, led: Ledger, m: Measure, s: MeasureSeries,
             behind = sum(g > 0 for g in gaps)
             notes.append(f"Below trajectory in {behind} of {len(gaps)} "
                          f"{f.period_word}s with figures.")
-    for n in notes:
-        sub.add_paragraph(n)
+    for k, n in enumerate(notes):  # the last sentence stays with the table it reads
+        sub.add_paragraph(n).paragraph_format.keep_with_next = k == len(notes) - 1
     if org_table is not None:
         set_organisation_table(sub, org_table)
         sub.add_paragraph("")
