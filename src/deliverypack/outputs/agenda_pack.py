@@ -6,14 +6,15 @@ from __future__ import annotations
 
 import datetime as dt
 import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from docx.shared import Mm
+from docx.shared import Mm, RGBColor
 from docxtpl import InlineImage
 
 from ..consolidation.assurance import Flag, assurance_flags
-from ..consolidation.league import League, league_for
+from ..consolidation.league import RATE_PER, League, league_for
 from ..consolidation.rag import format_value, gap_words, shortfall
 from ..consolidation.views import MeasureSeries, measure_series
 from ..foundation.domain import Measure, Register
@@ -29,9 +30,9 @@ from ..templates.taskforce import (
     open_actions_for,
 )
 from .charts import trajectory_png
-from .documents import RAG_HEX, rag_text, render, template
-from .facts import measure_facts, performance_sentence, round_as_of, trend
-from .word_templates import data_table
+from .documents import RAG_HEX, RAG_INK, rag_text, render, template
+from .facts import against_standard, measure_facts, performance_sentence, round_as_of, trend
+from .word_templates import data_table, shade
 
 # Minutes per agenda item, by kind; the chair can change them in Word.
 MINUTES = {"matters": 10, "pack": 20, "priority": 25, "aob": 5}
@@ -106,32 +107,102 @@ def dashboard_row(s: MeasureSeries, flags: list[Flag]) -> dict[str, Any]:
 Table = tuple[list[str], list[list[str]], list[float]]  # headers, rows, widths (cm)
 
 
-def organisation_table(m: Measure, lg: League) -> tuple[Table, list[str]]:
-    """A measure's organisations in rank order with their latest figure, change on the
-    period before and how each stands against the rest; notes on the largest movers.
-    The agenda pack's annex and the delivery report's annex both set it."""
-    # a count ranked per 100,000 people shows that rate, the terms its change is in
-    per_people = lg.basis == "population-quartile"
+@dataclass(frozen=True)
+class OrganisationTable:
+    """A measure's organisations as a paper sets them, with the sentence that says what
+    the standing columns hold: built together, so the sentence cannot describe a column
+    the table does not have."""
+
+    headers: list[str]
+    rows: list[list[str]]
+    widths: list[float]  # cm, a portrait page's 17
+    key: str  # what the last columns mean, with how many fall short of a standard
+    notes: list[str]  # the largest movers
+    rags: dict[int, list[str]] = field(default_factory=dict)  # column -> RAG code per row
+
+
+def organisation_table(m: Measure, lg: League) -> OrganisationTable:
+    """A measure's organisations in rank order with their latest figure and change on the
+    period before; how each stands against the rest (the funnel limits around the rate for
+    all, or its quartile) and, for a proportion, against the standard, RAG-rated. The
+    agenda pack's annex and the delivery report's annex both set it."""
+    kind = m.breakdown or "organisation"
+    n = len(lg.rows)
+    rated = lg.rows if lg.basis in RATE_PER else []
+    head = period_label(lg.period) + (f" ({lg.per})" if lg.per else "")
+    headers = ["Order" if lg.basis == "none" else "Rank", "Organisation", head,
+               "Change on previous"]
     rows = [[r.rank_label, r.name,
-             format_value(m, r.rate if per_people and r.rate is not None else r.value),
-             format_value(m, r.change, signed=True) if r.change is not None else "–",
-             r.short_flag] for r in lg.rows]
-    head = period_label(lg.period) + (f" ({lg.per})" if per_people else "")
-    table = (["Rank", "Organisation", head, "Change on previous", "Against the rest"], rows,
-             [1.4, 7.0, 2.6, 2.6, 3.4])
+             format_value(m, r.rate if r in rated and r.rate is not None else r.value),
+             format_value(m, r.change, signed=True) if r.change is not None else "–"]
+            for r in lg.rows]
+    key: list[str] = []
+    rags: dict[int, list[str]] = {}
+    funnel = lg.pooled is not None and lg.basis != "rate-quartile"
+    if funnel and lg.pooled is not None:
+        headers.append(f"Against the rate for all ({lg.pooled:.1f}%)")
+        for row, r in zip(rows, lg.rows, strict=True):
+            row.append(r.short_flag)
+        key.append(f"Against the rate for all: whether a {kind} differs from the rate for "
+                   f"all {n} {kind}s ({lg.pooled:.1f}%) by more than chance, given its size "
+                   f"(95% and 99.8% limits): its standing among the {kind}s, not against "
+                   "any standard")
+    if lg.basis == "standard":
+        target = format_value(m, m.target)
+        headers.append(f"Against the {target} standard")
+        rags[len(headers) - 1] = [r.rag for r in lg.rows]
+        words = [against_standard(m, r.value) for r in lg.rows]
+        for row, w, r in zip(rows, words, lg.rows, strict=True):
+            row.append(f"{w} ({r.rag})" if r.rag else w)
+        short = sum(w != "meets" for w in words)
+        side = "below" if m.direction == "up" else "above"
+        count = (f"every {kind} meets it" if not short else f"all {n} {kind}s are {side} it"
+                 if short == n else f"{short} of {n} {kind}s {'is' if short == 1 else 'are'} "
+                 f"{side} it")
+        key.append(f"Against the {target} standard: its RAG against the standard; {count}")
+    elif lg.basis in ("quartile", *RATE_PER):
+        headers.append("Quartile (1 = best)")
+        rags[len(headers) - 1] = [r.rag for r in lg.rows]
+        for row, r in zip(rows, lg.rows, strict=True):
+            row.append(f"{r.quartile} ({r.rag})" if r.rag else str(r.quartile))
+        by = f" of the rate {lg.per}" if lg.per else ""
+        key.append(f"Quartile: where each {kind} falls among the {n}{by} (1 = the best "
+                   "quarter), which sets its RAG (1 G, 2 AG, 3 AR, 4 R)")
+    else:
+        key.append(lg.rag_words(m))
+    if lg.basis == "rate-quartile":
+        key.append("Change on previous: in the count, not the rate")
+    # 'Rank' never broken; the standard's words and RAG letters on one line
+    widths = {4: [1.5, 8.3, 3.4, 3.8], 5: [1.5, 6.5, 2.6, 2.6, 3.8],
+              6: [1.5, 4.4, 1.9, 2.1, 3.0, 4.1]}[len(headers)]
     notes = []
     moved = [r for r in lg.rows if r.change is not None]
+    ranked = "placed" if lg.basis == "none" else "ranked"  # a count in order, not a rank
     if moved:
         good = (lambda r: r.change) if m.direction == "up" else (lambda r: -r.change)
         best, worst = max(moved, key=good), min(moved, key=good)
         notes.append(f"Largest improvement: {best.name} "
-                     f"({format_value(m, best.change, signed=True)}, now ranked "
+                     f"({format_value(m, best.change, signed=True)}, now {ranked} "
                      f"{best.rank} of {len(lg.rows)}).")
         if worst is not best and good(worst) < 0:
             notes.append(f"Largest deterioration: {worst.name} "
-                         f"({format_value(m, worst.change, signed=True)}, ranked "
+                         f"({format_value(m, worst.change, signed=True)}, {ranked} "
                          f"{worst.rank}).")
-    return table, notes
+    return OrganisationTable(headers, rows, widths, ". ".join(key) + ".", notes, rags)
+
+
+def set_organisation_table(sub, t: OrganisationTable):
+    """The table in a document, each RAG cell on its colour with its letters in the ink
+    that reads on it (the letters are in the text too, so it reads in greyscale)."""
+    table = data_table(sub, t.headers, t.rows, t.widths)
+    for j, codes in t.rags.items():
+        for i, code in enumerate(codes, start=1):
+            if code in RAG_HEX:
+                cell = table.cell(i, j)
+                shade(cell, RAG_HEX[code])
+                for run in cell.paragraphs[0].runs:
+                    run.font.color.rgb = RGBColor.from_string(RAG_INK[code])
+    return table
 
 
 def annex_for(sub, reg: Register, led: Ledger, m: Measure, s: MeasureSeries,
@@ -142,10 +213,10 @@ def annex_for(sub, reg: Register, led: Ledger, m: Measure, s: MeasureSeries,
     lg = league_for(reg, led, m, round_id)
     notes = [performance_sentence(s)]
     tables: list[Table] = []
+    org_table = None
     if lg is not None and lg.rows:
-        table, movers = organisation_table(m, lg)
-        tables.append(table)
-        notes += movers
+        org_table = organisation_table(m, lg)
+        notes += [org_table.key, *org_table.notes]
     else:
         every = sorted(s.actual)
         rows = []
@@ -173,8 +244,11 @@ def annex_for(sub, reg: Register, led: Ledger, m: Measure, s: MeasureSeries,
             behind = sum(g > 0 for g in gaps)
             notes.append(f"Below trajectory in {behind} of {len(gaps)} "
                          f"{f.period_word}s with figures.")
-    for n in notes:
-        sub.add_paragraph(n)
+    for k, n in enumerate(notes):  # the last sentence stays with the table it reads
+        sub.add_paragraph(n).paragraph_format.keep_with_next = k == len(notes) - 1
+    if org_table is not None:
+        set_organisation_table(sub, org_table)
+        sub.add_paragraph("")
     for headers, rows, widths in tables:
         data_table(sub, headers, rows, widths)
         sub.add_paragraph("")

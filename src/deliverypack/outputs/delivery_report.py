@@ -23,10 +23,10 @@ from ..foundation.domain import FRAMEWORK, RAG_NAMES
 from ..foundation.errors import UsageError
 from ..foundation.periods import period_label
 from ..ledger.workspace import Workspace
-from .agenda_pack import organisation_table
+from .agenda_pack import organisation_table, set_organisation_table
 from .documents import RAG_HEX, RAG_INK, rag_text, render, template
 from .facts import issued_on, performance_sentence
-from .word_templates import data_table, narrow_cells, no_split, set_widths, shade
+from .word_templates import narrow_cells, no_split, set_widths, shade
 
 # One-word column heads (never broken inside a word); the key under the table spells them out.
 FRAMEWORK_HEAD = {"challenge": "Chall.", "quality": "Qual.", "capacity": "Cap.",
@@ -277,13 +277,13 @@ def organisation_annex(tpl, workspace: Workspace, department: str, round_id: str
             h.paragraph_format.keep_with_next = True
             who = ("each organisation's own return" if m.returned_by == "organisation"
                    else f"the {m.breakdown} breakdown of the department's return")
+            table = organisation_table(m, lg)
             intro = sub.add_paragraph(
                 f"{pr.short}. Figures for {period_label(lg.period)} from {who}: "
-                f"{len(lg.rows)} of {lg.expected} {m.breakdown}s. {lg.rag_words(m)}.")
+                f"{len(lg.rows)} of {lg.expected} {m.breakdown}s. {table.key}")
             intro.paragraph_format.keep_with_next = True
-            (headers, rows, widths), notes = organisation_table(m, lg)
-            data_table(sub, headers, rows, widths)
-            for note in notes:
+            set_organisation_table(sub, table)
+            for note in table.notes:
                 sub.add_paragraph(note).paragraph_format.space_before = Pt(4)
     return sub if n else None
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from ..consolidation.rag import EPS, format_value, gap_words, shortfall
 from ..consolidation.views import MeasureSeries
-from ..foundation.domain import Register
+from ..foundation.domain import Measure, Register
 from ..foundation.periods import period_label
 from ..ledger.workspace import Workspace
 
@@ -154,6 +154,20 @@ def movement_sentence(series: MeasureSeries) -> str:
                      f"{f.period_word} running" if f.periods_behind > 1 else
                      f"below trajectory this {f.period_word}")
     return "; ".join(parts) + "." if parts else ""
+
+
+def against_standard(measure: Measure, value: float) -> str:
+    """Where a figure stands against the measure's standard (its target), by the same test
+    as its RAG: 'meets', '2.8 points below', or 'above' for a measure where lower is better.
+    A figure short of the standard is never said to meet it, however small the gap."""
+    gap = shortfall(measure, measure.target, value)
+    if gap <= EPS:
+        return "meets"
+    amount = (f"{gap:.1f} points" if measure.unit in ("percent", "points")
+              else format_value(measure, gap))
+    if not any(c in "123456789" for c in amount):
+        amount = "just"  # short by less than the table prints: still short
+    return f"{amount} {'below' if measure.direction == 'up' else 'above'}"
 
 
 def performance_sentence(series: MeasureSeries) -> str:

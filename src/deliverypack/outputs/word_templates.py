@@ -374,8 +374,10 @@ def report() -> DocxDocument:
     p.add_run("({{ p.basis }})").italic = True
     doc.add_paragraph("{%p endfor %}")
     doc.add_paragraph("{%p if annex %}")
-    h = doc.add_paragraph("Annex: figures by organisation", style="Heading 1")
-    h.paragraph_format.page_break_before = True
+    # no page break before the annex: the last priority's recommendation, pushed over by
+    # its own length, was left alone on a mostly blank page; the heading keeps with its
+    # first table instead
+    _keep(doc.add_paragraph("Annex: figures by organisation", style="Heading 1"))
     doc.add_paragraph("{{p annex }}")
     doc.add_paragraph("{%p endif %}")
     return doc

@@ -24,9 +24,11 @@ from ..validation.layout import (
     BlockSpec,
     ColumnSpec,
     SheetSpec,
+    SpecRow,
     WorkbookSpec,
     actions_block,
     cover_block,
+    cover_input,
     fingerprint,
 )
 from .build import build_workbook
@@ -58,12 +60,18 @@ def meetings_of(led: Ledger, tf_id: str) -> list[dict[str, Any]]:
 
 def next_meeting(reg: Register, led: Ledger, tf_id: str, date: dt.date | None
                  ) -> tuple[str, dt.date]:
-    """The next meeting's id (EOL-03) and date (given, or one cycle after the last)."""
+    """The next meeting's id (EOL-03) and date: given, or one cycle after the last meeting
+    the ledger holds. Never the day the file is built: the date is printed on the record
+    and the pack and chooses the round the pack reports, so a rerun must write the same."""
     tf = reg.taskforce(tf_id)
     past = meetings_of(led, tf_id)
     if date is None:
-        date = (dt.date.fromisoformat(past[-1]["date"]) + dt.timedelta(weeks=tf.cycle_weeks)
-                if past else dt.date.today())
+        if not past:
+            from ..foundation.errors import UsageError
+            raise UsageError(f"task force {tf_id} has not met yet, so its next meeting has no "
+                             "date to follow from: give the first meeting's date with --date "
+                             "YYYY-MM-DD")
+        date = dt.date.fromisoformat(past[-1]["date"]) + dt.timedelta(weeks=tf.cycle_weeks)
     return f"{tf_id}-{len(past) + 1:02d}", date
 
 
@@ -146,12 +154,12 @@ def meeting_spec(reg: Register, led: Ledger, tf_id: str, date: dt.date,
                  ColumnSpec(key="organisation", header="Organisation", width=24)],
         rows=[{"name": m.name, "organisation": m.organisation} for m in members
               if m.kind != "secretariat"], free_rows=4)
-    extra: list[dict[str, Any]] = [
-        {"field": "Task force", "value": tf_id}, {"field": "Meeting", "value": meeting_id},
-        {"field": "Meeting date", "value": date, "_type": {"value": "date"}},
-        {"field": "Chair", "value": tf.chair},
-        {"field": "Time", "value": MEETING_TIME, "_input": ["value"]},
-        {"field": "Venue", "value": MEETING_VENUE, "_input": ["value"]}]
+    extra = [
+        SpecRow(values={"field": "Task force", "value": tf_id}),
+        SpecRow(values={"field": "Meeting", "value": meeting_id}),
+        SpecRow(values={"field": "Meeting date", "value": date}, types={"value": "date"}),
+        SpecRow(values={"field": "Chair", "value": tf.chair}),
+        cover_input("Time", MEETING_TIME), cover_input("Venue", MEETING_VENUE)]
     return fingerprint(WorkbookSpec(
         template_id="", kind="meeting", department=tf_id, round="",
         title=f"{tf.name} meeting record {date:%d %B %Y}",

@@ -255,9 +255,11 @@ def fingerprint(spec: WorkbookSpec) -> WorkbookSpec:
 
 
 # ----------------------------------------------------------------------------- cover
-def _typed_in(field: str, type: str | None = None, required: bool = False) -> SpecRow:
-    """A cover line the department types in (its value cell an input on a locked column)."""
-    return SpecRow(values={"field": field, "value": None}, inputs=["value"],
+def cover_input(field: str, value: Any = None, *, type: str | None = None,
+                required: bool = False) -> SpecRow:
+    """A cover line the department types in (its value cell an input on a locked column),
+    blank or with a value they may change."""
+    return SpecRow(values={"field": field, "value": value}, inputs=["value"],
                    types={"value": type} if type else {},
                    required=["value"] if required else [])
 
@@ -276,11 +278,11 @@ def cover_block(kind: str, tid: str, who: str, who_name: str, round_id: str,
     ]
     rows += extra
     rows += [
-        _typed_in("Contact name", required=True),
-        _typed_in("Contact email", required=True),
-        _typed_in("Contact telephone"),
-        _typed_in("Signed off by (SRO or delegate)", required=True),
-        _typed_in("Sign-off date", type="date", required=True),
+        cover_input("Contact name", required=True),
+        cover_input("Contact email", required=True),
+        cover_input("Contact telephone"),
+        cover_input("Signed off by (SRO or delegate)", required=True),
+        cover_input("Sign-off date", type="date", required=True),
     ]
     return BlockSpec(
         name="dp_cover", kind=BlockKind.COVER, title="About this return",
