@@ -4,6 +4,7 @@ the standard; a count becomes a rate where there is a denominator, else is not r
 from __future__ import annotations
 
 from deliverypack.consolidation.league import League, league, rag_basis
+from deliverypack.consolidation.rag import format_change
 from deliverypack.foundation.domain import Measure
 
 
@@ -62,3 +63,15 @@ def test_top_and_bottom_five_keep_ties_at_the_edge():
     lg = League("2003-12", league(rows(values), measure=m), None, {}, "quartile", 12)
     picked = [r.org for r in lg.pick(5)]
     assert picked[:6] == ["a", "b", "c", "d", "e", "f"] and picked[-5:] == list("hijkl")
+
+
+def test_a_change_in_a_rate_reads_in_points_and_a_count_keeps_its_unit():
+    """The annex's 'Change on previous': 35.0% to 38.3% is +3.3 points; '+3.3%' would read
+    as a relative rise of a thirtieth."""
+    assert format_change(measure(unit="percent"), 38.3 - 35.0) == "+3.3 points"
+    assert format_change(measure(unit="percent"), -1.25) == "-1.2 points"
+    assert format_change(measure(unit="points"), 0.6) == "+0.6 points"
+    assert format_change(measure(unit="count"), -1200) == "-1,200"
+    assert format_change(measure(unit="gbp"), -2500) == "-£2,500"
+    assert format_change(measure(unit="count"), 0) == "0"
+    assert format_change(measure(unit="percent"), None) == "–"

@@ -144,7 +144,7 @@ def test_the_demo_ingests_the_schools_returns_and_the_report_sets_each_figure(de
         row = got[name].cells
         now, then = values[latest][org], values[before][org]
         assert row[2].text == f"{now:.1f}%"
-        assert row[3].text == f"{now - then:+.1f}%"
+        assert row[3].text == f"{now - then:+.1f} points"  # a rate moves in points
         assert row[0].text.rstrip("=") == str(higher.index(round(now, 1)) + 1)
     # the department's own school breakdown (LS1) has its annex table too, before it
     table1, intro1 = _annex_table(doc, "A1. Attainment gap")

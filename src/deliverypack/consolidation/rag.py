@@ -261,20 +261,30 @@ def forecast(measure: Measure, actuals: dict[str, float],
                     pattern, caveat)
 
 
-def format_value(measure: Measure, value: float | None, *, signed: bool = False) -> str:
+def format_value(measure: Measure, value: float | None) -> str:
     """A figure as a minister reads it: 94.1%, 4,400, £1.2m, 8.5 points."""
     if value is None:
         return "–"
-    sign = "+" if signed and value > 0 else ""
     if measure.unit == "percent":
-        return f"{sign}{value:.1f}%"
+        return f"{value:.1f}%"
     if measure.unit == "points":
-        return f"{sign}{value:.1f} points"
+        return f"{value:.1f} points"
     if measure.unit == "gbp":
-        return f"{sign}£{value:,.0f}"
+        return f"£{value:,.0f}"
     if abs(value) >= 100 or float(value).is_integer():
-        return f"{sign}{value:,.0f}"
-    return f"{sign}{value:,.1f}"
+        return f"{value:,.0f}"
+    return f"{value:,.1f}"
+
+
+def format_change(measure: Measure, change: float | None) -> str:
+    """A change between two figures, signed: a rate moves in percentage points (35.0% to
+    38.3% is +3.3 points, not +3.3%, which would read as a relative rise)."""
+    if change is None:
+        return "–"
+    sign = "+" if change > 0 else "-" if change < 0 else ""
+    if measure.unit in ("percent", "points"):
+        return f"{sign}{abs(change):.1f} points"
+    return sign + format_value(measure, abs(change))
 
 
 def gap_words(measure: Measure, planned: float, actual: float) -> str:

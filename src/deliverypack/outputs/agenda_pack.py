@@ -15,7 +15,7 @@ from docxtpl import InlineImage
 
 from ..consolidation.assurance import Flag, assurance_flags
 from ..consolidation.league import RATE_PER, League, league_for
-from ..consolidation.rag import format_value, gap_words, shortfall
+from ..consolidation.rag import format_change, format_value, gap_words, shortfall
 from ..consolidation.views import MeasureSeries, measure_series
 from ..foundation.domain import Measure, Register
 from ..foundation.periods import period_label
@@ -134,7 +134,7 @@ def organisation_table(m: Measure, lg: League) -> OrganisationTable:
                "Change on previous"]
     rows = [[r.rank_label, r.name,
              format_value(m, r.rate if r in rated and r.rate is not None else r.value),
-             format_value(m, r.change, signed=True) if r.change is not None else "–"]
+             format_change(m, r.change)]
             for r in lg.rows]
     key: list[str] = []
     rags: dict[int, list[str]] = {}
@@ -174,7 +174,7 @@ def organisation_table(m: Measure, lg: League) -> OrganisationTable:
         key.append("Change on previous: in the count, not the rate")
     # 'Rank' never broken; the standard's words and RAG letters on one line
     widths = {4: [1.5, 8.3, 3.4, 3.8], 5: [1.5, 6.5, 2.6, 2.6, 3.8],
-              6: [1.5, 4.4, 1.9, 2.1, 3.0, 4.1]}[len(headers)]
+              6: [1.5, 4.2, 1.9, 2.5, 2.8, 4.1]}[len(headers)]
     notes = []
     moved = [r for r in lg.rows if r.change is not None]
     ranked = "placed" if lg.basis == "none" else "ranked"  # a count in order, not a rank
@@ -182,11 +182,11 @@ def organisation_table(m: Measure, lg: League) -> OrganisationTable:
         good = (lambda r: r.change) if m.direction == "up" else (lambda r: -r.change)
         best, worst = max(moved, key=good), min(moved, key=good)
         notes.append(f"Largest improvement: {best.name} "
-                     f"({format_value(m, best.change, signed=True)}, now {ranked} "
+                     f"({format_change(m, best.change)}, now {ranked} "
                      f"{best.rank} of {len(lg.rows)}).")
         if worst is not best and good(worst) < 0:
             notes.append(f"Largest deterioration: {worst.name} "
-                         f"({format_value(m, worst.change, signed=True)}, {ranked} "
+                         f"({format_change(m, worst.change)}, {ranked} "
                          f"{worst.rank}).")
     return OrganisationTable(headers, rows, widths, ". ".join(key) + ".", notes, rags)
 
@@ -226,7 +226,7 @@ def annex_for(sub, reg: Register, led: Ledger, m: Measure, s: MeasureSeries,
             change = a - s.actual[every[k - 1]] if k > 0 else None
             rows.append([period_label(p), format_value(m, pl), format_value(m, a),
                          gap_words(m, pl, a) if pl is not None else "–",
-                         format_value(m, change, signed=True) if change is not None else "–"])
+                         format_change(m, change)])
         tables.append((["Period", "Trajectory", "Actual", "Against trajectory",
                         "Change on previous"], rows, [2.6, 3.2, 3.2, 5.4, 3.2]))
         changes = [(p, s.actual[p] - s.actual[q]) for q, p in
@@ -236,8 +236,8 @@ def annex_for(sub, reg: Register, led: Ledger, m: Measure, s: MeasureSeries,
             top = max(changes, key=lambda c: sign * c[1])
             low = min(changes, key=lambda c: sign * c[1])
             notes.append(f"Best period: {period_label(top[0])} "
-                         f"({format_value(m, top[1], signed=True)}); weakest: "
-                         f"{period_label(low[0])} ({format_value(m, low[1], signed=True)}).")
+                         f"({format_change(m, top[1])}); weakest: "
+                         f"{period_label(low[0])} ({format_change(m, low[1])}).")
         f = measure_facts(s)
         gaps = [shortfall(m, s.planned[p], s.actual[p]) for p in s.actual if p in s.planned]
         if gaps:
