@@ -276,23 +276,27 @@ def format_value(measure: Measure, value: float | None) -> str:
     return f"{value:,.1f}"
 
 
+def format_gap(measure: Measure, size: float) -> str:
+    """A distance between two figures, unsigned: a rate's in percentage points (35.0% to
+    38.3% is 3.3 points; '3.3%' would read as a relative rise), anything else in its unit."""
+    if measure.unit in ("percent", "points"):
+        return f"{size:.1f} points"
+    return format_value(measure, size)
+
+
 def format_change(measure: Measure, change: float | None) -> str:
-    """A change between two figures, signed: a rate moves in percentage points (35.0% to
-    38.3% is +3.3 points, not +3.3%, which would read as a relative rise)."""
+    """A change between two figures, signed, in the terms of format_gap: '+3.3 points'."""
     if change is None:
         return "–"
     sign = "+" if change > 0 else "-" if change < 0 else ""
-    if measure.unit in ("percent", "points"):
-        return f"{sign}{abs(change):.1f} points"
-    return sign + format_value(measure, abs(change))
+    return sign + format_gap(measure, abs(change))
 
 
 def gap_words(measure: Measure, planned: float, actual: float) -> str:
     """'off track by 0.9 points' / 'ahead of trajectory by 120'."""
     gap = shortfall(measure, planned, actual)
     size = abs(gap)
-    amount = (f"{size:.1f} points" if measure.unit in ("percent", "points")
-              else format_value(measure, size))
+    amount = format_gap(measure, size)
     if gap <= EPS:
         return "on or ahead of trajectory" if size < EPS else f"ahead of trajectory by {amount}"
     return f"off track by {amount}"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from ..consolidation.rag import EPS, format_value, gap_words, shortfall
+from ..consolidation.rag import EPS, format_gap, format_value, gap_words, shortfall
 from ..consolidation.views import MeasureSeries
 from ..foundation.domain import Measure, Register
 from ..foundation.periods import period_label
@@ -140,9 +140,7 @@ def movement_sentence(series: MeasureSeries) -> str:
     parts = []
     if f.change is not None and f.previous_period:
         word = "up" if f.change > EPS else "down" if f.change < -EPS else "unchanged"
-        amount = "" if word == "unchanged" else (
-            f" {abs(f.change):.1f} points" if m.unit in ("percent", "points")
-            else " " + format_value(m, abs(f.change)))
+        amount = "" if word == "unchanged" else " " + format_gap(m, abs(f.change))
         text = f"{word.capitalize()}{amount} on {period_label(f.previous_period)}"
         run = f.rises or f.falls
         if run > 1:
@@ -163,8 +161,7 @@ def against_standard(measure: Measure, value: float) -> str:
     gap = shortfall(measure, measure.target, value)
     if gap <= EPS:
         return "meets"
-    amount = (f"{gap:.1f} points" if measure.unit in ("percent", "points")
-              else format_value(measure, gap))
+    amount = format_gap(measure, gap)
     if not any(c in "123456789" for c in amount):
         amount = "just"  # short by less than the table prints: still short
     return f"{amount} {'below' if measure.direction == 'up' else 'above'}"

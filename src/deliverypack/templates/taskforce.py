@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..foundation.domain import Register
+from ..foundation.errors import UsageError
 from ..ledger import Ledger
 from ..ledger.workspace import Workspace
 from ..validation.checks import BookRead
@@ -67,7 +68,6 @@ def next_meeting(reg: Register, led: Ledger, tf_id: str, date: dt.date | None
     past = meetings_of(led, tf_id)
     if date is None:
         if not past:
-            from ..foundation.errors import UsageError
             raise UsageError(f"task force {tf_id} has not met yet, so its next meeting has no "
                              "date to follow from: give the first meeting's date with --date "
                              "YYYY-MM-DD")
@@ -183,7 +183,6 @@ def issue_meeting_record(workspace: Workspace, tf_id: str, date: dt.date | None 
                          target: Path | None = None) -> Path:
     reg, led = workspace.register, workspace.ledger
     if tf_id not in {t.id for t in reg.taskforces}:
-        from ..foundation.errors import UsageError
         raise UsageError(f"unknown task force {tf_id!r}; the register has: "
                          f"{', '.join(t.id for t in reg.taskforces) or 'none'}")
     meeting_id, date = next_meeting(reg, led, tf_id, date)
